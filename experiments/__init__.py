@@ -1,0 +1,1 @@
+"""The experiment layer: running scenarios, storing, analysing and plotting results."""

@@ -1,0 +1,1 @@
+"""workshop-sim: agent-based model of household income under poverty-alleviation workshops."""

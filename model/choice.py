@@ -1,0 +1,134 @@
+"""Decision rules: which activity a working-age person chooses when revising.
+
+Options are the `Activity` values. Feasibility comes from the person (age, health, care
+duty) and the household (land, resettlement, village); expected net income from the
+offers the person can see. The default rule is a logit random-utility model:
+
+    V_ij = b * (income_ij - cost_ij) / 1000 + c_j + inertia * [j == current_i]
+           - care_penalty * [i is carer and j takes them out of the home]
+
+and P_ij is proportional to exp(V_ij) over feasible j. The alternative rule picks the
+feasible option with the highest net income (ties: the current activity, then the
+lowest code). Rules take and return arrays; `RULES` maps scenario names to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.households import Health
+from model.scenario import ACTIVITY_NAMES, Activity, Choice
+
+N_OPTIONS = len(Activity)
+YUAN_PER_UTILITY_UNIT = 1000.0  # utility_per_1000_yuan is per thousand yuan a month
+
+
+@dataclass
+class Revisers:
+    """What the revising people are and can see (one row per reviser)."""
+
+    current: np.ndarray        # int8, current activity
+    carer: np.ndarray          # bool
+    health: np.ndarray         # int8
+    age: np.ndarray            # int16
+    kept_home: np.ndarray      # bool
+    has_land: np.ndarray       # bool
+    resettled: np.ndarray      # bool
+
+
+@dataclass
+class Offers:
+    """Expected monthly income and availability of each option (one row per reviser)."""
+
+    income: np.ndarray     # float64 (n, N_OPTIONS), yuan/month
+    cost: np.ndarray       # float64 (n, N_OPTIONS), non-income cost, yuan/month
+    available: np.ndarray  # bool (n, N_OPTIONS), places exist or the person holds one
+
+
+def feasible_options(r: Revisers, offers: Offers, migrant_age_max: int,
+                     flexible_hours: bool) -> np.ndarray:
+    """Boolean (n, N_OPTIONS): the options each reviser may choose."""
+    feasible = offers.available.copy()
+    feasible[:, Activity.NOT_WORKING] = True
+    feasible[:, Activity.FARMING] = r.has_land
+    feasible[:, Activity.COMMUNITY_FACTORY] &= r.resettled
+    away_ok = ~r.carer & (r.health != Health.DISABLED)
+    feasible[:, Activity.PARK_WORKSHOP] &= away_ok
+    feasible[:, Activity.MIGRATION] = (
+        away_ok & (r.health == Health.HEALTHY) & (r.age <= migrant_age_max) & ~r.kept_home
+    )
+    if not flexible_hours:
+        feasible[:, Activity.VILLAGE_WORKSHOP] &= ~r.carer
+        feasible[:, Activity.COMMUNITY_FACTORY] &= ~r.carer
+    return feasible
+
+
+def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
+    """Systematic utility (n, N_OPTIONS) of each option for each reviser."""
+    constants = np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
+    v = coef.utility_per_1000_yuan * (offers.income - offers.cost) / YUAN_PER_UTILITY_UNIT
+    v += constants
+    rows = np.arange(len(r.current))
+    v[rows, r.current] += coef.inertia
+    care_bound = (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY)
+    v[:, care_bound] -= coef.care_penalty * r.carer[:, None]
+    return v
+
+
+def logit_choice(v: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Draw one option per row with probability proportional to exp(v) over feasible options.
+
+    Uses inverse-CDF sampling with one uniform per row (`u`), so no Gumbel draws and no
+    exponential of -inf: infeasible options get weight 0 after the max is subtracted.
+    """
+    cumulative = np.cumsum(_logit_weights(v, feasible), axis=1)
+    threshold = u[:, None] * cumulative[:, -1:]
+    chosen = np.argmax(cumulative > threshold, axis=1)
+    return chosen.astype(np.int8)
+
+
+def choice_probabilities(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    """Logit probabilities (n, N_OPTIONS); rows sum to 1 over feasible options."""
+    weights = _logit_weights(v, feasible)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _logit_weights(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    """exp(v - row max) on feasible options, 0 elsewhere (every row has one feasible)."""
+    top = np.where(feasible, v, -np.inf).max(axis=1, keepdims=True)
+    return np.where(feasible, np.exp(np.where(feasible, v - top, 0.0)), 0.0)
+
+
+def income_max_choice(r: Revisers, offers: Offers, feasible: np.ndarray) -> np.ndarray:
+    """The feasible option with the highest net income; ties keep the current activity."""
+    net = np.where(feasible, offers.income - offers.cost, -np.inf)
+    best = net.max(axis=1)
+    rows = np.arange(len(r.current))
+    keep = net[rows, r.current] >= best
+    return np.where(keep, r.current, np.argmax(net, axis=1)).astype(np.int8)
+
+
+Rule = Callable[[Revisers, Offers, np.ndarray, Choice, np.ndarray], np.ndarray]
+
+
+def _logit_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
+                u: np.ndarray) -> np.ndarray:
+    return logit_choice(utilities(r, offers, coef), feasible, u)
+
+
+def _income_max_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
+                     u: np.ndarray) -> np.ndarray:
+    return income_max_choice(r, offers, feasible)
+
+
+RULES: dict[str, Rule] = {"logit": _logit_rule, "income_max": _income_max_rule}
+
+
+def choose(r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int,
+           u: np.ndarray) -> np.ndarray:
+    """Apply the scenario's decision rule: the chosen activity per reviser."""
+    feasible = feasible_options(r, offers, migrant_age_max, coef.flexible_hours)
+    return RULES[coef.rule](r, offers, feasible, coef, u)

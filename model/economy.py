@@ -1,0 +1,287 @@
+"""WorkshopEconomy: the Mesa model of a county, wiring households, workshops and policy.
+
+Households and people are arrays (see `households.py`); workshops and the policy agent
+are Mesa agents. `step()` simulates one month as named phases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mesa
+import numpy as np
+
+from model import collection
+from model.choice import Revisers, choose
+from model.households import (
+    AWAY_ACTIVITIES,
+    WORKSHOP_ACTIVITIES,
+    IncomeLedger,
+    is_carer,
+    update_care,
+)
+from model.labour_market import (
+    Applications,
+    Staff,
+    hire,
+    market_key,
+    pick_workshops,
+    release,
+    take_up,
+)
+from model.metrics import PovertyTracker, Transitions
+from model.offers import Market, Viewer, build_offers
+from model.pay import PayContext, book_accounts, cooperative_active_share, pay_month, review_dibao
+from model.policy import PolicyAgent
+from model.population import synthesise
+from model.scenario import Activity, Choice, Scenario, interpolate_by_year
+from model.shocks import collapse_orders, shock_window, stop_migration, strike_illness
+from model.streams import Streams
+from model.workshops import (
+    MONTHS_PER_YEAR,
+    VILLAGE_FORMS,
+    Status,
+    Workshop,
+    WorkshopTable,
+    draw_entrants,
+    initial_workshops,
+)
+
+
+class WorkshopEconomy(mesa.Model):
+    """A county's households, workshops and poverty-alleviation office, month by month.
+
+    Args:
+        params: the validated scenario.
+        replicate: replicate index; with the scenario's seed it fixes every random stream.
+    """
+
+    def __init__(self, params: Scenario, replicate: int = 0) -> None:
+        super().__init__(rng=np.random.default_rng(
+            np.random.SeedSequence(params.run.seed, spawn_key=(replicate,))))
+        self.params = params
+        self.streams = Streams(params.run.seed, replicate)
+        self.month = 0  # months simulated so far; step k simulates calendar month k
+        self.workshop_slots: list[Workshop] = []
+        self.trainees = np.empty(0, dtype=np.int64)
+        self.insured_workers = 0
+        self.flows = Transitions(0, 0, 0)
+        self._create_population()
+        self._create_workshops()
+        self._create_policy()
+        self._start_economy()
+        self.datacollector = collection.make_collector()
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _create_population(self) -> None:
+        self.households, self.people, self.geography = synthesise(
+            self.params, self.streams["population"])
+        self.registered_person = self.households.registered_poor[self.people.household]
+        self.must_revise = np.zeros(len(self.people), dtype=bool)
+
+    def _create_workshops(self) -> None:
+        opening = initial_workshops(self, self.streams["entry"])
+        Workshop.create_agents(self, len(opening), opening)
+
+    def _create_policy(self) -> None:
+        self.policy = PolicyAgent(self, self.params.policy)
+
+    def _start_economy(self) -> None:
+        """Everyone able to work chooses once; the first month's income fills the window."""
+        people = self.people
+        people.activity[:] = np.where(self.households.land_mu[people.household] > 0,
+                                      Activity.FARMING, Activity.NOT_WORKING)
+        people.activity[people.capacity <= 0] = Activity.NOT_WORKING
+        self.must_revise[:] = people.capacity > 0
+        self._revise_choices(self.params.choice.model_copy(update={"inertia": 0.0}))
+        self._match_labour()
+        ledger = self._pay()
+        review_dibao(self.households, ledger, self.params)
+        self.ledger = self._pay()
+        self.tracker = PovertyTracker(self.ledger.total, self.households.size, self.poverty_line)
+        self.poor = self.tracker.poor
+        self.poverty = collection.poverty_by_group(self)
+
+    # ------------------------------------------------------------------ calendar
+
+    @property
+    def date(self) -> dt.date:
+        """First day of the month being simulated (the start month at step 1)."""
+        start = self.params.run.start
+        index = start.year * MONTHS_PER_YEAR + start.month - 1 + max(self.month - 1, 0)
+        return dt.date(index // MONTHS_PER_YEAR, index % MONTHS_PER_YEAR + 1, 1)
+
+    @property
+    def month_of_year(self) -> int:
+        """Calendar month, 1 to 12."""
+        return self.date.month
+
+    @property
+    def year(self) -> float:
+        """Calendar year with the month as a fraction (for interpolated tables)."""
+        return self.date.year + (self.date.month - 1) / MONTHS_PER_YEAR
+
+    @property
+    def poverty_line(self) -> float:
+        """Poverty line this year, yuan per person per year in current prices."""
+        p = self.params.poverty
+        return p.line_2010_yuan_per_person_year * interpolate_by_year(p.deflator_by_year,
+                                                                      self.date.year)
+
+    @property
+    def workshops(self) -> mesa.agent.AgentSet:
+        """Workshops that have not closed."""
+        return self.agents_by_type.get(Workshop, mesa.agent.AgentSet([], random=self.random))
+
+    # ------------------------------------------------------------------ the month
+
+    def step(self) -> None:
+        """Simulate one month."""
+        self.month += 1
+        self._age_people()
+        self._apply_shocks()
+        self._run_policy()
+        self._update_workshops()
+        self._revise_choices()
+        self._match_labour()
+        self._pay_month()
+        self._update_poverty()
+        self.datacollector.collect(self)
+
+    def _age_people(self) -> None:
+        """Each January everyone is a year older; capacity and care are recomputed."""
+        if self.month == 1 or self.month_of_year != 1:
+            return
+        self.people.age += 1
+        self._refresh_capacity()
+        review_dibao(self.households, self.ledger, self.params)
+
+    def _refresh_capacity(self) -> None:
+        """Recompute capacity and care; people who can no longer work stop, others revise."""
+        people = self.people
+        could_work = people.capacity > 0
+        update_care(people, self.households, self.params.population)
+        stopped = np.flatnonzero(could_work & (people.capacity <= 0))
+        release(people, stopped)
+        people.activity[stopped] = Activity.NOT_WORKING
+        carers_away = is_carer(people, self.households) & np.isin(people.activity, AWAY_ACTIVITIES)
+        self.must_revise |= (people.capacity > 0) & (~could_work | carers_away)
+
+    def _apply_shocks(self) -> None:
+        shocks, rng = self.params.shocks, self.streams["shocks"]
+        start = self.params.run.start
+        phase = shock_window(start, shocks.order_collapse, self.month - 1)
+        collapse_orders(list(self.workshops), shocks.order_collapse, phase, rng)
+        phase = shock_window(start, shocks.migration_stop, self.month - 1)
+        self.must_revise[stop_migration(self.people, shocks.migration_stop, phase, rng)] = True
+        if shocks.illness.enabled:
+            ill = strike_illness(self.people, shocks.illness.incidence_per_month, rng)
+            if len(ill):
+                self._refresh_capacity()
+                self.must_revise[ill] = True
+
+    def _run_policy(self) -> None:
+        self.must_revise[self.trainees] = True  # last month's courses are finished
+        self.trainees = np.empty(0, dtype=np.int64)
+        self.policy.step()
+
+    def _update_workshops(self) -> None:
+        """Orders arrive; workshops idle or close; candidate firms decide whether to open."""
+        open_now = list(self.workshops)
+        innovations = self.streams["orders"].standard_normal(len(open_now))
+        for shop, z in zip(open_now, innovations, strict=True):
+            shop.receive_orders(float(z), self.month_of_year)
+            shop.update_status()
+        closed = [w.slot for w in open_now if w.status == Status.CLOSED]
+        lost = np.flatnonzero(np.isin(self.people.employer, closed))
+        release(self.people, lost)
+        self.people.activity[lost] = Activity.NOT_WORKING
+        self.must_revise[lost] = True
+        self._open_workshops()
+
+    def _open_workshops(self) -> None:
+        market_rate = self.params.workshops.market_interest_rate_per_year
+        loans = self.params.policy.loans
+        opening = [e for e in draw_entrants(self, self.streams["entry"])
+                   if e.operating_profit(market_rate, loans.term_months)
+                   + self.policy.support_for(e) > 0]
+        new = Workshop.create_agents(self, len(opening), opening)
+        new.set("subsidised_loan", loans.enabled)
+        villages = [w.village for w in new if w.form in VILLAGE_FORMS]
+        in_village = np.isin(self.households.village[self.people.household], villages)
+        self.must_revise |= in_village & (self.people.capacity > 0)
+
+    def _staff(self) -> Staff:
+        return Staff.count(self.people, self.registered_person, len(self.workshop_slots))
+
+    def _market(self) -> Market:
+        workers = self._staff().workers
+        table = WorkshopTable.of(self.workshop_slots, workers)
+        return Market.of(table, workers, self.geography.n_villages)
+
+    def _revise_choices(self, coef: Choice | None = None) -> None:
+        """People who revise this month (a share at random plus those triggered) choose."""
+        people, rng = self.people, self.streams["choices"]
+        u_revise = rng.random(len(people), dtype=np.float32)
+        u_choice = rng.random(len(people))
+        revising = (people.capacity > 0) & (
+            (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise)
+        idx = np.flatnonzero(revising)
+        self.must_revise[:] = False
+        home = people.household[idx]
+        hh = self.households
+        revisers = Revisers(
+            current=people.activity[idx], carer=is_carer(people, hh)[idx],
+            health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
+            has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home])
+        viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year)
+        offers = build_offers(viewer, self._market(), self.params)
+        chosen = choose(revisers, offers, coef or self.params.choice,
+                        self.params.population.migrant_age_max, u_choice[idx])
+        self.choices = (idx, chosen)
+
+    def _match_labour(self) -> None:
+        """Apply this month's choices: leave, stay, or apply for workshop places."""
+        people = self.people
+        idx, chosen = self.choices
+        moving = chosen != people.activity[idx]
+        to_workshop = np.isin(chosen, WORKSHOP_ACTIVITIES)
+        elsewhere = idx[moving & ~to_workshop]
+        release(people, elsewhere)
+        people.activity[elsewhere] = chosen[moving & ~to_workshop]
+        applying = moving & to_workshop
+        self._hire(idx[applying], chosen[applying])
+
+    def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> None:
+        rng = self.streams["matching"]
+        market = self._market()
+        staff = self._staff()
+        quota = self.params.policy.certification
+        village = self.households.village[self.people.household[persons]]
+        apps = Applications(persons, market_key(wanted, village, self.geography.n_villages),
+                            self.registered_person[persons], self.people.courses[persons] > 0)
+        target = pick_workshops(apps, market.slot_key, market.vacancies, rng.random(len(persons)))
+        quota_share = quota.poor_share_min if quota.enabled else 0.0
+        hired = hire(apps, target, market.vacancies, staff, quota_share, rng.random(len(persons)))
+        take_up(self.people, persons[hired], target[hired], wanted[hired])
+        self.households.ever_workshop[self.people.household[persons[hired]]] = True
+
+    def _pay(self) -> IncomeLedger:
+        people = self.people
+        table = self._market().table
+        ctx = PayContext(self.params, self.year, table, self.registered_person, self.trainees,
+                         cooperative_active_share(self.workshop_slots))
+        ledger = pay_month(people, self.households, ctx)
+        book_accounts(self.workshop_slots, people, ctx)
+        return ledger
+
+    def _pay_month(self) -> None:
+        self.ledger = self._pay()
+        self.people.tenure[self.people.employer >= 0] += 1
+
+    def _update_poverty(self) -> None:
+        self.flows = self.tracker.update(self.ledger.total, self.month, self.poverty_line)
+        self.poor = self.tracker.poor
+        self.poverty = collection.poverty_by_group(self)

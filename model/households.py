@@ -1,0 +1,199 @@
+"""Household and person state as struct-of-arrays, and the income accounting.
+
+One row per person (`People`) and one per household (`Households`); `People.household`
+links them. The arrays are owned by the model; the rules that change them are functions
+in the module of their concept, taking and returning arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from model.scenario import Activity, Population
+
+NO_EMPLOYER = -1
+
+
+class Health(IntEnum):
+    """Health of a person."""
+
+    HEALTHY = 0
+    CHRONIC = 1
+    DISABLED = 2
+
+
+class Source(IntEnum):
+    """Sources of household income (yuan per month)."""
+
+    WAGES = 0
+    PIECE_WORK = 1
+    MIGRANT = 2
+    FARMING = 3
+    DIVIDENDS = 4
+    PENSION = 5
+    DIBAO = 6
+    TRAINING_ALLOWANCE = 7
+
+
+SOURCE_NAMES = [s.name.lower() for s in Source]
+
+# Activities a person does away from home all day (a carer may not, or only with flexible hours).
+AWAY_ACTIVITIES = (Activity.PARK_WORKSHOP, Activity.MIGRATION)
+WORKSHOP_ACTIVITIES = (
+    Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP, Activity.PARK_WORKSHOP,
+    Activity.COMMUNITY_FACTORY,
+)
+
+
+@dataclass
+class People:
+    """Per-person state (all arrays have one entry per person)."""
+
+    household: np.ndarray        # int32, row in Households
+    age: np.ndarray              # int16, years
+    female: np.ndarray           # bool
+    health: np.ndarray           # int8, Health
+    frail: np.ndarray            # bool, elderly needing daily care
+    skill: np.ndarray            # float32, productivity multiplier
+    activity: np.ndarray         # int8, Activity
+    employer: np.ndarray         # int32, workshop slot or NO_EMPLOYER
+    tenure: np.ndarray           # int16, months with the current employer
+    courses: np.ndarray          # int8, training courses completed
+    bonus_paid: np.ndarray       # bool, hiring bonus paid for the current job
+    kept_home: np.ndarray        # bool, held home by a migration stop
+    capacity: np.ndarray = field(init=False)  # float32, labour capacity (0 = cannot work)
+    earnings: np.ndarray = field(init=False)  # float32, yuan this month
+
+    def __post_init__(self) -> None:
+        self.capacity = np.zeros(len(self.household), dtype=np.float32)
+        self.earnings = np.zeros(len(self.household), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.household)
+
+
+@dataclass
+class Households:
+    """Per-household state (all arrays have one entry per household)."""
+
+    village: np.ndarray          # int32
+    registered_poor: np.ndarray  # bool
+    resettled: np.ndarray        # bool
+    land_mu: np.ndarray          # float32, mu
+    size: np.ndarray = field(init=False)             # int16, members
+    care_need: np.ndarray = field(init=False)        # bool, young child, frail or disabled member
+    substitute_carer: np.ndarray = field(init=False)  # bool, a healthy elderly member can care
+    carer: np.ndarray = field(init=False)            # int32, person kept home, or -1
+    has_disabled: np.ndarray = field(init=False)     # bool
+    has_labour: np.ndarray = field(init=False)       # bool, someone can work
+    equity_yuan: np.ndarray = field(init=False)      # float32, cooperative shares held
+    dibao_yuan_per_month: np.ndarray = field(init=False)  # float32
+    ever_workshop: np.ndarray = field(init=False)    # bool, someone has held a workshop job
+
+    def __post_init__(self) -> None:
+        n = len(self.village)
+        self.size = np.zeros(n, dtype=np.int16)
+        self.care_need = np.zeros(n, dtype=bool)
+        self.substitute_carer = np.zeros(n, dtype=bool)
+        self.carer = np.full(n, -1, dtype=np.int32)
+        self.has_disabled = np.zeros(n, dtype=bool)
+        self.has_labour = np.zeros(n, dtype=bool)
+        self.equity_yuan = np.zeros(n, dtype=np.float32)
+        self.dibao_yuan_per_month = np.zeros(n, dtype=np.float32)
+        self.ever_workshop = np.zeros(n, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.village)
+
+
+def labour_capacity(people: People, rules: Population) -> np.ndarray:
+    """Labour capacity per person (1 healthy, `chronic_capacity` if ill, 0 if cannot work).
+
+    Disabled adults keep the chronic capacity where `disabled_can_work` (home outwork and
+    village workshops only; see `choice.feasible_options`).
+    """
+    in_age = (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
+    by_health = np.array(
+        [1.0, rules.chronic_capacity, rules.chronic_capacity if rules.disabled_can_work else 0.0],
+        dtype=np.float32,
+    )
+    return np.where(in_age & ~people.frail, by_health[people.health], np.float32(0.0))
+
+
+def update_care(people: People, households: Households, rules: Population) -> None:
+    """Recompute care load, substitute carers and the designated carer of each household.
+
+    A household needs care if it has a young child, a frail elderly member or a disabled
+    member. A healthy, non-frail member past working age frees the working-age adults
+    (where `healthy_elderly_can_care`); otherwise one working-age adult is the carer:
+    the woman with the lowest skill if there is one, else the adult with the lowest skill.
+    """
+    n_households = len(households)
+    needs_care = (
+        (people.age <= rules.young_child_age_max)
+        | people.frail
+        | (people.health == Health.DISABLED)
+    )
+    households.care_need = np.bincount(people.household, needs_care, n_households) > 0
+    households.has_disabled = (
+        np.bincount(people.household, people.health == Health.DISABLED, n_households) > 0
+    )
+    can_care = (
+        (people.age > rules.labour_age_max) & ~people.frail & (people.health == Health.HEALTHY)
+    ) & rules.healthy_elderly_can_care
+    households.substitute_carer = np.bincount(people.household, can_care, n_households) > 0
+    people.capacity = labour_capacity(people, rules)
+    households.has_labour = np.bincount(people.household, people.capacity > 0, n_households) > 0
+    households.carer = _designate_carer(people, households)
+
+
+def _designate_carer(people: People, households: Households) -> np.ndarray:
+    """Index of each household's carer among its working-age members, or -1."""
+    candidates = np.flatnonzero(people.capacity > 0)
+    hh = people.household[candidates]
+    # Sort by household, then women first, then lowest skill; take the first per household.
+    order = np.lexsort((people.skill[candidates], ~people.female[candidates], hh))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = hh[order][1:] != hh[order][:-1]
+    carer = np.full(len(households), -1, dtype=np.int32)
+    chosen = candidates[order][first]
+    carer[people.household[chosen]] = chosen
+    needs_carer = households.care_need & ~households.substitute_carer
+    return np.where(needs_carer, carer, -1).astype(np.int32)
+
+
+def is_carer(people: People, households: Households) -> np.ndarray:
+    """Boolean per person: this person is the household's designated carer."""
+    flags = np.zeros(len(people), dtype=bool)
+    carers = households.carer[households.carer >= 0]
+    flags[carers] = True
+    return flags
+
+
+def household_sum(people: People, values: np.ndarray, n_households: int) -> np.ndarray:
+    """Sum a per-person array over each household (float64)."""
+    return np.bincount(people.household, values, n_households)
+
+
+@dataclass
+class IncomeLedger:
+    """This month's household income by source, yuan per month (sources x households)."""
+
+    by_source: np.ndarray
+
+    @classmethod
+    def empty(cls, n_households: int) -> IncomeLedger:
+        """A ledger of zeros."""
+        return cls(np.zeros((len(Source), n_households), dtype=np.float64))
+
+    def add(self, source: Source, amounts: np.ndarray) -> None:
+        """Add per-household amounts (yuan) to one source."""
+        self.by_source[source] += amounts
+
+    @property
+    def total(self) -> np.ndarray:
+        """Household income this month: the sum over sources (yuan)."""
+        return self.by_source.sum(axis=0)

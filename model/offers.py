@@ -1,0 +1,126 @@
+"""What a revising person can earn in each activity this month (expected, yuan/month).
+
+Workshop offers are the vacancy-weighted mean of pay times utilisation in the person's
+pool (own village for village workshops, county-wide otherwise); a person holding a job
+sees their own workshop's pay. Farming splits household land among its farmers;
+migration pays the year's migrant wage net of living costs away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.choice import N_OPTIONS, Offers
+from model.households import Households, People
+from model.labour_market import market_key
+from model.scenario import Activity, Scenario, interpolate_by_year
+from model.workshops import MONTHS_PER_YEAR, PIECE_RATE_FORMS, WorkshopTable
+
+
+@dataclass
+class Market:
+    """Places on offer this month, per workshop slot and per pool."""
+
+    table: WorkshopTable
+    vacancies: np.ndarray   # int64 per slot
+    slot_key: np.ndarray    # int64 per slot, pool of each workshop
+    pool_pay: np.ndarray    # float64 per pool, expected yuan/month at skill 1
+    pool_open: np.ndarray   # bool per pool, has vacancies
+
+    @classmethod
+    def of(cls, table: WorkshopTable, workers: np.ndarray, n_villages: int) -> Market:
+        """Vacancies and expected pay per pool from the workshop table."""
+        vacancies = np.where(table.hiring, np.maximum(table.capacity - workers, 0), 0)
+        slot_key = market_key(table.activity, table.village, n_villages)
+        n_pools = n_villages + len(Activity)
+        weight = np.bincount(slot_key, vacancies, n_pools)
+        paid = np.bincount(slot_key, vacancies * table.pay * table.utilisation, n_pools)
+        pool_pay = np.divide(paid, weight, out=np.zeros(n_pools), where=weight > 0)
+        return cls(table, vacancies.astype(np.int64), slot_key, pool_pay, weight > 0)
+
+
+def productivity(people: People, gain_per_course: float) -> np.ndarray:
+    """Output multiplier per person: skill times (1 + gain) per completed course."""
+    return people.skill * (1.0 + gain_per_course) ** people.courses
+
+
+def mu_per_farmer(people: People, households: Households, n_farmers: np.ndarray,
+                  params: Scenario) -> np.ndarray:
+    """Land each person would farm if the household had `n_farmers` farmers (mu)."""
+    hh = people.household
+    share = households.land_mu[hh] / np.maximum(n_farmers[hh], 1)
+    return np.minimum(share, params.incomes.mu_per_farmer_max)
+
+
+def farm_yuan(mu: np.ndarray, capacity: np.ndarray, params: Scenario) -> np.ndarray:
+    """Monthly net farm income of farming `mu` at a labour capacity (yuan)."""
+    return mu * params.incomes.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * capacity
+
+
+def migrant_net_wage(params: Scenario, year: float) -> float:
+    """Migrant wage net of living costs away, for a skill-1 worker (yuan/month)."""
+    wage = interpolate_by_year(params.incomes.migrant_wage_yuan_per_month, year)
+    return wage * (1.0 - params.incomes.migrant_living_cost_share)
+
+
+@dataclass
+class Viewer:
+    """The revising people and the context they see."""
+
+    idx: np.ndarray              # person indices
+    people: People
+    households: Households
+    park_distance_km: np.ndarray  # per village
+    year: float
+
+
+def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
+    """Expected income, non-income cost and availability of each option per reviser."""
+    p, hh = v.people, v.households
+    i = v.idx
+    home = p.household[i]
+    village = hh.village[home]
+    prod = productivity(p, params.policy.training.productivity_gain)[i]
+    cap = p.capacity[i].astype(np.float64)
+    n = len(i)
+    income = np.zeros((n, N_OPTIONS))
+    available = np.zeros((n, N_OPTIONS), dtype=bool)
+    n_villages = len(v.park_distance_km)
+    for activity in (Activity.HOME_OUTWORK, Activity.PARK_WORKSHOP, Activity.COMMUNITY_FACTORY):
+        pool = n_villages + int(activity)
+        income[:, activity] = market.pool_pay[pool] * cap
+        available[:, activity] = market.pool_open[pool]
+    income[:, Activity.HOME_OUTWORK] *= prod
+    income[:, Activity.VILLAGE_WORKSHOP] = market.pool_pay[village] * cap
+    available[:, Activity.VILLAGE_WORKSHOP] = market.pool_open[village]
+    income[:, Activity.MIGRATION] = migrant_net_wage(params, v.year) * prod * cap
+    farmers = p.activity == Activity.FARMING
+    # A reviser who takes up farming joins the household's other farmers.
+    n_farmers = np.bincount(p.household, farmers, len(hh))
+    others = n_farmers[home] - farmers[i]
+    mu = np.minimum(hh.land_mu[home] / (others + 1), params.incomes.mu_per_farmer_max)
+    income[:, Activity.FARMING] = farm_yuan(mu, cap, params)
+    _own_job(v, market, prod, cap, income, available)
+    cost = np.zeros((n, N_OPTIONS))
+    cost[:, Activity.PARK_WORKSHOP] = (params.choice.commute_yuan_per_km_month
+                                       * v.park_distance_km[village])
+    cost[:, Activity.MIGRATION] = params.choice.migration_cost_yuan_per_month
+    return Offers(income, cost, available)
+
+
+def _own_job(v: Viewer, market: Market, prod: np.ndarray, cap: np.ndarray,
+             income: np.ndarray, available: np.ndarray) -> None:
+    """A reviser holding a job at an open workshop sees that job's pay."""
+    slot = v.people.employer[v.idx]
+    rows = np.flatnonzero(slot >= 0)
+    slot = slot[rows]
+    keep = market.table.is_open[slot]
+    rows, slot = rows[keep], slot[keep]
+    table = market.table
+    piece = np.isin(table.form[slot], PIECE_RATE_FORMS)
+    activity = table.activity[slot]
+    income[rows, activity] = (table.pay[slot] * table.utilisation[slot] * cap[rows]
+                              * np.where(piece, prod[rows], 1.0))
+    available[rows, activity] = True

@@ -1,0 +1,122 @@
+"""Synthesise households and their members from the scenario's distributions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.households import NO_EMPLOYER, Health, Households, People, update_care
+from model.scenario import Activity, HouseholdProfile, Scenario
+
+ADULT_AGES = (18, 59)   # years, working-age adults drawn uniformly in this range
+ELDERLY_AGES = (60, 85)  # years
+SCHOOL_AGE_MIN = 6       # years, children from this age go to school (to 15)
+SCHOOL_AGE_MAX = 15
+
+
+@dataclass
+class Geography:
+    """Villages of the simulated county (scaled to the run's households)."""
+
+    n_villages: int
+    park_distance_km: np.ndarray  # float32 per village
+
+
+def synthesise(scenario: Scenario,
+               rng: np.random.Generator) -> tuple[Households, People, Geography]:
+    """Draw villages, households and members for a run.
+
+    Args:
+        scenario: the validated scenario (its `run.households` sets the size).
+        rng: the "population" stream.
+
+    Returns:
+        Households, people (care load and capacity already computed) and the geography.
+    """
+    pop = scenario.population
+    n = scenario.run.households
+    n_villages = max(1, round(scenario.county.villages * scenario.scale))
+    geography = Geography(
+        n_villages, rng.exponential(scenario.county.park_distance_km_mean, n_villages)
+        .astype(np.float32)
+    )
+    registered = rng.random(n) < pop.registered_poor_share
+    households = Households(
+        village=rng.integers(0, n_villages, n, dtype=np.int32),
+        registered_poor=registered,
+        resettled=rng.random(n) < pop.resettled_share,
+        land_mu=np.zeros(n, dtype=np.float32),
+    )
+    members = [
+        _members(np.flatnonzero(registered == flag), profile, rng)
+        for flag, profile in ((True, pop.poor), (False, pop.nonpoor))
+    ]
+    people = _concatenate(members)
+    for flag, profile in ((True, pop.poor), (False, pop.nonpoor)):
+        rows = np.flatnonzero(registered == flag)
+        households.land_mu[rows] = rng.exponential(profile.land_mu_mean, len(rows))
+    order = np.argsort(people.household, kind="stable")
+    people = _take(people, order)
+    households.size = np.bincount(people.household, minlength=n).astype(np.int16)
+    update_care(people, households, pop)
+    return households, people, geography
+
+
+def _members(rows: np.ndarray, profile: HouseholdProfile, rng: np.random.Generator) -> People:
+    """Members of the households `rows`, drawn from one profile."""
+    n = len(rows)
+    adults = rng.choice(len(profile.adults_probs), n, p=profile.adults_probs)
+    elderly = rng.choice(len(profile.elderly_probs), n, p=profile.elderly_probs)
+    young = rng.poisson(profile.young_children_mean, n)
+    school = rng.poisson(profile.school_children_mean, n)
+    # An empty draw gets one elderly member.
+    elderly = np.where(adults + elderly + young + school == 0, 1, elderly)
+    counts = {"adult": adults, "elderly": elderly, "young": young, "school": school}
+    household = np.concatenate([np.repeat(rows, c) for c in counts.values()]).astype(np.int32)
+    kind = np.concatenate([np.full(c.sum(), i) for i, c in enumerate(counts.values())])
+    low = np.array([ADULT_AGES[0], ELDERLY_AGES[0], 0, SCHOOL_AGE_MIN])[kind]
+    high = np.array([ADULT_AGES[1], ELDERLY_AGES[1], SCHOOL_AGE_MIN - 1, SCHOOL_AGE_MAX])[kind]
+    age = rng.integers(low, high + 1).astype(np.int16)
+    grown = kind <= 1
+    health = np.where(
+        grown, _draw_health(len(kind), profile, rng), Health.HEALTHY
+    ).astype(np.int8)
+    m = len(household)
+    return People(
+        household=household,
+        age=age,
+        female=rng.random(m) < profile.female_share,
+        health=health,
+        frail=(kind == 1) & (rng.random(m) < profile.frail_elderly_share),
+        skill=(profile.skill_mean * rng.lognormal(-profile.skill_sd**2 / 2, profile.skill_sd, m))
+        .astype(np.float32),
+        activity=np.full(m, Activity.NOT_WORKING, dtype=np.int8),
+        employer=np.full(m, NO_EMPLOYER, dtype=np.int32),
+        tenure=np.zeros(m, dtype=np.int16),
+        courses=np.zeros(m, dtype=np.int8),
+        bonus_paid=np.zeros(m, dtype=bool),
+        kept_home=np.zeros(m, dtype=bool),
+    )
+
+
+def _draw_health(m: int, profile: HouseholdProfile, rng: np.random.Generator) -> np.ndarray:
+    u = rng.random(m)
+    return np.where(
+        u < profile.disability_share,
+        Health.DISABLED,
+        np.where(u < profile.disability_share + profile.chronic_illness_share,
+                 Health.CHRONIC, Health.HEALTHY),
+    )
+
+
+_PERSON_FIELDS = ("household", "age", "female", "health", "frail", "skill", "activity",
+                  "employer", "tenure", "courses", "bonus_paid", "kept_home")
+
+
+def _concatenate(parts: list[People]) -> People:
+    return People(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in _PERSON_FIELDS})
+
+
+def _take(people: People, order: np.ndarray) -> People:
+    return People(**{f: getattr(people, f)[order] for f in _PERSON_FIELDS})

@@ -1,0 +1,602 @@
+"""Scenario schema, TOML loading and `extends` + overrides (reforms).
+
+A scenario is one TOML file per county or policy set. It is validated into a frozen
+pydantic model; every field carries a unit and a one-line description, and the TOML
+file carries the source of each value as a comment. A file may start with
+``extends = "other.toml"`` and give only the keys it changes: the base is resolved
+first (recursively), and a key the base does not have is rejected with a suggestion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import tomllib
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# Upper bound on simulated households: keeps a typo from allocating the machine away.
+MAX_HOUSEHOLDS = 5_000_000
+BYTES_PER_HOUSEHOLD_ESTIMATE = 400
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used: names the file, the key and what was expected."""
+
+    def __init__(self, file: str | Path, key: str, expected: str) -> None:
+        self.file, self.key, self.expected = str(file), key, expected
+        super().__init__(f"{file}: {key}: {expected}")
+
+
+def P(default: Any = ..., *, unit: str, desc: str, **constraints: Any) -> Any:  # noqa: N802
+    """A scenario parameter: a pydantic Field with its unit and description."""
+    return Field(default, description=desc, json_schema_extra={"unit": unit}, **constraints)
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Share = dict(ge=0.0, le=1.0)
+Money = dict(ge=0.0)
+
+
+class Activity(IntEnum):
+    """What a working-age person does in a month (one activity per person)."""
+
+    NOT_WORKING = 0
+    FARMING = 1
+    HOME_OUTWORK = 2
+    VILLAGE_WORKSHOP = 3
+    PARK_WORKSHOP = 4
+    COMMUNITY_FACTORY = 5
+    MIGRATION = 6
+
+
+ACTIVITY_NAMES = [a.name.lower() for a in Activity]
+
+
+class Run(Section):
+    """Length, scale and seed of a run."""
+
+    start: dt.date = P(unit="date", desc="first simulated month (day is ignored)")
+    months: int = P(unit="months", desc="number of simulated months", gt=0, le=1200)
+    households: int = P(unit="households", desc="simulated households", gt=0)
+    seed: int = P(0, unit="-", desc="root seed of all random streams", ge=0)
+
+    @model_validator(mode="after")
+    def _households_fit_in_memory(self) -> Run:
+        if self.households > MAX_HOUSEHOLDS:
+            need = self.households * BYTES_PER_HOUSEHOLD_ESTIMATE / 2**30
+            raise ValueError(
+                f"households={self.households:,} would need about {need:,.0f} GiB; "
+                f"at most {MAX_HOUSEHOLDS:,} are allowed"
+            )
+        return self
+
+
+class County(Section):
+    """Geography of the simulated county."""
+
+    name: str = P(unit="-", desc="county name")
+    households: int = P(unit="households", desc="rural households at real scale", gt=0)
+    villages: int = P(unit="villages", desc="administrative villages at real scale", gt=0)
+    registered_poor_households: int | None = P(
+        None, unit="households", desc="registered poor households at real scale", gt=0
+    )
+    park_distance_km_mean: float = P(
+        unit="km", desc="mean distance from a village to the county industrial park", ge=0
+    )
+
+
+class HouseholdProfile(Section):
+    """Distributions of household composition for one group (registered poor or not)."""
+
+    adults_probs: list[float] = P(
+        unit="share", desc="probability of 0, 1, 2, 3, 4 working-age adults (18-59)"
+    )
+    young_children_mean: float = P(unit="children", desc="mean children aged 0-5 (Poisson)", ge=0)
+    school_children_mean: float = P(
+        unit="children", desc="mean children aged 6-15 (Poisson)", ge=0
+    )
+    elderly_probs: list[float] = P(unit="share", desc="probability of 0, 1, 2 members aged 60+")
+    frail_elderly_share: float = P(unit="share", desc="elderly who need care", **Share)
+    chronic_illness_share: float = P(
+        unit="share", desc="adults and elderly with a chronic illness", **Share
+    )
+    disability_share: float = P(unit="share", desc="adults and elderly with a disability", **Share)
+    female_share: float = P(unit="share", desc="women among adults", **Share)
+    land_mu_mean: float = P(unit="mu", desc="mean contracted farmland per household", ge=0)
+    skill_sd: float = P(unit="log points", desc="sd of log productivity across adults", ge=0)
+    skill_mean: float = P(1.0, unit="x", desc="mean productivity multiplier of adults", gt=0)
+
+    @model_validator(mode="after")
+    def _probabilities_sum_to_one(self) -> HouseholdProfile:
+        for name in ("adults_probs", "elderly_probs"):
+            probs = getattr(self, name)
+            if any(p < 0 for p in probs) or abs(sum(probs) - 1.0) > 1e-6:
+                raise ValueError(f"{name} must be non-negative and sum to 1, got {probs}")
+        return self
+
+
+class Population(Section):
+    """Who lives in the county and when people can work or need care."""
+
+    registered_poor_share: float = P(unit="share", desc="households registered as poor", **Share)
+    resettled_share: float = P(unit="share", desc="households moved to a resettlement site",
+                               **Share)
+    poor: HouseholdProfile
+    nonpoor: HouseholdProfile
+    labour_age_min: int = P(unit="years", desc="youngest age at which a person works", ge=14)
+    labour_age_max: int = P(unit="years", desc="oldest age at which a person works", le=90)
+    migrant_age_max: int = P(unit="years", desc="oldest age at which a person migrates", le=90)
+    young_child_age_max: int = P(unit="years", desc="children up to this age need a carer", ge=0)
+    chronic_capacity: float = P(
+        unit="x", desc="labour capacity of a chronically ill worker (healthy = 1)", **Share
+    )
+    disabled_can_work: bool = P(unit="-", desc="disabled adults may do home outwork")
+    healthy_elderly_can_care: bool = P(
+        unit="-", desc="a healthy, non-working member aged 60+ frees the carer"
+    )
+
+    @model_validator(mode="after")
+    def _ages_ordered(self) -> Population:
+        if not self.labour_age_min < self.migrant_age_max <= self.labour_age_max:
+            raise ValueError("need labour_age_min < migrant_age_max <= labour_age_max")
+        return self
+
+
+class Incomes(Section):
+    """Earnings outside workshops and transfers."""
+
+    farm_net_yuan_per_mu_year: float = P(unit="yuan/mu/yr", desc="net farm income", **Money)
+    mu_per_farmer_max: float = P(unit="mu", desc="land one farmer can work", gt=0)
+    land_rent_yuan_per_mu_year: float = P(
+        unit="yuan/mu/yr", desc="rent for land nobody in the household farms", **Money
+    )
+    migrant_wage_yuan_per_month: dict[int, float] = P(
+        unit="yuan/month", desc="average migrant wage by calendar year (interpolated)"
+    )
+    migrant_living_cost_share: float = P(
+        unit="share", desc="share of migrant wage spent on living away from home", **Share
+    )
+    pension_yuan_per_month: float = P(unit="yuan/month", desc="rural basic pension", **Money)
+    pension_age: int = P(unit="years", desc="age at which the pension is paid", ge=0)
+    dibao_line_yuan_per_person_year: float = P(
+        unit="yuan/person/yr", desc="minimum living allowance line; poorer households topped up",
+        **Money,
+    )
+
+    @model_validator(mode="after")
+    def _wages_positive(self) -> Incomes:
+        wages = self.migrant_wage_yuan_per_month
+        if not wages or min(wages.values()) <= 0:
+            raise ValueError("migrant_wage_yuan_per_month needs at least one positive year")
+        return self
+
+
+class Poverty(Section):
+    """Poverty line: 2010-price line times a deflator per calendar year."""
+
+    line_2010_yuan_per_person_year: float = P(
+        unit="yuan/person/yr (2010 prices)", desc="national rural poverty line", gt=0
+    )
+    deflator_by_year: dict[int, float] = P(
+        unit="x (2010 = 1)", desc="price index by calendar year (interpolated between years)"
+    )
+
+    @model_validator(mode="after")
+    def _deflator_positive(self) -> Poverty:
+        if not self.deflator_by_year or min(self.deflator_by_year.values()) <= 0:
+            raise ValueError("deflator_by_year needs at least one positive year")
+        return self
+
+
+class Choice(Section):
+    """Decision rule and its coefficients (utility in thousand yuan a month)."""
+
+    rule: Literal["logit", "income_max"] = P(unit="-", desc="decision rule")
+    revision_rate_per_month: float = P(
+        unit="share/month", desc="people who reconsider their activity each month", **Share
+    )
+    utility_per_1000_yuan: float = P(
+        unit="utils per 1000 yuan/month", desc="weight of expected net income", gt=0
+    )
+    inertia: float = P(unit="utils", desc="bonus for keeping the current activity", ge=0)
+    care_penalty: float = P(
+        unit="utils", desc="cost to a carer of an activity away from home all day", ge=0
+    )
+    commute_yuan_per_km_month: float = P(
+        unit="yuan/km/month", desc="cost of commuting daily to the park", **Money
+    )
+    migration_cost_yuan_per_month: float = P(
+        unit="yuan/month", desc="non-wage cost of living away from family", **Money
+    )
+    option_constants: dict[str, float] = P(
+        unit="utils", desc="preference for each activity beyond income (by activity name)"
+    )
+    flexible_hours: bool = P(unit="-", desc="carers may walk to a workshop in their village")
+
+    @model_validator(mode="after")
+    def _known_activities(self) -> Choice:
+        unknown = set(self.option_constants) - set(ACTIVITY_NAMES)
+        if unknown:
+            raise ValueError(f"option_constants has unknown activities {sorted(unknown)}; "
+                             f"known: {ACTIVITY_NAMES}")
+        return self
+
+
+class OrderProcess(Section):
+    """Monthly order load of a workshop (1 = enough orders for its whole capacity)."""
+
+    mean_load: float = P(unit="x capacity", desc="average orders relative to capacity", gt=0)
+    seasonal_amplitude: float = P(unit="x", desc="amplitude of the yearly cycle", **Share)
+    peak_month: int = P(unit="month of year", desc="month with most orders", ge=1, le=12)
+    persistence: float = P(unit="-", desc="AR(1) coefficient of log orders", ge=0, lt=1)
+    volatility: float = P(unit="log points", desc="sd of monthly log-order innovations", ge=0)
+
+
+class WorkshopForm(Section):
+    """One workshop form: how many, how big, what it pays, how it opens and closes."""
+
+    initial_count: int = P(unit="workshops", desc="workshops open at the start", ge=0)
+    entrants_per_month: float = P(
+        unit="firms/month", desc="candidate firms considering opening each month", ge=0
+    )
+    capacity_workers_min: int = P(unit="workers", desc="smallest capacity", gt=0)
+    capacity_workers_max: int = P(unit="workers", desc="largest capacity", gt=0)
+    pay_yuan_per_month: float = P(
+        unit="yuan/month", desc="wage at full orders; for outwork, earnings of a skill-1 worker",
+        gt=0,
+    )
+    value_added_yuan_per_worker_month: float = P(
+        unit="yuan/worker/month", desc="revenue less materials per worker at full orders", gt=0
+    )
+    rent_yuan_per_month: float = P(unit="yuan/month", desc="rent of the premises", **Money)
+    firm_productivity_sd: float = P(
+        unit="log points", desc="sd of a firm's value added around its form's", ge=0
+    )
+    setup_cost_yuan: float = P(unit="yuan", desc="cost of opening (refit, machines)", **Money)
+    loan_yuan: float = P(unit="yuan", desc="start-up loan the firm would take", **Money)
+    idle_load: float = P(unit="x capacity", desc="below this order load a month is idle", ge=0)
+    idle_months_to_close: int = P(unit="months", desc="idle months before closing", gt=0)
+    orders: OrderProcess
+
+    @model_validator(mode="after")
+    def _capacity_ordered(self) -> WorkshopForm:
+        if self.capacity_workers_min > self.capacity_workers_max:
+            raise ValueError("capacity_workers_min must be <= capacity_workers_max")
+        return self
+
+
+class Workshops(Section):
+    """The five workshop forms and the entry rule."""
+
+    planning_horizon_months: int = P(unit="months", desc="horizon of an entrant's profit", gt=0)
+    market_interest_rate_per_year: float = P(
+        unit="1/yr", desc="interest rate a firm pays without subsidy", **Share
+    )
+    expected_fill_share: float = P(
+        unit="share", desc="share of capacity an entrant expects to fill", **Share
+    )
+    factory: WorkshopForm
+    outwork: WorkshopForm
+    cooperative: WorkshopForm
+    park: WorkshopForm
+    community: WorkshopForm
+
+
+class Instrument(Section):
+    """Common switch of every policy instrument."""
+
+    enabled: bool = P(unit="-", desc="whether the instrument is in force")
+
+
+class Certification(Instrument):
+    """A workshop is certified while poor workers are at least this share of its staff."""
+
+    poor_share_min: float = P(unit="share", desc="minimum share of registered-poor workers",
+                              **Share)
+
+
+class OpeningSubsidy(Instrument):
+    """One-time subsidy when a new workshop is first certified."""
+
+    small_yuan: float = P(unit="yuan", desc="amount for a small workshop", **Money)
+    large_yuan: float = P(unit="yuan", desc="amount for a large workshop", **Money)
+    large_min_workers: int = P(unit="workers", desc="capacity from which a workshop is large",
+                               gt=0)
+
+
+class WageSubsidy(Instrument):
+    """Share of a certified workshop's wage bill for registered-poor workers."""
+
+    share_of_poor_wage_bill: float = P(unit="share", desc="subsidy as share of wages", **Share)
+    worker_age_max: int = P(unit="years", desc="oldest worker the subsidy counts", gt=0)
+
+
+class HiringBonus(Instrument):
+    """Once per poor worker who reaches the contract length at a workshop hiring enough poor."""
+
+    yuan_per_worker: float = P(unit="yuan", desc="bonus per poor worker", **Money)
+    contract_months_min: int = P(unit="months", desc="tenure that counts as a contract", gt=0)
+    poor_hired_min: int = P(unit="workers", desc="poor workers the workshop must employ", ge=0)
+
+
+class AbsorptionAward(Instrument):
+    """Once per workshop when it employs enough registered-poor workers."""
+
+    award_yuan: float = P(unit="yuan", desc="award per workshop", **Money)
+    poor_hired_min: int = P(unit="workers", desc="poor workers needed for the award", gt=0)
+
+
+class Training(Instrument):
+    """Free courses for registered-poor workers that raise their productivity."""
+
+    places_per_month: int = P(unit="trainees/month", desc="course places started each month",
+                              ge=0)
+    cost_yuan_per_trainee: float = P(unit="yuan", desc="training subsidy per trainee", **Money)
+    board_yuan_per_day: float = P(unit="yuan/day", desc="board allowance", **Money)
+    days_per_course: int = P(unit="days", desc="course length", gt=0)
+    productivity_gain: float = P(unit="share", desc="productivity gain per course", ge=0)
+    courses_per_person_max: int = P(unit="courses", desc="courses one person may take", ge=0)
+
+
+class Loans(Instrument):
+    """Start-up guarantee loans with subsidised interest."""
+
+    interest_subsidy_share: float = P(unit="share", desc="share of interest the county pays",
+                                      **Share)
+    term_months: int = P(unit="months", desc="loan term", gt=0)
+
+
+class InjuryInsurance(Instrument):
+    """Work-injury insurance premiums paid by the county for workshop employees."""
+
+    premium_yuan_per_worker_month: float = P(unit="yuan/worker/month", desc="premium", **Money)
+    poor_workers_only: bool = P(unit="-", desc="insure registered-poor employees only")
+
+
+class FreeRent(Instrument):
+    """Rent of workshop premises paid by the county for the first months."""
+
+    months: int = P(unit="months", desc="rent-free months after opening", ge=0)
+
+
+class FactoryCashSupport(Instrument):
+    """Cash support per open community factory."""
+
+    yuan_per_factory_year: float = P(unit="yuan/yr", desc="support per factory", **Money)
+
+
+class Equity(Instrument):
+    """Poverty funds invested as cooperative shares for households without labour."""
+
+    funds_yuan: float = P(unit="yuan", desc="poverty funds available for shares", **Money)
+    share_per_household_yuan: float = P(unit="yuan", desc="shares given to one household", gt=0)
+    dividend_rate_per_year: float = P(unit="1/yr", desc="dividend on shares", **Share)
+    return_on_exit: bool = P(unit="-", desc="shares return to the pool when a household exits")
+
+
+INSTRUMENTS = (
+    "opening_subsidy", "wage_subsidy", "hiring_bonus", "absorption_award", "training",
+    "loans", "injury_insurance", "free_rent", "factory_cash_support", "equity",
+)
+
+
+class Policy(Section):
+    """The county's workshop policy: a budget and one block per instrument."""
+
+    budget_yuan_per_year: float = P(unit="yuan/yr", desc="allocated each January; unspent "
+                                    "funds carry over", **Money)
+    payment_order: list[str] = P(unit="-", desc="instruments in the order they are paid; when "
+                                 "the budget runs out the last ones go unpaid")
+    certification: Certification
+    opening_subsidy: OpeningSubsidy
+    wage_subsidy: WageSubsidy
+    hiring_bonus: HiringBonus
+    absorption_award: AbsorptionAward
+    training: Training
+    loans: Loans
+    injury_insurance: InjuryInsurance
+    free_rent: FreeRent
+    factory_cash_support: FactoryCashSupport
+    equity: Equity
+
+    @model_validator(mode="after")
+    def _order_names_every_instrument(self) -> Policy:
+        if sorted(self.payment_order) != sorted(INSTRUMENTS):
+            raise ValueError(f"payment_order must list each of {list(INSTRUMENTS)} once")
+        return self
+
+
+class OrderCollapse(Section):
+    """A share of firms lose most of their orders for some months."""
+
+    enabled: bool = P(unit="-", desc="whether the shock happens")
+    start: dt.date = P(unit="date", desc="first month of the shock")
+    months: int = P(unit="months", desc="duration", gt=0)
+    share_of_firms: float = P(unit="share", desc="firms hit", **Share)
+    load_multiplier: float = P(unit="x", desc="orders of a hit firm relative to normal", **Share)
+
+
+class MigrationStop(Section):
+    """Migrants kept home (as in early 2020)."""
+
+    enabled: bool = P(unit="-", desc="whether the shock happens")
+    start: dt.date = P(unit="date", desc="first month of the shock")
+    months: int = P(unit="months", desc="duration", gt=0)
+    share_kept_home: float = P(unit="share", desc="migrants who cannot leave", **Share)
+
+
+class Illness(Section):
+    """Chronic illness striking healthy working-age people."""
+
+    enabled: bool = P(unit="-", desc="whether illness strikes")
+    incidence_per_month: float = P(unit="1/month", desc="probability a healthy adult falls ill",
+                                   **Share)
+
+
+class Shocks(Section):
+    """Shocks; each is off unless switched on."""
+
+    order_collapse: OrderCollapse
+    migration_stop: MigrationStop
+    illness: Illness
+
+
+class Scenario(Section):
+    """A complete, validated scenario."""
+
+    name: str = P(unit="-", desc="scenario name")
+    description: str = P("", unit="-", desc="what the scenario represents")
+    run: Run
+    county: County
+    population: Population
+    incomes: Incomes
+    poverty: Poverty
+    choice: Choice
+    workshops: Workshops
+    policy: Policy
+    shocks: Shocks
+
+    @property
+    def scale(self) -> float:
+        """Simulated households over real households.
+
+        Counts of villages, workshops, entrants, course places, budgets and funds are
+        multiplied by it, so a scaled-down run keeps the county's shares.
+        """
+        return self.run.households / self.county.households
+
+    def with_overrides(self, **run: int) -> Scenario:
+        """Return a copy with `run` settings (months, households, seed) replaced."""
+        return self.model_validate(
+            {**self.model_dump(), "run": {**self.run.model_dump(), **run}}
+        )
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ScenarioError(path, "(file)", "a TOML file, got a directory")
+    if not path.exists():
+        raise ScenarioError(path, "(file)", "an existing file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        expected = f"UTF-8 text ({err.reason} at byte {err.start})"
+        raise ScenarioError(path, "(file)", expected) from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "(syntax)", f"valid TOML: {err}") from err
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _merge(base: dict[Any, Any], diff: dict[str, Any]) -> dict[Any, Any]:
+    """Overlay `diff` on `base` table by table; unknown keys are left for validation."""
+    merged = dict(base)
+    for key, value in diff.items():
+        # TOML keys are strings; by-year tables of the resolved base are keyed by int.
+        slot: Any = int(key) if key.isdigit() and int(key) in base else key
+        if isinstance(value, dict) and isinstance(base.get(slot), dict):
+            merged[slot] = _merge(base[slot], value)
+        else:
+            merged[slot] = value
+    return merged
+
+
+def _raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The fully merged raw table of a scenario file, following `extends`."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(path, "extends", f"no cycle, got {cycle}")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", "a path to another scenario file (string)")
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ScenarioError(path, "extends", f"an existing file, '{parent}' not found")
+    base = load_scenario(parent_path, _chain=(*chain, path)).model_dump()
+    return _merge(base, data)
+
+
+def _location(error: Any) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "(top level)"
+
+
+def _describe(error: Any, data: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        *parents, key = [str(p) for p in error["loc"]]
+        table: Any = data
+        for p in parents:
+            table = table.get(p, {}) if isinstance(table, dict) else {}
+        known = [k for k in _known_fields(parents) if k != key]
+        return "a known key" + _suggest(key, known)
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) else f", got {got!r}"
+    return error["msg"].removeprefix("Value error, ") + shown
+
+
+def _known_fields(parents: list[str]) -> list[str]:
+    model: Any = Scenario
+    for p in parents:
+        field = model.model_fields.get(p)
+        if field is None or not isinstance(field.annotation, type):
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
+    """Load and validate a scenario file, following `extends`.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        The frozen, validated scenario.
+
+    Raises:
+        ScenarioError: naming the file, the first offending key and what was expected.
+    """
+    path = Path(path)
+    data = _raw_scenario(path, _chain)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ScenarioError(path, _location(first), _describe(first, data)) from err
+
+
+def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a (merged) dictionary, e.g. from a notebook."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ScenarioError(origin, _location(first), _describe(first, data)) from err
+
+
+def interpolate_by_year(table: dict[int, float], year: float) -> float:
+    """Linear interpolation in a by-year table, flat beyond its ends."""
+    import numpy as np
+
+    years = sorted(table)
+    return float(np.interp(year, years, [table[y] for y in years]))

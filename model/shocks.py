@@ -1,0 +1,73 @@
+"""Shocks: order collapse, a migration stop (as in early 2020) and illness.
+
+Each is off unless the scenario switches it on. Shocks change state at the start of a
+month; the people they touch are flagged to revise their choice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from model.households import Health, People
+from model.scenario import Activity, MigrationStop, OrderCollapse
+from model.workshops import Workshop
+
+
+def month_index(start: dt.date, when: dt.date) -> int:
+    """Months from the run's first month to `when` (0 = the first month)."""
+    return (when.year - start.year) * 12 + (when.month - start.month)
+
+
+def shock_window(start: dt.date, shock: OrderCollapse | MigrationStop, month: int) -> str:
+    """'start', 'end' or '' for this month relative to a shock's window."""
+    first = month_index(start, shock.start)
+    if not shock.enabled:
+        return ""
+    if month == first:
+        return "start"
+    if month == first + shock.months:
+        return "end"
+    return ""
+
+
+def collapse_orders(workshops: list[Workshop], shock: OrderCollapse, phase: str,
+                    rng: np.random.Generator) -> None:
+    """At the start, a share of open workshops lose orders; at the end all recover."""
+    if phase == "start":
+        hit = rng.random(len(workshops)) < shock.share_of_firms
+        for w, h in zip(workshops, hit, strict=True):
+            w.order_multiplier = shock.load_multiplier if h else 1.0
+    elif phase == "end":
+        for w in workshops:
+            w.order_multiplier = 1.0
+
+
+def stop_migration(people: People, shock: MigrationStop, phase: str,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Keep a share of migrants home at the start of the shock; release them at its end.
+
+    Returns the people who must revise their choice.
+    """
+    if phase == "start":
+        migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
+        kept = migrants[rng.random(len(migrants)) < shock.share_kept_home]
+        people.kept_home[kept] = True
+        people.activity[kept] = Activity.NOT_WORKING
+        return kept
+    if phase == "end":
+        released = np.flatnonzero(people.kept_home)
+        people.kept_home[released] = False
+        return released
+    return np.empty(0, dtype=np.int64)
+
+
+def strike_illness(people: People, incidence_per_month: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Healthy working-age people fall chronically ill; returns who did."""
+    u = rng.random(len(people))
+    ill = np.flatnonzero((u < incidence_per_month) & (people.health == Health.HEALTHY)
+                         & (people.capacity > 0))
+    people.health[ill] = Health.CHRONIC
+    return ill
