@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model.households import SOURCE_NAMES, is_carer
-from model.metrics import fgt
+from model.households import SOURCE_NAMES
+from model.metrics import fgt_of_group, fgt_terms
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
 from model.workshops import FORM_FIELDS, Form, Status
 
@@ -43,9 +43,8 @@ def group_masks(model: WorkshopEconomy) -> dict[str, np.ndarray]:
 
 def poverty_by_group(model: WorkshopEconomy) -> dict[str, tuple[float, float, float]]:
     """FGT 0/1/2 of each subgroup this month."""
-    income, size = model.tracker.per_capita, model.households.size
-    return {g: fgt(income[m], model.poverty_line, size[m])
-            for g, m in group_masks(model).items()}
+    terms = fgt_terms(model.tracker.per_capita, model.poverty_line, model.households.size)
+    return {g: fgt_of_group(terms, mask) for g, mask in group_masks(model).items()}
 
 
 # ---- headline reporters (one value per month)
@@ -176,9 +175,8 @@ def _poverty_rows(m: WorkshopEconomy) -> list[dict]:
 
 def _activity_rows(m: WorkshopEconomy) -> list[dict]:
     p = m.people
-    able = p.capacity > 0
-    carer = is_carer(p, m.households)
-    code = (p.activity.astype(np.int64) * 4 + p.female * 2 + carer)[able]
+    able = np.flatnonzero(p.capacity > 0)
+    code = p.activity[able].astype(np.int64) * 4 + p.female[able] * 2 + p.carer[able]
     counts = np.bincount(code, minlength=len(ACTIVITY_NAMES) * 4)
     return [{"month": m.month, "activity": ACTIVITY_NAMES[c // 4],
              "sex": "female" if (c // 2) % 2 else "male", "carer": bool(c % 2),

@@ -17,7 +17,6 @@ from model.households import (
     AWAY_ACTIVITIES,
     WORKSHOP_ACTIVITIES,
     IncomeLedger,
-    is_carer,
     update_care,
 )
 from model.labour_market import (
@@ -80,6 +79,11 @@ class WorkshopEconomy(mesa.Model):
             self.params, self.streams["population"])
         self.registered_person = self.households.registered_poor[self.people.household]
         self.must_revise = np.zeros(len(self.people), dtype=bool)
+        self._count_pensioners()
+
+    def _count_pensioners(self) -> None:
+        pensioner = self.people.age >= self.params.incomes.pension_age
+        self.pensioners = np.bincount(self.people.household, pensioner, len(self.households))
 
     def _create_workshops(self) -> None:
         opening = initial_workshops(self, self.streams["entry"])
@@ -155,6 +159,7 @@ class WorkshopEconomy(mesa.Model):
         if self.month == 1 or self.month_of_year != 1:
             return
         self.people.age += 1
+        self._count_pensioners()
         self._refresh_capacity()
         review_dibao(self.households, self.ledger, self.params)
 
@@ -166,7 +171,7 @@ class WorkshopEconomy(mesa.Model):
         stopped = np.flatnonzero(could_work & (people.capacity <= 0))
         release(people, stopped)
         people.activity[stopped] = Activity.NOT_WORKING
-        carers_away = is_carer(people, self.households) & np.isin(people.activity, AWAY_ACTIVITIES)
+        carers_away = people.carer & np.isin(people.activity, AWAY_ACTIVITIES)
         self.must_revise |= (people.capacity > 0) & (~could_work | carers_away)
 
     def _apply_shocks(self) -> None:
@@ -213,13 +218,11 @@ class WorkshopEconomy(mesa.Model):
         in_village = np.isin(self.households.village[self.people.household], villages)
         self.must_revise |= in_village & (self.people.capacity > 0)
 
-    def _staff(self) -> Staff:
-        return Staff.count(self.people, self.registered_person, len(self.workshop_slots))
-
-    def _market(self) -> Market:
-        workers = self._staff().workers
-        table = WorkshopTable.of(self.workshop_slots, workers)
-        return Market.of(table, workers, self.geography.n_villages)
+    def _market(self) -> tuple[Market, Staff]:
+        """Places on offer now, and the head counts they are computed from."""
+        staff = Staff.count(self.people, self.registered_person, len(self.workshop_slots))
+        table = WorkshopTable.of(self.workshop_slots, staff.workers)
+        return Market.of(table, staff.workers, self.geography.n_villages), staff
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
@@ -233,11 +236,11 @@ class WorkshopEconomy(mesa.Model):
         home = people.household[idx]
         hh = self.households
         revisers = Revisers(
-            current=people.activity[idx], carer=is_carer(people, hh)[idx],
+            current=people.activity[idx], carer=people.carer[idx],
             health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
             has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home])
         viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year)
-        offers = build_offers(viewer, self._market(), self.params)
+        offers = build_offers(viewer, self._market()[0], self.params)
         chosen = choose(revisers, offers, coef or self.params.choice,
                         self.params.population.migrant_age_max, u_choice[idx])
         self.choices = (idx, chosen)
@@ -256,8 +259,7 @@ class WorkshopEconomy(mesa.Model):
 
     def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> None:
         rng = self.streams["matching"]
-        market = self._market()
-        staff = self._staff()
+        market, staff = self._market()
         quota = self.params.policy.certification
         village = self.households.village[self.people.household[persons]]
         apps = Applications(persons, market_key(wanted, village, self.geography.n_villages),
@@ -270,9 +272,9 @@ class WorkshopEconomy(mesa.Model):
 
     def _pay(self) -> IncomeLedger:
         people = self.people
-        table = self._market().table
+        table = self._market()[0].table
         ctx = PayContext(self.params, self.year, table, self.registered_person, self.trainees,
-                         cooperative_active_share(self.workshop_slots))
+                         cooperative_active_share(self.workshop_slots), self.pensioners)
         ledger = pay_month(people, self.households, ctx)
         book_accounts(self.workshop_slots, people, ctx)
         return ledger

@@ -65,10 +65,12 @@ class People:
     bonus_paid: np.ndarray       # bool, hiring bonus paid for the current job
     kept_home: np.ndarray        # bool, held home by a migration stop
     capacity: np.ndarray = field(init=False)  # float32, labour capacity (0 = cannot work)
+    carer: np.ndarray = field(init=False)     # bool, the household's designated carer
     earnings: np.ndarray = field(init=False)  # float32, yuan this month
 
     def __post_init__(self) -> None:
         self.capacity = np.zeros(len(self.household), dtype=np.float32)
+        self.carer = np.zeros(len(self.household), dtype=bool)
         self.earnings = np.zeros(len(self.household), dtype=np.float32)
 
     def __len__(self) -> int:
@@ -148,6 +150,7 @@ def update_care(people: People, households: Households, rules: Population) -> No
     people.capacity = labour_capacity(people, rules)
     households.has_labour = np.bincount(people.household, people.capacity > 0, n_households) > 0
     households.carer = _designate_carer(people, households)
+    people.carer = is_carer(people, households)
 
 
 def _designate_carer(people: People, households: Households) -> np.ndarray:
@@ -192,6 +195,11 @@ class IncomeLedger:
     def add(self, source: Source, amounts: np.ndarray) -> None:
         """Add per-household amounts (yuan) to one source."""
         self.by_source[source] += amounts
+
+    @property
+    def n_households(self) -> int:
+        """Number of households in the ledger."""
+        return int(self.by_source.shape[1])
 
     @property
     def total(self) -> np.ndarray:

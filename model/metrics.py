@@ -30,14 +30,23 @@ def fgt(income_per_capita: np.ndarray, line: float,
     Returns:
         (P0, P1, P2), each in [0, 1], with P2 <= P1 <= P0.
     """
-    total = float(weights.sum())
-    if total == 0:
-        return 0.0, 0.0, 0.0
+    terms = fgt_terms(income_per_capita, line, weights)
+    return fgt_of_group(terms, np.ones(len(weights), dtype=bool))
+
+
+def fgt_terms(income_per_capita: np.ndarray, line: float, weights: np.ndarray) -> np.ndarray:
+    """Per-household weighted FGT terms (4, n): people, poor people, gap, squared gap."""
     gap = np.clip((line - income_per_capita) / line, 0.0, 1.0)
-    poor = income_per_capita < line
-    w = weights * poor
-    return (float(w.sum() / total), float((w * gap).sum() / total),
-            float((w * gap * gap).sum() / total))
+    poor = weights * (income_per_capita < line)
+    return np.stack([weights.astype(np.float64), poor, poor * gap, poor * gap * gap])
+
+
+def fgt_of_group(terms: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
+    """FGT 0, 1, 2 of the households in `mask`, from `fgt_terms`."""
+    sums = terms[:, mask].sum(axis=1)
+    if sums[0] == 0:
+        return 0.0, 0.0, 0.0
+    return float(sums[1] / sums[0]), float(sums[2] / sums[0]), float(sums[3] / sums[0])
 
 
 @dataclass

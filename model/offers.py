@@ -41,17 +41,17 @@ class Market:
         return cls(table, vacancies.astype(np.int64), slot_key, pool_pay, weight > 0)
 
 
-def productivity(people: People, gain_per_course: float) -> np.ndarray:
-    """Output multiplier per person: skill times (1 + gain) per completed course."""
-    return people.skill * (1.0 + gain_per_course) ** people.courses
+def productivity(people: People, gain_per_course: float,
+                 persons: np.ndarray | None = None) -> np.ndarray:
+    """Output multiplier: skill times (1 + gain) per completed course (of `persons`, or all)."""
+    if persons is None:
+        return people.skill * (1.0 + gain_per_course) ** people.courses
+    return people.skill[persons] * (1.0 + gain_per_course) ** people.courses[persons]
 
 
-def mu_per_farmer(people: People, households: Households, n_farmers: np.ndarray,
-                  params: Scenario) -> np.ndarray:
-    """Land each person would farm if the household had `n_farmers` farmers (mu)."""
-    hh = people.household
-    share = households.land_mu[hh] / np.maximum(n_farmers[hh], 1)
-    return np.minimum(share, params.incomes.mu_per_farmer_max)
+def mu_per_farmer(land_mu: np.ndarray, n_farmers: np.ndarray, params: Scenario) -> np.ndarray:
+    """Land one farmer works: household land shared among its farmers, up to a maximum (mu)."""
+    return np.minimum(land_mu / np.maximum(n_farmers, 1), params.incomes.mu_per_farmer_max)
 
 
 def farm_yuan(mu: np.ndarray, capacity: np.ndarray, params: Scenario) -> np.ndarray:
@@ -82,7 +82,7 @@ def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
     i = v.idx
     home = p.household[i]
     village = hh.village[home]
-    prod = productivity(p, params.policy.training.productivity_gain)[i]
+    prod = productivity(p, params.policy.training.productivity_gain, i)
     cap = p.capacity[i].astype(np.float64)
     n = len(i)
     income = np.zeros((n, N_OPTIONS))
@@ -99,8 +99,7 @@ def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
     farmers = p.activity == Activity.FARMING
     # A reviser who takes up farming joins the household's other farmers.
     n_farmers = np.bincount(p.household, farmers, len(hh))
-    others = n_farmers[home] - farmers[i]
-    mu = np.minimum(hh.land_mu[home] / (others + 1), params.incomes.mu_per_farmer_max)
+    mu = mu_per_farmer(hh.land_mu[home], n_farmers[home] - farmers[i] + 1, params)
     income[:, Activity.FARMING] = farm_yuan(mu, cap, params)
     _own_job(v, market, prod, cap, income, available)
     cost = np.zeros((n, N_OPTIONS))

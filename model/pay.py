@@ -31,61 +31,62 @@ class PayContext:
     registered_person: np.ndarray    # bool per person
     trainees: np.ndarray             # person indices trained this month
     cooperative_active_share: float  # share of cooperatives open and not idle
+    pensioners: np.ndarray           # members of pension age per household
 
 
 def pay_month(people: People, households: Households, ctx: PayContext) -> IncomeLedger:
     """Compute every person's earnings and every household's income this month (yuan)."""
-    n_hh = len(households)
-    ledger = IncomeLedger.empty(n_hh)
+    ledger = IncomeLedger.empty(len(households))
     people.earnings[:] = 0.0
-    prod = productivity(people, ctx.params.policy.training.productivity_gain)
-    wages, piece = _workshop_earnings(people, ctx, prod)
-    ledger.add(Source.WAGES, np.bincount(people.household, wages, n_hh))
-    ledger.add(Source.PIECE_WORK, np.bincount(people.household, piece, n_hh))
-    migrants = people.activity == Activity.MIGRATION
-    migrant = np.where(migrants, migrant_net_wage(ctx.params, ctx.year) * prod
-                       * people.capacity, 0.0)
-    ledger.add(Source.MIGRANT, np.bincount(people.household, migrant, n_hh))
-    farming, rent = _farming(people, households, ctx.params)
-    people.earnings += (wages + piece + migrant + farming).astype(np.float32)
-    ledger.add(Source.FARMING, np.bincount(people.household, farming, n_hh) + rent)
+    gain = ctx.params.policy.training.productivity_gain
+    _pay_workshops(people, ctx, gain, ledger)
+    migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
+    net_wage = migrant_net_wage(ctx.params, ctx.year)
+    _credit(people, ledger, Source.MIGRANT, migrants,
+            net_wage * productivity(people, gain, migrants) * people.capacity[migrants])
+    _pay_farming(people, households, ctx.params, ledger)
     _transfers(people, households, ctx, ledger)
     return ledger
 
 
-def _workshop_earnings(people: People, ctx: PayContext,
-                       prod: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-person wage and piece-work earnings (zero for everyone else)."""
-    wages = np.zeros(len(people))
-    piece = np.zeros(len(people))
+def _credit(people: People, ledger: IncomeLedger, source: Source, persons: np.ndarray,
+            amounts: np.ndarray) -> None:
+    """Book earnings of `persons` (yuan this month) to them and to their households."""
+    people.earnings[persons] = amounts
+    ledger.add(source, np.bincount(people.household[persons], amounts, ledger.n_households))
+
+
+def _pay_workshops(people: People, ctx: PayContext, gain: float, ledger: IncomeLedger) -> None:
+    """Wages (pay x utilisation x capacity) and piece work (also x productivity)."""
     employed = np.flatnonzero(people.employer >= 0)
     slot = people.employer[employed]
     t = ctx.table
     base = t.pay[slot] * t.utilisation[slot] * people.capacity[employed]
     by_piece = np.isin(t.form[slot], PIECE_RATE_FORMS)
-    wages[employed] = np.where(by_piece, 0.0, base)
-    piece[employed] = np.where(by_piece, base * prod[employed], 0.0)
-    return wages, piece
+    _credit(people, ledger, Source.WAGES, employed[~by_piece], base[~by_piece])
+    pieceworkers = employed[by_piece]
+    _credit(people, ledger, Source.PIECE_WORK, pieceworkers,
+            base[by_piece] * productivity(people, gain, pieceworkers))
 
 
-def _farming(people: People, households: Households,
-             params: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per-person farm income and per-household rent on land nobody farms (yuan/month)."""
-    farmers = people.activity == Activity.FARMING
-    n_farmers = np.bincount(people.household, farmers, len(households))
-    mu = np.where(farmers, mu_per_farmer(people, households, n_farmers, params), 0.0)
-    idle_mu = np.maximum(households.land_mu - np.bincount(people.household, mu,
-                                                          len(households)), 0.0)
-    rent = idle_mu * params.incomes.land_rent_yuan_per_mu_year / MONTHS_PER_YEAR
-    return farm_yuan(mu, people.capacity, params), rent
+def _pay_farming(people: People, households: Households, params: Scenario,
+                 ledger: IncomeLedger) -> None:
+    """Farm income of farmers, and rent on land no household member farms."""
+    farmers = np.flatnonzero(people.activity == Activity.FARMING)
+    home = people.household[farmers]
+    n_farmers = np.bincount(home, minlength=len(households))
+    mu = mu_per_farmer(households.land_mu[home], n_farmers[home], params)
+    _credit(people, ledger, Source.FARMING, farmers,
+            farm_yuan(mu, people.capacity[farmers], params))
+    idle_mu = np.maximum(households.land_mu - np.bincount(home, mu, len(households)), 0.0)
+    ledger.add(Source.FARMING,
+               idle_mu * params.incomes.land_rent_yuan_per_mu_year / MONTHS_PER_YEAR)
 
 
 def _transfers(people: People, households: Households, ctx: PayContext,
                ledger: IncomeLedger) -> None:
     inc, n_hh = ctx.params.incomes, len(households)
-    pensioners = people.age >= inc.pension_age
-    ledger.add(Source.PENSION, np.bincount(people.household, pensioners, n_hh)
-               * inc.pension_yuan_per_month)
+    ledger.add(Source.PENSION, ctx.pensioners * inc.pension_yuan_per_month)
     equity = ctx.params.policy.equity
     ledger.add(Source.DIVIDENDS, households.equity_yuan * equity.dividend_rate_per_year
                / MONTHS_PER_YEAR * ctx.cooperative_active_share)
@@ -113,7 +114,7 @@ def book_accounts(slots: list[Workshop], people: People, ctx: PayContext) -> Sta
     """Write each workshop's staff, wage bills and value added for this month."""
     n = len(slots)
     staff = Staff.count(people, ctx.registered_person, n)
-    employed = people.employer >= 0
+    employed = np.flatnonzero(people.employer >= 0)
     slot = people.employer[employed]
     earned = people.earnings[employed].astype(np.float64)
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
