@@ -129,6 +129,12 @@ def poor_workers(m: WorkshopEconomy) -> int:
     return int(((m.people.employer >= 0) & m.registered_person).sum())
 
 
+def poor_share_of_jobs(m: WorkshopEconomy) -> float:
+    """Registered-poor workers as a share of workshop jobs filled (0 when none)."""
+    jobs = jobs_filled(m)
+    return poor_workers(m) / jobs if jobs else 0.0
+
+
 def trainees(m: WorkshopEconomy) -> int:
     """People who started a course this month."""
     return len(m.trainees)
@@ -141,7 +147,8 @@ def insured_workers(m: WorkshopEconomy) -> int:
 
 REPORTERS = (month, date, headcount, poverty_gap, severity, poor_households, exits, entries,
              re_entries, income_per_capita, poverty_line, spending, budget_remaining,
-             workshops_open, jobs_filled, poor_workers, trainees, insured_workers)
+             workshops_open, jobs_filled, poor_workers, poor_share_of_jobs, trainees,
+             insured_workers)
 
 
 class EconomyCollector(mesa.DataCollector):

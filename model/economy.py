@@ -266,7 +266,8 @@ class WorkshopEconomy(mesa.Model):
                             self.registered_person[persons], self.people.courses[persons] > 0)
         target = pick_workshops(apps, market.slot_key, market.vacancies, rng.random(len(persons)))
         quota_share = quota.poor_share_min if quota.enabled else 0.0
-        hired = hire(apps, target, market.vacancies, staff, quota_share, rng.random(len(persons)))
+        hired = hire(apps, target, market.vacancies, staff, quota_share, rng.random(len(persons)),
+                     market.table.needs_training)
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
 

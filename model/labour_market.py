@@ -78,14 +78,19 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
 
 
 def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: Staff,
-         quota_share: float, u: np.ndarray) -> np.ndarray:
+         quota_share: float, u: np.ndarray,
+         needs_training: np.ndarray | None = None) -> np.ndarray:
     """Which applicants their target workshop hires (bool per applicant).
 
     Poor applicants come first, trained before untrained, then random order; a workshop
     hires at most its vacancies, and non-poor applicants only as far as its poor share,
-    counting this round's poor hires, stays at `quota_share`.
+    counting this round's poor hires, stays at `quota_share`. Workshops flagged in
+    `needs_training` consider only applicants who completed a course.
     """
-    applying = np.flatnonzero(target >= 0)
+    qualified = target >= 0
+    if needs_training is not None:
+        qualified &= apps.trained | ~needs_training[np.maximum(target, 0)]
+    applying = np.flatnonzero(qualified)
     slot = target[applying]
     order = np.lexsort((u[applying], ~apps.trained[applying], ~apps.poor[applying], slot))
     slot_sorted = slot[order]

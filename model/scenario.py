@@ -263,6 +263,7 @@ class WorkshopForm(Section):
     )
     setup_cost_yuan: float = P(unit="yuan", desc="cost of opening (refit, machines)", **Money)
     loan_yuan: float = P(unit="yuan", desc="start-up loan the firm would take", **Money)
+    training_required: bool = P(unit="-", desc="hires only people who completed a course")
     idle_load: float = P(unit="x capacity", desc="below this order load a month is idle", ge=0)
     idle_months_to_close: int = P(unit="months", desc="idle months before closing", gt=0)
     orders: OrderProcess

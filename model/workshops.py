@@ -151,6 +151,7 @@ class WorkshopTable:
     is_open: np.ndarray    # bool, open or idle
     hiring: np.ndarray     # bool, open and not idle
     certified: np.ndarray  # bool
+    needs_training: np.ndarray  # bool, hires only people who completed a course
 
     @classmethod
     def of(cls, slots: list[Workshop], workers: np.ndarray) -> WorkshopTable:
@@ -166,6 +167,8 @@ class WorkshopTable:
             is_open=np.fromiter((w.is_open for w in slots), bool, len(slots)),
             hiring=np.fromiter((w.status == Status.OPEN for w in slots), bool, len(slots)),
             certified=np.fromiter((w.certified for w in slots), bool, len(slots)),
+            needs_training=np.fromiter((w.spec.training_required for w in slots), bool,
+                                       len(slots)),
         )
 
     @property
