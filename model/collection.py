@@ -16,7 +16,7 @@ import numpy as np
 from model.households import SOURCE_NAMES
 from model.metrics import fgt_of_group, fgt_terms
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
-from model.workshops import FORM_FIELDS, Form, Status
+from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status
 
 if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
@@ -30,6 +30,7 @@ TABLES = {
     "workshops": ["month", "form", "status", "count", "capacity", "jobs_filled",
                   "poor_workers", "certified"],
     "spending": ["month", "instrument", "due", "paid"],
+    "jobs": ["month", "form", "jobs_filled", "poor_workers", "poor_gain_yuan_per_year"],
 }
 
 
@@ -162,7 +163,7 @@ class EconomyCollector(mesa.DataCollector):
         super().collect(model)
         for table, rows in (("poverty", _poverty_rows(model)), ("activity", _activity_rows(model)),
                             ("income", _income_rows(model)), ("workshops", _workshop_rows(model)),
-                            ("spending", _spending_rows(model))):
+                            ("spending", _spending_rows(model)), ("jobs", _jobs_rows(model))):
             columns = self.tables[table]
             for row in rows:
                 for key, value in row.items():
@@ -214,6 +215,30 @@ def _workshop_rows(m: WorkshopEconomy) -> list[dict]:
                 "poor_workers": sum(w.accounts.poor_workers for w in shops if w.is_open),
                 "certified": sum(w.certified for w in shops)})
     return rows
+
+
+def _jobs_rows(m: WorkshopEconomy) -> list[dict]:
+    """Jobs by workshop form and the income gain of registered-poor workers.
+
+    The gain is this month's earnings minus the earnings in the month before the
+    worker's first workshop job, times 12 (yuan per year), averaged over poor workers
+    whose before-job month is known.
+    """
+    p = m.people
+    employed = np.flatnonzero(p.employer >= 0)
+    forms = np.array([w.form for w in m.workshop_slots], dtype=np.int64)[p.employer[employed]]
+    poor = m.registered_person[employed]
+    gain = (p.earnings[employed] - p.earnings_before_job[employed]).astype(np.float64)
+    known = poor & ~np.isnan(gain)
+    n_forms = len(Form)
+    jobs = np.bincount(forms, minlength=n_forms)
+    poor_jobs = np.bincount(forms, poor, n_forms)
+    gain_sum = np.bincount(forms[known], gain[known], n_forms)
+    gain_n = np.bincount(forms[known], minlength=n_forms)
+    yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
+    return [{"month": m.month, "form": FORM_FIELDS[f], "jobs_filled": int(jobs[f]),
+             "poor_workers": int(poor_jobs[f]), "poor_gain_yuan_per_year": float(yearly[f])}
+            for f in Form]
 
 
 def _spending_rows(m: WorkshopEconomy) -> list[dict]:

@@ -101,6 +101,7 @@ class WorkshopEconomy(mesa.Model):
         self.must_revise[:] = people.capacity > 0
         self._revise_choices(self.params.choice.model_copy(update={"inertia": 0.0}))
         self._match_labour()
+        people.earnings_before_job[:] = np.nan  # no month before the start to compare with
         ledger = self._pay()
         review_dibao(self.households, ledger, self.params)
         self.ledger = self._pay()

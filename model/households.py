@@ -67,11 +67,14 @@ class People:
     capacity: np.ndarray = field(init=False)  # float32, labour capacity (0 = cannot work)
     carer: np.ndarray = field(init=False)     # bool, the household's designated carer
     earnings: np.ndarray = field(init=False)  # float32, yuan this month
+    earnings_before_job: np.ndarray = field(init=False)  # float32, yuan/month before the
+    # current run of workshop jobs began (NaN if unknown, e.g. employed from the start)
 
     def __post_init__(self) -> None:
         self.capacity = np.zeros(len(self.household), dtype=np.float32)
         self.carer = np.zeros(len(self.household), dtype=bool)
         self.earnings = np.zeros(len(self.household), dtype=np.float32)
+        self.earnings_before_job = np.full(len(self.household), np.nan, dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.household)

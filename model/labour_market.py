@@ -117,7 +117,13 @@ def release(people: People, leavers: np.ndarray) -> None:
 
 def take_up(people: People, persons: np.ndarray, slots: np.ndarray,
             activities: np.ndarray) -> None:
-    """Persons start at their new workshops."""
+    """Persons start at their new workshops.
+
+    Those coming from outside workshops keep last month's earnings as their before-job
+    income; those moving between workshops keep the one they had.
+    """
+    newcomers = persons[people.employer[persons] == NO_EMPLOYER]
+    people.earnings_before_job[newcomers] = people.earnings[newcomers]
     release(people, persons)
     people.employer[persons] = slots
     people.activity[persons] = activities
