@@ -239,6 +239,9 @@ class OrderProcess(Section):
     peak_month: int = P(unit="month of year", desc="month with most orders", ge=1, le=12)
     persistence: float = P(unit="-", desc="AR(1) coefficient of log orders", ge=0, lt=1)
     volatility: float = P(unit="log points", desc="sd of monthly log-order innovations", ge=0)
+    sales_channel_load: float = P(
+        unit="x capacity", desc="extra orders from e-commerce and sales partnerships", ge=0
+    )
 
 
 class WorkshopForm(Section):
@@ -578,15 +581,24 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
         ScenarioError: naming the file, the first offending key and what was expected.
     """
     path = Path(path)
-    data = _raw_scenario(path, _chain)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise ScenarioError(path, _location(first), _describe(first, data)) from err
+    return scenario_from_dict(_raw_scenario(path, _chain), path)
 
 
-def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario:
+def apply_reforms(base: Scenario, reforms: list[str | Path]) -> Scenario:
+    """Overlay reform files on a scenario, in order (composing them).
+
+    Each reform's own keys (its `extends` line aside) replace the base's; a key the
+    scenario does not have is rejected naming the reform file.
+    """
+    scenario = base
+    for reform in map(Path, reforms):
+        diff = _read_toml(reform)
+        diff.pop("extends", None)
+        scenario = scenario_from_dict(_merge(scenario.model_dump(), diff), reform)
+    return scenario
+
+
+def scenario_from_dict(data: dict[str, Any], origin: str | Path = "<dict>") -> Scenario:
     """Validate a scenario given as a (merged) dictionary, e.g. from a notebook."""
     try:
         return Scenario.model_validate(data)

@@ -99,8 +99,9 @@ class Workshop(mesa.Agent):
         orders = self.spec.orders
         self.order_state = orders.persistence * self.order_state + orders.volatility * innovation
         stationary_var = orders.volatility**2 / (1 - orders.persistence**2)
-        self.load = (orders.mean_load * seasonal_factor(orders, month_of_year)
-                     * np.exp(self.order_state - stationary_var / 2) * self.order_multiplier)
+        market = (orders.mean_load * seasonal_factor(orders, month_of_year)
+                  * np.exp(self.order_state - stationary_var / 2))
+        self.load = (market + orders.sales_channel_load) * self.order_multiplier
 
     def update_status(self) -> None:
         """Idle when orders are below the idle load; close after enough idle months."""
@@ -198,8 +199,8 @@ class Entrant:
 
     @property
     def load(self) -> float:
-        """Expected order load (the form's mean)."""
-        return self.spec.orders.mean_load
+        """Expected order load: the form's mean plus its sales channels."""
+        return self.spec.orders.mean_load + self.spec.orders.sales_channel_load
 
     def operating_profit(self, market_rate_per_year: float, loan_months: int) -> float:
         """Profit over the horizon without any policy support (yuan).
