@@ -46,6 +46,11 @@ from model.workshops import (
     initial_workshops,
 )
 
+# Rounds of choice and hiring at the start: the market has settled after a few rounds
+# (each round fills or closes pools); a fixed count keeps random streams aligned
+# across policy arms.
+START_ROUNDS = 4
+
 
 class WorkshopEconomy(mesa.Model):
     """A county's households, workshops and poverty-alleviation office, month by month.
@@ -93,14 +98,21 @@ class WorkshopEconomy(mesa.Model):
         self.policy = PolicyAgent(self, self.params.policy)
 
     def _start_economy(self) -> None:
-        """Everyone able to work chooses once; the first month's income fills the window."""
+        """Settle the starting allocation and fill the income window.
+
+        Everyone able to work chooses without habit, in a few rounds (applicants turned
+        away choose again); the first month's income fills the 12-month window.
+        """
         people = self.people
         people.activity[:] = np.where(self.households.land_mu[people.household] > 0,
                                       Activity.FARMING, Activity.NOT_WORKING)
         people.activity[people.capacity <= 0] = Activity.NOT_WORKING
         self.must_revise[:] = people.capacity > 0
-        self._revise_choices(self.params.choice.model_copy(update={"inertia": 0.0}))
-        self._match_labour()
+        free_choice = self.params.choice.model_copy(update={"inertia": 0.0})
+        for _ in range(START_ROUNDS):
+            self._revise_choices(free_choice)
+            self.must_revise[self._match_labour()] = True
+        self.must_revise[:] = False
         people.earnings_before_job[:] = np.nan  # no month before the start to compare with
         ledger = self._pay()
         review_dibao(self.households, ledger, self.params)
@@ -246,8 +258,11 @@ class WorkshopEconomy(mesa.Model):
                         self.params.population.migrant_age_max, u_choice[idx])
         self.choices = (idx, chosen)
 
-    def _match_labour(self) -> None:
-        """Apply this month's choices: leave, stay, or apply for workshop places."""
+    def _match_labour(self) -> np.ndarray:
+        """Apply this month's choices: leave, stay, or apply for workshop places.
+
+        Returns the applicants no workshop hired (they keep their current activity).
+        """
         people = self.people
         idx, chosen = self.choices
         moving = chosen != people.activity[idx]
@@ -256,9 +271,9 @@ class WorkshopEconomy(mesa.Model):
         release(people, elsewhere)
         people.activity[elsewhere] = chosen[moving & ~to_workshop]
         applying = moving & to_workshop
-        self._hire(idx[applying], chosen[applying])
+        return self._hire(idx[applying], chosen[applying])
 
-    def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> None:
+    def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         rng = self.streams["matching"]
         market, staff = self._market()
         quota = self.params.policy.certification
@@ -271,6 +286,7 @@ class WorkshopEconomy(mesa.Model):
                      market.table.needs_training)
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
+        return persons[~hired]
 
     def _pay(self) -> IncomeLedger:
         people = self.people
