@@ -94,8 +94,9 @@ def main() -> None:
     out = ROOT / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "phase_profile.json").write_text(json.dumps(shares, indent=2))
-    print("phase shares at", f"{args.sizes[-1]:,}:",
-          ", ".join(f"{k.strip('_')} {v:.0%}" for k, v in sorted(shares.items(), key=lambda x: -x[1])))
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    print(f"phase shares at {args.sizes[-1]:,}:",
+          ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in ranked))
 
 
 if __name__ == "__main__":

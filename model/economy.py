@@ -125,9 +125,12 @@ class WorkshopEconomy(mesa.Model):
 
     @property
     def date(self) -> dt.date:
-        """First day of the month being simulated (the start month at step 1)."""
+        """First day of the month being simulated.
+
+        The start month at step 1; the month before it for the starting state (month 0).
+        """
         start = self.params.run.start
-        index = start.year * MONTHS_PER_YEAR + start.month - 1 + max(self.month - 1, 0)
+        index = start.year * MONTHS_PER_YEAR + start.month - 1 + self.month - 1
         return dt.date(index // MONTHS_PER_YEAR, index % MONTHS_PER_YEAR + 1, 1)
 
     @property

@@ -47,10 +47,12 @@ def market_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np
 
 def nonpoor_room(staff: Staff, quota_share: float) -> np.ndarray:
     """Non-poor workers each workshop may add without its poor share falling below quota."""
+    unlimited = np.iinfo(np.int64).max // 4
     if quota_share <= 0:
-        return np.full(len(staff.workers), np.iinfo(np.int64).max // 4)
+        return np.full(len(staff.workers), unlimited)
     allowed = np.floor(staff.poor_workers * (1 - quota_share) / quota_share + QUOTA_TOLERANCE)
-    return np.maximum(allowed.astype(np.int64) - (staff.workers - staff.poor_workers), 0)
+    allowed = np.minimum(allowed, unlimited).astype(np.int64)
+    return np.maximum(allowed - (staff.workers - staff.poor_workers), 0)
 
 
 @dataclass

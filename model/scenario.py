@@ -524,8 +524,7 @@ def _merge(base: dict[Any, Any], diff: dict[str, Any]) -> dict[Any, Any]:
 
 def _raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The fully merged raw table of a scenario file, following `extends`."""
-    path = path.resolve()
-    if path in chain:
+    if path.resolve() in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(path, "extends", f"no cycle, got {cycle}")
     data = _read_toml(path)
@@ -535,9 +534,11 @@ def _raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ScenarioError(path, "extends", "a path to another scenario file (string)")
     parent_path = path.parent / parent
+    if parent_path.is_dir():
+        raise ScenarioError(path, "extends", f"a scenario file, '{parent}' is a directory")
     if not parent_path.is_file():
         raise ScenarioError(path, "extends", f"an existing file, '{parent}' not found")
-    base = load_scenario(parent_path, _chain=(*chain, path)).model_dump()
+    base = load_scenario(parent_path, _chain=(*chain, path.resolve())).model_dump()
     return _merge(base, data)
 
 
@@ -545,12 +546,9 @@ def _location(error: Any) -> str:
     return ".".join(str(p) for p in error["loc"]) or "(top level)"
 
 
-def _describe(error: Any, data: dict[str, Any]) -> str:
+def _describe(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         *parents, key = [str(p) for p in error["loc"]]
-        table: Any = data
-        for p in parents:
-            table = table.get(p, {}) if isinstance(table, dict) else {}
         known = [k for k in _known_fields(parents) if k != key]
         return "a known key" + _suggest(key, known)
     got = error.get("input")
@@ -604,7 +602,7 @@ def scenario_from_dict(data: dict[str, Any], origin: str | Path = "<dict>") -> S
         return Scenario.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
-        raise ScenarioError(origin, _location(first), _describe(first, data)) from err
+        raise ScenarioError(origin, _location(first), _describe(first)) from err
 
 
 def interpolate_by_year(table: dict[int, float], year: float) -> float:

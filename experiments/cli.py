@@ -1,0 +1,218 @@
+"""The ``wsim`` command: run a scenario and write its outputs, or validate scenario files.
+
+User errors (an invalid scenario, a missing file, a bad option value, an output path
+that cannot be used) end with one ``error: ...`` line on stderr and exit code 1, before
+anything is written. Usage errors (unknown option, missing argument) exit with code 2.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, NoReturn, Self
+
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
+from model.economy import WorkshopEconomy
+from model.scenario import Scenario, ScenarioError, load_scenario
+from model.simulate import RunResult, simulate
+
+EXIT_INVALID = 1  # exit code 2 (usage error) comes from click
+PROGRESS_DELAY_S = 1.0
+RESULTS_DIR = Path("results")
+
+app = typer.Typer(
+    name="wsim",
+    help="Simulate household income under poverty-alleviation workshop policies.",
+    epilog="Exit codes: 0 ok; 1 invalid input (scenario file, option value or output "
+           "directory; one 'error:' line on stderr, nothing written); 2 usage error "
+           "(unknown command or option, missing argument).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
+MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]
+SeedOpt = Annotated[int | None, typer.Option(help="Root seed (replaces [run] seed).")]
+HouseholdsOpt = Annotated[int | None, typer.Option(
+    help="Simulated households (replaces [run] households).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    help="Output directory [default: results/<scenario name>]; an earlier output "
+         "directory there is replaced.", show_default=False)]
+ReplicateOpt = Annotated[int, typer.Option(
+    help="Replicate index; with the seed it fixes every random stream.")]
+
+
+@app.command()
+def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
+        households: HouseholdsOpt = None, out: OutOpt = None, replicate: ReplicateOpt = 0) -> None:
+    """Run SCENARIO and write its outputs.
+
+    Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
+    output directory, then prints where they are and a summary of the run.
+    """
+    overrides = {k: v for k, v in (("months", months), ("seed", seed),
+                                   ("households", households)) if v is not None}
+    if replicate < 0:
+        fail(f"--replicate: expected a whole number >= 0, got {replicate}")
+    params = with_overrides(load(scenario), overrides)
+    out_dir = out or RESULTS_DIR / safe_name(params.name)
+    try:
+        check_output_dir(out_dir)
+    except OutputError as err:
+        fail(f"--out {err}")
+    with DelayedProgress(params.run.months) as progress:
+        result = simulate(params, replicate, on_month=progress)
+    try:
+        outputs = write_run(result, params, scenario, out_dir, replicate=replicate,
+                            overrides=overrides)
+    except (OSError, OutputError) as err:
+        fail(f"{out_dir}: could not write the outputs: {err}")
+    report(outputs, result, params, replicate)
+
+
+@app.command()
+def validate(scenarios: Annotated[list[Path], typer.Argument(
+        help="Scenario TOML files.", show_default=False)]) -> None:
+    """Check scenario files; write nothing.
+
+    Prints one OK line per valid file and one error line (file: key: expected) per
+    invalid one; the files each one extends are checked too.
+    """
+    failed = 0
+    for path in scenarios:
+        try:
+            params = load_scenario(path)
+        except (ScenarioError, OSError) as err:
+            typer.echo(f"error: {load_error(path, err)}", err=True)
+            failed += 1
+            continue
+        typer.echo(f"OK {path}: {params.name}, {params.run.households:,} households, "
+                   f"{params.run.months} months")
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one ``error:`` line to stderr and exit with code 1."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def load(path: Path) -> Scenario:
+    """Load a scenario file or fail with its file, key and what was expected."""
+    try:
+        return load_scenario(path)
+    except (ScenarioError, OSError) as err:
+        fail(load_error(path, err))
+
+
+def load_error(path: Path, err: ScenarioError | OSError) -> str:
+    """``<file>: <key>: <expected>`` for a scenario that could not be loaded."""
+    if isinstance(err, ScenarioError):
+        return str(err)
+    return f"{path}: (file): a readable file ({err.strerror or err})"
+
+
+def with_overrides(params: Scenario, overrides: dict[str, int]) -> Scenario:
+    """Apply command-line `[run]` overrides or fail naming the option and what was expected."""
+    try:
+        return params.with_overrides(**overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        named = [k for k in overrides if k in first["loc"]]
+        message = first["msg"].removeprefix("Value error, ")
+        expected = message.replace("Input should be", "expected a value", 1)
+        got = f", got {overrides[named[0]]}" if named else ""
+        options = "/".join(f"--{k}" for k in named or overrides)
+        fail(f"{options}: {expected}{got}")
+
+
+def safe_name(name: str) -> str:
+    """A scenario name made safe as one directory name (no separators, no leading dot)."""
+    return re.sub(r"[^\w.-]+", "_", name).lstrip(".") or "scenario"
+
+
+class DelayedProgress:
+    """A transient progress bar over simulated months, shown only for slow runs.
+
+    Use as a context manager and pass it as `on_month`; the bar (on stderr) appears once
+    `delay_s` seconds have passed, so short runs print nothing.
+
+    Args:
+        months: months the run will simulate.
+        delay_s: seconds before the bar appears.
+        console: where to draw (default: stderr).
+    """
+
+    def __init__(self, months: int, delay_s: float = PROGRESS_DELAY_S,
+                 console: Console | None = None) -> None:
+        self.months, self.delay_s = months, delay_s
+        self.console = console or Console(stderr=True)
+        self.progress: Progress | None = None
+        self.started = time.monotonic()
+
+    def __enter__(self) -> Self:
+        self.started = time.monotonic()
+        return self
+
+    def __call__(self, model: WorkshopEconomy) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.started < self.delay_s:
+                return
+            self.progress = Progress(TextColumn("simulating"), BarColumn(),
+                                     MofNCompleteColumn(), TextColumn("months"),
+                                     TimeElapsedColumn(), console=self.console, transient=True)
+            self.progress.add_task("months", total=self.months, completed=model.month)
+            self.progress.start()
+        self.progress.update(self.progress.task_ids[0], completed=model.month)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def report(outputs: RunOutputs, result: RunResult, params: Scenario, replicate: int) -> None:
+    """Print where the outputs went and a short summary of the run."""
+    root = outputs.directory
+    typer.echo(f"outputs written to {root}/")
+    typer.echo(f"  tables:   {root / 'tables'}/ ({len(outputs.tables)} tables, parquet + CSV)")
+    typer.echo(f"  plots:    {root / 'plots'}/ ({len(outputs.plots) // 3} figures, "
+               "PNG + SVG + CSV of the plotted data)")
+    typer.echo(f"  manifest: {outputs.manifest}")
+    typer.echo(f"\n{params.name}: {params.run.households:,} households, {params.run.months} "
+               f"months, seed {params.run.seed}, replicate {replicate}")
+    Console().print(summary_table(result))
+
+
+def summary_table(result: RunResult) -> Table:
+    """Headline results of a run: poverty at start and end, exits, spending, cost."""
+    first, last = result.monthly.iloc[0], result.monthly.iloc[-1]
+    s = result.summary.to_dict(orient="records")[0]
+    cost = s["cost_per_net_exit_yuan"]
+    table = Table()
+    table.add_column("result")
+    table.add_column("value", justify="right")
+    rows = [
+        ("poverty headcount (share of people)",
+         f"{first['headcount']:.1%} → {last['headcount']:.1%}"),
+        ("poor households", f"{first['poor_households']:,} → {last['poor_households']:,}"),
+        ("gross exits (households)", f"{s['gross_exits']:,}"),
+        ("net exits (households)", f"{s['net_exits']:,}"),
+        ("total spending (yuan)", f"{s['total_spending_yuan']:,.0f}"),
+        ("cost per net exit (yuan)", "n/a (no net exit)" if pd.isna(cost) else f"{cost:,.0f}"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table

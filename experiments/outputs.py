@@ -1,0 +1,229 @@
+"""Write one run's outputs: tables (parquet + CSV), figures and a manifest, atomically.
+
+Layout of an output directory::
+
+    manifest.json             what was run, from which files, with which code
+    tables/<name>.parquet     every table of the run (and the same as <name>.csv)
+    plots/<figure>.png/.svg   figures, with the plotted numbers in <figure>.csv
+
+Everything is built in a hidden temporary sibling directory and renamed into place at
+the end, so an error never leaves a half-written directory; an earlier output directory
+at the same place is replaced only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import secrets
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from experiments.plots import plot_run
+from model.scenario import Scenario
+from model.simulate import RunResult
+
+MANIFEST = "manifest.json"
+VERSION_KEY = "workshop_sim_version"  # marks a directory as written by write_run
+PACKAGES = ("numpy", "mesa", "pandas", "pyarrow", "matplotlib", "pydantic")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class OutputError(ValueError):
+    """An output directory that cannot be used (names the path and what was expected)."""
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Where a run's outputs went.
+
+    Attributes:
+        directory: the output directory.
+        manifest: its manifest.json.
+        tables: parquet file of each table, by table name (the CSV is beside it).
+        plots: every figure file written (PNG, SVG and CSV of each figure).
+    """
+
+    directory: Path
+    manifest: Path
+    tables: dict[str, Path]
+    plots: list[Path]
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse an output directory that writing would damage.
+
+    A new path, an empty directory or an earlier output directory (one holding a
+    manifest written by `write_run`) may be used; anything else is left alone.
+
+    Raises:
+        OutputError: if `out_dir` or one of its parents is a file, or `out_dir` is a
+            directory with other contents.
+    """
+    path = out_dir.absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{out_dir}: expected a directory path, but {existing} is a file")
+    if existing != path:
+        return
+    if any(out_dir.iterdir()) and not _is_output_dir(out_dir):
+        raise OutputError(f"{out_dir}: expected a new or empty directory or an earlier "
+                          f"wsim output directory (with {MANIFEST}); it holds other files, "
+                          "which would be replaced")
+
+
+def write_run(result: RunResult, scenario: Scenario, scenario_path: Path, out_dir: Path, *,
+              replicate: int = 0, overrides: Mapping[str, int] | None = None) -> RunOutputs:
+    """Write a run's tables, figures and manifest into `out_dir`, atomically.
+
+    Args:
+        result: the run's tables.
+        scenario: the scenario as run (overrides applied).
+        scenario_path: the TOML file it was loaded from.
+        out_dir: output directory; an earlier output directory there is replaced.
+        replicate: replicate index of the run.
+        overrides: `[run]` values given on top of the file (e.g. ``{"months": 3}``).
+
+    Returns:
+        Where everything went (paths inside `out_dir`).
+
+    Raises:
+        OutputError: if `out_dir` is not safe to replace (see `check_output_dir`).
+    """
+    check_output_dir(out_dir)
+    with _staging(out_dir) as tmp:
+        tables = _write_tables(result, tmp / "tables")
+        plots = plot_run(result, scenario, tmp / "plots", replicate)
+        manifest = build_manifest(result, scenario, scenario_path, replicate, overrides)
+        manifest["files"] = [str(p.relative_to(tmp)) for p in (*_with_csv(tables), *plots)]
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    return RunOutputs(out_dir, out_dir / MANIFEST,
+                      {name: out_dir / p.relative_to(tmp) for name, p in tables.items()},
+                      [out_dir / p.relative_to(tmp) for p in plots])
+
+
+def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, replicate: int,
+                   overrides: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """What was run, from which files, with which code and when (JSON-ready)."""
+    return {
+        "scenario_name": scenario.name,
+        "scenario_file": str(scenario_path),
+        "scenario_files": [{"path": str(p), "text": p.read_text(encoding="utf-8")}
+                           for p in extends_chain(scenario_path)],
+        "overrides": dict(overrides or {}),
+        "seed": scenario.run.seed,
+        "months": scenario.run.months,
+        "households": scenario.run.households,
+        "replicate": replicate,
+        "start": scenario.run.start.isoformat(),
+        VERSION_KEY: _version("workshop-sim"),
+        "python_version": platform.python_version(),
+        "package_versions": {name: _version(name) for name in PACKAGES},
+        "git_sha": git_sha(),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "summary": {k: _finite_or_none(v)
+                    for k, v in result.summary.to_dict(orient="records")[0].items()},
+        "tables": {name: {"rows": len(df), "columns": list(df.columns)}
+                   for name, df in result.all_tables().items()},
+        "scenario": scenario.model_dump(mode="json"),
+    }
+
+
+def extends_chain(path: Path) -> list[Path]:
+    """The scenario file and every file it extends, nearest first (resolved paths)."""
+    chain: list[Path] = []
+    current: Path | None = path.resolve()
+    while current is not None and current not in chain:
+        chain.append(current)
+        parent = tomllib.loads(current.read_text(encoding="utf-8")).get("extends")
+        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
+    return chain
+
+
+def git_sha() -> str | None:
+    """Commit of the code's git repository (``+dirty`` if changed), or None if unknown."""
+    try:
+        sha = _git("rev-parse", "HEAD")
+        dirty = bool(_git("status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}+dirty" if dirty else sha
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True, timeout=10)
+    return done.stdout.strip()
+
+
+@contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A temporary sibling of `out_dir`, renamed to `out_dir` if the block succeeds."""
+    target = out_dir.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+    tmp.mkdir()  # unlike mkdtemp, honours the umask: the renamed directory is not 0700
+    try:
+        yield tmp
+        _replace_dir(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Rename `new` to `target`; an existing `target` is removed only once `new` is there."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = new.with_name(new.name.replace(".tmp-", ".old-", 1))
+    target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_tables(result: RunResult, directory: Path) -> dict[str, Path]:
+    directory.mkdir()
+    paths = {}
+    for name, table in result.all_tables().items():
+        paths[name] = directory / f"{name}.parquet"
+        table.to_parquet(paths[name], index=False)
+        table.to_csv(paths[name].with_suffix(".csv"), index=False)
+    return paths
+
+
+def _with_csv(tables: Mapping[str, Path]) -> Iterator[Path]:
+    for path in tables.values():
+        yield from (path, path.with_suffix(".csv"))
+
+
+def _is_output_dir(path: Path) -> bool:
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and VERSION_KEY in manifest
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _finite_or_none(value: Any) -> Any:
+    """NaN and infinity (not valid JSON) as None; anything else unchanged."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value

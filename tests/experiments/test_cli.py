@@ -1,0 +1,317 @@
+"""End-to-end tests of `wsim run` and `wsim validate` on the tiny scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from experiment_helpers import ROOT, SCENARIOS, TINY, Wsim
+from rich.console import Console
+
+from experiments import cli, outputs
+from experiments.cli import DelayedProgress, safe_name
+from model.scenario import Scenario
+from model.simulate import RunResult
+
+FIGURES = ("poverty", "income_sources", "activity", "spending")
+MANIFEST_KEYS = {
+    "scenario_name", "scenario_file", "scenario_files", "overrides", "seed", "months",
+    "households", "replicate", "start", "workshop_sim_version", "python_version",
+    "package_versions", "git_sha", "created_utc", "summary", "tables", "files", "scenario",
+}
+BAD_SCENARIOS = {  # file stem: (body after `extends`, key the error must name)
+    "unknown_key": ("[run]\nmonthz = 3\n", "run.monthz"),
+    "share_above_one": ("[population]\nregistered_poor_share = 1.5\n",
+                        "population.registered_poor_share"),
+    "broken_syntax": ("[run\nmonths = 3\n", "(syntax)"),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`wsim run tiny.toml --out <tmp>/out`, run once: the output directory and stdout."""
+    from typer.testing import CliRunner
+
+    from experiments.cli import app
+
+    base = tmp_path_factory.mktemp("run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(base)
+        result = CliRunner().invoke(app, ["run", str(TINY), "--out", "out"])
+    assert result.exit_code == 0, result.output
+    return base / "out", result.stdout
+
+
+@pytest.fixture(scope="module")
+def manifest(tiny_out: tuple[Path, str]) -> dict:
+    return json.loads((tiny_out[0] / "manifest.json").read_text())
+
+
+def bad_scenario(directory: Path, stem: str) -> Path:
+    body, _ = BAD_SCENARIOS[stem]
+    path = directory / f"{stem}.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "default.toml").as_posix()}"\n{body}')
+    return path
+
+
+def assert_one_error_line(stderr: str, *fragments: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def assert_nothing_written(directory: Path, expected: set[str]) -> None:
+    assert {p.name for p in directory.iterdir()} == expected
+
+
+# ---------------------------------------------------------------- wsim run: outputs
+
+
+def test_run_writes_every_table_as_parquet_and_csv(tiny_out: tuple[Path, str],
+                                                   tiny_result: RunResult) -> None:
+    tables = tiny_out[0] / "tables"
+    for name, expected in tiny_result.all_tables().items():
+        parquet = pd.read_parquet(tables / f"{name}.parquet")
+        csv = pd.read_csv(tables / f"{name}.csv")
+        pd.testing.assert_frame_equal(parquet, expected.reset_index(drop=True))
+        assert list(csv.columns) == list(expected.columns)
+        assert len(csv) == len(expected) > 0
+
+
+def test_monthly_table_has_one_row_per_month_plus_the_start(tiny_out: tuple[Path, str],
+                                                           tiny: Scenario) -> None:
+    monthly = pd.read_parquet(tiny_out[0] / "tables" / "monthly.parquet")
+    assert len(monthly) == tiny.run.months + 1
+    assert monthly["month"].tolist() == list(range(tiny.run.months + 1))
+
+
+def test_months_option_shortens_the_run(wsim: Wsim, tmp_path: Path) -> None:
+    result = wsim("run", TINY, "--months", "3", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    monthly = pd.read_parquet(tmp_path / "out" / "tables" / "monthly.parquet")
+    assert len(monthly) == 4
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["months"] == 3
+    assert manifest["overrides"] == {"months": 3}
+    assert manifest["scenario"]["run"]["months"] == 3
+
+
+def test_manifest_records_scenario_files_run_and_code(manifest: dict, tiny: Scenario,
+                                                      tiny_result: RunResult) -> None:
+    assert set(manifest) == MANIFEST_KEYS
+    assert manifest["scenario_name"] == "tiny"
+    assert (manifest["seed"], manifest["months"], manifest["households"]) == (7, 12, 400)
+    assert manifest["replicate"] == 0
+    assert manifest["scenario_file"] == str(TINY)
+    files = manifest["scenario_files"]
+    assert [Path(f["path"]).name for f in files] == ["tiny.toml", "default.toml", "baseline.toml"]
+    assert files[0]["text"] == TINY.read_text()
+    assert files[2]["text"] == (SCENARIOS / "baseline.toml").read_text()
+    assert Scenario.model_validate(manifest["scenario"]) == tiny
+    assert manifest["workshop_sim_version"] == metadata.version("workshop-sim")
+    assert set(manifest["package_versions"]) >= {"numpy", "mesa", "pandas"}
+    assert manifest["python_version"].startswith("3.")
+    created = dt.datetime.fromisoformat(manifest["created_utc"])
+    assert created.utcoffset() == dt.timedelta(0)
+    assert manifest["summary"]["gross_exits"] == tiny_result.summary["gross_exits"].iloc[0]
+    assert manifest["tables"]["monthly"]["rows"] == 13
+
+
+def test_manifest_lists_exactly_the_files_written(tiny_out: tuple[Path, str],
+                                                  manifest: dict) -> None:
+    out = tiny_out[0]
+    written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert written == {*manifest["files"], "manifest.json"}
+
+
+def test_run_writes_each_figure_as_png_svg_and_csv(tiny_out: tuple[Path, str]) -> None:
+    plots = tiny_out[0] / "plots"
+    for stem in FIGURES:
+        assert (plots / f"{stem}.png").read_bytes().startswith(b"\x89PNG")
+        assert "<svg" in (plots / f"{stem}.svg").read_text()
+        assert len(pd.read_csv(plots / f"{stem}.csv")) == 13
+
+
+def test_run_prints_where_outputs_are_and_a_summary(tiny_out: tuple[Path, str],
+                                                    tiny_result: RunResult) -> None:
+    stdout = tiny_out[1]
+    summary = tiny_result.summary.iloc[0]
+    for fragment in ("out/tables", "out/plots", "out/manifest.json", "net exits",
+                     "cost per net exit", f"{summary['total_spending_yuan']:,.0f}"):
+        assert fragment in stdout
+    start, end = tiny_result.monthly["headcount"].iloc[[0, -1]]
+    assert f"{start:.1%} → {end:.1%}" in stdout
+
+
+def test_default_output_directory_is_results_scenario_name(wsim: Wsim, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = wsim("run", TINY, "--months", "1", "--seed", "3", "--replicate", "2")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "results" / "tiny" / "manifest.json").read_text())
+    assert (manifest["seed"], manifest["replicate"]) == (3, 2)
+
+
+def test_rerun_replaces_the_earlier_output_directory(wsim: Wsim, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert wsim("run", TINY, "--months", "2", "--out", out).exit_code == 0
+    assert wsim("run", TINY, "--months", "1", "--out", out).exit_code == 0
+    assert len(pd.read_parquet(out / "tables" / "monthly.parquet")) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary directory left
+
+
+def test_failed_write_leaves_no_partial_directory(wsim: Wsim, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    assert wsim("run", TINY, "--months", "2", "--out", out).exit_code == 0
+    before = (out / "manifest.json").read_text()
+
+    def broken_plots(*args: object) -> list[Path]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(outputs, "plot_run", broken_plots)
+    result = wsim("run", TINY, "--months", "1", "--out", out)
+    assert isinstance(result.exception, RuntimeError)
+    assert (out / "manifest.json").read_text() == before
+    assert len(pd.read_parquet(out / "tables" / "monthly.parquet")) == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert wsim("run", TINY, "--out", tmp_path / "new").exception is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_run_refuses_to_replace_a_directory_it_did_not_write(wsim: Wsim, tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = wsim("run", TINY, "--out", tmp_path)
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "--out", str(tmp_path), "manifest.json")
+    assert_nothing_written(tmp_path, {"precious.txt"})
+
+
+# ---------------------------------------------------------------- wsim validate
+
+
+def test_validate_accepts_the_shipped_scenarios(wsim: Wsim) -> None:
+    files = [*sorted(SCENARIOS.rglob("*.toml")), TINY]
+    result = wsim("validate", *files)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(files)
+    assert all(line.startswith("OK ") for line in lines)
+    assert "tiny, 400 households, 12 months" in lines[-1]
+
+
+@pytest.mark.parametrize("stem", sorted(BAD_SCENARIOS))
+def test_validate_names_file_and_key_of_a_bad_scenario(wsim: Wsim, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       stem: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = bad_scenario(tmp_path, stem)
+    result = wsim("validate", TINY, path)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"OK {TINY}: tiny")
+    assert_one_error_line(result.stderr, f"{stem}.toml", BAD_SCENARIOS[stem][1])
+    assert_nothing_written(tmp_path, {path.name})
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_unreadable_file_is_one_error_line(wsim: Wsim, monkeypatch: pytest.MonkeyPatch,
+                                           command: str) -> None:
+    def unreadable(path: Path) -> Scenario:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli, "load_scenario", unreadable)
+    result = wsim(command, "locked.toml")
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "locked.toml: (file): a readable file",
+                          "Permission denied")
+
+
+# ---------------------------------------------------------------- wsim run: bad input
+
+
+@pytest.mark.parametrize("stem", sorted(BAD_SCENARIOS))
+def test_run_rejects_a_bad_scenario_and_writes_nothing(wsim: Wsim, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       stem: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = bad_scenario(tmp_path, stem)
+    result = wsim("run", path)
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, f"{stem}.toml", BAD_SCENARIOS[stem][1])
+    assert_nothing_written(tmp_path, {path.name})
+
+
+@pytest.mark.parametrize(("options", "fragments"), [
+    (["--households", "0"], ["--households", "greater than 0", "got 0"]),
+    (["--households", "-5"], ["--households", "greater than 0", "got -5"]),
+    (["--households", "99999999"], ["--households", "at most 5,000,000"]),
+    (["--months", "0"], ["--months", "greater than 0", "got 0"]),
+    (["--seed", "-1"], ["--seed", "greater than or equal to 0", "got -1"]),
+    (["--replicate", "-1"], ["--replicate", ">= 0", "got -1"]),
+    (["--out", "tiny.toml/out"], ["--out", "tiny.toml is a file"]),
+])
+def test_run_rejects_bad_options_and_writes_nothing(wsim: Wsim, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    options: list[str],
+                                                    fragments: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY.read_text().replace("../../", f"{ROOT}/"))
+    result = wsim("run", "tiny.toml", *options)
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, *fragments)
+    assert_nothing_written(tmp_path, {"tiny.toml"})
+
+
+@pytest.mark.parametrize("name", ["missing.toml", "a_directory"])
+def test_run_rejects_a_missing_file_or_a_directory(wsim: Wsim, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_directory").mkdir()
+    result = wsim("run", name)
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, name, "(file)")
+    assert_nothing_written(tmp_path, {"a_directory"})
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", TINY, "--months", "abc"],
+                                  ["run", TINY, "--bogus"], ["validate"]])
+def test_usage_errors_exit_with_code_2(wsim: Wsim, args: list[str]) -> None:
+    assert wsim(*args).exit_code == 2
+
+
+def test_help_documents_the_exit_codes(wsim: Wsim) -> None:
+    result = wsim("--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for fragment in ("Exit codes", "0 ok", "1 invalid input", "2 usage error"):
+        assert fragment in text
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize(("delay_s", "shown"), [(0.0, True), (3600.0, False)])
+def test_progress_bar_appears_only_once_the_delay_has_passed(delay_s: float,
+                                                             shown: bool) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with DelayedProgress(5, delay_s=delay_s, console=console) as progress:
+        for month in range(1, 6):
+            progress(SimpleNamespace(month=month))  # type: ignore[arg-type]
+    assert ("5/5" in screen.getvalue()) is shown
+
+
+@pytest.mark.parametrize(("name", "safe"), [("default", "default"), ("../../etc", "_.._etc"),
+                                            ("a b/c", "a_b_c"), ("...", "scenario")])
+def test_scenario_name_becomes_one_safe_directory_name(name: str, safe: str) -> None:
+    assert safe_name(name) == safe
