@@ -30,7 +30,8 @@ TABLES = {
     "workshops": ["month", "form", "status", "count", "capacity", "jobs_filled",
                   "poor_workers", "certified"],
     "spending": ["month", "instrument", "due", "paid"],
-    "jobs": ["month", "form", "jobs_filled", "poor_workers", "poor_gain_yuan_per_year"],
+    "jobs": ["month", "form", "jobs_filled", "poor_workers", "earnings_yuan_per_month",
+             "poor_gain_yuan_per_year"],
 }
 
 
@@ -218,7 +219,7 @@ def _workshop_rows(m: WorkshopEconomy) -> list[dict]:
 
 
 def _jobs_rows(m: WorkshopEconomy) -> list[dict]:
-    """Jobs by workshop form and the income gain of registered-poor workers.
+    """Jobs by workshop form, mean earnings, and the income gain of registered-poor workers.
 
     The gain is this month's earnings minus the earnings in the month before the
     worker's first workshop job, times 12 (yuan per year), averaged over poor workers
@@ -236,9 +237,11 @@ def _jobs_rows(m: WorkshopEconomy) -> list[dict]:
     gain_sum = np.bincount(forms[known], gain[known], n_forms)
     gain_n = np.bincount(forms[known], minlength=n_forms)
     yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
+    earnings = np.bincount(forms, p.earnings[employed], n_forms) / np.where(jobs > 0, jobs,
+                                                                            np.nan)
     return [{"month": m.month, "form": FORM_FIELDS[f], "jobs_filled": int(jobs[f]),
-             "poor_workers": int(poor_jobs[f]), "poor_gain_yuan_per_year": float(yearly[f])}
-            for f in Form]
+             "poor_workers": int(poor_jobs[f]), "earnings_yuan_per_month": float(earnings[f]),
+             "poor_gain_yuan_per_year": float(yearly[f])} for f in Form]
 
 
 def _spending_rows(m: WorkshopEconomy) -> list[dict]:
