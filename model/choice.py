@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.households import Health
+from model.households import AWAY_ACTIVITIES, Health
 from model.scenario import ACTIVITY_NAMES, Activity, Choice
 
 N_OPTIONS = len(Activity)
@@ -64,6 +64,19 @@ def feasible_options(r: Revisers, offers: Offers, migrant_age_max: int,
         feasible[:, Activity.VILLAGE_WORKSHOP] &= ~r.carer
         feasible[:, Activity.COMMUNITY_FACTORY] &= ~r.carer
     return feasible
+
+
+def away_misfits(activity: np.ndarray, carer: np.ndarray, health: np.ndarray,
+                 age: np.ndarray, migrant_age_max: int) -> np.ndarray:
+    """People away from home who may no longer be (bool per person).
+
+    Carers and disabled people working away, and migrants who fell ill or passed the
+    migration age.
+    """
+    away = np.isin(activity, AWAY_ACTIVITIES)
+    migrant = activity == Activity.MIGRATION
+    return (away & (carer | (health == Health.DISABLED))) | (
+        migrant & ((health != Health.HEALTHY) | (age > migrant_age_max)))
 
 
 def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
@@ -128,7 +141,13 @@ RULES: dict[str, Rule] = {"logit": _logit_rule, "income_max": _income_max_rule}
 
 
 def choose(r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int,
-           u: np.ndarray) -> np.ndarray:
-    """Apply the scenario's decision rule: the chosen activity per reviser."""
+           u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the scenario's decision rule.
+
+    Returns:
+        The chosen activity per reviser, and whether each reviser's current activity is
+        still feasible (a refused applicant may keep it only then).
+    """
     feasible = feasible_options(r, offers, migrant_age_max, coef.flexible_hours)
-    return RULES[coef.rule](r, offers, feasible, coef, u)
+    current_ok = feasible[np.arange(len(r.current)), r.current]
+    return RULES[coef.rule](r, offers, feasible, coef, u), current_ok

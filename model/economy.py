@@ -12,9 +12,8 @@ import mesa
 import numpy as np
 
 from model import collection
-from model.choice import Revisers, choose
+from model.choice import Revisers, away_misfits, choose
 from model.households import (
-    AWAY_ACTIVITIES,
     WORKSHOP_ACTIVITIES,
     IncomeLedger,
     update_care,
@@ -187,8 +186,9 @@ class WorkshopEconomy(mesa.Model):
         stopped = np.flatnonzero(could_work & (people.capacity <= 0))
         release(people, stopped)
         people.activity[stopped] = Activity.NOT_WORKING
-        carers_away = people.carer & np.isin(people.activity, AWAY_ACTIVITIES)
-        self.must_revise |= (people.capacity > 0) & (~could_work | carers_away)
+        misfit = away_misfits(people.activity, people.carer, people.health, people.age,
+                              self.params.population.migrant_age_max)
+        self.must_revise |= (people.capacity > 0) & (~could_work | misfit)
 
     def _apply_shocks(self) -> None:
         shocks, rng = self.params.shocks, self.streams["shocks"]
@@ -257,24 +257,29 @@ class WorkshopEconomy(mesa.Model):
             has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home])
         viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year)
         offers = build_offers(viewer, self._market()[0], self.params)
-        chosen = choose(revisers, offers, coef or self.params.choice,
-                        self.params.population.migrant_age_max, u_choice[idx])
-        self.choices = (idx, chosen)
+        chosen, current_ok = choose(revisers, offers, coef or self.params.choice,
+                                    self.params.population.migrant_age_max, u_choice[idx])
+        self.choices = (idx, chosen, current_ok)
 
     def _match_labour(self) -> np.ndarray:
         """Apply this month's choices: leave, stay, or apply for workshop places.
 
-        Returns the applicants no workshop hired (they keep their current activity).
+        Returns the applicants no workshop hired: they keep their current activity if it
+        is still feasible for them, and stop working otherwise.
         """
         people = self.people
-        idx, chosen = self.choices
+        idx, chosen, current_ok = self.choices
         moving = chosen != people.activity[idx]
         to_workshop = np.isin(chosen, WORKSHOP_ACTIVITIES)
         elsewhere = idx[moving & ~to_workshop]
         release(people, elsewhere)
         people.activity[elsewhere] = chosen[moving & ~to_workshop]
         applying = moving & to_workshop
-        return self._hire(idx[applying], chosen[applying])
+        refused = self._hire(idx[applying], chosen[applying])
+        stranded = refused[~current_ok[np.searchsorted(idx, refused)]]
+        release(people, stranded)
+        people.activity[stranded] = Activity.NOT_WORKING
+        return refused
 
     def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         rng = self.streams["matching"]

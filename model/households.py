@@ -117,8 +117,8 @@ class Households:
 def labour_capacity(people: People, rules: Population) -> np.ndarray:
     """Labour capacity per person (1 healthy, `chronic_capacity` if ill, 0 if cannot work).
 
-    Disabled adults keep the chronic capacity where `disabled_can_work` (home outwork and
-    village workshops only; see `choice.feasible_options`).
+    Disabled adults keep the chronic capacity where `disabled_can_work`; they may not
+    work away from home (park workshops, migration; see `choice.feasible_options`).
     """
     in_age = (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
     by_health = np.array(

@@ -75,6 +75,8 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
     end = np.searchsorted(keys, apps.key, side="right")
     total = cum[end] - cum[start]
     position = np.searchsorted(cum, cum[start] + u * total, side="right") - 1
+    # Rounding can push a draw near 1 past its pool's end: keep it inside the pool.
+    position = np.clip(position, start, np.maximum(end - 1, start))
     position = np.clip(position, 0, max(len(order) - 1, 0))
     return np.where(total > 0, order[position] if len(order) else -1, -1)
 

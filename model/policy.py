@@ -316,7 +316,7 @@ class PolicyAgent(mesa.Agent):
     def step(self) -> None:
         """Allocate the year's budget in January, certify, then pay every instrument."""
         model = self.model
-        if model.month == 0 or model.month_of_year == 1:
+        if model.month == 1 or model.month_of_year == 1:
             self.budget.allocate(self.params.budget_yuan_per_year * model.params.scale)
         self.budget.start_month()
         self.certify()
@@ -335,6 +335,6 @@ class PolicyAgent(mesa.Agent):
 
     def support_for(self, entrant: Entrant) -> float:
         """Expected support to a candidate firm from every instrument in force (yuan)."""
-        if self.budget.exhausted and self.model.month > 0:
+        if self.budget.exhausted and self.model.month > 1:
             return 0.0
         return sum(i.entrant_value(entrant, self.model) for i in self.instruments)

@@ -16,7 +16,14 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # Upper bound on simulated households: keeps a typo from allocating the machine away.
 MAX_HOUSEHOLDS = 5_000_000
@@ -69,15 +76,16 @@ class Run(Section):
     households: int = P(unit="households", desc="simulated households", gt=0)
     seed: int = P(0, unit="-", desc="root seed of all random streams", ge=0)
 
-    @model_validator(mode="after")
-    def _households_fit_in_memory(self) -> Run:
-        if self.households > MAX_HOUSEHOLDS:
-            need = self.households * BYTES_PER_HOUSEHOLD_ESTIMATE / 2**30
+    @field_validator("households")
+    @classmethod
+    def _households_fit_in_memory(cls, households: int) -> int:
+        if households > MAX_HOUSEHOLDS:
+            need = households * BYTES_PER_HOUSEHOLD_ESTIMATE / 2**30
             raise ValueError(
-                f"households={self.households:,} would need about {need:,.0f} GiB; "
+                f"households={households:,} would need about {need:,.0f} GiB; "
                 f"at most {MAX_HOUSEHOLDS:,} are allowed"
             )
-        return self
+        return households
 
 
 class County(Section):

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+from model_helpers import months
+
+from model.collection import POVERTY_GROUPS, TABLES
+from model.economy import WorkshopEconomy
+from model.scenario import ACTIVITY_NAMES
+from model.simulate import collect_result
+from model.workshops import FORM_FIELDS, Status
+
+
+@pytest.fixture(scope="module")
+def checked(tiny):
+    """A tiny run, with the model state each month kept beside its tables."""
+    model = WorkshopEconomy(tiny)
+    states = {0: state(model)}
+    for m in months(model, tiny.run.months):
+        states[m.month] = state(m)
+    return model, collect_result(model), states
+
+
+def state(model: WorkshopEconomy) -> dict:
+    people = model.people
+    able = people.capacity > 0
+    return {
+        "able": int(able.sum()),
+        "by_activity": np.bincount(people.activity[able], minlength=len(ACTIVITY_NAMES)),
+        "carers": int((people.carer & able).sum()),
+        "women": int((people.female & able).sum()),
+        "slots": len(model.workshop_slots),
+        "open": len(model.workshops),
+        "certified": sum(w.certified for w in model.workshop_slots),
+        "capacity_open": sum(w.capacity for w in model.workshop_slots
+                             if w.status != Status.CLOSED),
+        "employed": int((people.employer >= 0).sum()),
+        "poor_employed": int(((people.employer >= 0) & model.registered_person).sum()),
+    }
+
+
+def test_every_table_has_its_columns_and_all_months(checked, tiny):
+    _, result, _ = checked
+    for name, columns in TABLES.items():
+        table = result.tables[name]
+        assert list(table.columns) == columns
+        assert sorted(table["month"].unique()) == list(range(tiny.run.months + 1))
+    assert result.monthly["month"].tolist() == list(range(tiny.run.months + 1))
+
+
+def test_activity_table_counts_every_able_person_once(checked):
+    _, result, states = checked
+    for month, rows in result.tables["activity"].groupby("month"):
+        s = states[month]
+        assert rows["people"].sum() == s["able"]
+        by_activity = rows.groupby("activity")["people"].sum()
+        assert [by_activity[a] for a in ACTIVITY_NAMES] == s["by_activity"].tolist()
+        assert rows.loc[rows["carer"], "people"].sum() == s["carers"]
+        assert rows.loc[rows["sex"] == "female", "people"].sum() == s["women"]
+
+
+def test_poverty_table_agrees_with_the_headline(checked):
+    _, result, _ = checked
+    poverty = result.tables["poverty"]
+    assert set(poverty["group"]) == set(POVERTY_GROUPS)
+    everyone = poverty[poverty["group"] == "all"].set_index("month")
+    monthly = result.monthly.set_index("month")
+    np.testing.assert_allclose(everyone["fgt0"], monthly["headcount"])
+    np.testing.assert_allclose(everyone["fgt1"], monthly["poverty_gap"])
+    np.testing.assert_allclose(everyone["fgt2"], monthly["severity"])
+    assert (poverty.groupby("month")["people"].max() == everyone["people"]).all()
+
+
+def test_workshop_and_jobs_tables_agree_with_people(checked):
+    _, result, states = checked
+    monthly = result.monthly.set_index("month")
+    shops = result.tables["workshops"].groupby("month")
+    jobs = result.tables["jobs"].groupby("month")
+    for month, s in states.items():
+        rows = shops.get_group(month)
+        assert rows["count"].sum() == s["slots"]
+        assert rows.loc[rows["status"] != "closed", "count"].sum() == s["open"]
+        assert rows.loc[rows["status"] != "closed", "capacity"].sum() == s["capacity_open"]
+        assert rows["certified"].sum() == s["certified"]
+        assert rows["jobs_filled"].sum() == s["employed"] == monthly.loc[month, "jobs_filled"]
+        assert rows["poor_workers"].sum() == s["poor_employed"] == \
+            monthly.loc[month, "poor_workers"]
+        by_form = jobs.get_group(month)
+        assert set(by_form["form"]) == set(FORM_FIELDS.values())
+        assert by_form["jobs_filled"].sum() == s["employed"]
+        assert by_form["poor_workers"].sum() == s["poor_employed"]
+        assert monthly.loc[month, "workshops_open"] == s["open"]
+        share = s["poor_employed"] / s["employed"] if s["employed"] else 0.0
+        assert monthly.loc[month, "poor_share_of_jobs"] == pytest.approx(share)
+
+
+def test_summary_describes_the_run(checked, tiny):
+    model, result, _ = checked
+    row = result.summary.iloc[0]
+    assert len(result.summary) == 1
+    assert row["households"] == tiny.run.households
+    assert row["people"] == model.households.size.sum() == len(model.people)
+    assert row["months"] == tiny.run.months
+    assert row["income_gain_difference_yuan"] == pytest.approx(
+        row["income_gain_workshop_yuan"] - row["income_gain_other_yuan"])
+    spent = sum(row[f"spending_{name}_yuan"] for name in model.policy.budget.spent_total)
+    assert row["total_spending_yuan"] == pytest.approx(spent)
+    if row["net_exits"] > 0:
+        assert row["cost_per_net_exit_yuan"] == pytest.approx(spent / row["net_exits"])

@@ -1,0 +1,207 @@
+import numpy as np
+import pytest
+
+from model.households import (
+    NO_EMPLOYER,
+    Health,
+    Households,
+    IncomeLedger,
+    People,
+    Source,
+    household_sum,
+    is_carer,
+    labour_capacity,
+    update_care,
+)
+from model.scenario import Activity
+
+H, C, D = Health.HEALTHY, Health.CHRONIC, Health.DISABLED
+
+
+def make(members: list[tuple[int, int, bool, int, bool, float]]) -> tuple[Households, People]:
+    """Households and people from rows (household, age, female, health, frail, skill)."""
+    hh, age, female, health, frail, skill = (np.array(c) for c in zip(*members, strict=True))
+    m = len(hh)
+    people = People(
+        household=hh.astype(np.int32), age=age.astype(np.int16), female=female.astype(bool),
+        health=health.astype(np.int8), frail=frail.astype(bool), skill=skill.astype(np.float32),
+        activity=np.zeros(m, dtype=np.int8), employer=np.full(m, NO_EMPLOYER, dtype=np.int32),
+        tenure=np.zeros(m, dtype=np.int16), courses=np.zeros(m, dtype=np.int8),
+        bonus_paid=np.zeros(m, dtype=bool), kept_home=np.zeros(m, dtype=bool),
+    )
+    n = int(hh.max()) + 1
+    households = Households(village=np.zeros(n, dtype=np.int32),
+                            registered_poor=np.zeros(n, dtype=bool),
+                            resettled=np.zeros(n, dtype=bool), land_mu=np.zeros(n, np.float32))
+    households.size = np.bincount(people.household, minlength=n).astype(np.int16)
+    return households, people
+
+
+@pytest.fixture
+def rules(tiny):
+    return tiny.population  # working ages 16-64, young children to 5, elderly can care
+
+
+def test_labour_capacity_by_age_health_and_frailty(rules):
+    _, people = make([
+        (0, 15, False, H, False, 1.0),   # too young
+        (0, 16, False, H, False, 1.0),   # youngest worker
+        (0, 64, False, H, False, 1.0),   # oldest worker
+        (0, 65, False, H, False, 1.0),   # too old
+        (0, 40, False, C, False, 1.0),   # chronic illness
+        (0, 40, False, D, False, 1.0),   # disabled
+        (0, 62, False, H, True, 1.0),    # frail
+    ])
+    cap = labour_capacity(people, rules)
+    chronic = rules.chronic_capacity
+    disabled = chronic if rules.disabled_can_work else 0.0
+    assert cap.tolist() == pytest.approx([0, 1, 1, 0, chronic, disabled, 0])
+
+
+def test_disabled_cannot_work_when_the_scenario_says_so(rules):
+    _, people = make([(0, 40, False, D, False, 1.0)])
+    assert labour_capacity(people, rules.model_copy(update={"disabled_can_work": False}))[0] == 0
+
+
+def test_woman_is_carer_before_a_lower_skilled_man(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.2),
+        (0, 32, False, H, False, 0.8),
+        (0, 3, False, H, False, 1.0),    # young child
+    ])
+    update_care(people, hh, rules)
+    assert hh.care_need[0]
+    assert hh.carer[0] == 0
+
+
+def test_lowest_skilled_woman_is_carer_among_women(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),
+        (0, 28, True, H, False, 0.7),
+        (0, 40, False, D, False, 0.5),   # disabled man: care need, and a low-skill candidate
+    ])
+    update_care(people, hh, rules)
+    assert hh.care_need[0] and hh.has_disabled[0]
+    assert hh.carer[0] == 1
+
+
+def test_lowest_skilled_man_is_carer_without_women(rules):
+    hh, people = make([
+        (0, 30, False, H, False, 1.1),
+        (0, 33, False, H, False, 0.9),
+        (0, 1, True, H, False, 1.0),     # young girl: not a working-age woman
+    ])
+    update_care(people, hh, rules)
+    assert hh.carer[0] == 1
+
+
+def test_healthy_grandparent_frees_the_parents(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),
+        (0, 32, False, H, False, 1.0),
+        (0, 4, False, H, False, 1.0),
+        (0, 70, True, H, False, 1.0),    # healthy, not frail, past working age
+    ])
+    update_care(people, hh, rules)
+    assert hh.care_need[0] and hh.substitute_carer[0]
+    assert hh.carer[0] == -1
+    assert not is_carer(people, hh).any()
+
+
+@pytest.mark.parametrize("grandparent", [
+    (0, 70, True, C, False, 1.0),    # chronically ill
+    (0, 70, True, H, True, 1.0),     # frail (and so needs care herself)
+    (0, 62, True, H, False, 1.0),    # still of working age
+])
+def test_only_a_healthy_retired_grandparent_is_a_substitute(rules, grandparent):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),
+        (0, 32, False, H, False, 1.0),
+        (0, 4, False, H, False, 1.0),
+        grandparent,
+    ])
+    update_care(people, hh, rules)
+    assert not hh.substitute_carer[0]
+    assert hh.carer[0] >= 0
+
+
+def test_grandparent_cannot_substitute_when_the_scenario_says_so(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),
+        (0, 4, False, H, False, 1.0),
+        (0, 70, True, H, False, 1.0),
+    ])
+    update_care(people, hh, rules.model_copy(update={"healthy_elderly_can_care": False}))
+    assert hh.carer[0] == 0
+
+
+def test_frail_elderly_member_needs_a_carer(rules):
+    hh, people = make([
+        (0, 45, False, H, False, 1.0),
+        (0, 80, True, H, True, 1.0),
+    ])
+    update_care(people, hh, rules)
+    assert hh.care_need[0]
+    assert hh.carer[0] == 0
+
+
+def test_no_carer_without_care_need(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),
+        (0, 32, False, H, False, 1.0),
+        (0, 8, False, H, False, 1.0),    # school child: no daily care
+        (0, 70, False, C, False, 1.0),   # ill but not frail
+    ])
+    update_care(people, hh, rules)
+    assert not hh.care_need[0]
+    assert hh.carer[0] == -1
+
+
+def test_no_carer_when_nobody_can_work(rules):
+    hh, people = make([
+        (0, 70, True, C, False, 1.0),
+        (0, 2, False, H, False, 1.0),
+    ])
+    update_care(people, hh, rules)
+    assert hh.care_need[0] and not hh.has_labour[0]
+    assert hh.carer[0] == -1
+
+
+def test_carers_are_chosen_per_household(rules):
+    hh, people = make([
+        (0, 30, True, H, False, 1.0),    # 0: carer of household 0
+        (0, 2, False, H, False, 1.0),
+        (1, 40, False, H, False, 1.0),   # household 1: no care need
+        (2, 50, False, H, False, 0.6),   # 3
+        (2, 51, False, H, False, 0.4),   # 4: carer of household 2
+        (2, 88, False, H, True, 1.0),
+    ])
+    update_care(people, hh, rules)
+    assert hh.carer.tolist() == [0, -1, 4]
+    flags = is_carer(people, hh)
+    assert np.flatnonzero(flags).tolist() == [0, 4]
+    assert np.array_equal(people.carer, flags)
+    assert hh.has_labour.tolist() == [True, True, True]
+
+
+def test_household_sum_adds_members():
+    _, people = make([(0, 30, True, H, False, 1.0), (0, 3, True, H, False, 1.0),
+                      (2, 40, True, H, False, 1.0)])
+    assert household_sum(people, np.array([1.5, 2.0, 4.0]), 3).tolist() == [3.5, 0.0, 4.0]
+
+
+def test_ledger_total_is_the_sum_over_sources():
+    ledger = IncomeLedger.empty(3)
+    ledger.add(Source.WAGES, np.array([100.0, 0.0, 50.0]))
+    ledger.add(Source.PENSION, np.array([10.0, 20.0, 0.0]))
+    ledger.add(Source.WAGES, np.array([1.0, 1.0, 1.0]))
+    assert ledger.by_source.shape == (len(Source), 3)
+    assert ledger.total.tolist() == [111.0, 21.0, 51.0]
+    assert ledger.by_source[Source.WAGES].tolist() == [101.0, 1.0, 51.0]
+
+
+def test_new_people_start_without_work():
+    _, people = make([(0, 30, True, H, False, 1.0)])
+    assert people.activity[0] == Activity.NOT_WORKING
+    assert people.capacity[0] == 0 and people.earnings[0] == 0
+    assert len(people) == 1

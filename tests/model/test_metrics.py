@@ -1,0 +1,172 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.metrics import (
+    STAYED_OUT_MONTHS,
+    PovertyTracker,
+    Transitions,
+    cost_per_exit,
+    fgt,
+    fgt_of_group,
+    fgt_terms,
+)
+
+# ------------------------------------------------------------------ FGT
+
+
+def test_fgt_on_a_hand_computed_example():
+    income = np.array([0.0, 50.0, 100.0, 200.0])
+    weights = np.array([1, 2, 1, 1])
+    p0, p1, p2 = fgt(income, 100.0, weights)
+    # poor: the 0 household (gap 1, 1 person) and the 50 one (gap 0.5, 2 people); 5 people
+    assert p0 == pytest.approx(3 / 5)
+    assert p1 == pytest.approx((1 * 1 + 2 * 0.5) / 5)
+    assert p2 == pytest.approx((1 * 1 + 2 * 0.25) / 5)
+
+
+def test_income_at_the_line_is_not_poor():
+    assert fgt(np.array([100.0]), 100.0, np.array([3])) == (0.0, 0.0, 0.0)
+
+
+def test_everyone_without_income_gives_one_for_every_measure():
+    assert fgt(np.zeros(4), 2300.0, np.array([1, 2, 3, 4])) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_fgt_of_nobody_is_zero():
+    assert fgt(np.array([10.0, 20.0]), 100.0, np.array([0, 0])) == (0.0, 0.0, 0.0)
+    assert fgt(np.empty(0), 100.0, np.empty(0)) == (0.0, 0.0, 0.0)
+
+
+def test_fgt_weights_count_people_not_households():
+    one = fgt(np.array([50.0, 200.0]), 100.0, np.array([1, 1]))
+    many = fgt(np.array([50.0, 200.0]), 100.0, np.array([3, 1]))
+    assert one[0] == pytest.approx(0.5)
+    assert many[0] == pytest.approx(0.75)
+
+
+@given(st.lists(st.tuples(st.floats(-500, 10_000), st.integers(0, 8)), min_size=1,
+                max_size=60),
+       st.floats(1.0, 5000.0))
+@settings(max_examples=200, deadline=None)
+def test_fgt_measures_are_ordered_shares(rows, line):
+    income = np.array([r[0] for r in rows])
+    weights = np.array([r[1] for r in rows])
+    p0, p1, p2 = fgt(income, line, weights)
+    assert 0.0 <= p2 <= p1 + 1e-12 <= p0 + 2e-12 <= 1.0 + 2e-12
+
+
+def test_fgt_of_a_group_equals_fgt_of_its_members():
+    rng = np.random.default_rng(0)
+    income = rng.gamma(2.0, 1500.0, 500)
+    weights = rng.integers(1, 6, 500)
+    mask = rng.random(500) < 0.3
+    terms = fgt_terms(income, 3000.0, weights)
+    assert fgt_of_group(terms, mask) == pytest.approx(fgt(income[mask], 3000.0, weights[mask]))
+
+
+# ------------------------------------------------------------------ panel dynamics
+
+LINE = 1200.0  # yuan per person per year = 100 a month
+
+
+@pytest.fixture
+def tracked():
+    """Three households followed for 20 months (income per month, whole household).
+
+    0: one person, 50 at the start (poor), 200 for months 1-4 (exits in month 4), nothing in
+       months 5-7 (re-enters in month 5), 300 from month 8 on (exits again in month 8).
+    1: two people, always 500 (never poor).
+    2: four people, 500 at the start (not poor), nothing afterwards (enters in month 3).
+    """
+    size = np.array([1, 2, 4])
+    tracker = PovertyTracker(np.array([50.0, 500.0, 500.0]), size, LINE)
+    incomes = {m: np.array([200.0 if m <= 4 else 0.0 if m <= 7 else 300.0, 500.0, 0.0])
+               for m in range(1, 21)}
+    flows = {m: tracker.update(incomes[m], m, LINE) for m in range(1, 21)}
+    return tracker, flows
+
+
+def test_tracker_starts_from_twelve_times_the_first_month():
+    tracker = PovertyTracker(np.array([50.0, 500.0]), np.array([1, 2]), LINE)
+    assert tracker.per_capita.tolist() == [600.0, 3000.0]
+    assert tracker.poor.tolist() == [True, False]
+    assert tracker.start_poor.tolist() == [True, False]
+
+
+def test_rolling_income_is_the_sum_of_the_last_twelve_months():
+    tracker = PovertyTracker(np.array([10.0]), np.array([1]), LINE)
+    history = [10.0] * 12
+    for m, income in enumerate([5.0, 300.0, 0.0, 70.0] * 5, start=1):
+        tracker.update(np.array([income]), m, LINE)
+        history.append(income)
+        assert tracker.rolling[0] == pytest.approx(sum(history[-12:]))
+
+
+def test_exits_entries_and_re_entries_by_month(tracked):
+    _, flows = tracked
+    expected = {3: Transitions(0, 1, 0), 4: Transitions(1, 0, 0), 5: Transitions(0, 1, 1),
+                8: Transitions(1, 0, 0)}
+    for m, f in flows.items():
+        assert f == expected.get(m, Transitions(0, 0, 0)), m
+
+
+def test_totals_add_up_the_monthly_flows(tracked):
+    tracker, flows = tracked
+    assert tracker.totals == Transitions(2, 2, 1)
+    assert tracker.totals.exits == sum(f.exits for f in flows.values())
+
+
+def test_status_after_the_run(tracked):
+    tracker, _ = tracked
+    assert tracker.poor.tolist() == [False, False, True]
+    assert tracker.ever_exited.tolist() == [True, False, False]
+    assert tracker.start_poor.tolist() == [True, False, False]
+
+
+def test_spell_lengths_count_months_in_poverty(tracked):
+    tracker, _ = tracked
+    ended = np.concatenate(tracker.spell_lengths)
+    assert sorted(ended.tolist()) == [3, 4]     # months 0-3 and 5-7
+    assert tracker.mean_spell_months() == pytest.approx(3.5)
+    assert tracker.spell_start.tolist() == [-1, -1, 3]   # household 2 still poor since month 3
+
+
+def test_an_exit_lasts_after_twelve_months_out(tracked):
+    tracker, _ = tracked
+    # household 0 is out from month 8: month 19 is its 12th month out
+    assert STAYED_OUT_MONTHS == 12
+    assert tracker.months_out.tolist() == [13, 0, 0]
+    assert tracker.stayed_out.tolist() == [True, False, False]
+
+
+def test_an_exit_does_not_last_before_twelve_months():
+    tracker = PovertyTracker(np.array([0.0]), np.array([1]), LINE)
+    tracker.update(np.array([2000.0]), 1, LINE)   # exits at once
+    for m in range(2, 12):
+        tracker.update(np.array([2000.0]), m, LINE)
+    assert tracker.months_out[0] == 11 and not tracker.stayed_out[0]
+    tracker.update(np.array([2000.0]), 12, LINE)
+    assert tracker.stayed_out[0]
+
+
+def test_a_higher_line_makes_households_poor_without_income_change():
+    tracker = PovertyTracker(np.array([110.0]), np.array([1]), LINE)
+    assert not tracker.poor[0]
+    flows = tracker.update(np.array([110.0]), 1, 1400.0)
+    assert tracker.poor[0] and flows == Transitions(0, 1, 0)
+
+
+def test_mean_spell_is_nan_without_an_ended_spell():
+    tracker = PovertyTracker(np.array([0.0]), np.array([1]), LINE)
+    tracker.update(np.array([0.0]), 1, LINE)
+    assert math.isnan(tracker.mean_spell_months())
+
+
+def test_cost_per_exit():
+    assert cost_per_exit(100_000.0, 4) == 25_000.0
+    assert math.isnan(cost_per_exit(100_000.0, 0))
+    assert math.isnan(cost_per_exit(100_000.0, -3))

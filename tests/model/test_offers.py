@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+from model_helpers import months, workers_per_slot
+
+from model.economy import WorkshopEconomy
+from model.offers import Market, Viewer, build_offers, migrant_net_wage, productivity
+from model.scenario import Activity, interpolate_by_year
+from model.workshops import Form, Status, WorkshopTable
+
+A = Activity
+
+
+@pytest.fixture(scope="module")
+def market_model(tiny):
+    model = WorkshopEconomy(tiny)
+    list(months(model, 2))
+    workers = workers_per_slot(model)
+    table = WorkshopTable.of(model.workshop_slots, workers)
+    return model, Market.of(table, workers, model.geography.n_villages), workers
+
+
+def test_vacancies_are_free_places_at_hiring_workshops(market_model):
+    model, market, workers = market_model
+    for w in model.workshop_slots:
+        expected = max(w.capacity - workers[w.slot], 0) if w.status == Status.OPEN else 0
+        assert market.vacancies[w.slot] == expected
+
+
+def test_pool_pay_is_the_vacancy_weighted_mean_of_pay_times_utilisation(market_model):
+    model, market, workers = market_model
+    pool = model.geography.n_villages + A.HOME_OUTWORK
+    shops = [w for w in model.workshop_slots if w.form == Form.OUTWORK]
+    weights = np.array([market.vacancies[w.slot] for w in shops], dtype=float)
+    pays = np.array([w.pay_yuan_per_month * w.utilisation(int(workers[w.slot])) for w in shops])
+    assert weights.sum() > 0
+    assert market.pool_pay[pool] == pytest.approx((weights * pays).sum() / weights.sum())
+    assert market.pool_open[pool]
+
+
+def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
+    model, market, _ = market_model
+    people, hh, params = model.people, model.households, model.params
+    idx = np.flatnonzero((people.capacity > 0) & (people.employer < 0))[:200]
+    viewer = Viewer(idx, people, hh, model.geography.park_distance_km, model.year)
+    offers = build_offers(viewer, market, params)
+    n_villages = model.geography.n_villages
+    cap = people.capacity[idx].astype(float)
+    prod = productivity(people, params.policy.training.productivity_gain, idx)
+    village = hh.village[people.household[idx]]
+    assert offers.income[:, A.HOME_OUTWORK] == pytest.approx(
+        market.pool_pay[n_villages + A.HOME_OUTWORK] * cap * prod)
+    assert offers.income[:, A.VILLAGE_WORKSHOP] == pytest.approx(market.pool_pay[village] * cap)
+    assert np.array_equal(offers.available[:, A.VILLAGE_WORKSHOP], market.pool_open[village])
+    net = interpolate_by_year(params.incomes.migrant_wage_yuan_per_month, model.year) \
+        * (1 - params.incomes.migrant_living_cost_share)
+    assert migrant_net_wage(params, model.year) == pytest.approx(net)
+    assert offers.income[:, A.MIGRATION] == pytest.approx(net * prod * cap)
+    assert offers.cost[:, A.MIGRATION] == pytest.approx(
+        np.full(len(idx), params.choice.migration_cost_yuan_per_month))
+    assert offers.cost[:, A.PARK_WORKSHOP] == pytest.approx(
+        params.choice.commute_yuan_per_km_month * model.geography.park_distance_km[village])
+    assert (offers.income[:, A.NOT_WORKING] == 0).all()
+
+
+def test_farming_offer_shares_land_with_the_other_farmers(market_model):
+    model, market, _ = market_model
+    people, hh, inc = model.people, model.households, model.params.incomes
+    idx = np.flatnonzero(people.capacity > 0)
+    offers = build_offers(Viewer(idx, people, hh, model.geography.park_distance_km,
+                                 model.year), market, model.params)
+    farmer = people.activity == A.FARMING
+    n_farmers = np.bincount(people.household, farmer, len(hh))[people.household[idx]]
+    joining = n_farmers - farmer[idx] + 1
+    mu = np.minimum(hh.land_mu[people.household[idx]] / joining, inc.mu_per_farmer_max)
+    assert offers.income[:, A.FARMING] == pytest.approx(
+        mu * inc.farm_net_yuan_per_mu_year / 12 * people.capacity[idx])
+
+
+def test_job_holders_see_their_own_workshops_pay(market_model):
+    model, market, workers = market_model
+    people = model.people
+    idx = np.flatnonzero(people.employer >= 0)
+    assert len(idx) > 0
+    offers = build_offers(Viewer(idx, people, model.households,
+                                 model.geography.park_distance_km, model.year),
+                          market, model.params)
+    gain = model.params.policy.training.productivity_gain
+    for row, person in enumerate(idx[:50]):
+        shop = model.workshop_slots[people.employer[person]]
+        own = shop.pay_yuan_per_month * shop.utilisation(int(workers[shop.slot])) \
+            * people.capacity[person]
+        if shop.form == Form.OUTWORK:
+            own *= people.skill[person] * (1 + gain) ** int(people.courses[person])
+        assert offers.income[row, people.activity[person]] == pytest.approx(own, rel=1e-6)
+        assert offers.available[row, people.activity[person]]
+
+
+def test_productivity_compounds_per_course(market_model):
+    model, _, _ = market_model
+    people = model.people
+    saved = people.courses.copy()
+    try:
+        people.courses[:3] = [0, 1, 3]
+        prod = productivity(people, 0.1, np.arange(3))
+        assert prod == pytest.approx(people.skill[:3] * np.array([1.0, 1.1, 1.331]), rel=1e-6)
+    finally:
+        people.courses[:] = saved

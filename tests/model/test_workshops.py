@@ -1,0 +1,176 @@
+import numpy as np
+import pytest
+from model_helpers import variant
+
+from model.economy import WorkshopEconomy
+from model.scenario import Activity
+from model.streams import make_stream
+from model.workshops import (
+    FORM_ACTIVITY,
+    NO_VILLAGE,
+    VILLAGE_FORMS,
+    Entrant,
+    Form,
+    Status,
+    Workshop,
+    WorkshopTable,
+    draw_entrants,
+    form_spec,
+    initial_workshops,
+    seasonal_factor,
+)
+
+
+@pytest.fixture
+def model(small):
+    return WorkshopEconomy(small)
+
+
+def open_one(model: WorkshopEconomy, form: Form, capacity: int = 20) -> Workshop:
+    """A fresh workshop of `form` opened in the model."""
+    spec = form_spec(model.params.workshops, form)
+    entrant = Entrant(form, spec, 0 if form in VILLAGE_FORMS else NO_VILLAGE, capacity,
+                      expected_workers=capacity * 0.8, expected_poor_workers=0.0, months=36,
+                      productivity=1.0)
+    return Workshop.create_agents(model, 1, [entrant]).to_list()[0]
+
+
+def test_every_form_is_a_distinct_modelled_type_with_an_activity():
+    assert len(Form) == 5
+    assert FORM_ACTIVITY[Form.OUTWORK] == Activity.HOME_OUTWORK
+    assert FORM_ACTIVITY[Form.PARK] == Activity.PARK_WORKSHOP
+    assert FORM_ACTIVITY[Form.COMMUNITY] == Activity.COMMUNITY_FACTORY
+    assert {FORM_ACTIVITY[f] for f in VILLAGE_FORMS} == {Activity.VILLAGE_WORKSHOP}
+
+
+def test_seasonal_factor_peaks_at_the_peak_month_and_bottoms_six_months_later(tiny):
+    orders = tiny.workshops.factory.orders
+    amp, peak = orders.seasonal_amplitude, orders.peak_month
+    assert seasonal_factor(orders, peak) == pytest.approx(1 + amp)
+    assert seasonal_factor(orders, (peak + 6 - 1) % 12 + 1) == pytest.approx(1 - amp)
+    year = [seasonal_factor(orders, m) for m in range(1, 13)]
+    assert np.mean(year) == pytest.approx(1.0)
+
+
+def test_initial_workshops_are_the_scaled_counts_of_each_form(small):
+    model = WorkshopEconomy(small)
+    counts = np.bincount([w.form for w in model.workshop_slots], minlength=len(Form))
+    for form in Form:
+        spec = form_spec(small.workshops, form)
+        assert counts[form] == round(spec.initial_count * small.scale)
+    assert len(model.workshops) == len(model.workshop_slots)
+    assert [w.slot for w in model.workshop_slots] == list(range(len(model.workshop_slots)))
+
+
+def test_entrants_draw_capacity_and_village_by_form(model):
+    rng = make_stream(0, "entry")
+    for _ in range(20):
+        for e in initial_workshops(model, rng):
+            assert e.spec.capacity_workers_min <= e.capacity <= e.spec.capacity_workers_max
+            if e.form in VILLAGE_FORMS:
+                assert 0 <= e.village < model.geography.n_villages
+            else:
+                assert e.village == NO_VILLAGE
+            quota = model.params.policy.certification
+            share = quota.poor_share_min if quota.enabled else 0.0
+            assert e.expected_poor_workers == pytest.approx(e.expected_workers * share)
+
+
+def test_candidate_firms_arrive_at_the_scaled_rate(model):
+    rng = make_stream(1, "entry")
+    months = 3000
+    arrivals = [len(draw_entrants(model, rng)) for _ in range(months)]
+    rate = sum(form_spec(model.params.workshops, f).entrants_per_month for f in Form) \
+        * model.params.scale
+    assert np.mean(arrivals) == pytest.approx(rate, abs=4 * np.sqrt(rate / months))
+
+
+def test_operating_profit_matches_hand_computation(tiny):
+    spec = tiny.workshops.factory.model_copy(update={
+        "value_added_yuan_per_worker_month": 3000.0, "pay_yuan_per_month": 2000.0,
+        "rent_yuan_per_month": 1000.0, "setup_cost_yuan": 50_000.0, "loan_yuan": 120_000.0,
+        "orders": tiny.workshops.factory.orders.model_copy(update={"mean_load": 0.5})})
+    e = Entrant(Form.FACTORY, spec, 0, capacity=20, expected_workers=16.0,
+                expected_poor_workers=5.0, months=24, productivity=1.1)
+    busy = min(1.0, 0.5 * 20 / 16)
+    monthly = 16 * busy * (3000 * 1.1 - 2000) - 1000
+    interest = 120_000 * 0.05 * 24 / 12   # loan term (36) longer than the horizon (24)
+    assert e.busy_share == pytest.approx(busy)
+    assert e.operating_profit(0.05, 36) == pytest.approx(24 * monthly - 50_000 - interest)
+    interest_12 = 120_000 * 0.05 * 12 / 12
+    assert e.operating_profit(0.05, 12) == pytest.approx(24 * monthly - 50_000 - interest_12)
+
+
+def test_orders_without_volatility_follow_the_season_exactly(tiny):
+    calm = variant(tiny, {"workshops.outwork.orders": {
+        **tiny.workshops.outwork.orders.model_dump(), "volatility": 0.0}}, households=100)
+    model = WorkshopEconomy(calm)
+    shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
+    orders = calm.workshops.outwork.orders
+    for month in (1, 4, 10):
+        shop.receive_orders(1.7, month)
+        assert shop.load == pytest.approx(orders.mean_load * seasonal_factor(orders, month))
+    shop.order_multiplier = 0.2
+    shop.receive_orders(-3.0, 10)
+    assert shop.load == pytest.approx(0.2 * orders.mean_load * seasonal_factor(orders, 10))
+
+
+def test_orders_average_the_mean_load_over_the_season(model):
+    shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
+    orders = shop.spec.orders
+    rng = np.random.default_rng(3)
+    loads = []
+    for i, z in enumerate(rng.standard_normal(30_000)):
+        month = i % 12 + 1
+        shop.receive_orders(float(z), month)
+        loads.append(shop.load / seasonal_factor(orders, month))
+    assert np.mean(loads[200:]) == pytest.approx(orders.mean_load, rel=0.03)
+
+
+def test_a_workshop_idles_below_the_idle_load_and_closes_after_enough_idle_months(model):
+    shop = open_one(model, Form.FACTORY)
+    spec = shop.spec
+    shop.load = spec.idle_load / 2
+    for month in range(1, spec.idle_months_to_close):
+        shop.update_status()
+        assert shop.status == Status.IDLE and shop.idle_months == month
+        assert shop in model.workshops
+    shop.certified = True
+    shop.update_status()
+    assert shop.status == Status.CLOSED and not shop.is_open
+    assert not shop.certified
+    assert shop not in model.workshops
+    assert model.workshop_slots[shop.slot] is shop
+
+
+def test_orders_back_above_the_idle_load_reopen_and_reset_the_idle_count(model):
+    shop = open_one(model, Form.OUTWORK)
+    shop.load = 0.0
+    shop.update_status()
+    shop.update_status()
+    shop.load = shop.spec.idle_load
+    shop.update_status()
+    assert shop.status == Status.OPEN and shop.idle_months == 0
+
+
+def test_utilisation_is_orders_over_workforce_capped_at_one(model):
+    shop = open_one(model, Form.FACTORY, capacity=20)
+    shop.load = 0.5
+    assert shop.utilisation(0) == 1.0
+    assert shop.utilisation(5) == 1.0          # 10 workers' worth of orders for 5
+    assert shop.utilisation(20) == pytest.approx(0.5)
+    assert shop.utilisation(16) == pytest.approx(10 / 16)
+    shop.status = Status.IDLE
+    assert shop.utilisation(16) == 0.0
+
+
+def test_workshop_table_reads_status_and_activity(model):
+    shops = model.workshop_slots
+    shops[0].status = Status.IDLE
+    workers = np.zeros(len(shops), dtype=np.int64)
+    table = WorkshopTable.of(shops, workers)
+    assert table.activity.tolist() == [FORM_ACTIVITY[w.form] for w in shops]
+    assert table.is_open[0] and not table.hiring[0]
+    assert table.hiring[1:].all()
+    assert table.capacity.tolist() == [w.capacity for w in shops]
+    assert table.utilisation[0] == 0.0
