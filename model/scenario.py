@@ -486,6 +486,23 @@ class Scenario(Section):
         """
         return self.run.households / self.county.households
 
+    def with_changes(self, changes: dict[str, Any], origin: str = "<changes>") -> Scenario:
+        """A validated copy with dotted keys replaced, e.g. {"policy.training.enabled": False}.
+
+        Raises:
+            ScenarioError: a key the scenario does not have, or an invalid value.
+        """
+        data = self.model_dump()
+        for dotted, value in changes.items():
+            *parents, key = dotted.split(".")
+            table: Any = data
+            for part in parents:
+                table = table.get(part) if isinstance(table, dict) else None
+            if not isinstance(table, dict) or key not in table:
+                raise ScenarioError(origin, dotted, "a key the scenario has")
+            table[key] = value
+        return scenario_from_dict(data, origin)
+
     def with_overrides(self, **run: int) -> Scenario:
         """Return a copy with `run` settings (months, households, seed) replaced."""
         return self.model_validate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from model.collection import poverty_by_group
 from model.economy import WorkshopEconomy
 from model.households import NO_EMPLOYER, WORKSHOP_ACTIVITIES, Source, household_sum
 from model.labour_market import QUOTA_TOLERANCE
-from model.scenario import INSTRUMENTS, Activity, Scenario, scenario_from_dict
+from model.scenario import INSTRUMENTS, Activity, Scenario
 from model.workshops import FORM_ACTIVITY, VILLAGE_FORMS, Form
 
 AWAY = (Activity.MIGRATION, Activity.PARK_WORKSHOP)
@@ -22,20 +21,11 @@ AWAY = (Activity.MIGRATION, Activity.PARK_WORKSHOP)
 def variant(base: Scenario, changes: dict[str, Any] | None = None, **run: int) -> Scenario:
     """A validated copy of `base` with dotted keys changed (and run settings replaced).
 
-    A dotted key the scenario does not have raises KeyError, so a typo in a test cannot
-    silently leave the scenario unchanged.
+    A dotted key the scenario does not have raises, so a typo in a test cannot silently
+    leave the scenario unchanged.
     """
-    data = copy.deepcopy(base.model_dump())
-    for dotted, value in (changes or {}).items():
-        *parents, key = dotted.split(".")
-        table = data
-        for p in parents:
-            table = table[p]
-        if key not in table:
-            raise KeyError(dotted)
-        table[key] = value
-    data["run"].update(run)
-    return scenario_from_dict(data)
+    changed = base.with_changes(changes or {})
+    return changed.with_overrides(**run) if run else changed
 
 
 def all_instruments_off() -> dict[str, bool]:
