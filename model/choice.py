@@ -5,7 +5,8 @@ duty) and the household (land, resettlement, village); expected net income from 
 offers the person can see. The default rule is a logit random-utility model:
 
     V_ij = b * (income_ij - cost_ij) / 1000 + c_j + inertia * [j == current_i]
-           - care_penalty * [i is carer and j takes them out of the home]
+           - care_penalty * [i is carer and j is a workshop outside the home]
+           - young_child_away_penalty * [i is a woman with a young child, j is away]
 
 and P_ij is proportional to exp(V_ij) over feasible j. The alternative rule picks the
 feasible option with the highest net income (ties: the current activity, then the
@@ -37,6 +38,7 @@ class Revisers:
     kept_home: np.ndarray      # bool
     has_land: np.ndarray       # bool
     resettled: np.ndarray      # bool
+    mother: np.ndarray | None = None  # bool, a woman in a household with a young child
 
 
 @dataclass
@@ -88,6 +90,8 @@ def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
     v[rows, r.current] += coef.inertia
     care_bound = (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY)
     v[:, care_bound] -= coef.care_penalty * r.carer[:, None]
+    if r.mother is not None:
+        v[:, AWAY_ACTIVITIES] -= coef.young_child_away_penalty * r.mother[:, None]
     return v
 
 

@@ -137,6 +137,16 @@ def poor_share_of_jobs(m: WorkshopEconomy) -> float:
     return poor_workers(m) / jobs if jobs else 0.0
 
 
+def workshop_applicants(m: WorkshopEconomy) -> int:
+    """People who applied for a workshop place this month."""
+    return m.applicants
+
+
+def workshop_refused(m: WorkshopEconomy) -> int:
+    """Applicants no workshop could take this month (all pools)."""
+    return 0 if m.queue is None else int(m.queue.sum())
+
+
 def trainees(m: WorkshopEconomy) -> int:
     """People who started a course this month."""
     return len(m.trainees)
@@ -149,8 +159,8 @@ def insured_workers(m: WorkshopEconomy) -> int:
 
 REPORTERS = (month, date, headcount, poverty_gap, severity, poor_households, exits, entries,
              re_entries, income_per_capita, poverty_line, spending, budget_remaining,
-             workshops_open, jobs_filled, poor_workers, poor_share_of_jobs, trainees,
-             insured_workers)
+             workshops_open, jobs_filled, poor_workers, poor_share_of_jobs,
+             workshop_applicants, workshop_refused, trainees, insured_workers)
 
 
 class EconomyCollector(mesa.DataCollector):

@@ -68,6 +68,8 @@ class WorkshopEconomy(mesa.Model):
         self.workshop_slots: list[Workshop] = []
         self.trainees = np.empty(0, dtype=np.int64)
         self.insured_workers = 0
+        self.queue: np.ndarray | None = None  # applicants each pool turned away last month
+        self.applicants = 0
         self.flows = Transitions(0, 0, 0)
         self._create_population()
         self._create_workshops()
@@ -238,7 +240,8 @@ class WorkshopEconomy(mesa.Model):
         """Places on offer now, and the head counts they are computed from."""
         staff = Staff.count(self.people, self.registered_person, len(self.workshop_slots))
         table = WorkshopTable.of(self.workshop_slots, staff.workers)
-        return Market.of(table, staff.workers, self.geography.n_villages), staff
+        market = Market.of(table, staff.workers, self.geography.n_villages, self.queue)
+        return market, staff
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
@@ -254,7 +257,8 @@ class WorkshopEconomy(mesa.Model):
         revisers = Revisers(
             current=people.activity[idx], carer=people.carer[idx],
             health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
-            has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home])
+            has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
+            mother=people.female[idx] & hh.young_child[home])
         viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year)
         offers = build_offers(viewer, self._market()[0], self.params)
         chosen, current_ok = choose(revisers, offers, coef or self.params.choice,
@@ -294,6 +298,8 @@ class WorkshopEconomy(mesa.Model):
                      market.table.needs_training)
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
+        self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
+        self.applicants = len(persons)
         return persons[~hired]
 
     def _pay(self) -> IncomeLedger:

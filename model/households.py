@@ -93,6 +93,7 @@ class Households:
     substitute_carer: np.ndarray = field(init=False)  # bool, a healthy elderly member can care
     carer: np.ndarray = field(init=False)            # int32, person kept home, or -1
     has_disabled: np.ndarray = field(init=False)     # bool
+    young_child: np.ndarray = field(init=False)      # bool, a member is a young child
     has_labour: np.ndarray = field(init=False)       # bool, someone can work
     equity_yuan: np.ndarray = field(init=False)      # float32, cooperative shares held
     dibao_yuan_per_month: np.ndarray = field(init=False)  # float32
@@ -105,6 +106,7 @@ class Households:
         self.substitute_carer = np.zeros(n, dtype=bool)
         self.carer = np.full(n, -1, dtype=np.int32)
         self.has_disabled = np.zeros(n, dtype=bool)
+        self.young_child = np.zeros(n, dtype=bool)
         self.has_labour = np.zeros(n, dtype=bool)
         self.equity_yuan = np.zeros(n, dtype=np.float32)
         self.dibao_yuan_per_month = np.zeros(n, dtype=np.float32)
@@ -137,8 +139,10 @@ def update_care(people: People, households: Households, rules: Population) -> No
     the woman with the lowest skill if there is one, else the adult with the lowest skill.
     """
     n_households = len(households)
+    young = people.age <= rules.young_child_age_max
+    households.young_child = np.bincount(people.household, young, n_households) > 0
     needs_care = (
-        (people.age <= rules.young_child_age_max)
+        young
         | people.frail
         | (people.health == Health.DISABLED)
     )

@@ -26,19 +26,35 @@ class Market:
     table: WorkshopTable
     vacancies: np.ndarray   # int64 per slot
     slot_key: np.ndarray    # int64 per slot, pool of each workshop
-    pool_pay: np.ndarray    # float64 per pool, expected yuan/month at skill 1
-    pool_open: np.ndarray   # bool per pool, has vacancies
+    pool_pay: np.ndarray    # float64 per pool, expected yuan/month of applying at skill 1
+    pool_open: np.ndarray   # bool per pool, has a workshop that is hiring
 
     @classmethod
-    def of(cls, table: WorkshopTable, workers: np.ndarray, n_villages: int) -> Market:
-        """Vacancies and expected pay per pool from the workshop table."""
+    def of(cls, table: WorkshopTable, workers: np.ndarray, n_villages: int,
+           queue: np.ndarray | None = None) -> Market:
+        """Vacancies and expected pay per pool.
+
+        Expected pay is the capacity-weighted mean of pay x utilisation over the pool's
+        hiring workshops, times the chance of a place: vacancies / (vacancies + the
+        applicants the pool turned away last month, `queue`).
+        """
         vacancies = np.where(table.hiring, np.maximum(table.capacity - workers, 0), 0)
         slot_key = market_key(table.activity, table.village, n_villages)
         n_pools = n_villages + len(Activity)
-        weight = np.bincount(slot_key, vacancies, n_pools)
-        paid = np.bincount(slot_key, vacancies * table.pay * table.utilisation, n_pools)
-        pool_pay = np.divide(paid, weight, out=np.zeros(n_pools), where=weight > 0)
+        places = np.where(table.hiring, table.capacity, 0)
+        weight = np.bincount(slot_key, places, n_pools)
+        paid = np.bincount(slot_key, places * table.pay * table.utilisation, n_pools)
+        open_places = np.bincount(slot_key, vacancies, n_pools)
+        waiting = np.zeros(n_pools) if queue is None else queue
+        chance = np.divide(open_places, open_places + waiting, out=np.zeros(n_pools),
+                           where=open_places > 0)
+        pool_pay = np.divide(paid, weight, out=np.zeros(n_pools), where=weight > 0) * chance
         return cls(table, vacancies.astype(np.int64), slot_key, pool_pay, weight > 0)
+
+    @property
+    def n_pools(self) -> int:
+        """Number of pools (villages, then one per non-village workshop activity)."""
+        return len(self.pool_pay)
 
 
 def productivity(people: People, gain_per_course: float,

@@ -219,6 +219,9 @@ class Choice(Section):
     care_penalty: float = P(
         unit="utils", desc="cost to a carer of an activity away from home all day", ge=0
     )
+    young_child_away_penalty: float = P(
+        unit="utils", desc="cost to a woman with a young child at home of working away", ge=0
+    )
     commute_yuan_per_km_month: float = P(
         unit="yuan/km/month", desc="cost of commuting daily to the park", **Money
     )

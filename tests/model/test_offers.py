@@ -26,15 +26,23 @@ def test_vacancies_are_free_places_at_hiring_workshops(market_model):
         assert market.vacancies[w.slot] == expected
 
 
-def test_pool_pay_is_the_vacancy_weighted_mean_of_pay_times_utilisation(market_model):
-    model, market, workers = market_model
+def test_pool_pay_is_capacity_weighted_pay_times_the_chance_of_a_place(market_model):
+    model, _, workers = market_model
     pool = model.geography.n_villages + A.HOME_OUTWORK
     shops = [w for w in model.workshop_slots if w.form == Form.OUTWORK]
-    weights = np.array([market.vacancies[w.slot] for w in shops], dtype=float)
+    places = np.array([w.capacity for w in shops], dtype=float)
     pays = np.array([w.pay_yuan_per_month * w.utilisation(int(workers[w.slot])) for w in shops])
-    assert weights.sum() > 0
-    assert market.pool_pay[pool] == pytest.approx((weights * pays).sum() / weights.sum())
+    vacancies = np.array([max(w.capacity - workers[w.slot], 0) for w in shops], dtype=float)
+    assert vacancies.sum() > 0
+    queue = np.zeros(model.geography.n_villages + len(A))
+    queue[pool] = 3 * vacancies.sum()  # three turned away per open place: a 1-in-4 chance
+    table = WorkshopTable.of(model.workshop_slots, workers)
+    market = Market.of(table, workers, model.geography.n_villages, queue)
+    mean_pay = (places * pays).sum() / places.sum()
+    assert market.pool_pay[pool] == pytest.approx(mean_pay * 0.25)
     assert market.pool_open[pool]
+    no_queue = Market.of(table, workers, model.geography.n_villages)
+    assert no_queue.pool_pay[pool] == pytest.approx(mean_pay)
 
 
 def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
