@@ -1,0 +1,120 @@
+"""Plausibility beyond the calibration targets: behaviour the field expects of the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.economy import WorkshopEconomy
+from model.households import Source
+from model.scenario import Activity, Scenario, load_scenario
+from model.simulate import simulate
+from model.workshops import Status
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+HOME_BASED = (Activity.FARMING, Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP,
+              Activity.COMMUNITY_FACTORY)
+
+
+def default(households: int, months: int) -> Scenario:
+    return load_scenario(ROOT / "scenarios" / "default.toml").with_overrides(
+        households=households, months=months)
+
+
+def stepped(params: Scenario) -> WorkshopEconomy:
+    model = WorkshopEconomy(params)
+    for _ in range(params.run.months):
+        model.step()
+    return model
+
+
+def activity_share(model: WorkshopEconomy, who: np.ndarray, activities) -> float:
+    return float(np.isin(model.people.activity[who], activities).mean())
+
+
+def test_carers_with_young_children_work_at_or_near_home_not_away():
+    model = stepped(default(3000, 24))
+    p, hh = model.people, model.households
+    carers = np.flatnonzero(p.carer & p.female & hh.young_child[p.household])
+    assert len(carers) > 50
+    away = activity_share(model, carers, (Activity.MIGRATION, Activity.PARK_WORKSHOP))
+    near = activity_share(model, carers, HOME_BASED)
+    assert near >= 0.5
+    assert near >= 10 * max(away, 0.01)
+
+
+def test_young_children_pull_women_home_even_with_grandparents():
+    model = stepped(default(3000, 24))
+    p, hh = model.people, model.households
+    able = p.capacity > 0
+    mothers = np.flatnonzero(able & p.female & hh.young_child[p.household] & ~p.carer)
+    free_men = np.flatnonzero(able & ~p.female & ~hh.care_need[p.household])
+    assert len(mothers) > 50
+    migrate = (Activity.MIGRATION,)
+    assert activity_share(model, mothers, migrate) < 0.75 * activity_share(model, free_men, migrate)
+    assert activity_share(model, mothers, HOME_BASED) > activity_share(model, free_men, HOME_BASED)
+
+
+def test_migration_stop_lowers_migrant_income_and_raises_workshop_demand():
+    base = load_scenario(ROOT / "scenarios" / "qingchuan.toml").with_overrides(households=8000)
+    shock = base.with_changes({"shocks.migration_stop.enabled": True,
+                               "shocks.migration_stop.start": "2019-02-01",
+                               "shocks.migration_stop.months": 3})
+    window = slice(26, 28)  # months 26-28 are February to April 2019
+    runs = {name: simulate(s) for name, s in (("base", base), ("shock", shock))}
+
+    def migrant_income(run):
+        inc = run.tables["income"]
+        rows = inc[(inc.group == "all") & (inc.source == "migrant")].set_index("month")
+        return rows.yuan_per_capita.loc[window].mean()
+
+    def applicants(run):
+        return run.monthly.set_index("month").workshop_applicants.loc[window].mean()
+
+    assert migrant_income(runs["shock"]) < 0.8 * migrant_income(runs["base"])
+    assert applicants(runs["shock"]) > 2 * applicants(runs["base"])
+
+
+def test_workshop_without_orders_idles_then_closes_and_its_workers_revise(tiny):
+    model = WorkshopEconomy(tiny.with_overrides(households=400))
+    model.step()
+    shop = max(model.workshops, key=lambda w: w.accounts.workers)
+    assert shop.accounts.workers > 0
+    shop.order_multiplier = 0.0
+    buffer = shop.spec.idle_months_to_close
+    for month in range(1, buffer):
+        model.step()
+        assert shop.status == Status.IDLE, month
+        assert shop.idle_months == month
+    workers = np.flatnonzero(model.people.employer == shop.slot)
+    model.step()
+    assert shop.status == Status.CLOSED
+    assert shop not in list(model.workshops)
+    assert not (model.people.employer == shop.slot).any()
+    revisers = model.choices[0]
+    assert np.isin(workers, revisers).all()
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_dividend_only_households_leave_poverty_only_through_dividends_and_transfers(seed):
+    params = default(3000, 36).with_changes({"run.seed": seed})
+    no_equity = params.with_changes({"policy.equity.enabled": False})
+    with_equity, without = WorkshopEconomy(params), WorkshopEconomy(no_equity)
+    held = np.zeros(params.run.households, dtype=bool)
+    for _ in range(params.run.months):
+        with_equity.step()
+        without.step()
+        held |= with_equity.households.equity_yuan > 0
+    hh = with_equity.households
+    dependants = ~hh.has_labour
+    assert dependants.sum() > 20 and held.any()
+    # Households without labour earn nothing from work: their income is dividends,
+    # transfers and rent on land they do not farm.
+    work = (Source.WAGES, Source.PIECE_WORK, Source.MIGRANT)
+    assert np.all(with_equity.ledger.by_source[list(work)][:, dependants] == 0)
+    # Those lifted out by the policy are exactly households that held shares.
+    lifted = dependants & ~with_equity.poor & without.poor
+    assert np.all(held[lifted])
+    # Without shares, a household without labour ends as poor (or not) in both arms alike.
+    untouched = dependants & ~held
+    assert np.array_equal(with_equity.poor[untouched], without.poor[untouched])
