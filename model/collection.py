@@ -147,6 +147,11 @@ def workshop_refused(m: WorkshopEconomy) -> int:
     return 0 if m.queue is None else int(m.queue.sum())
 
 
+def loans_issued_yuan(m: WorkshopEconomy) -> float:
+    """Principal of the guaranteed loans granted so far (yuan, cumulative)."""
+    return m.policy.loans_issued_yuan
+
+
 def trainees(m: WorkshopEconomy) -> int:
     """People who started a course this month."""
     return len(m.trainees)
@@ -160,7 +165,8 @@ def insured_workers(m: WorkshopEconomy) -> int:
 REPORTERS = (month, date, headcount, poverty_gap, severity, poor_households, exits, entries,
              re_entries, income_per_capita, poverty_line, spending, budget_remaining,
              workshops_open, jobs_filled, poor_workers, poor_share_of_jobs,
-             workshop_applicants, workshop_refused, trainees, insured_workers)
+             workshop_applicants, workshop_refused, trainees, insured_workers,
+             loans_issued_yuan)
 
 
 class EconomyCollector(mesa.DataCollector):

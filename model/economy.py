@@ -231,7 +231,7 @@ class WorkshopEconomy(mesa.Model):
                    if e.operating_profit(market_rate, loans.term_months)
                    + self.policy.support_for(e) > 0]
         new = Workshop.create_agents(self, len(opening), opening)
-        new.set("subsidised_loan", loans.enabled)
+        self.policy.grant_loans(list(new), self.streams["entry"])
         villages = [w.village for w in new if w.form in VILLAGE_FORMS]
         in_village = np.isin(self.households.village[self.people.household], villages)
         self.must_revise |= in_village & (self.people.capacity > 0)

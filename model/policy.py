@@ -194,6 +194,10 @@ class Loans(Instrument):
 
     name = "loans"
 
+    def __init__(self, params: Any) -> None:
+        super().__init__(params)
+        self.issued_yuan = 0.0  # principal of the loans granted so far
+
     def _monthly(self, loan_yuan: float, model: WorkshopEconomy) -> float:
         rate = model.params.workshops.market_interest_rate_per_year
         return loan_yuan * rate / MONTHS_PER_YEAR * self.params.interest_subsidy_share
@@ -205,7 +209,15 @@ class Loans(Instrument):
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         months = min(entrant.months, self.params.term_months)
-        return self._monthly(entrant.spec.loan_yuan, model) * months
+        expected = self._monthly(entrant.spec.loan_yuan, model) * months
+        return self.params.take_up_share * expected
+
+    def grant(self, workshops: list[Workshop], rng: np.random.Generator) -> None:
+        """Grant guaranteed loans to a share of new workshops that need one."""
+        lucky = rng.random(len(workshops)) < self.params.take_up_share
+        for shop, granted in zip(workshops, lucky, strict=True):
+            shop.subsidised_loan = bool(granted) and shop.spec.loan_yuan > 0
+            self.issued_yuan += shop.spec.loan_yuan if shop.subsidised_loan else 0.0
 
 
 class InjuryInsurance(Instrument):
@@ -332,6 +344,17 @@ class PolicyAgent(mesa.Agent):
                 w.accounts.poor_workers >= rule.poor_share_min * w.accounts.workers
                 - QUOTA_TOLERANCE)
             w.certified = staffed and share_ok
+
+    def grant_loans(self, workshops: list[Workshop], rng: np.random.Generator) -> None:
+        """New workshops apply for guaranteed loans (if the instrument is in force)."""
+        for instrument in self.instruments:
+            if isinstance(instrument, Loans):
+                instrument.grant(workshops, rng)
+
+    @property
+    def loans_issued_yuan(self) -> float:
+        """Principal of the guaranteed loans granted so far (yuan)."""
+        return sum(i.issued_yuan for i in self.instruments if isinstance(i, Loans))
 
     def support_for(self, entrant: Entrant) -> float:
         """Expected support to a candidate firm from every instrument in force (yuan)."""

@@ -368,6 +368,8 @@ class Loans(Instrument):
     interest_subsidy_share: float = P(unit="share", desc="share of interest the county pays",
                                       **Share)
     term_months: int = P(unit="months", desc="loan term", gt=0)
+    take_up_share: float = P(unit="share", desc="new workshops granted a guaranteed loan",
+                             **Share)
 
 
 class InjuryInsurance(Instrument):
