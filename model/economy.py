@@ -20,6 +20,7 @@ from model.households import (
 )
 from model.labour_market import (
     Applications,
+    Priority,
     Staff,
     hire,
     market_key,
@@ -294,8 +295,10 @@ class WorkshopEconomy(mesa.Model):
                             self.registered_person[persons], self.people.courses[persons] > 0)
         target = pick_workshops(apps, market.slot_key, market.vacancies, rng.random(len(persons)))
         quota_share = quota.poor_share_min if quota.enabled else 0.0
+        rules = self.params.workshops
         hired = hire(apps, target, market.vacancies, staff, quota_share, rng.random(len(persons)),
-                     market.table.needs_training)
+                     market.table.needs_training,
+                     Priority(rules.poor_priority, rules.trained_priority))
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
         self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)

@@ -2,9 +2,10 @@
 
 Each applicant applies to one workshop of the kind chosen (in the own village for village
 workshops, county-wide otherwise), drawn with probability proportional to its vacancies.
-Each workshop then hires registered-poor applicants first, trained before untrained, the
-rest in random order, never past capacity; where certification is in force, non-poor
-applicants are hired only as far as the poor share stays at the quota.
+Each workshop then ranks its applicants at random, moving registered-poor and trained
+applicants ahead as far as the scenario's priorities say, and hires the best-ranked,
+never past capacity; where certification is in force, non-poor applicants are hired
+only as far as the poor share stays at the quota.
 """
 
 from __future__ import annotations
@@ -55,6 +56,25 @@ def nonpoor_room(staff: Staff, quota_share: float) -> np.ndarray:
     return np.maximum(allowed - (staff.workers - staff.poor_workers), 0)
 
 
+@dataclass(frozen=True)
+class Priority:
+    """How far registered-poor and trained applicants move ahead in hiring.
+
+    Each applicant's random score in [0, 1) is lowered by `poor` for a registered-poor
+    applicant and by `trained` for one who completed a course; lower scores are hired
+    first. A shift of 1 puts such applicants ahead of everyone without the attribute,
+    other things equal; 0 gives no advantage. The default (2, 1) ranks every poor
+    applicant first and, within each group, trained before untrained.
+    """
+
+    poor: float = 2.0
+    trained: float = 1.0
+
+    def score_shift(self, poor: np.ndarray, trained: np.ndarray) -> np.ndarray:
+        """Amount subtracted from each applicant's random score."""
+        return self.poor * poor + self.trained * trained
+
+
 @dataclass
 class Applications:
     """Who applies for what this month (one entry per applicant)."""
@@ -82,34 +102,51 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
 
 
 def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: Staff,
-         quota_share: float, u: np.ndarray,
-         needs_training: np.ndarray | None = None) -> np.ndarray:
+         quota_share: float, u: np.ndarray, needs_training: np.ndarray | None = None,
+         priority: Priority | None = None) -> np.ndarray:
     """Which applicants their target workshop hires (bool per applicant).
 
-    Poor applicants come first, trained before untrained, then random order; a workshop
-    hires at most its vacancies, and non-poor applicants only as far as its poor share,
-    counting this round's poor hires, stays at `quota_share`. Workshops flagged in
-    `needs_training` consider only applicants who completed a course.
+    Applicants are ranked by a random score moved ahead by `priority` for registered-poor
+    and trained applicants (1 = strictly first). A workshop takes its best-ranked
+    applicants up to its vacancies; where that would push its poor share below
+    `quota_share` (counting this round's hires), the lowest-ranked non-poor are dropped
+    and the next poor applicants take their places. Workshops flagged in `needs_training`
+    consider only applicants who completed a course.
     """
+    rules = priority or Priority()
     qualified = target >= 0
     if needs_training is not None:
         qualified &= apps.trained | ~needs_training[np.maximum(target, 0)]
     applying = np.flatnonzero(qualified)
-    slot = target[applying]
-    order = np.lexsort((u[applying], ~apps.trained[applying], ~apps.poor[applying], slot))
-    slot_sorted = slot[order]
-    group_start = np.searchsorted(slot_sorted, slot_sorted, side="left")
-    rank = np.arange(len(order)) - group_start
-    poor_sorted = apps.poor[applying][order]
-    poor_in_group = np.bincount(slot_sorted, poor_sorted, len(vacancies)).astype(np.int64)
-    poor_hired = np.minimum(vacancies, poor_in_group)
-    after = Staff(staff.workers + poor_hired, staff.poor_workers + poor_hired)
-    nonpoor_allowed = np.minimum(vacancies - poor_hired, nonpoor_room(after, quota_share))
-    accepted = np.where(poor_sorted, rank < vacancies[slot_sorted],
-                        rank - poor_in_group[slot_sorted] < nonpoor_allowed[slot_sorted])
+    slot, poor = target[applying], apps.poor[applying]
+    score = u[applying] - rules.score_shift(poor, apps.trained[applying])
+    order = np.lexsort((score, slot))
+    slot, poor = slot[order], poor[order]
+    start = np.searchsorted(slot, slot, side="left")
+    vac = vacancies[slot]
+    first_pick = np.arange(len(order)) - start < vac
+    n_slots = len(vacancies)
+    poor_picked = np.bincount(slot, first_pick & poor, n_slots).astype(np.int64)
+    nonpoor_picked = np.bincount(slot, first_pick & ~poor, n_slots).astype(np.int64)
+    after = Staff(staff.workers + poor_picked, staff.poor_workers + poor_picked)
+    keep = np.minimum(nonpoor_picked, nonpoor_room(after, quota_share))
+    nonpoor_ok = _rank_within(first_pick & ~poor, start) < keep[slot]
+    extra_poor = _rank_within(~first_pick & poor, start) < (nonpoor_picked - keep)[slot]
+    accepted = (first_pick & (poor | nonpoor_ok)) | (~first_pick & poor & extra_poor)
     hired = np.zeros(len(target), dtype=bool)
     hired[applying[order]] = accepted
     return hired
+
+
+def _rank_within(mask: np.ndarray, group_start: np.ndarray) -> np.ndarray:
+    """0-based rank of each True entry among the True entries of its group.
+
+    The input is sorted by group; entries where `mask` is False get a rank too large to
+    count.
+    """
+    before = np.concatenate(([0], np.cumsum(mask)))
+    rank = before[1:] - before[group_start] - 1
+    return np.where(mask, rank, np.iinfo(np.int64).max)
 
 
 def release(people: People, leavers: np.ndarray) -> None:

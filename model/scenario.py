@@ -299,6 +299,12 @@ class Workshops(Section):
     expected_fill_share: float = P(
         unit="share", desc="share of capacity an entrant expects to fill", **Share
     )
+    poor_priority: float = P(
+        unit="score range", desc="how far registered-poor applicants move ahead in hiring "
+        "(1 = ahead of all non-poor, other things equal; 0 = no priority)", ge=0, le=2)
+    trained_priority: float = P(
+        unit="score range", desc="how far applicants with a course move ahead in hiring "
+        "(1 = ahead of all untrained, other things equal)", ge=0, le=2)
     factory: WorkshopForm
     outwork: WorkshopForm
     cooperative: WorkshopForm
