@@ -8,6 +8,7 @@ from model.households import NO_EMPLOYER, People
 from model.labour_market import (
     QUOTA_TOLERANCE,
     Applications,
+    Priority,
     Staff,
     hire,
     market_key,
@@ -260,3 +261,23 @@ def test_staff_count_counts_workers_and_poor_workers_per_slot():
     counted = Staff.count(p, np.array([True, True, False, True, True]), 4)
     assert counted.workers.tolist() == [1, 0, 3, 0]
     assert counted.poor_workers.tolist() == [1, 0, 2, 0]
+
+
+def test_soft_priority_mixes_applicants_but_keeps_the_quota():
+    rng = np.random.default_rng(5)
+    n_apps, n_slots = 4000, 40
+    apps = Applications(np.arange(n_apps), np.zeros(n_apps, np.int64),
+                        rng.random(n_apps) < 0.5, np.zeros(n_apps, bool))
+    target = rng.integers(0, n_slots, n_apps)
+    vacancies = np.full(n_slots, 20, np.int64)
+    staff = Staff(np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64))
+    strict = hire(apps, target, vacancies, staff, 0.3, rng.random(n_apps))
+    soft = hire(apps, target, vacancies, staff, 0.3, rng.random(n_apps),
+                priority=Priority(poor=0.0, trained=0.0))
+    for hired in (strict, soft):
+        per_slot = np.bincount(target[hired], minlength=n_slots)
+        poor = np.bincount(target[hired], apps.poor[hired], n_slots)
+        assert (per_slot <= vacancies).all()
+        assert (poor >= 0.3 * per_slot - 1e-9).all()
+    assert apps.poor[strict].mean() == 1.0           # enough poor applicants fill every place
+    assert 0.35 < apps.poor[soft].mean() < 0.65      # no priority: about the applicant mix
