@@ -1,0 +1,212 @@
+"""Run a sweep's runs on an executor and store each batch as it finishes.
+
+Executors share one small interface, like EMA Workbench's evaluators: a context manager
+with ``workers`` and ``map(fn, items, *args)``, which yields ``fn(item, *args)`` for each
+item as it completes. `Serial` runs in this process; `Processes` (the default) in pools
+of worker processes, several runs per task to amortise start-up, the workers replaced
+every `MAX_TASKS_PER_CHILD` tasks each to bound memory; `Dask` on a distributed cluster,
+an existing one (its scheduler address) or a `distributed.LocalCluster` on loopback.
+Results never depend on the executor: a run's random numbers depend only on the spec's
+seed and the replicate.
+
+A run that raises is recorded with its parameters and traceback; the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+from experiments.seeding import RunSetup, RunTask
+from experiments.store import RunRecord, SweepStore
+from model.simulate import simulate
+
+T = TypeVar("T")
+R = TypeVar("R")
+MAX_TASKS_PER_CHILD = 20   # tasks before a worker process is replaced (bounds memory)
+TASKS_PER_WORKER = 4       # tasks per worker when batching runs: balance vs. overhead
+MAX_RUNS_PER_TASK = 8      # at most this many runs are lost when a sweep is killed
+DASK_CONNECT_TIMEOUT_S = 3
+
+
+class ExecutorError(RuntimeError):
+    """An executor that cannot start (e.g. an unreachable Dask scheduler)."""
+
+
+def run_one(task: RunTask, setup: RunSetup) -> RunRecord:
+    """Simulate one run and keep its outputs, or record why it raised."""
+    started = time.perf_counter()
+    record = RunRecord(task.run_id, task.replicate, task.arm, task.point, 0.0)
+    try:
+        result = simulate(setup.scenario(task.point), replicate=task.replicate)
+    except Exception as err:  # recorded, and the sweep goes on
+        record.error = f"{type(err).__name__}: {err}"
+        record.traceback = traceback.format_exc()
+    else:
+        record.monthly = result.monthly[list(setup.monthly)]
+        record.summary = result.summary if setup.summary else None
+    record.seconds = time.perf_counter() - started
+    return record
+
+
+def run_batch(batch: list[RunTask], setup: RunSetup) -> list[RunRecord]:
+    """Run several runs in a row (one executor task)."""
+    return [run_one(task, setup) for task in batch]
+
+
+class Executor(Protocol):
+    """What every executor offers: its worker count and an unordered map."""
+
+    workers: int
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None: ...
+
+    def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]: ...
+
+
+class Serial:
+    """Runs everything in this process, in order."""
+
+    workers = 1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        return None
+
+    def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
+        """Yield ``fn(item, *args)`` for each item, in order."""
+        return (fn(item, *args) for item in items)
+
+
+class Processes:
+    """Pools of worker processes forked from a fork server (no fork of a threaded parent).
+
+    Workers are replaced to bound memory: tasks run in generations of `MAX_TASKS_PER_CHILD`
+    per worker, each generation on a fresh pool (cheap: the server has the model
+    imported). ``max_tasks_per_child`` is not used: it deadlocks on Python 3.13.0.
+
+    Args:
+        workers: worker processes (at least 1).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._context = multiprocessing.get_context("forkserver")
+
+    def __enter__(self) -> Self:
+        # The server imports the main module and the model once; workers fork from it.
+        self._context.set_forkserver_preload(["__main__", __name__])
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        return None
+
+    def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
+        """Yield ``fn(item, *args)`` for each item as its task completes."""
+        generation = self.workers * MAX_TASKS_PER_CHILD
+        for first in range(0, len(items), generation):
+            yield from self._generation(fn, items[first:first + generation], args)
+
+    def _generation(self, fn: Callable[..., R], items: Sequence[T],
+                    args: tuple[Any, ...]) -> Iterator[R]:
+        pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+        try:
+            for future in as_completed([pool.submit(fn, item, *args) for item in items]):
+                yield future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+class Dask:
+    """A Dask distributed cluster: an existing one, or a LocalCluster on loopback.
+
+    Args:
+        address: scheduler address (e.g. ``tcp://10.0.0.5:8786``), or ``local`` for a
+            LocalCluster of worker processes on 127.0.0.1.
+        workers: workers of a LocalCluster (the cluster's own count otherwise).
+    """
+
+    def __init__(self, address: str, workers: int) -> None:
+        self.address, self.workers = address, max(1, workers)
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Self:
+        from distributed import Client, LocalCluster
+
+        if self.address == "local":
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                         processes=True, host="127.0.0.1",
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+            return self
+        try:
+            self._client = Client(self.address, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ExecutorError(f"--dask {self.address}: could not reach a Dask scheduler "
+                                f"within {DASK_CONNECT_TIMEOUT_S} s ({err})") from err
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        for resource in (self._client, self._cluster):
+            if resource is not None:
+                resource.close()
+        self._client = self._cluster = None
+
+    def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
+        """Yield ``fn(item, *args)`` for each item as its task completes."""
+        from distributed import as_completed as dask_completed
+
+        assert self._client is not None, "use Dask as a context manager"
+        completed = dask_completed([self._client.submit(fn, item, *args, pure=False)
+                                    for item in items])
+        return (future.result() for future in completed)
+
+
+def batches(tasks: list[RunTask], workers: int,
+            runs_per_task: int | None = None) -> list[list[RunTask]]:
+    """Split runs into executor tasks.
+
+    Tasks hold `runs_per_task` runs, or by default enough for about `TASKS_PER_WORKER`
+    tasks per worker, at most `MAX_RUNS_PER_TASK`.
+    """
+    size = runs_per_task or min(MAX_RUNS_PER_TASK,
+                                math.ceil(len(tasks) / (workers * TASKS_PER_WORKER)))
+    size = max(1, size)
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def evaluate(tasks: list[RunTask], setup: RunSetup, executor: Executor, store: SweepStore,
+             on_batch: Callable[[list[RunRecord]], None] | None = None,
+             runs_per_task: int | None = None) -> None:
+    """Run `tasks` on `executor`, storing each batch as soon as it completes.
+
+    Args:
+        tasks: the runs to make.
+        setup: builds each run's scenario.
+        executor: where runs are made (entered).
+        store: where batches are written.
+        on_batch: called with each stored batch, e.g. to advance a progress bar.
+        runs_per_task: runs per executor task (default: see `batches`).
+    """
+    for records in executor.map(run_batch, batches(tasks, executor.workers, runs_per_task),
+                                setup):
+        store.write(records)
+        if on_batch is not None:
+            on_batch(records)

@@ -1,0 +1,409 @@
+"""Sweep specifications: base scenario, levers, uncertainties, design, replicates, outputs.
+
+A spec is a TOML file (``experiments/specs/*.toml``) validated like a scenario: unknown
+keys, empty lever lists, bad ranges, unknown outputs, lever keys the base scenario does
+not have and designs that cannot apply are rejected with one `SpecError` naming the spec
+file, the key and what was expected, before anything runs or is written.
+
+Vocabulary (EMA Workbench): **levers** are policy settings (a dotted scenario key with a
+list of values, or named reform files); **uncertainties** are parameter ranges with a
+distribution; **outcomes** are the outputs the analysis reports on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
+from model.simulate import simulate
+
+NO_REFORM = "none"  # level of a reform lever in the base scenario
+PROBE_HOUSEHOLDS = 20  # a one-month run this small lists the model's output columns
+Value = bool | int | float | str
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used: names the file, the key and what was expected."""
+
+    def __init__(self, file: str | Path, key: str, expected: str) -> None:
+        self.file, self.key, self.expected = str(file), key, expected
+        super().__init__(f"{file}: {key}: {expected}")
+
+
+class Block(BaseModel):
+    """Base of every spec table: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunOverrides(Block):
+    """`[run]` values replacing the base scenario's."""
+
+    households: int | None = Field(None, gt=0, description="simulated households")
+    months: int | None = Field(None, gt=0, description="simulated months")
+
+
+class Lever(Block):
+    """A policy setting: a dotted scenario key with values, or named reform files."""
+
+    key: str | None = Field(None, description="dotted scenario key, e.g. policy.training.enabled")
+    values: list[Value] | None = Field(None, min_length=1, description="values of the key")
+    reforms: dict[str, str] | None = Field(
+        None, min_length=1, description="reform name -> TOML file (relative to the spec)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Lever:
+        if (self.key is None) != (self.values is None) or (self.key is None) == (
+                self.reforms is None):
+            raise ValueError("either key and values, or reforms")
+        if self.reforms is not None and NO_REFORM in self.reforms:
+            raise ValueError(f"reform names other than '{NO_REFORM}' (the base scenario)")
+        return self
+
+
+class Uncertainty(Block):
+    """A parameter range: uniform, log-uniform, or normal truncated to the range."""
+
+    key: str = Field(description="dotted scenario key of a number")
+    range: tuple[float, float] = Field(description="[low, high] in the key's unit")
+    distribution: Literal["uniform", "loguniform", "normal"] = "uniform"
+    mean: float | None = Field(None, description="mean of a normal distribution")
+    sd: float | None = Field(None, gt=0, description="standard deviation of a normal")
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
+        if not bounds[0] < bounds[1]:
+            raise ValueError(f"[low, high] with low < high, got {list(bounds)}")
+        return bounds
+
+    @model_validator(mode="after")
+    def _parameters_fit(self) -> Uncertainty:
+        if self.distribution == "loguniform" and self.range[0] <= 0:
+            raise ValueError("a loguniform range needs low > 0")
+        if (self.distribution == "normal") != (self.mean is not None and self.sd is not None):
+            raise ValueError("mean and sd for a normal distribution, and only for it")
+        return self
+
+
+Method = Literal["factorial", "one_at_a_time", "latin_hypercube", "sobol", "morris"]
+LEVER_METHODS = ("factorial", "one_at_a_time")
+
+
+class Design(Block):
+    """How parameter points are chosen."""
+
+    method: Method
+    samples: int | None = Field(None, gt=0, description="Latin hypercube points, Sobol base "
+                                "sample N (a power of 2) or Morris trajectories r")
+    levels: int = Field(4, ge=2, multiple_of=2, description="Morris grid levels")
+
+
+class Replicates(Block):
+    """A fixed number of replicates, or adaptive until a CI is narrow enough."""
+
+    count: int | None = Field(None, gt=0, description="fixed replicates per parameter point")
+    output: str | None = Field(None, description="outcome whose 95% CI half-width is targeted")
+    half_width: float | None = Field(None, gt=0, description="target half-width (its unit)")
+    min: int = Field(3, ge=2, description="replicates of the first adaptive round")
+    max: int | None = Field(None, gt=0, description="most replicates per point")
+
+    @model_validator(mode="after")
+    def _fixed_or_adaptive(self) -> Replicates:
+        adaptive = [v is not None for v in (self.output, self.half_width, self.max)]
+        if any(adaptive) == (self.count is not None) or any(adaptive) != all(adaptive):
+            raise ValueError("either count, or output, half_width and max")
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max >= min ({self.min}), got {self.max}")
+        return self
+
+    @property
+    def initial(self) -> int:
+        """Replicates of every point in the first round."""
+        return self.count or self.min
+
+
+class Outputs(Block):
+    """What each run keeps, and the outcomes the analysis reports on."""
+
+    monthly: list[str] = Field(["headcount", "poor_households", "income_per_capita",
+                                "spending"], description="monthly columns kept (month added)")
+    summary: bool = Field(True, description="keep the one-row run summary")
+    panel: bool = Field(False, description="household panel (not stored yet)")
+    outcomes: list[str] = Field(["net_exits", "gross_exits", "headcount"], min_length=1,
+                                description="summary columns or kept monthly columns (their "
+                                "final month) reported by the analysis")
+
+    @field_validator("panel")
+    @classmethod
+    def _no_panel(cls, panel: bool) -> bool:
+        if panel:
+            raise ValueError("false: household panels are not stored yet")
+        return panel
+
+
+class SpecFile(Block):
+    """The TOML file as written."""
+
+    name: str | None = Field(None, pattern=r"^\w[\w.-]*$", description="experiment name "
+                             "(a directory name) [default: the file's stem]")
+    description: str = ""
+    base: str = Field(description="base scenario file, relative to the spec file")
+    seed: int = Field(ge=0, description="root seed of every run (common random numbers)")
+    run: RunOverrides = Field(default_factory=lambda: RunOverrides.model_validate({}))
+    levers: dict[str, Lever] = {}
+    uncertainties: dict[str, Uncertainty] = {}
+    design: Design
+    replicates: Replicates
+    outputs: Outputs = Field(default_factory=lambda: Outputs.model_validate({}))
+
+
+@dataclass(frozen=True)
+class LeverColumn:
+    """A lever as a column of the experiments table.
+
+    Attributes:
+        name: the lever's name in the spec.
+        column: its dotted key, or its name for a reform lever.
+        levels: its values (as the scenario stores them) or reform names.
+        base: its value in the base scenario (`NO_REFORM` for a reform lever).
+        reforms: reform name -> file, for a reform lever.
+    """
+
+    name: str
+    column: str
+    levels: tuple[Value, ...]
+    base: Value
+    reforms: dict[str, Path] | None = None
+
+
+@dataclass(frozen=True)
+class UncertaintyColumn:
+    """An uncertainty as a column of the experiments table (`column` is its dotted key)."""
+
+    name: str
+    column: str
+    spec: Uncertainty
+    base: float
+    integer: bool
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec with its base scenario (run overrides applied)."""
+
+    path: Path
+    text: str
+    file: SpecFile
+    base: Scenario
+    levers: tuple[LeverColumn, ...]
+    uncertainties: tuple[UncertaintyColumn, ...]
+    monthly_columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """Experiment name (results go to ``results/<name>/`` by default)."""
+        return self.file.name or self.path.stem
+
+    @property
+    def seed(self) -> int:
+        """Root seed of every run."""
+        return self.file.seed
+
+
+def load_spec(path: str | Path, text: str | None = None) -> Spec:
+    """Read and validate a spec file against its base scenario.
+
+    Args:
+        path: the spec file (relative paths in it are resolved from its directory).
+        text: the file's text, if already read (e.g. from a sweep's manifest).
+
+    Raises:
+        SpecError: naming the spec file, the first offending key and what was expected.
+    """
+    path = Path(path)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise SpecError(path, "(file)", f"a readable UTF-8 file ({err})") from err
+    file = _parse(path, text)
+    base = _base(path, file)
+    levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
+    uncertainties = tuple(_uncertainty(path, base, name, u)
+                          for name, u in file.uncertainties.items())
+    _check_design(path, file)
+    _check_columns(path, levers, uncertainties)
+    monthly = _check_outputs(path, file, base)
+    return Spec(path, text, file, base, levers, uncertainties, monthly)
+
+
+def scenario_value(scenario: Scenario, key: str) -> Value:
+    """The value at a dotted key of a scenario (KeyError if it has no such leaf)."""
+    node: Any = scenario.model_dump()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(key)
+        node = node[part]
+    if not isinstance(node, Value):
+        raise KeyError(key)
+    return node
+
+
+def _parse(path: Path, text: str) -> SpecFile:
+    try:
+        return SpecFile.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(path, "(syntax)", f"valid TOML: {err}") from err
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise SpecError(path, where, _describe(first)) from err
+
+
+def _describe(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "a known key" + _suggest(str(error["loc"][-1]), _known_keys(error["loc"][:-1]))
+    if error["type"] == "too_short":
+        return "a non-empty list or table"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) else f", got {got!r}"
+    return error["msg"].removeprefix("Value error, ") + shown
+
+
+def _known_keys(parents: tuple[Any, ...]) -> list[str]:
+    """Field names of the spec table at `parents` (dict entries skipped by name)."""
+    model: Any = SpecFile
+    for part in parents:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            continue  # a lever or uncertainty name: stay on the dict's value type
+        model = field.annotation
+        args = get_args(model)
+        model = args[-1] if args else model
+    return list(getattr(model, "model_fields", {}))
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _base(path: Path, file: SpecFile) -> Scenario:
+    try:
+        base = load_scenario(path.parent / file.base)
+    except ScenarioError as err:
+        raise SpecError(path, "base", f"a valid scenario file ({err})") from err
+    overrides = file.run.model_dump(exclude_none=True)
+    try:
+        return base.with_overrides(seed=file.seed, **overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise SpecError(path, f"run.{first['loc'][-1]}", first["msg"]) from err
+
+
+def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        keys += _leaf_keys(value, f"{dotted}.") if isinstance(value, dict) else [dotted]
+    return keys
+
+
+def _missing_key(path: Path, where: str, base: Scenario, key: str) -> SpecError:
+    known = _leaf_keys(base.model_dump())
+    return SpecError(path, where, "a key of the base scenario holding one value"
+                     + _suggest(key, known))
+
+
+def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
+    if lever.reforms is not None:
+        files = {level: (path.parent / file).resolve() for level, file in lever.reforms.items()}
+        for level, file in files.items():
+            try:
+                apply_reforms(base, [file])
+            except ScenarioError as err:
+                raise SpecError(path, f"levers.{name}.reforms.{level}",
+                                f"a reform that applies to the base ({err})") from err
+        return LeverColumn(name, name, tuple(files), NO_REFORM, files)
+    assert lever.key is not None and lever.values is not None  # by Lever._one_kind
+    key = lever.key
+    try:
+        levels = tuple(scenario_value(base.with_changes({key: v}), key) for v in lever.values)
+    except (ScenarioError, KeyError) as err:
+        if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
+            raise _missing_key(path, f"levers.{name}.key", base, key) from err
+        raise SpecError(path, f"levers.{name}.values", err.expected) from err
+    return LeverColumn(name, key, levels, scenario_value(base, key))
+
+
+def _uncertainty(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
+    try:
+        value = scenario_value(base, u.key)
+    except KeyError as err:
+        raise _missing_key(path, f"uncertainties.{name}.key", base, u.key) from err
+    if isinstance(value, bool | str):
+        raise SpecError(path, f"uncertainties.{name}.key", f"a numeric key, got {value!r}")
+    integer = isinstance(value, int)
+    for bound in u.range:
+        try:
+            base.with_changes({u.key: round(bound) if integer else bound})
+        except ScenarioError as err:
+            raise SpecError(path, f"uncertainties.{name}.range", err.expected) from err
+    return UncertaintyColumn(name, u.key, u, float(value), integer)
+
+
+def _check_design(path: Path, file: SpecFile) -> None:
+    method, samples = file.design.method, file.design.samples
+    if method in LEVER_METHODS:
+        if not file.levers or file.uncertainties:
+            raise SpecError(path, "design.method", f"{method} needs levers and no uncertainties "
+                            "(use latin_hypercube to cross levers with uncertainties)")
+        if samples is not None:
+            raise SpecError(path, "design.samples", f"no samples for {method}")
+        return
+    if not file.uncertainties:
+        raise SpecError(path, "design.method", f"{method} needs [uncertainties]")
+    if method != "latin_hypercube" and file.levers:
+        raise SpecError(path, "design.method", f"{method} takes uncertainties only, no levers "
+                        "(run one sweep per lever setting)")
+    if samples is None:
+        raise SpecError(path, "design.samples", f"a number of samples for {method}")
+    if method == "sobol" and samples & (samples - 1):
+        raise SpecError(path, "design.samples", f"a power of 2 for sobol, got {samples}")
+
+
+def _check_columns(path: Path, levers: tuple[LeverColumn, ...],
+                   uncertainties: tuple[UncertaintyColumn, ...]) -> None:
+    named = [(f"levers.{c.name}", c.column) for c in levers]
+    named += [(f"uncertainties.{u.name}", u.column) for u in uncertainties]
+    columns = [column for _, column in named]
+    for where, column in named:
+        if columns.count(column) > 1:
+            raise SpecError(path, where, f"a key no other lever or uncertainty sets, got "
+                            f"{column} twice")
+
+
+def _check_outputs(path: Path, file: SpecFile, base: Scenario) -> tuple[str, ...]:
+    probe = simulate(base.with_overrides(households=PROBE_HOUSEHOLDS, months=1))
+    monthly_known = [c for c in probe.monthly.columns if c != "month"]
+    for i, name in enumerate(file.outputs.monthly):
+        if name not in monthly_known:
+            raise SpecError(path, f"outputs.monthly.{i}",
+                            "a monthly column" + _suggest(name, monthly_known))
+    kept = tuple(dict.fromkeys(["month", *file.outputs.monthly]))
+    known = [*(probe.summary.columns if file.outputs.summary else []), *kept[1:]]
+    named = [(f"outputs.outcomes.{i}", n) for i, n in enumerate(file.outputs.outcomes)]
+    if file.replicates.output is not None:
+        named.append(("replicates.output", file.replicates.output))
+    for where, name in named:
+        if name not in known:
+            raise SpecError(path, where, "a summary column (with summary = true) or a kept "
+                            "monthly column" + _suggest(name, known))
+    return kept

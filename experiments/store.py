@@ -1,0 +1,239 @@
+"""Sweep results on disk: a manifest and parquet parts written atomically, read deduplicated.
+
+Layout of a sweep directory (``results/<experiment>/`` by default)::
+
+    manifest.json               the spec (text, parsed form, hash), code and package
+                                versions, host, start and end times
+    runs/part-<id>.parquet      one row per run done: run_id, replicate, arm, parameter
+                                values, status, seconds
+    monthly/part-<id>.parquet   run_id + the kept monthly columns
+    summary/part-<id>.parquet   run_id + the run summary
+    failures/part-<id>.parquet  runs that raised: run_id, replicate, arm, parameter
+                                values, status, seconds, error, traceback
+
+Every file is written under a hidden temporary name in its own directory, fsynced and
+renamed, so it is visible whole or not at all. A batch writes its monthly and summary
+parts before its runs part: a run is done once its runs row is visible. Readers keep
+the monthly and summary rows of done runs only and drop repeated run ids, so a sweep
+killed at any moment and resumed reads exactly like one never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+MANIFEST = "manifest.json"
+RUN_ID = "run_id"
+PART_GLOB = "part-*.parquet"
+DONE, FAILED = "done", "failed"
+
+
+class StoreError(ValueError):
+    """A directory that cannot hold (or does not hold) a sweep; names it and why."""
+
+
+@dataclass
+class RunRecord:
+    """The outcome of one run, as a worker returns it.
+
+    Attributes:
+        run_id: deterministic id of (parameter values, replicate).
+        replicate: replicate index.
+        arm: label of the lever setting.
+        point: parameter column -> value.
+        seconds: wall time of the run (s).
+        monthly: kept monthly columns (None if the run failed).
+        summary: the one-row run summary (None if failed or not kept).
+        error: ``Type: message`` if the run raised.
+        traceback: the formatted traceback if the run raised.
+    """
+
+    run_id: str
+    replicate: int
+    arm: str
+    point: dict[str, Any]
+    seconds: float
+    monthly: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The run's row of the runs (or failures) table."""
+        row = {RUN_ID: self.run_id, "replicate": self.replicate, "arm": self.arm, **self.point,
+               "status": FAILED if self.error else DONE, "seconds": self.seconds}
+        return row | ({"error": self.error, "traceback": self.traceback} if self.error else {})
+
+
+@dataclass
+class SweepData:
+    """A sweep's results as tidy frames, sorted by run id.
+
+    Attributes:
+        runs: one row per finished run: run_id, replicate, arm, parameter values,
+            status (``done`` or ``failed``), seconds.
+        monthly: run_id + kept monthly columns, one row per run and month.
+        summary: run_id + summary columns, one row per done run.
+        failures: runs that raised, with error and traceback.
+    """
+
+    runs: pd.DataFrame
+    monthly: pd.DataFrame
+    summary: pd.DataFrame
+    failures: pd.DataFrame
+
+    def values(self) -> pd.DataFrame:
+        """Scalar outcomes of each done run, indexed by run_id.
+
+        Summary columns, then each kept monthly column at its final month (unless the
+        summary has a column of that name).
+        """
+        summary = self.summary.set_index(RUN_ID)
+        if "month" not in self.monthly:
+            return summary
+        last = self.monthly.sort_values([RUN_ID, "month"]).groupby(RUN_ID).last()
+        extra = [c for c in last.columns if c not in {*summary.columns, "month", "date"}]
+        return summary.join(last[extra], how="outer")
+
+
+class SweepStore:
+    """The files of one sweep directory.
+
+    Args:
+        directory: the sweep directory.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def check_usable(self, spec_hash: str) -> bool:
+        """Whether the directory already holds this spec's sweep (False: new or empty).
+
+        Raises:
+            StoreError: if it holds a different spec's sweep, or other files.
+        """
+        if (self.directory / MANIFEST).exists():
+            held = self.manifest().get("spec_hash")
+            if held != spec_hash:
+                raise StoreError(f"{self.directory}: holds a sweep of a different spec "
+                                 f"(hash {str(held)[:12]}, this spec {spec_hash[:12]}); "
+                                 "use another --out or remove it")
+            return True
+        if self.directory.exists() and (not self.directory.is_dir()
+                                        or any(self.directory.iterdir())):
+            raise StoreError(f"{self.directory}: expected a new or empty directory or a sweep "
+                             f"directory (with {MANIFEST})")
+        return False
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest (StoreError if the directory holds none)."""
+        try:
+            return dict(json.loads((self.directory / MANIFEST).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as err:
+            raise StoreError(f"{self.directory}: not a sweep directory (no readable "
+                             f"{MANIFEST}: {err})") from err
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest atomically (creating the directory)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
+        _atomic_write(self.directory / MANIFEST, lambda f: f.write(text.encode("utf-8")))
+
+    def write(self, records: list[RunRecord]) -> None:
+        """Store a batch of runs: failures, monthly and summary parts, then the runs part."""
+        name = f"part-{time.time_ns()}-{secrets.token_hex(4)}.parquet"
+        done = [r for r in records if not r.error]
+        failed = [r for r in records if r.error]
+        if failed:
+            self._write_part("failures", pd.DataFrame([r.row() for r in failed]), name)
+        if not done:
+            return
+        for table in ("monthly", "summary"):
+            frames = [_with_id(getattr(r, table), r.run_id) for r in done
+                      if getattr(r, table) is not None]
+            if frames:
+                self._write_part(table, pd.concat(frames, ignore_index=True), name)
+        self._write_part("runs", pd.DataFrame([r.row() for r in done]), name)
+
+    def finished(self) -> set[str]:
+        """Ids of the runs done or failed (the ones a resumed sweep skips)."""
+        return {run_id for table in ("runs", "failures")
+                for run_id in self._read(table, columns=[RUN_ID])[RUN_ID]}
+
+    def remove_temporary(self) -> None:
+        """Delete temporary files left by a sweep that was killed while writing."""
+        for path in self.directory.glob("*/.part-*.tmp"):
+            path.unlink(missing_ok=True)
+
+    def load(self) -> SweepData:
+        """Read every visible part: done runs deduplicated, their rows only."""
+        runs = _dedupe(self._read("runs"), [RUN_ID])
+        failures = _dedupe(self._read("failures"), [RUN_ID])
+        failures = failures[~failures[RUN_ID].isin(runs[RUN_ID])].reset_index(drop=True)
+        monthly, summary = self._read("monthly"), self._read("summary")
+        if len(failures):
+            failed_runs = failures.drop(columns=["error", "traceback"])
+            runs = _dedupe(pd.concat([runs, failed_runs], ignore_index=True), [RUN_ID])
+        return SweepData(
+            runs=runs,
+            monthly=_dedupe(monthly[monthly[RUN_ID].isin(runs[RUN_ID])], [RUN_ID, "month"]),
+            summary=_dedupe(summary[summary[RUN_ID].isin(runs[RUN_ID])], [RUN_ID]),
+            failures=failures)
+
+    def _write_part(self, table: str, frame: pd.DataFrame, name: str) -> None:
+        folder = self.directory / table
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / name, lambda f: frame.to_parquet(f, index=False))
+
+    def _read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        parts = sorted((self.directory / table).glob(PART_GLOB))
+        frames = [pd.read_parquet(p, columns=columns) for p in parts]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({RUN_ID: []})
+
+
+def load(directory: str | Path) -> SweepData:
+    """Read a sweep directory into tidy frames (runs, monthly, summary, failures).
+
+    Rows are deduplicated by run id and sorted by it; only the runs whose runs part is
+    visible count as done.
+
+    Raises:
+        StoreError: if the directory holds no sweep.
+    """
+    store = SweepStore(Path(directory))
+    store.manifest()
+    return store.load()
+
+
+def _with_id(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    return frame.assign(**{RUN_ID: run_id})[[RUN_ID, *frame.columns]]
+
+
+def _dedupe(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    key = [k for k in key if k in frame.columns]  # a table with no part yet has run_id only
+    unique = frame.drop_duplicates(subset=key, keep="first")
+    return unique.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
+    """Write `path` under a hidden temporary name beside it, fsync, rename into place."""
+    tmp = path.with_name(f".{path.stem}.tmp")
+    with open(tmp, "wb") as file:
+        write(file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # make the rename itself durable
+    finally:
+        os.close(directory)

@@ -1,0 +1,244 @@
+"""``wsim sweep | resume | status | analyze``: sweeps of a spec's levers and uncertainties.
+
+`register(app)` adds the commands to a typer app (the ``wsim`` command);
+``python -m experiments.sweep_cli COMMAND ...`` runs them on their own.
+
+Exit codes as ``wsim``: 1 invalid input (a spec, option value or directory that cannot
+be used: one ``error: ...`` line on stderr, nothing written), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from concurrent.futures import BrokenExecutor
+from pathlib import Path
+from typing import Annotated, NoReturn, Self
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from experiments.analysis import AnalysisError, analyze
+from experiments.runner import Dask, Executor, ExecutorError, Processes, Serial
+from experiments.spec import Spec, SpecError, load_spec
+from experiments.store import RunRecord, StoreError, SweepStore
+from experiments.sweep import open_sweep, run_sweep, spec_hash, start, status
+
+EXIT_INVALID = 1
+RESULTS_DIR = Path("results")
+ANALYSIS_DIR = "analysis"
+HIDDEN = {"effects": ["n", "arm_mean"], "rates": ["households", "of"],
+          "cost_per_exit": ["bootstrap_valid"], "morris": ["mu"]}  # shown in the CSVs only
+
+SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
+DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False)]
+OutOpt = Annotated[Path | None, typer.Option(
+    help="Sweep directory [default: results/<experiment name>]; a directory of the same "
+         "spec is resumed, any other non-empty one refused.", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="Worker processes [default: all cores]; 1 runs in this process.", show_default=False)]
+DaskOpt = Annotated[str | None, typer.Option(
+    help="Run on a Dask cluster: its scheduler address, or 'local' for a LocalCluster of "
+         "--workers processes on 127.0.0.1.", show_default=False)]
+RunsPerTaskOpt = Annotated[int | None, typer.Option(
+    help="Runs per executor task [default: about 4 tasks per worker, at most 8 runs].",
+    show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the sweep commands (sweep, resume, status, analyze) to `app`."""
+    app.command("sweep")(sweep)
+    app.command("resume")(resume)
+    app.command("status")(status_command)
+    app.command("analyze")(analyze_command)
+
+
+def sweep(spec: SpecArg, out: OutOpt = None, workers: WorkersOpt = None,
+          dask: DaskOpt = None, runs_per_task: RunsPerTaskOpt = None) -> None:
+    """Run every run of the sweep SPEC and store the results.
+
+    Writes manifest.json and parquet parts (runs, monthly, summary, failures) into the
+    sweep directory as runs finish; a killed sweep continues with `wsim resume DIR`.
+    """
+    try:
+        loaded = load_spec(spec)
+    except SpecError as err:
+        fail(str(err))
+    store = SweepStore(out or RESULTS_DIR / loaded.name)
+    try:
+        store.check_usable(spec_hash(loaded))
+    except StoreError as err:
+        fail(str(err))
+    execute(loaded, store, make_executor(workers, dask), runs_per_task)
+
+
+def resume(directory: DirArg, workers: WorkersOpt = None, dask: DaskOpt = None,
+           runs_per_task: RunsPerTaskOpt = None) -> None:
+    """Continue the sweep in DIRECTORY: run what is not done or failed yet."""
+    store, spec = open_or_fail(directory)
+    execute(spec, store, make_executor(workers, dask), runs_per_task)
+
+
+def status_command(directory: DirArg) -> None:
+    """Show how many runs of the sweep in DIRECTORY are done, failed and pending, and an ETA."""
+    open_or_fail(directory)
+    state = status(directory)
+    typer.echo(f"{directory}: {state.done} done, {state.failed} failed, "
+               f"{state.pending} pending")
+    if not math.isnan(state.mean_seconds):
+        eta = dt.timedelta(seconds=round(state.eta_seconds))
+        typer.echo(f"mean run time {state.mean_seconds:.2f} s; ETA {eta} at "
+                   f"{state.workers} worker(s)")
+    typer.echo(f"complete ({state.finished_utc})" if state.finished_utc and not state.pending
+               else f"not complete: continue with `wsim resume {directory}`")
+
+
+def analyze_command(directory: DirArg) -> None:
+    """Analyse the sweep in DIRECTORY: print tables and write them to DIRECTORY/analysis/.
+
+    Effects of each arm against the baseline (paired, 95% t CIs), household rates
+    (Wilson), cost per extra net exit (paired bootstrap) and by instrument, and Sobol
+    or Morris indices of the uncertainties.
+    """
+    store, spec = open_or_fail(directory)
+    try:
+        tables = analyze(spec, store.load())
+    except AnalysisError as err:
+        fail(f"{directory}: {err}")
+    folder = directory / ANALYSIS_DIR
+    folder.mkdir(exist_ok=True)
+    console = Console()
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+        console.print(rich_table(name, table))
+    typer.echo(f"tables written to {folder}/")
+
+
+def make_executor(workers: int | None, dask: str | None) -> Executor:
+    """The executor the options ask for: Dask, Serial (one worker) or Processes."""
+    if workers is not None and workers < 1:
+        fail(f"--workers: expected a whole number >= 1, got {workers}")
+    count = workers or os.cpu_count() or 1
+    if dask is not None:
+        return Dask(dask, count)
+    return Serial() if count == 1 else Processes(count)
+
+
+def execute(spec: Spec, store: SweepStore, executor: Executor,
+            runs_per_task: int | None) -> None:
+    """Start (or continue) the sweep on `executor` with a progress bar, then report."""
+    if runs_per_task is not None and runs_per_task < 1:
+        fail(f"--runs-per-task: expected a whole number >= 1, got {runs_per_task}")
+    try:
+        with executor, SweepProgress() as progress:
+            start(spec, store, type(executor).__name__.lower(), executor.workers)
+            run_sweep(spec, store, executor, progress.add_round, progress.advance,
+                      runs_per_task)
+    except ExecutorError as err:
+        fail(str(err))
+    except BrokenExecutor as err:
+        fail(f"a worker process died ({err}); the runs finished so far are stored: "
+             f"continue with `wsim resume {store.directory}`")
+    state = status(store.directory)
+    typer.echo(f"sweep {spec.name} written to {store.directory}/: {state.done} done, "
+               f"{state.failed} failed" + (f" (tracebacks in {store.directory}/failures/)"
+                                           if state.failed else ""))
+
+
+def open_or_fail(directory: Path) -> tuple[SweepStore, Spec]:
+    """The sweep in `directory` and its spec, or fail naming what is wrong."""
+    try:
+        return open_sweep(directory)
+    except (StoreError, SpecError) as err:
+        fail(str(err))
+
+
+class SweepProgress:
+    """A progress bar over the runs of a sweep (on stderr), grown round by round."""
+
+    def __enter__(self) -> Self:
+        self.failed = 0
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.task = self.progress.add_task("sweeping", total=0)
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def add_round(self, runs: int) -> None:
+        """Add a round of `runs` runs to the bar's total."""
+        total = self.progress.tasks[0].total or 0
+        self.progress.update(self.task, total=total + runs)
+
+    def advance(self, records: list[RunRecord]) -> None:
+        """Count a stored batch (and its failures)."""
+        self.failed += sum(r.error is not None for r in records)
+        self.progress.update(self.task, advance=len(records),
+                             description=f"sweeping ({self.failed} failed)" if self.failed
+                             else "sweeping")
+
+
+def rich_table(title: str, frame: pd.DataFrame) -> Table:
+    """An analysis table for reading (the CSV keeps every column).
+
+    CIs are joined into one column, detail columns and instruments nobody spent on are
+    left out; text wraps, never truncates.
+    """
+    shown = frame.drop(columns=HIDDEN.get(title, []))
+    if title == "instruments":
+        shown = shown[(frame["spending_yuan"] != 0) | (frame["extra_yuan"].fillna(0) != 0)]
+    if {"ci_low", "ci_high"} <= set(shown.columns):
+        ci = [f"[{_format(lo)}, {_format(hi)}]" for lo, hi in zip(
+            shown["ci_low"], shown["ci_high"], strict=True)]
+        shown = shown.drop(columns=["ci_low", "ci_high"]).assign(**{"95% CI": ci})
+    for conf in [c for c in shown.columns if c.endswith("_conf")]:
+        shown[conf.removesuffix("_conf")] = [f"{_format(v)} ± {_format(c)}" for v, c in zip(
+            shown[conf.removesuffix("_conf")], shown[conf], strict=True)]
+        shown = shown.drop(columns=conf)
+    table = Table(title=title)
+    for column in shown.columns:
+        numeric = pd.api.types.is_numeric_dtype(shown[column])
+        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
+    for row in shown.itertuples(index=False):
+        table.add_row(*(_format(value) for value in row))
+    return table
+
+
+def fail(message: str) -> NoReturn:
+    """Print one ``error:`` line to stderr and exit with code 1."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value + 0.0:.4g}"  # no "-0"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def main() -> None:
+    """Run the sweep commands on their own (``python -m experiments.sweep_cli``)."""
+    app = typer.Typer(name="wsim", no_args_is_help=True, add_completion=False,
+                      rich_markup_mode=None, pretty_exceptions_show_locals=False)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Specs, sweeps and a stand-in model shared by the sweep tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from experiment_helpers import TINY
+from typer.testing import CliRunner, Result
+
+from experiments.runner import Serial
+from experiments.spec import Spec, load_spec
+from experiments.store import SweepData, SweepStore
+from experiments.sweep import run_sweep, start
+from experiments.sweep_cli import register
+
+# Two levers on the tiny county (6 months): 2 x 2 factorial, the base (0.2, true) among them.
+FACTORIAL = """
+seed = 11
+[run]
+months = 6
+[levers.wage]
+key = "policy.wage_subsidy.share_of_poor_wage_bill"
+values = [0.2, 0.6]
+[levers.training]
+key = "policy.training.enabled"
+values = [true, false]
+[design]
+method = "factorial"
+[replicates]
+count = 2
+[outputs]
+monthly = ["headcount", "income_per_capita", "spending"]
+outcomes = ["net_exits", "headcount"]
+"""
+
+UNCERTAIN = """
+seed = 5
+[run]
+months = 3
+[uncertainties.weight]
+key = "choice.utility_per_1000_yuan"
+range = [1.0, 4.0]
+[uncertainties.revision]
+key = "choice.revision_rate_per_month"
+range = [0.05, 0.25]
+[uncertainties.living_cost]
+key = "incomes.migrant_living_cost_share"
+range = [0.2, 0.5]
+[design]
+method = "sobol"
+samples = 32
+[replicates]
+count = 1
+[outputs]
+monthly = ["headcount"]
+outcomes = ["net_exits"]
+"""
+
+
+def write_spec(directory: Path, body: str, stem: str = "spec") -> Path:
+    """A spec file on the tiny scenario: `base` first, then `body`."""
+    path = directory / f"{stem}.toml"
+    path.write_text(f'base = "{TINY.as_posix()}"\n{body}', encoding="utf-8")
+    return path
+
+
+def sweep_serial(spec: Spec, directory: Path) -> SweepData:
+    """Run a whole sweep in this process and read it back."""
+    store = SweepStore(directory)
+    with Serial() as executor:
+        start(spec, store, "serial", 1)
+        run_sweep(spec, store, executor)
+    return store.load()
+
+
+def comparable(data: SweepData) -> dict[str, pd.DataFrame]:
+    """The frames of a sweep that must not depend on how it ran (run times left out)."""
+    return {"runs": data.runs.drop(columns="seconds"), "monthly": data.monthly,
+            "summary": data.summary}
+
+
+def assert_same_results(a: SweepData, b: SweepData) -> None:
+    for name, frame in comparable(a).items():
+        pd.testing.assert_frame_equal(frame, comparable(b)[name], obj=name)
+
+
+def wsim(*args: str | Path) -> Result:
+    """Invoke the sweep commands in-process on an app of their own."""
+    app = typer.Typer()
+    register(app)
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def spec_of(directory: Path, body: str) -> Spec:
+    """The validated spec of `body` on the tiny scenario (written into `directory`)."""
+    return load_spec(write_spec(directory, body))
