@@ -1,4 +1,4 @@
-"""The ``wsim`` command: run a scenario and write its outputs, or validate scenario files.
+"""The ``wsim`` command: run, validate, calibrate scenarios and check their calibration.
 
 User errors (an invalid scenario, a missing file, a bad option value, an output path
 that cannot be used) end with one ``error: ...`` line on stderr and exit code 1, before
@@ -20,7 +20,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.calibrate import fit, fit_summary
+from experiments.calibrated import (
+    calibrated_path,
+    check_calibration,
+    inherited_values,
+    results_table,
+    write_calibrated,
+)
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
+from experiments.sweep_cli import register
+from experiments.targets import (
+    DEFAULT_SCENARIOS,
+    DEFAULT_TARGETS,
+    CountyCalibration,
+    TargetsError,
+    TargetsFile,
+    load_targets,
+)
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario, ScenarioError, load_scenario
 from model.simulate import RunResult, simulate
@@ -40,6 +57,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+register(app)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
 MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]
@@ -51,6 +69,9 @@ OutOpt = Annotated[Path | None, typer.Option(
          "directory there is replaced.", show_default=False)]
 ReplicateOpt = Annotated[int, typer.Option(
     help="Replicate index; with the seed it fixes every random stream.")]
+ReplicatesOpt = Annotated[int, typer.Option(
+    help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers).")]
+TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
 
 
 @app.command()
@@ -101,6 +122,99 @@ def validate(scenarios: Annotated[list[Path], typer.Argument(
                    f"{params.run.months} months")
     if failed:
         raise typer.Exit(EXIT_INVALID)
+
+
+@app.command("calibrate")
+def calibrate_command(
+        scenario: ScenarioArg,
+        households: Annotated[int | None, typer.Option(
+            help="Simulated households per run [default: the scenario's]; shares are kept.",
+            show_default=False)] = None,
+        replicates: ReplicatesOpt = 8,
+        max_evaluations: Annotated[
+            int, typer.Option(help="Most parameter sets to simulate.")] = 150,
+        targets: TargetsOpt = DEFAULT_TARGETS,
+        out: Annotated[Path | None, typer.Option(
+            help="Calibrated scenario file [default: calibrated/<file> beside SCENARIO].",
+            show_default=False)] = None,
+        seed: Annotated[int | None, typer.Option(
+            help="Root seed of the runs [default: the scenario's].", show_default=False)] = None,
+) -> None:
+    """Fit the free parameters of the county SCENARIO to its published figures.
+
+    The county is the file's stem; its targets and free parameters come from the targets
+    file. Writes a scenario that extends SCENARIO and sets the fitted keys, and prints
+    each target against the fitted model.
+    """
+    for option, value, least in (("--households", households, 1), ("--replicates", replicates, 1),
+                                 ("--max-evaluations", max_evaluations, 1), ("--seed", seed, 0)):
+        if value is not None and value < least:
+            fail(f"{option}: expected a whole number >= {least}, got {value}")
+    county = _county(targets, scenario)
+    out = out or calibrated_path(scenario)
+    if out.is_dir() or any(p.exists() and not p.is_dir() for p in out.parents):
+        fail(f"--out {out}: expected a file path whose parent is a directory")
+    if out.resolve() == scenario.resolve():
+        fail(f"--out {out}: expected a file other than SCENARIO, which it extends")
+    try:
+        shared = inherited_values(county)
+        base = load(scenario).with_changes(shared, str(scenario))
+    except (TargetsError, ScenarioError) as err:
+        fail(str(err))
+    size = with_overrides(base, {"households": households or base.run.households}).run.households
+    typer.echo(f"calibrating {county.name}: {len(county.free)} free parameters, "
+               f"{len(county.used_targets)} used targets, up to {max_evaluations} evaluations "
+               f"x {replicates} replicates of {size:,} households")
+    with Console(stderr=True).status("fitting (DIRECT, then Powell)"):
+        result = fit(county, base, size, replicates, max_evaluations, seed)
+    written = write_calibrated(result, shared, out)
+    Console().print(results_table(result.table, f"{county.name} (fitted)"))
+    typer.echo(fit_summary(result))
+    typer.echo(f"calibrated scenario written to {written}")
+
+
+@app.command("check-calibration")
+def check_calibration_command(
+        households_share: Annotated[float, typer.Option(
+            help="Simulated households as a share of each county's real households.")] = 1.0,
+        replicates: ReplicatesOpt = 8,
+        targets: TargetsOpt = DEFAULT_TARGETS,
+        scenarios: Annotated[Path, typer.Option(
+            help="Directory of the county scenario files.")] = DEFAULT_SCENARIOS,
+) -> None:
+    """Run each county's calibrated scenario and compare every target with its figure.
+
+    Runs <scenarios>/calibrated/<county>.toml where present, else the county file. Exits
+    with code 1 when a used target is outside its tolerance.
+    """
+    if not 0 < households_share <= 1:
+        fail(f"--households-share: expected a share in (0, 1], got {households_share}")
+    if replicates < 1:
+        fail(f"--replicates: expected a whole number >= 1, got {replicates}")
+    table = check_calibration(_targets(targets, scenarios), households_share, replicates)
+    for county, rows in table.groupby("county", sort=False):
+        Console().print(results_table(rows, f"{county}: {rows['scenario'].iloc[0]}"))
+    used = table[table["used"]]
+    typer.echo(f"{int(used['within'].sum())} of {len(used)} used targets within tolerance "
+               f"({households_share:g} of each county's households, {replicates} replicates)")
+    if not used["within"].all():
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _targets(path: Path, scenarios: Path) -> TargetsFile:
+    """Load a targets file or fail with its file, key and what was expected."""
+    try:
+        return load_targets(path, scenarios)
+    except (TargetsError, ScenarioError) as err:
+        fail(str(err))
+
+
+def _county(targets: Path, scenario: Path) -> CountyCalibration:
+    """The county of a scenario file (its stem) in a targets file, or fail."""
+    try:
+        return _targets(targets, scenario.parent).county(scenario.stem)
+    except TargetsError as err:
+        fail(str(err))
 
 
 def fail(message: str) -> NoReturn:
