@@ -39,7 +39,7 @@ from experiments.targets import (
     load_targets,
 )
 from model.economy import WorkshopEconomy
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
 from model.simulate import RunResult, simulate
 
 EXIT_INVALID = 1  # exit code 2 (usage error) comes from click
@@ -69,6 +69,9 @@ OutOpt = Annotated[Path | None, typer.Option(
          "directory there is replaced.", show_default=False)]
 ReplicateOpt = Annotated[int, typer.Option(
     help="Replicate index; with the seed it fixes every random stream.")]
+ReformOpt = Annotated[list[Path] | None, typer.Option(
+    "--reform", help="Reform file to overlay on SCENARIO (repeat to compose, in order).",
+    show_default=False)]
 ReplicatesOpt = Annotated[int, typer.Option(
     help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers).")]
 TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
@@ -76,7 +79,8 @@ TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
 
 @app.command()
 def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
-        households: HouseholdsOpt = None, out: OutOpt = None, replicate: ReplicateOpt = 0) -> None:
+        households: HouseholdsOpt = None, out: OutOpt = None, replicate: ReplicateOpt = 0,
+        reform: ReformOpt = None) -> None:
     """Run SCENARIO and write its outputs.
 
     Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
@@ -86,7 +90,7 @@ def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
                                    ("households", households)) if v is not None}
     if replicate < 0:
         fail(f"--replicate: expected a whole number >= 0, got {replicate}")
-    params = with_overrides(load(scenario), overrides)
+    params = with_overrides(with_reforms(load(scenario), reform or []), overrides)
     out_dir = out or RESULTS_DIR / safe_name(params.name)
     try:
         check_output_dir(out_dir)
@@ -229,6 +233,16 @@ def load(path: Path) -> Scenario:
         return load_scenario(path)
     except (ScenarioError, OSError) as err:
         fail(load_error(path, err))
+
+
+def with_reforms(params: Scenario, reforms: list[Path]) -> Scenario:
+    """Overlay reform files in order, or fail naming the reform file and key."""
+    for reform in reforms:
+        try:
+            params = apply_reforms(params, [reform])
+        except (ScenarioError, OSError) as err:
+            fail(load_error(reform, err))
+    return params
 
 
 def load_error(path: Path, err: ScenarioError | OSError) -> str:

@@ -92,3 +92,20 @@ def test_scale_down_keeps_the_county_shares():
     funds = [next(i for i in m.policy.instruments if i.name == "equity").uninvested_yuan
              for m in models]
     assert funds[1] == pytest.approx(0.2 * funds[0], rel=1e-3)
+
+
+def test_wsim_run_composes_reforms_and_rejects_a_bad_one(tmp_path):
+    out = tmp_path / "both"
+    args = ["run", str(SCENARIOS / "qingchuan.toml"), "--households", "2000", "--months", "2",
+            "--reform", str(SCENARIOS / "reforms" / "no_training.toml"),
+            "--reform", str(SCENARIOS / "reforms" / "quota_50.toml"), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert '"poor_share_min": 0.5' in manifest
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[policy.training]\nplaces_per_mont = 3\n")
+    failed = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "never"), "--reform", str(bad)])
+    assert failed.exit_code == 1
+    assert "bad.toml" in failed.output and "places_per_mont" in failed.output
+    assert not (tmp_path / "never").exists()
