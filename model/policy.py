@@ -9,6 +9,7 @@ candidate firm what support it can expect, which drives workshop entry.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -62,7 +63,7 @@ class Budget:
         return self.remaining <= 0.0
 
 
-class Instrument:
+class Instrument(ABC):
     """One policy instrument: its claims each month and its value to a candidate firm."""
 
     name: ClassVar[str]
@@ -70,9 +71,9 @@ class Instrument:
     def __init__(self, params: Any) -> None:
         self.params = params
 
+    @abstractmethod
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         """Present this month's claims to the budget and apply what was paid."""
-        raise NotImplementedError
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         """Expected support to a candidate firm over its planning horizon (yuan)."""
