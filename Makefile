@@ -24,7 +24,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/wsim run $(SCENARIO) --out $(DEMO_OUT)
+	$(VENV)/bin/wsim report $(DEMO_OUT)
 	@echo "demo outputs written to $(abspath $(DEMO_OUT))/"
+	@echo "demo report (one HTML file, opens offline): $(abspath $(DEMO_OUT))/report.html"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model experiments tests benchmarks

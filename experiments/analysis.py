@@ -49,6 +49,8 @@ def t_half_width(sd: Any, n: Any, confidence: float = CONFIDENCE) -> np.ndarray:
 def welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> float:
     """Half-width of the Welch (unpaired) t interval of mean(a) - mean(b)."""
     va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    if va + vb == 0:
+        return 0.0  # both samples constant: no spread to cover
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     return float(stats.t.ppf((1 + confidence) / 2, df) * np.sqrt(va + vb))
 
@@ -69,17 +71,18 @@ def run_values(data: SweepData) -> pd.DataFrame:
     return runs.join(data.values(), on=RUN_ID)
 
 
-def pairs(values: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Each run of a non-baseline arm beside its baseline run (columns suffixed `BASE`).
+def pairs(values: pd.DataFrame, keys: list[str], reference: str = BASELINE) -> pd.DataFrame:
+    """Each run of another arm beside its `reference` arm's run (columns suffixed `BASE`).
 
     Args:
         values: runs with outcomes (`run_values`).
-        keys: columns a run and its baseline share: replicate and uncertainty values.
+        keys: columns a run and its reference run share: replicate and uncertainty values.
+        reference: the arm the others are paired with (the baseline of a sweep).
     """
     outcomes = [c for c in values.columns if pd.api.types.is_numeric_dtype(values[c])
                 and c not in keys]
-    baseline = values.loc[values[ARM] == BASELINE, [*keys, *outcomes]]
-    others = values[values[ARM] != BASELINE]
+    baseline = values.loc[values[ARM] == reference, [*keys, *outcomes]]
+    others = values[values[ARM] != reference]
     return others.merge(baseline, on=keys, suffixes=("", BASE))
 
 
@@ -95,10 +98,10 @@ def effects(paired: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
             keep = np.isfinite(a) & np.isfinite(b)
             diff = a[keep] - b[keep]
             half = float(t_half_width(diff.std(ddof=1), len(diff))) if len(diff) > 1 else np.nan
+            mean = _mean(diff)
             rows.append({ARM: arm, "outcome": outcome, "n": len(diff),
-                         "baseline": b[keep].mean(), "arm_mean": a[keep].mean(),
-                         "difference": diff.mean(), "ci_low": diff.mean() - half,
-                         "ci_high": diff.mean() + half,
+                         "baseline": _mean(b[keep]), "arm_mean": _mean(a[keep]),
+                         "difference": mean, "ci_low": mean - half, "ci_high": mean + half,
                          "half_width_unpaired": welch_half_width(a[keep], b[keep])
                          if len(diff) > 1 else np.nan})
     return pd.DataFrame(rows)
@@ -242,6 +245,11 @@ def analyze(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
     if spec.file.design.method in ("sobol", "morris"):
         tables[spec.file.design.method] = sensitivity(spec, data)
     return tables
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, NaN when there are no values (e.g. no pair with finite outcomes)."""
+    return float(values.mean()) if len(values) else math.nan
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -46,6 +46,7 @@ GLOBAL_SHARE = 2 / 3      # share of the evaluations spent on the DIRECT phase
 POWELL_STEP = 0.1         # Powell's first step along each parameter, in unit-cube coordinates
 LOG_SPAN = 10.0           # bounds spanning this factor or more are searched on a log scale
 SIGNIFICANT_DIGITS = 4
+SCALED_COUNT = ".initial_count"  # keys the model scales and rounds (model/workshops.py)
 METHOD = ("locally biased DIRECT then bounded Powell (scipy.optimize) in the unit cube of "
           "the bounds, log scale for bounds spanning 10x or more")
 Values = dict[str, float | int]
@@ -95,16 +96,29 @@ def loss(table: pd.DataFrame) -> float:
 
 @dataclass(frozen=True)
 class Space:
-    """The unit cube of the free parameters' bounds and its map to scenario values."""
+    """The unit cube of the free parameters' bounds and its map to scenario values.
+
+    Keys holding whole numbers stay whole. A workshop form's ``initial_count`` is
+    simulated as ``round(count x scale)`` workshops, so it moves in the steps the run
+    can represent (multiples of 1 / scale when that is a whole number): the value
+    written is then exactly the real count simulated.
+    """
 
     parameters: tuple[FreeParameter, ...]
     integer: tuple[bool, ...]
+    scale: float = 1.0
 
     @classmethod
     def of(cls, parameters: Sequence[FreeParameter], scenario: Scenario) -> Space:
-        """The space of `parameters`; keys holding whole numbers in `scenario` stay whole."""
+        """The space of `parameters` for runs of `scenario` (its scale)."""
         return cls(tuple(parameters),
-                   tuple(isinstance(scenario_value(scenario, p.key), int) for p in parameters))
+                   tuple(isinstance(scenario_value(scenario, p.key), int) for p in parameters),
+                   scenario.scale)
+
+    def _whole(self, p: FreeParameter, value: float) -> int:
+        if p.key.endswith(SCALED_COUNT):
+            value = round(value * self.scale) / self.scale
+        return round(value)
 
     @staticmethod
     def _log(p: FreeParameter) -> bool:
@@ -119,7 +133,8 @@ class Space:
             else:
                 value = p.lower + x * (p.upper - p.lower)
             value = min(max(value, p.lower), p.upper)
-            out[p.key] = round(value) if whole else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+            out[p.key] = self._whole(p, value) if whole \
+                else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
         return out
 
     def point(self, values: Mapping[str, float]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The ``wsim`` command: run, validate, calibrate scenarios and check their calibration.
+"""The ``wsim`` command: run, validate, calibrate and compare scenarios, and write reports.
 
 User errors (an invalid scenario, a missing file, a bad option value, an output path
 that cannot be used) end with one ``error: ...`` line on stderr and exit code 1, before
@@ -28,8 +28,17 @@ from experiments.calibrated import (
     results_table,
     write_calibrated,
 )
+from experiments.compare import (
+    DIFFERENCES,
+    CompareError,
+    Comparison,
+    comparison_arms,
+    run_comparison,
+    write_comparison,
+)
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
-from experiments.sweep_cli import register
+from experiments.report import ReportError, write_report
+from experiments.sweep_cli import WorkersOpt, make_executor, register, rich_table
 from experiments.targets import (
     DEFAULT_SCENARIOS,
     DEFAULT_TARGETS,
@@ -45,6 +54,8 @@ from model.simulate import RunResult, simulate
 EXIT_INVALID = 1  # exit code 2 (usage error) comes from click
 PROGRESS_DELAY_S = 1.0
 RESULTS_DIR = Path("results")
+COMPARE_REPLICATES = 8  # default replicates per compared scenario
+MIN_COMPARE_REPLICATES = 2  # a paired t interval needs two replicates
 
 app = typer.Typer(
     name="wsim",
@@ -75,21 +86,27 @@ ReformOpt = Annotated[list[Path] | None, typer.Option(
 ReplicatesOpt = Annotated[int, typer.Option(
     help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers).")]
 TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
+PanelOpt = Annotated[int | None, typer.Option(
+    "--panel-every", help="Months between household panel snapshots: also write "
+    "tables/panel.parquet (and .csv), one row per household at month 0, every this many "
+    "months and the final month [default: no panel].", show_default=False)]
 
 
 @app.command()
 def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
         households: HouseholdsOpt = None, out: OutOpt = None, replicate: ReplicateOpt = 0,
-        reform: ReformOpt = None) -> None:
+        reform: ReformOpt = None, panel_every: PanelOpt = None) -> None:
     """Run SCENARIO and write its outputs.
 
     Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
-    output directory, then prints where they are and a summary of the run.
+    output directory, then prints where they are and a summary of the run. With
+    --panel-every the tables include the household panel (panel.parquet).
     """
-    overrides = {k: v for k, v in (("months", months), ("seed", seed),
-                                   ("households", households)) if v is not None}
+    overrides = given_overrides(months, seed, households)
     if replicate < 0:
         fail(f"--replicate: expected a whole number >= 0, got {replicate}")
+    if panel_every is not None and panel_every < 1:
+        fail(f"--panel-every: expected a whole number of months >= 1, got {panel_every}")
     params = with_overrides(with_reforms(load(scenario), reform or []), overrides)
     out_dir = out or RESULTS_DIR / safe_name(params.name)
     try:
@@ -97,7 +114,8 @@ def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
     except OutputError as err:
         fail(f"--out {err}")
     with DelayedProgress(params.run.months) as progress:
-        result = simulate(params, replicate, on_month=progress)
+        result = simulate(params, replicate, on_month=progress,
+                          panel_every_months=panel_every)
     try:
         outputs = write_run(result, params, scenario, out_dir, replicate=replicate,
                             overrides=overrides)
@@ -205,6 +223,84 @@ def check_calibration_command(
         raise typer.Exit(EXIT_INVALID)
 
 
+@app.command()
+def compare(
+        scenarios: Annotated[list[Path], typer.Argument(
+            help="Scenario TOML files, two or more; the first is the reference.",
+            show_default=False)],
+        replicates: ReplicatesOpt = COMPARE_REPLICATES,
+        households: HouseholdsOpt = None, months: MonthsOpt = None, seed: SeedOpt = None,
+        out: Annotated[Path | None, typer.Option(
+            help="Output directory [default: results/compare-<names>]; an earlier output "
+                 "directory there is replaced.", show_default=False)] = None,
+        workers: WorkersOpt = None,
+) -> None:
+    """Run SCENARIOS on the same seed and replicates and compare each with the first.
+
+    Every scenario runs replicates 0..R-1 with the first one's seed, households and
+    months (common random numbers: the same households and shocks in every scenario).
+    Writes the stacked tables, figures (PNG + SVG + CSV), differences.csv (paired
+    differences from the first scenario, 95% t CIs) and manifest.json, then prints the
+    differences.
+    """
+    if len(scenarios) < 2:
+        fail(f"SCENARIOS: expected at least two scenario files, got {len(scenarios)}")
+    if replicates < MIN_COMPARE_REPLICATES:
+        fail(f"--replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, "
+             f"got {replicates}")
+    overrides = given_overrides(months, seed, households)
+    try:
+        arms, notes = comparison_arms([(path, with_overrides(load(path), overrides))
+                                       for path in scenarios])
+    except CompareError as err:
+        fail(str(err))
+    out_dir = out or RESULTS_DIR / safe_name("compare-" + "-".join(a.label for a in arms))
+    try:
+        check_output_dir(out_dir)
+    except OutputError as err:
+        fail(f"--out {err}")
+    executor = make_executor(workers, None)
+    for note in notes:
+        typer.echo(f"note: {note}")
+    with executor, Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("runs"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("runs", total=len(arms) * replicates)
+        tables = run_comparison(arms, replicates, executor, lambda: bar.advance(task))
+    comparison = Comparison(arms, replicates, tables, notes, overrides)
+    try:
+        differences = write_comparison(comparison, out_dir)
+    except (OSError, OutputError) as err:
+        fail(f"{out_dir}: could not write the outputs: {err}")
+    typer.echo(f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
+               f"{DIFFERENCES}, manifest.json")
+    Console().print(rich_table("differences", differences))
+
+
+@app.command("report")
+def report_command(
+        directory: Annotated[Path, typer.Argument(
+            help="Output directory of wsim run, wsim compare or a sweep.", show_default=False)],
+        out: Annotated[Path | None, typer.Option(
+            help="HTML file [default: DIRECTORY/report.html].", show_default=False)] = None,
+) -> None:
+    """Write one self-contained HTML report of DIRECTORY.
+
+    The report holds the key tables, every figure, the scenario files as run (with their
+    source comments) and the manifest; it links to nothing, so it opens offline. Sweep
+    figures are drawn into DIRECTORY/plots/ first if there are none.
+    """
+    if out is not None and out.is_dir():
+        fail(f"--out {out}: expected a file path, got a directory")
+    try:
+        written = write_report(directory, out)
+    except ReportError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{directory}: could not make the report: {err}")
+    typer.echo(f"report written to {written}")
+
+
 def _targets(path: Path, scenarios: Path) -> TargetsFile:
     """Load a targets file or fail with its file, key and what was expected."""
     try:
@@ -250,6 +346,13 @@ def load_error(path: Path, err: ScenarioError | OSError) -> str:
     if isinstance(err, ScenarioError):
         return str(err)
     return f"{path}: (file): a readable file ({err.strerror or err})"
+
+
+def given_overrides(months: int | None, seed: int | None,
+                    households: int | None) -> dict[str, int]:
+    """The `[run]` values given on the command line (options left out are not included)."""
+    return {k: v for k, v in (("months", months), ("seed", seed),
+                              ("households", households)) if v is not None}
 
 
 def with_overrides(params: Scenario, overrides: dict[str, int]) -> Scenario:

@@ -3,7 +3,8 @@
 Layout of an output directory::
 
     manifest.json             what was run, from which files, with which code
-    tables/<name>.parquet     every table of the run (and the same as <name>.csv)
+    tables/<name>.parquet     every table of the run (and the same as <name>.csv),
+                              the household panel (panel) among them if the run kept one
     plots/<figure>.png/.svg   figures, with the plotted numbers in <figure>.csv
 
 Everything is built in a hidden temporary sibling directory and renamed into place at
@@ -100,7 +101,7 @@ def write_run(result: RunResult, scenario: Scenario, scenario_path: Path, out_di
         OutputError: if `out_dir` is not safe to replace (see `check_output_dir`).
     """
     check_output_dir(out_dir)
-    with _staging(out_dir) as tmp:
+    with staging(out_dir) as tmp:
         tables = _write_tables(result, tmp / "tables")
         plots = plot_run(result, scenario, tmp / "plots", replicate)
         manifest = build_manifest(result, scenario, scenario_path, replicate, overrides)
@@ -117,18 +118,14 @@ def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, r
     return {
         "scenario_name": scenario.name,
         "scenario_file": str(scenario_path),
-        "scenario_files": [{"path": str(p), "text": p.read_text(encoding="utf-8")}
-                           for p in extends_chain(scenario_path)],
+        "scenario_files": scenario_files(scenario_path),
         "overrides": dict(overrides or {}),
         "seed": scenario.run.seed,
         "months": scenario.run.months,
         "households": scenario.run.households,
         "replicate": replicate,
         "start": scenario.run.start.isoformat(),
-        VERSION_KEY: _version("workshop-sim"),
-        "python_version": platform.python_version(),
-        "package_versions": {name: _version(name) for name in PACKAGES},
-        "git_sha": git_sha(),
+        **code_version(),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "summary": {k: _finite_or_none(v)
                     for k, v in result.summary.to_dict(orient="records")[0].items()},
@@ -136,6 +133,18 @@ def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, r
                    for name, df in result.all_tables().items()},
         "scenario": scenario.model_dump(mode="json"),
     }
+
+
+def code_version() -> dict[str, Any]:
+    """Versions of workshop-sim, Python and the main packages, and the git commit."""
+    return {VERSION_KEY: _version("workshop-sim"), "python_version": platform.python_version(),
+            "package_versions": {name: _version(name) for name in PACKAGES},
+            "git_sha": git_sha()}
+
+
+def scenario_files(path: Path) -> list[dict[str, str]]:
+    """Path and text of a scenario file and of every file it extends, nearest first."""
+    return [{"path": str(p), "text": p.read_text(encoding="utf-8")} for p in extends_chain(path)]
 
 
 def extends_chain(path: Path) -> list[Path]:
@@ -166,7 +175,7 @@ def _git(*args: str) -> str:
 
 
 @contextmanager
-def _staging(out_dir: Path) -> Iterator[Path]:
+def staging(out_dir: Path) -> Iterator[Path]:
     """A temporary sibling of `out_dir`, renamed to `out_dir` if the block succeeds."""
     target = out_dir.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)

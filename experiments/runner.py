@@ -45,13 +45,15 @@ def run_one(task: RunTask, setup: RunSetup) -> RunRecord:
     started = time.perf_counter()
     record = RunRecord(task.run_id, task.replicate, task.arm, task.point, 0.0)
     try:
-        result = simulate(setup.scenario(task.point), replicate=task.replicate)
+        result = simulate(setup.scenario(task.point), replicate=task.replicate,
+                          panel_every_months=setup.panel_every_months)
     except Exception as err:  # recorded, and the sweep goes on
         record.error = f"{type(err).__name__}: {err}"
         record.traceback = traceback.format_exc()
     else:
         record.monthly = result.monthly[list(setup.monthly)]
         record.summary = result.summary if setup.summary else None
+        record.panel = result.panel
     record.seconds = time.perf_counter() - started
     return record
 

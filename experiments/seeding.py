@@ -54,6 +54,8 @@ class RunSetup:
         run: ``[run]`` values re-applied last (seed, households, months).
         monthly: monthly columns kept (``month`` first).
         summary: whether the run summary is kept.
+        panel_every_months: months between household panel snapshots, or None when no
+            panel is kept.
     """
 
     base: Scenario
@@ -61,13 +63,16 @@ class RunSetup:
     run: dict[str, int]
     monthly: tuple[str, ...]
     summary: bool
+    panel_every_months: int | None
 
     @classmethod
     def from_spec(cls, spec: Spec) -> RunSetup:
         """The setup of a spec's runs."""
         reforms = {lever.column: lever.reforms for lever in spec.levers if lever.reforms}
         run = {"seed": spec.seed, **spec.file.run.model_dump(exclude_none=True)}
-        return cls(spec.base, reforms, run, spec.monthly_columns, spec.file.outputs.summary)
+        outputs = spec.file.outputs
+        return cls(spec.base, reforms, run, spec.monthly_columns, outputs.summary,
+                   outputs.panel_every_months if outputs.panel else None)
 
     def scenario(self, point: Mapping[str, Value]) -> Scenario:
         """The scenario of a parameter point: reforms (in lever order), then values."""

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
 from model.simulate import simulate
@@ -135,17 +144,26 @@ class Outputs(Block):
     monthly: list[str] = Field(["headcount", "poor_households", "income_per_capita",
                                 "spending"], description="monthly columns kept (month added)")
     summary: bool = Field(True, description="keep the one-row run summary")
-    panel: bool = Field(False, description="household panel (not stored yet)")
+    panel: bool = Field(False, description="household panel: one row per household every "
+                        "panel_every_months months")
+    panel_every_months: int = Field(12, gt=0, description="months between panel snapshots "
+                                    "(month 0 and the final month are always kept)")
     outcomes: list[str] = Field(["net_exits", "gross_exits", "headcount"], min_length=1,
                                 description="summary columns or kept monthly columns (their "
                                 "final month) reported by the analysis")
 
-    @field_validator("panel")
-    @classmethod
-    def _no_panel(cls, panel: bool) -> bool:
-        if panel:
-            raise ValueError("false: household panels are not stored yet")
-        return panel
+    @model_serializer(mode="wrap")
+    def _interval_with_panel_only(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The fields, `panel_every_months` left out when there is no panel.
+
+        Without a panel the interval changes nothing, so leaving it out keeps the parsed
+        spec (and so the spec hash) of a sweep without a panel as it was before panels
+        could be stored: such sweeps still resume.
+        """
+        fields: dict[str, Any] = dump(self)
+        if not self.panel:
+            fields.pop("panel_every_months", None)
+        return fields
 
 
 class SpecFile(Block):

@@ -8,14 +8,16 @@ Layout of a sweep directory (``results/<experiment>/`` by default)::
                                 values, status, seconds
     monthly/part-<id>.parquet   run_id + the kept monthly columns
     summary/part-<id>.parquet   run_id + the run summary
+    panel/part-<id>.parquet     run_id + the household panel (if the spec keeps one)
     failures/part-<id>.parquet  runs that raised: run_id, replicate, arm, parameter
                                 values, status, seconds, error, traceback
 
 Every file is written under a hidden temporary name in its own directory, fsynced and
-renamed, so it is visible whole or not at all. A batch writes its monthly and summary
-parts before its runs part: a run is done once its runs row is visible. Readers keep
-the monthly and summary rows of done runs only and drop repeated run ids, so a sweep
-killed at any moment and resumed reads exactly like one never interrupted.
+renamed, so it is visible whole or not at all. A batch writes its monthly, summary and
+panel parts before its runs part: a run is done once its runs row is visible. Readers
+keep the rows of done runs only and drop repeated ones (by run id, and month and
+household where the table has them), so a sweep killed at any moment and resumed reads
+exactly like one never interrupted.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ MANIFEST = "manifest.json"
 RUN_ID = "run_id"
 PART_GLOB = "part-*.parquet"
 DONE, FAILED = "done", "failed"
+PANEL_KEY = ["month", "household"]  # with run_id, identifies a row of the panel
 
 
 class StoreError(ValueError):
@@ -53,6 +56,7 @@ class RunRecord:
         seconds: wall time of the run (s).
         monthly: kept monthly columns (None if the run failed).
         summary: the one-row run summary (None if failed or not kept).
+        panel: the household panel (None if failed or not kept).
         error: ``Type: message`` if the run raised.
         traceback: the formatted traceback if the run raised.
     """
@@ -64,6 +68,7 @@ class RunRecord:
     seconds: float
     monthly: pd.DataFrame | None = None
     summary: pd.DataFrame | None = None
+    panel: pd.DataFrame | None = None
     error: str | None = None
     traceback: str | None = None
 
@@ -84,12 +89,16 @@ class SweepData:
         monthly: run_id + kept monthly columns, one row per run and month.
         summary: run_id + summary columns, one row per done run.
         failures: runs that raised, with error and traceback.
+        panel: run_id + household panel columns (`model.panel.household_panel`), one
+            row per done run, snapshot month and household; empty (run_id column only)
+            if the sweep kept no panel.
     """
 
     runs: pd.DataFrame
     monthly: pd.DataFrame
     summary: pd.DataFrame
     failures: pd.DataFrame
+    panel: pd.DataFrame
 
     def values(self) -> pd.DataFrame:
         """Scalar outcomes of each done run, indexed by run_id.
@@ -149,7 +158,7 @@ class SweepStore:
         _atomic_write(self.directory / MANIFEST, lambda f: f.write(text.encode("utf-8")))
 
     def write(self, records: list[RunRecord]) -> None:
-        """Store a batch of runs: failures, monthly and summary parts, then the runs part."""
+        """Store a batch of runs: failures, monthly, summary and panel parts, then runs."""
         name = f"part-{time.time_ns()}-{secrets.token_hex(4)}.parquet"
         done = [r for r in records if not r.error]
         failed = [r for r in records if r.error]
@@ -157,7 +166,7 @@ class SweepStore:
             self._write_part("failures", pd.DataFrame([r.row() for r in failed]), name)
         if not done:
             return
-        for table in ("monthly", "summary"):
+        for table in ("monthly", "summary", "panel"):
             frames = [_with_id(getattr(r, table), r.run_id) for r in done
                       if getattr(r, table) is not None]
             if frames:
@@ -174,12 +183,17 @@ class SweepStore:
         for path in self.directory.glob("*/.part-*.tmp"):
             path.unlink(missing_ok=True)
 
-    def load(self) -> SweepData:
-        """Read every visible part: done runs deduplicated, their rows only."""
+    def load(self, panel: bool = True) -> SweepData:
+        """Read every visible part: done runs deduplicated, their rows only.
+
+        Args:
+            panel: read the household panel too (large); without it `panel` is empty.
+        """
         runs = _dedupe(self._read("runs"), [RUN_ID])
         failures = _dedupe(self._read("failures"), [RUN_ID])
         failures = failures[~failures[RUN_ID].isin(runs[RUN_ID])].reset_index(drop=True)
         monthly, summary = self._read("monthly"), self._read("summary")
+        households = self._read("panel") if panel else pd.DataFrame({RUN_ID: []})
         if len(failures):
             failed_runs = failures.drop(columns=["error", "traceback"])
             runs = _dedupe(pd.concat([runs, failed_runs], ignore_index=True), [RUN_ID])
@@ -187,7 +201,9 @@ class SweepStore:
             runs=runs,
             monthly=_dedupe(monthly[monthly[RUN_ID].isin(runs[RUN_ID])], [RUN_ID, "month"]),
             summary=_dedupe(summary[summary[RUN_ID].isin(runs[RUN_ID])], [RUN_ID]),
-            failures=failures)
+            failures=failures,
+            panel=_dedupe(households[households[RUN_ID].isin(runs[RUN_ID])],
+                          [RUN_ID, *PANEL_KEY]))
 
     def _write_part(self, table: str, frame: pd.DataFrame, name: str) -> None:
         folder = self.directory / table
@@ -200,18 +216,18 @@ class SweepStore:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({RUN_ID: []})
 
 
-def load(directory: str | Path) -> SweepData:
-    """Read a sweep directory into tidy frames (runs, monthly, summary, failures).
+def load(directory: str | Path, panel: bool = True) -> SweepData:
+    """Read a sweep directory into tidy frames (runs, monthly, summary, failures, panel).
 
     Rows are deduplicated by run id and sorted by it; only the runs whose runs part is
-    visible count as done.
+    visible count as done. `panel=False` skips the household panel (empty frame).
 
     Raises:
         StoreError: if the directory holds no sweep.
     """
     store = SweepStore(Path(directory))
     store.manifest()
-    return store.load()
+    return store.load(panel)
 
 
 def _with_id(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:

@@ -138,7 +138,7 @@ def next_round(spec: Spec, store: SweepStore, design: pd.DataFrame, n: int) -> i
     """Replicates the next adaptive round needs (`n` when the target is met or at max)."""
     rule = spec.file.replicates
     assert rule.output is not None and rule.half_width is not None and rule.max is not None
-    data = store.load()
+    data = store.load(panel=False)
     ids = [t.run_id for t in tasks(design, range(n))]
     runs = data.runs[data.runs["run_id"].isin(ids) & (data.runs["status"] == DONE)]
     values = runs.join(data.values()[rule.output], on="run_id")
@@ -179,7 +179,7 @@ def run_sweep(spec: Spec, store: SweepStore, executor: Executor,
 def status(directory: Path) -> SweepStatus:
     """Counts of done, failed and pending runs and the mean run time so far."""
     store, spec = open_sweep(directory)
-    manifest, runs = store.manifest(), store.load().runs
+    manifest, runs = store.manifest(), store.load(panel=False).runs
     counts = runs["status"].value_counts() if len(runs) else pd.Series(dtype=int)
     seconds = float(runs["seconds"].mean()) if len(runs) else math.nan
     workers = manifest["sessions"][-1]["workers"]

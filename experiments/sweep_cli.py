@@ -38,7 +38,8 @@ from experiments.sweep import open_sweep, run_sweep, spec_hash, start, status
 EXIT_INVALID = 1
 RESULTS_DIR = Path("results")
 ANALYSIS_DIR = "analysis"
-HIDDEN = {"effects": ["n", "arm_mean"], "rates": ["households", "of"],
+HIDDEN = {"effects": ["n", "arm_mean"], "differences": ["reference", "half_width_unpaired"],
+          "rates": ["households", "of"],
           "cost_per_exit": ["bootstrap_valid"], "morris": ["mu"]}  # shown in the CSVs only
 
 SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
@@ -113,7 +114,7 @@ def analyze_command(directory: DirArg) -> None:
     """
     store, spec = open_or_fail(directory)
     try:
-        tables = analyze(spec, store.load())
+        tables = analyze(spec, store.load(panel=False))
     except AnalysisError as err:
         fail(f"{directory}: {err}")
     folder = directory / ANALYSIS_DIR
@@ -192,29 +193,36 @@ class SweepProgress:
                              else "sweeping")
 
 
-def rich_table(title: str, frame: pd.DataFrame) -> Table:
+def readable(title: str, frame: pd.DataFrame) -> pd.DataFrame:
     """An analysis table for reading (the CSV keeps every column).
 
-    CIs are joined into one column, detail columns and instruments nobody spent on are
-    left out; text wraps, never truncates.
+    CIs are joined into one text column, detail columns and instruments nobody spent on
+    are left out.
     """
     shown = frame.drop(columns=HIDDEN.get(title, []))
     if title == "instruments":
         shown = shown[(frame["spending_yuan"] != 0) | (frame["extra_yuan"].fillna(0) != 0)]
     if {"ci_low", "ci_high"} <= set(shown.columns):
-        ci = [f"[{_format(lo)}, {_format(hi)}]" for lo, hi in zip(
+        ci = [f"[{format_value(lo)}, {format_value(hi)}]" for lo, hi in zip(
             shown["ci_low"], shown["ci_high"], strict=True)]
         shown = shown.drop(columns=["ci_low", "ci_high"]).assign(**{"95% CI": ci})
     for conf in [c for c in shown.columns if c.endswith("_conf")]:
-        shown[conf.removesuffix("_conf")] = [f"{_format(v)} ± {_format(c)}" for v, c in zip(
-            shown[conf.removesuffix("_conf")], shown[conf], strict=True)]
+        shown[conf.removesuffix("_conf")] = [
+            f"{format_value(v)} ± {format_value(c)}"
+            for v, c in zip(shown[conf.removesuffix("_conf")], shown[conf], strict=True)]
         shown = shown.drop(columns=conf)
+    return shown
+
+
+def rich_table(title: str, frame: pd.DataFrame) -> Table:
+    """An analysis table for reading in a terminal (`readable`); text wraps, never truncates."""
+    shown = readable(title, frame)
     table = Table(title=title)
     for column in shown.columns:
         numeric = pd.api.types.is_numeric_dtype(shown[column])
         table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
     for row in shown.itertuples(index=False):
-        table.add_row(*(_format(value) for value in row))
+        table.add_row(*(format_value(value) for value in row))
     return table
 
 
@@ -224,7 +232,8 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_INVALID)
 
 
-def _format(value: object) -> str:
+def format_value(value: object) -> str:
+    """A value for reading: n/a for NaN, thousands separated from 1,000, else 4 digits."""
     if isinstance(value, float):
         if math.isnan(value):
             return "n/a"

@@ -227,12 +227,21 @@ class InjuryInsurance(Instrument):
     name = "injury_insurance"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        shops = [w for w in _certified(model) if w.form != Form.OUTWORK]
+        certified = [w for w in _certified(model) if w.form != Form.OUTWORK]
+        self._enrol(certified, model.streams["enrolment"])
+        shops = [w for w in certified if w.insurance_enrolled]
         p = self.params
         insured = [w.accounts.poor_workers if p.poor_workers_only else w.accounts.workers
                    for w in shops]
         paid = budget.pay(self.name, np.multiply(insured, p.premium_yuan_per_worker_month))
         model.insured_workers = int(np.sum(np.asarray(insured)[paid])) if insured else 0
+
+    def _enrol(self, shops: list[Workshop], rng: np.random.Generator) -> None:
+        """Decide once, when a workshop is first certified, whether the county enrols it."""
+        new = [w for w in shops if w.insurance_enrolled is None]
+        enrolled = rng.random(len(new)) < self.params.take_up_share
+        for shop, chosen in zip(new, enrolled, strict=True):
+            shop.insurance_enrolled = bool(chosen)
 
 
 class FreeRent(Instrument):

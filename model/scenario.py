@@ -383,6 +383,8 @@ class InjuryInsurance(Instrument):
 
     premium_yuan_per_worker_month: float = P(unit="yuan/worker/month", desc="premium", **Money)
     poor_workers_only: bool = P(unit="-", desc="insure registered-poor employees only")
+    take_up_share: float = P(unit="share", desc="certified workshops whose employees the "
+                             "county enrols (decided once per workshop)", **Share)
 
 
 class FreeRent(Instrument):

@@ -1,4 +1,4 @@
-"""Run a scenario and gather its tables: monthly headline, breakdowns and run summary."""
+"""Run a scenario and gather its tables: headline, breakdowns, summary, household panel."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 from model.collection import TABLES
 from model.economy import WorkshopEconomy
 from model.metrics import cost_per_exit
+from model.panel import household_panel, panel_months
 from model.scenario import Scenario
 
 MonthCallback = Callable[[WorkshopEconomy], None]
@@ -25,43 +26,58 @@ class RunResult:
         tables: breakdowns by name (poverty, activity, income, workshops, spending),
             long format, one row per month and category.
         summary: one row: exits, spells, spending, cost per net exit, income gains.
+        panel: the household panel (`model.panel.household_panel`), one row per household
+            at each snapshot month; None unless the run was asked for one.
     """
 
     monthly: pd.DataFrame
     tables: dict[str, pd.DataFrame]
     summary: pd.DataFrame
+    panel: pd.DataFrame | None = None
 
     def all_tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name, headline and summary included."""
-        return {"monthly": self.monthly, **self.tables, "summary": self.summary}
+        """Every table by name, headline and summary included (and the panel if kept)."""
+        panel = {} if self.panel is None else {"panel": self.panel}
+        return {"monthly": self.monthly, **self.tables, "summary": self.summary, **panel}
 
 
-def simulate(params: Scenario, replicate: int = 0,
-             on_month: MonthCallback | None = None) -> RunResult:
+def simulate(params: Scenario, replicate: int = 0, on_month: MonthCallback | None = None,
+             panel_every_months: int | None = None) -> RunResult:
     """Run the scenario for `params.run.months` months.
 
     Args:
         params: the validated scenario.
         replicate: replicate index (with the scenario seed it fixes all random streams).
         on_month: called after each month, e.g. to advance a progress bar.
+        panel_every_months: if given, keep the household panel at month 0 (the starting
+            state), every this many months and the final month (`model.panel`).
 
     Returns:
         The run's tables.
+
+    Raises:
+        ValueError: if `panel_every_months` is not a positive number of months.
     """
+    snapshot_at = (set() if panel_every_months is None
+                   else set(panel_months(params.run.months, panel_every_months)))
     model = WorkshopEconomy(params, replicate=replicate)
+    snapshots = [household_panel(model)] if 0 in snapshot_at else []
     for _ in range(params.run.months):
         model.step()
+        if model.month in snapshot_at:
+            snapshots.append(household_panel(model))
         if on_month is not None:
             on_month(model)
-    return collect_result(model)
+    panel = pd.concat(snapshots, ignore_index=True) if snapshots else None
+    return collect_result(model, panel)
 
 
-def collect_result(model: WorkshopEconomy) -> RunResult:
-    """Gather the tables of a model that has run."""
+def collect_result(model: WorkshopEconomy, panel: pd.DataFrame | None = None) -> RunResult:
+    """Gather the tables of a model that has run (with its household panel, if kept)."""
     dc = model.datacollector
     monthly = dc.get_model_vars_dataframe().reset_index(drop=True)
     tables = {name: dc.get_table_dataframe(name) for name in TABLES}
-    return RunResult(monthly, tables, run_summary(model))
+    return RunResult(monthly, tables, run_summary(model), panel)
 
 
 def run_summary(model: WorkshopEconomy) -> pd.DataFrame:

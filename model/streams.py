@@ -13,7 +13,8 @@ import zlib
 
 import numpy as np
 
-STREAM_NAMES = ("population", "orders", "entry", "choices", "matching", "shocks", "training")
+STREAM_NAMES = ("population", "orders", "entry", "choices", "matching", "shocks", "training",
+                "enrolment")
 
 
 def stream_key(name: str) -> int:

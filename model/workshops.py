@@ -79,6 +79,7 @@ class Workshop(mesa.Agent):
         self.order_multiplier = 1.0   # shocks multiply orders
         self.load = entrant.spec.orders.mean_load
         self.subsidised_loan = False
+        self.insurance_enrolled: bool | None = None  # decided when first certified
         self.certified = False
         self.opening_paid = False
         self.awarded = False

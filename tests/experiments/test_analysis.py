@@ -90,7 +90,7 @@ def linear_model(coefficients: dict[str, float], spec: Spec) -> Callable[..., Ru
     template = simulate(spec.base.with_overrides(months=1))
     ranges = {u.column: u.spec.range for u in spec.uncertainties}
 
-    def stand_in(params: Scenario, replicate: int = 0) -> RunResult:
+    def stand_in(params: Scenario, replicate: int = 0, **_: object) -> RunResult:
         dumped = params.model_dump()
         total = 0.0
         for key, weight in coefficients.items():

@@ -17,7 +17,7 @@ from rich.console import Console
 from experiments import cli, outputs
 from experiments.cli import DelayedProgress, safe_name
 from model.scenario import Scenario
-from model.simulate import RunResult
+from model.simulate import RunResult, simulate
 
 FIGURES = ("poverty", "income_sources", "activity", "spending")
 MANIFEST_KEYS = {
@@ -102,6 +102,24 @@ def test_months_option_shortens_the_run(wsim: Wsim, tmp_path: Path) -> None:
     assert manifest["months"] == 3
     assert manifest["overrides"] == {"months": 3}
     assert manifest["scenario"]["run"]["months"] == 3
+
+
+def test_panel_every_writes_the_household_panel(wsim: Wsim, tmp_path: Path, tiny: Scenario,
+                                               tiny_out: tuple[Path, str]) -> None:
+    out = tmp_path / "out"
+    result = wsim("run", TINY, "--months", "14", "--panel-every", "12", "--out", out)
+    assert result.exit_code == 0, result.output
+    panel = pd.read_parquet(out / "tables" / "panel.parquet")
+    households = tiny.run.households
+    assert panel.groupby("month")["household"].count().to_dict() == {
+        0: households, 12: households, 14: households}
+    assert panel[panel["month"] == 14]["household"].tolist() == list(range(households))
+    expected = simulate(tiny.with_overrides(months=14), panel_every_months=12).panel
+    pd.testing.assert_frame_equal(panel, expected)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"tables/panel.parquet", "tables/panel.csv"} <= set(manifest["files"])
+    assert manifest["tables"]["panel"]["rows"] == 3 * households
+    assert not (tiny_out[0] / "tables" / "panel.parquet").exists()
 
 
 def test_manifest_records_scenario_files_run_and_code(manifest: dict, tiny: Scenario,
@@ -257,6 +275,7 @@ def test_run_rejects_a_bad_scenario_and_writes_nothing(wsim: Wsim, tmp_path: Pat
     (["--months", "0"], ["--months", "greater than 0", "got 0"]),
     (["--seed", "-1"], ["--seed", "greater than or equal to 0", "got -1"]),
     (["--replicate", "-1"], ["--replicate", ">= 0", "got -1"]),
+    (["--panel-every", "0"], ["--panel-every", ">= 1", "got 0"]),
     (["--out", "tiny.toml/out"], ["--out", "tiny.toml is a file"]),
 ])
 def test_run_rejects_bad_options_and_writes_nothing(wsim: Wsim, tmp_path: Path,

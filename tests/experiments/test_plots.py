@@ -1,18 +1,27 @@
-"""Figures of a single run: files written, and each CSV holds exactly the plotted numbers."""
+"""Figures of a run and of compared arms: files written, each CSV holds exactly the plotted
+numbers, and confidence bands are t intervals across replicates."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from experiment_helpers import SCENARIOS
+from experiment_helpers import REFORM_NAME, SCENARIOS
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from scipy import stats as scipy_stats
 
-from experiments import plots
+from experiments import analysis_plots, compare_plots, plots
+from experiments.analysis_plots import plot_sensitivity
+from experiments.compare import Comparison, differences, plot_comparison
 from experiments.plots import (
+    MONTH_LABEL,
     PLOTS,
     plot_activity,
     plot_income_sources,
@@ -170,3 +179,265 @@ def test_plot_run_draws_all_four_figures_and_replicate_in_title(
     assert {p.stem for p in paths} == {"poverty", "income_sources", "activity", "spending"}
     assert "tiny (seed 7, replicate 3)" in svg_texts(tmp_path / "spending.svg")
     assert [plot_poverty, plot_income_sources, plot_activity, plot_spending] == list(PLOTS)
+
+
+# ---- figures comparing arms (scenarios or sweep arms)
+
+Drawn = dict[str, tuple[Figure, list[Path]]]
+UNITS = {  # stem: a label with units its SVG must show
+    "poverty": "share of people", "flows": "households per year", "activity": "(people)",
+    "employment_by_sex_carer": "share in off-farm work",
+    "poor_income": "yuan per person per month", "workshops": "workshops",
+    "jobs_quota": "(people)", "spending": "(yuan)", "cost_per_exit": "(yuan)",
+    "effects": "(share of people)"}
+BY_MONTH = ("poverty", "activity", "employment_by_sex_carer", "workshops", "jobs_quota")
+
+
+def recording(drawn: Drawn) -> Callable[[Figure, pd.DataFrame, Path], list[Path]]:
+    """`save_figure` that also keeps each figure and its paths by stem."""
+    def save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
+        paths = plots.save_figure(fig, data, stem)
+        drawn[stem.name] = (fig, paths)
+        return paths
+
+    return save
+
+
+@pytest.fixture(scope="module")
+def arm_figures(tiny_comparison: Comparison, tmp_path_factory: pytest.TempPathFactory) -> Drawn:
+    """Every figure of the tiny comparison, by stem: the figure and its paths."""
+    drawn: Drawn = {}
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (compare_plots, analysis_plots):
+            mp.setattr(module, "save_figure", recording(drawn))
+        plot_comparison(tiny_comparison, differences(tiny_comparison),
+                        tmp_path_factory.mktemp("arm_plots"))
+    return drawn
+
+
+def csv_of(drawn: Drawn, stem: str) -> pd.DataFrame:
+    return pd.read_csv(drawn[stem][1][2])
+
+
+def t_stats(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """Mean and 95% t interval across replicates, computed here from scratch."""
+    g = frame.groupby(keys)[value]
+    mean, sd, n = g.mean(), g.std(ddof=1), g.count()
+    half = scipy_stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    return pd.DataFrame({"mean": mean, "ci_low": mean - half, "ci_high": mean + half})
+
+
+def assert_matches(csv: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:
+    """Every CSV row equals the independently computed one with the same keys."""
+    joined = csv.merge(expected.reset_index(), on=keys, how="left", suffixes=("", "_expected"))
+    assert len(joined) == len(csv) and len(csv)
+    for column in ("mean", "ci_low", "ci_high"):
+        np.testing.assert_allclose(joined[column], joined[f"{column}_expected"], rtol=1e-9)
+
+
+def band_edges(collection: Any) -> tuple[pd.Series, pd.Series]:
+    """Lower and upper edge of a fill_between band, by x."""
+    xy = np.asarray(collection.get_paths()[0].vertices)
+    by_x = pd.Series(xy[:, 1]).groupby(xy[:, 0])
+    return by_x.min(), by_x.max()
+
+
+def whisker_ends(ax: Axes, horizontal: bool = False) -> np.ndarray:
+    """Low and high end (columns) of every CI whisker drawn on `ax`, in drawing order."""
+    axis = 0 if horizontal else 1
+    segments = [s for c in ax.collections if isinstance(c, LineCollection)
+                for s in c.get_segments()]
+    return np.array([(s[:, axis].min(), s[:, axis].max()) for s in segments])
+
+
+def ci_of(rows: pd.DataFrame) -> np.ndarray:
+    return rows[["ci_low", "ci_high"]].to_numpy()
+
+
+def test_every_arm_figure_writes_png_svg_and_csv_titled_with_arms_and_seed(
+        arm_figures: Drawn) -> None:
+    assert set(arm_figures) == set(UNITS)
+    for stem, (_, paths) in arm_figures.items():
+        assert [p.suffix for p in paths] == [".png", ".svg", ".csv"]
+        assert {p.stem for p in paths} == {stem}
+        assert paths[0].read_bytes().startswith(b"\x89PNG")
+        texts = svg_texts(paths[1])
+        assert "tiny vs tiny_wage_60" in texts and "seed 7" in texts, stem
+        assert UNITS[stem] in texts, stem
+        assert (MONTH_LABEL in texts) == (stem in BY_MONTH), stem
+
+
+def test_poverty_bands_are_t_intervals_across_replicates_and_match_the_artists(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    csv = csv_of(arm_figures, "poverty")
+    long = tiny_comparison.tables["monthly"].melt(
+        id_vars=["arm", "replicate", "month"], value_vars=["headcount", "poverty_gap"],
+        var_name="measure")
+    assert_matches(csv, t_stats(long, ["arm", "measure", "month"], "value"),
+                   ["arm", "measure", "month"])
+    fig, _ = arm_figures["poverty"]
+    for ax, measure in zip(fig.axes, ["headcount", "poverty_gap"], strict=True):
+        arms = csv[csv["measure"] == measure].groupby("arm", sort=False)
+        assert len(ax.lines) == len(ax.collections) == 2
+        for line, band, (_, rows) in zip(ax.lines, ax.collections, arms, strict=True):
+            np.testing.assert_array_equal(line.get_ydata(), rows["mean"])
+            low, high = band_edges(band)
+            np.testing.assert_allclose(low.loc[rows["month"]], rows["ci_low"], rtol=1e-12)
+            np.testing.assert_allclose(high.loc[rows["month"]], rows["ci_high"], rtol=1e-12)
+    hatches = [band.get_hatch() for band in fig.axes[0].collections]
+    dashes = [line.get_linestyle() for line in fig.axes[0].lines]
+    assert len(set(hatches)) == len(set(dashes)) == 2  # arms apart in greyscale
+
+
+def test_flows_are_yearly_sums_with_t_intervals_drawn_as_bars_and_whiskers(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    monthly = tiny_comparison.tables["monthly"]
+    simulated = monthly[monthly["month"] >= 1].assign(year=lambda m: m["date"].str[:4])
+    yearly = simulated.groupby(["arm", "replicate", "year"])[["exits", "entries",
+                                                              "re_entries"]].sum()
+    long = yearly.reset_index().melt(id_vars=["arm", "replicate", "year"], var_name="measure")
+    csv = csv_of(arm_figures, "flows").astype({"year": str})
+    assert_matches(csv, t_stats(long, ["arm", "measure", "year"], "value"),
+                   ["arm", "measure", "year"])
+    fig, _ = arm_figures["flows"]
+    for ax, flow in zip(fig.axes, ["exits", "entries", "re_entries"], strict=True):
+        rows = csv[csv["measure"] == flow]
+        assert [p.get_height() for p in ax.patches] == pytest.approx(rows["mean"].tolist())
+        np.testing.assert_allclose(whisker_ends(ax), ci_of(rows), rtol=1e-12)
+
+
+def test_activity_areas_stack_the_mean_people_of_each_arm(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    activity = tiny_comparison.tables["activity"]
+    per_run = activity.groupby(["arm", "replicate", "month", "activity"])["people"].sum()
+    expected = per_run.groupby(["arm", "month", "activity"]).mean().unstack("activity")
+    csv = csv_of(arm_figures, "activity").set_index(["arm", "month"])
+    assert_same_numbers(csv.loc["tiny"].reset_index(), expected.loc["tiny"])
+    people = activity.groupby(["arm", "replicate", "month"])["people"].sum()
+    np.testing.assert_allclose(csv.sum(axis=1), people.groupby(["arm", "month"]).mean()
+                               .loc[csv.index], rtol=1e-12)
+    fig, _ = arm_figures["activity"]
+    for ax, arm in zip(fig.axes, ["tiny", REFORM_NAME], strict=True):
+        tops = csv.loc[arm].cumsum(axis=1)
+        for area, column in zip(ax.collections, tops.columns, strict=True):
+            _, top = band_edges(area)
+            np.testing.assert_allclose(top.loc[tops.index], tops[column], rtol=1e-12)
+
+
+def test_off_farm_share_by_sex_and_care_is_recomputed(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    activity = tiny_comparison.tables["activity"]
+    off_farm = ~activity["activity"].isin(["not_working", "farming"])
+    keys = ["arm", "replicate", "sex", "carer", "month"]
+    counts = activity.assign(off=activity["people"] * off_farm).groupby(keys)[
+        ["off", "people"]].sum()
+    share = (counts["off"] / counts["people"]).rename("share").reset_index()
+    csv = csv_of(arm_figures, "employment_by_sex_carer")
+    assert set(zip(csv["sex"], csv["carer"], strict=True)) == {
+        ("male", False), ("male", True), ("female", False), ("female", True)}
+    assert_matches(csv, t_stats(share, ["arm", "sex", "carer", "month"], "share"),
+                   ["arm", "sex", "carer", "month"])
+    assert csv["mean"].between(0, 1).all()
+
+
+def test_poor_income_bars_stack_the_final_year_by_source(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    income = tiny_comparison.tables["income"]
+    poor = income[(income["group"] == "registered_poor") & (income["month"] >= 1)]
+    per_run = poor.groupby(["arm", "replicate", "source"])["yuan_per_capita"].mean()
+    expected = per_run.groupby(["arm", "source"]).mean().unstack("source")
+    csv = csv_of(arm_figures, "poor_income").set_index("arm")
+    assert csv.index.tolist() == ["tiny", REFORM_NAME]
+    assert_same_numbers(csv.rename_axis("month").reset_index(),
+                        expected.rename_axis("month"))
+    fig, _ = arm_figures["poor_income"]
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == pytest.approx(csv.to_numpy().T.ravel().tolist())
+
+
+def test_workshops_by_form_and_status_leave_out_forms_never_seen(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    workshops = tiny_comparison.tables["workshops"]
+    csv = csv_of(arm_figures, "workshops")
+    seen = workshops.groupby("form")["count"].sum()
+    assert set(csv["form"]) == set(seen[seen > 0].index)
+    assert_matches(csv, t_stats(workshops, ["arm", "form", "status", "month"], "count"),
+                   ["arm", "form", "status", "month"])
+    fig, _ = arm_figures["workshops"]
+    assert len(fig.axes) == 3 * csv["form"].nunique()  # statuses x forms
+
+
+def test_jobs_figure_draws_the_quota_of_the_scenario(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    quota = tiny_comparison.arms[0].scenario.policy.certification.poor_share_min
+    csv = csv_of(arm_figures, "jobs_quota")
+    on_share = csv["measure"] == "poor_share_of_jobs"
+    assert (csv.loc[on_share, "quota_share"] == quota).all()
+    assert csv.loc[~on_share, "quota_share"].isna().all()
+    assert_matches(csv, t_stats(tiny_comparison.tables["monthly"].melt(
+        id_vars=["arm", "replicate", "month"], value_vars=["jobs_filled", "poor_share_of_jobs"],
+        var_name="measure"), ["arm", "measure", "month"], "value"), ["arm", "measure", "month"])
+    fig, _ = arm_figures["jobs_quota"]
+    flat = [line for line in fig.axes[1].lines if len(set(line.get_ydata())) == 1
+            and list(line.get_xdata()) == [0, 1]]  # axhline: axes coordinates along x
+    assert [line.get_ydata()[0] for line in flat] == [quota]
+
+
+def test_spending_bars_stack_mean_spending_by_instrument_to_the_total(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    summary = tiny_comparison.tables["summary"]
+    csv = csv_of(arm_figures, "spending").set_index("arm")
+    means = summary.groupby("arm").mean(numeric_only=True)
+    for instrument in csv.columns:
+        np.testing.assert_allclose(csv[instrument], means.loc[csv.index,
+                                                              f"spending_{instrument}_yuan"])
+    np.testing.assert_allclose(csv.sum(axis=1), means.loc[csv.index, "total_spending_yuan"])
+    fig, _ = arm_figures["spending"]
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == pytest.approx(csv.to_numpy().T.ravel().tolist())
+
+
+def test_effects_dots_and_whiskers_are_the_paired_differences(
+        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    csv = csv_of(arm_figures, "effects")
+    pd.testing.assert_frame_equal(
+        csv, differences(tiny_comparison)[list(csv.columns)], check_dtype=False)
+    fig, _ = arm_figures["effects"]
+    assert len(fig.axes) == csv["outcome"].nunique()
+    for ax, (_, rows) in zip(fig.axes, csv.groupby("outcome", sort=False), strict=True):
+        dots = [line for line in ax.lines if line.get_marker() == "o"]
+        assert list(dots[0].get_xdata()) == pytest.approx(rows["difference"].tolist())
+        np.testing.assert_allclose(whisker_ends(ax, horizontal=True), ci_of(rows), rtol=1e-12)
+
+
+def test_cost_per_exit_bars_and_whiskers_hold_the_bootstrap_table(
+        arm_figures: Drawn) -> None:
+    csv = csv_of(arm_figures, "cost_per_exit")
+    assert csv["arm"].tolist() == [REFORM_NAME]
+    fig, _ = arm_figures["cost_per_exit"]
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == pytest.approx(
+        csv["yuan_per_extra_net_exit"].tolist(), nan_ok=True)
+    np.testing.assert_allclose(whisker_ends(ax), ci_of(csv), rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_sensitivity_bars_hold_each_index_and_its_interval(method: str,
+                                                           tmp_path: Path) -> None:
+    table = pd.DataFrame({"outcome": ["net_exits"] * 2, "input": ["a", "b"],
+                          "S1": [0.6, 0.1], "S1_conf": [0.05, 0.02], "ST": [0.7, 0.2],
+                          "ST_conf": [0.1, 0.03], "mu": [4.0, -1.0], "mu_star": [4.0, 1.5],
+                          "mu_star_conf": [0.5, 0.4], "sigma": [1.0, 2.0]})
+    paths = plot_sensitivity(table, method, "sweep s (seed 1)", tmp_path)
+    csv = pd.read_csv(paths[2])
+    value, conf = ("S1", "S1_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
+    first = csv[csv["index"] == csv["index"].iloc[0]]
+    np.testing.assert_allclose(first["mean"], table[value])
+    np.testing.assert_allclose(first["ci_high"] - first["mean"], table[conf])
+    assert "sweep s (seed 1)" in svg_texts(paths[1])
+    assert len(csv) == 4
+
+
+def test_line_styles_of_sixteen_arms_are_distinct() -> None:
+    styles = {tuple(plots.line_style(i).values()) for i in range(16)}
+    assert len(styles) == 16

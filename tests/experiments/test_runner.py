@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,10 +94,10 @@ def test_processes_start_a_fresh_pool_for_each_generation_of_tasks(
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fragile(params: Scenario, replicate: int = 0) -> RunResult:
+    def fragile(params: Scenario, replicate: int = 0, **options: Any) -> RunResult:
         if params.policy.wage_subsidy.share_of_poor_wage_bill == 0.6:
             raise RuntimeError("wage subsidy too generous")
-        return simulate(params, replicate)
+        return simulate(params, replicate, **options)
 
     monkeypatch.setattr(runner, "simulate", fragile)
     spec = spec_of(tmp_path, FACTORIAL)

@@ -40,7 +40,8 @@ BAD_SPECS = {
                                  "uncertainties.weight.key", "a numeric key"),
     "reform_missing": (FACTORIAL + '[levers.reform]\nreforms = { gone = "gone.toml" }\n',
                        "levers.reform.reforms.gone", "a reform that applies"),
-    "panel": (FACTORIAL + "panel = true\n", "outputs.panel", "not stored yet"),
+    "panel_every_0_months": (FACTORIAL + "panel = true\npanel_every_months = 0\n",
+                             "outputs.panel_every_months", "greater than 0"),
     "adaptive_without_max": (FACTORIAL.replace(
         "count = 2", 'output = "net_exits"\nhalf_width = 2.0'), "replicates",
         "either count, or output, half_width and max"),
@@ -59,6 +60,16 @@ def test_factorial_spec_loads_with_levels_as_the_scenario_stores_them(tmp_path: 
     assert spec.base.run.seed == 11 and spec.base.run.months == 6
     assert spec.monthly_columns == ("month", "headcount", "income_per_capita", "spending")
     assert spec.name == "spec"
+
+
+def test_panel_is_asked_for_in_outputs(tmp_path: Path) -> None:
+    outputs = spec_of(tmp_path, FACTORIAL + "panel = true\npanel_every_months = 3\n").file.outputs
+    assert (outputs.panel, outputs.panel_every_months) == (True, 3)
+    assert outputs.model_dump()["panel_every_months"] == 3
+    plain = spec_of(tmp_path, FACTORIAL).file.outputs
+    assert (plain.panel, plain.panel_every_months) == (False, 12)
+    # without a panel the parsed spec, and so the hash of the sweep, is as it always was
+    assert list(plain.model_dump(mode="json")) == ["monthly", "summary", "panel", "outcomes"]
 
 
 def test_reform_lever_is_named_by_its_files(tmp_path: Path) -> None:

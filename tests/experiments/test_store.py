@@ -10,8 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from itertools import product
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from experiment_helpers import ROOT, TINY
 from sweep_helpers import FACTORIAL, assert_same_results, spec_of, sweep_serial, write_spec, wsim
@@ -26,6 +29,8 @@ from experiments.sweep import start
 
 KILLED = FACTORIAL.replace("[0.2, 0.6]", "[0.2, 0.4, 0.6]").replace("count = 2", "count = 5")
 KILLED_RUNS = 3 * 2 * 5
+PANEL = FACTORIAL + "panel = true\npanel_every_months = 4\n"  # 6 months: snapshots 0, 4, 6
+PANEL_MONTHS, TINY_HOUSEHOLDS = [0, 4, 6], 400
 
 
 def run_parts(directory: Path) -> int:
@@ -172,3 +177,46 @@ def test_resume_refuses_a_changed_base_scenario(tmp_path: Path) -> None:
     base.write_text(base.read_text() + "[policy.training]\nplaces_per_month = 30\n")
     result = wsim("resume", tmp_path / "out")
     assert result.exit_code == 1 and "changed since the sweep started" in result.stderr
+
+
+def panel_keys(panel: pd.DataFrame) -> list[tuple[str, int, int]]:
+    return list(zip(panel["run_id"], panel["month"], panel["household"], strict=True))
+
+
+def test_panel_has_every_run_snapshot_month_and_household(tmp_path: Path) -> None:
+    data = sweep_serial(spec_of(tmp_path, PANEL), tmp_path / "sweep")
+    assert len(data.runs) == 8
+    expected = product(sorted(data.runs["run_id"]), PANEL_MONTHS, range(TINY_HOUSEHOLDS))
+    assert panel_keys(data.panel) == list(expected)
+    monthly = data.monthly.set_index(["run_id", "month"])
+    people = data.panel.assign(poor_people=data.panel["size"] * data.panel["poor"])
+    by_run = people.groupby(["run_id", "month"])[["poor_people", "size"]].sum()
+    headcount = by_run["poor_people"] / by_run["size"]
+    kept = monthly.loc[[(run, int(month)) for run, month in by_run.index], "headcount"]
+    np.testing.assert_allclose(headcount, kept, rtol=1e-12)
+    loaded = load_results(tmp_path / "sweep").panel
+    pd.testing.assert_frame_equal(loaded, data.panel)
+    without = load_results(tmp_path / "sweep", panel=False)
+    assert without.panel.empty and len(without.monthly) == len(data.monthly)
+
+
+def test_resume_does_not_duplicate_panel_rows(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, PANEL)
+    out = tmp_path / "sweep"
+    whole = sweep_serial(spec, out)
+    parts = sorted((out / "panel").glob("part-*"))
+    resumed = wsim("resume", out, "--workers", "1")
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted((out / "panel").glob("part-*")) == parts
+    # a batch stored again (a resume after a kill before its runs part was visible)
+    SweepStore(out).write(run_batch(tasks(sample(spec, spec.seed), [0]), RunSetup.from_spec(spec)))
+    assert len(list((out / "panel").glob("part-*"))) == len(parts) + 1
+    again = load_results(out)
+    assert len(again.panel) == 8 * len(PANEL_MONTHS) * TINY_HOUSEHOLDS
+    pd.testing.assert_frame_equal(again.panel, whole.panel)
+
+
+def test_sweep_without_panel_stores_none(tmp_path: Path) -> None:
+    data = sweep_serial(spec_of(tmp_path, FACTORIAL), tmp_path / "sweep")
+    assert not (tmp_path / "sweep" / "panel").exists()
+    assert data.panel.empty and list(data.panel.columns) == ["run_id"]

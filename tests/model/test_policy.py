@@ -254,6 +254,29 @@ def test_injury_insurance_covers_poor_workers_outside_outwork(small):
         insured * p.premium_yuan_per_worker_month)
 
 
+def test_injury_insurance_enrols_a_share_of_workshops_once(with_cooperatives):
+    scenario = variant(with_cooperatives, {"policy.injury_insurance.take_up_share": 0.5})
+    model = WorkshopEconomy(scenario)
+    list(months(model, 2))
+    model.policy.certify()
+    insurance = InjuryInsurance(scenario.policy.injury_insurance)
+    budget = Budget(remaining=1e12, allocated=1e12)
+    insurance.run(model, budget)
+    eligible = [w for w in model.workshop_slots if w.certified and w.form != Form.OUTWORK]
+    decided = {w.slot: w.insurance_enrolled for w in eligible}
+    assert len(eligible) >= 4 and 0 < sum(decided.values()) < len(eligible)
+    assert model.insured_workers == sum(w.accounts.poor_workers for w in eligible
+                                        if w.insurance_enrolled)
+    insurance.run(model, budget)   # a workshop's enrolment is decided once
+    assert {w.slot: w.insurance_enrolled for w in eligible} == decided
+    never = InjuryInsurance(variant(scenario, {"policy.injury_insurance.take_up_share": 0.0})
+                            .policy.injury_insurance)
+    for w in eligible:
+        w.insurance_enrolled = None
+    never.run(model, budget)
+    assert model.insured_workers == 0
+
+
 # ------------------------------------------------------------------ equity
 
 

@@ -1,0 +1,219 @@
+"""Figures of analysis tables (effects, cost per net exit, sensitivity) and of a sweep.
+
+The functions take the tables of `experiments.analysis` (a sweep's, or the paired
+differences of `wsim compare`, which have the same columns), so comparisons and sweeps
+share them. `plot_sweep` draws every figure a sweep's results support. Each figure is
+saved with exactly its plotted numbers as CSV (`experiments.plots.save_figure`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import StrMethodFormatter
+
+from experiments.compare_plots import (
+    FLOWS,
+    HIGH,
+    LOW,
+    MEAN,
+    POVERTY_PANELS,
+    REPLICATE,
+    grouped_bars,
+    plot_flows_by_year,
+    plot_poverty_by_arm,
+    plot_spending_by_arm,
+)
+from experiments.design import sample
+from experiments.plots import (
+    EDGE_COLOUR,
+    EDGE_WIDTH,
+    REFERENCE_LINE,
+    draw_whiskers,
+    fills,
+    new_grid,
+    save_figure,
+    styled,
+)
+from experiments.seeding import ARM, BASELINE
+from experiments.spec import Spec
+from experiments.store import DONE, RUN_ID, SweepData
+
+OUTCOME_UNITS = {"headcount": "share of people", "poverty_gap": "share of the line",
+                 "poor_households": "households", "net_exits": "households",
+                 "gross_exits": "households", "gross_entries": "households",
+                 "re_entries": "households", "stayed_out_12_months": "households",
+                 "income_per_capita": "yuan per person per month",
+                 "total_spending_yuan": "yuan", "spending": "yuan per month",
+                 "cost_per_net_exit_yuan": "yuan per net exit"}
+EFFECT_PANEL_IN = 0.9  # height of an effects panel without its arms (inches)
+EFFECT_ARM_IN = 0.3    # and per arm it shows
+INDICES = {  # method: (index column, its 95% CI half-width column or None, legend label)
+    "sobol": (("S1", "S1_conf", "first-order S1"), ("ST", "ST_conf", "total-order ST")),
+    "morris": (("mu_star", "mu_star_conf", "mu* (mean absolute effect)"),
+               ("sigma", None, "sigma (spread of effects)")),
+}
+
+
+def outcome_unit(outcome: str) -> str:
+    """The unit of an outcome column, for axis labels."""
+    return OUTCOME_UNITS.get(outcome, f"units of {outcome}")
+
+
+@styled
+def plot_effects(effects: pd.DataFrame, reference: str, label: str,
+                 out_dir: Path) -> list[Path]:
+    """Each arm's mean paired difference from `reference` with its 95% CI, per outcome.
+
+    Dot-and-whisker panels, one per outcome (in its own unit), arms down the side, a
+    reference line at no difference.
+
+    Args:
+        effects: ``arm``, ``outcome``, ``difference``, ``ci_low``, ``ci_high``
+            (`experiments.analysis.effects`).
+        reference: the arm the differences are taken from.
+        label: arms or sweep and seed, for the title.
+        out_dir: directory for ``effects.png/.svg/.csv``.
+
+    Returns:
+        The paths written.
+    """
+    data = effects[[ARM, "outcome", "difference", LOW, HIGH]].reset_index(drop=True)
+    outcomes = list(dict.fromkeys(data["outcome"]))
+    fig, grid = new_grid(f"Differences from {reference} (paired by replicate), mean and 95% "
+                         f"CI: {label}", len(outcomes), share_x=False,
+                         row_height_in=EFFECT_PANEL_IN + EFFECT_ARM_IN * data[ARM].nunique())
+    for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
+        rows = data[data["outcome"] == outcome]
+        position = np.arange(len(rows))
+        ax.axvline(0, **REFERENCE_LINE)
+        draw_whiskers(ax, rows["difference"], position, (rows[LOW], rows[HIGH]),
+                      horizontal=True, dots=True)
+        ax.set_yticks(position, rows[ARM].astype(str))
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # first arm at the top
+        ax.set_xlabel(f"{outcome}: difference ({outcome_unit(outcome)})")
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.10g}"))
+    return save_figure(fig, data, out_dir / "effects")
+
+
+@styled
+def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str,
+                       out_dir: Path) -> list[Path]:
+    """Extra spending per extra net poverty exit of each arm against `reference`, 95% CI.
+
+    Args:
+        cost: ``arm``, ``yuan_per_extra_net_exit``, ``ci_low``, ``ci_high``
+            (`experiments.analysis.cost_per_exit`: paired bootstrap CI). An arm that
+            changes no net exits has no bar.
+        reference: the arm the extra spending and exits are counted from.
+        label: arms or sweep and seed, for the title.
+        out_dir: directory for ``cost_per_exit.png/.svg/.csv``.
+
+    Returns:
+        The paths written.
+    """
+    data = cost[[ARM, "yuan_per_extra_net_exit", LOW, HIGH]].reset_index(drop=True)
+    fig, grid = new_grid(f"Cost per net poverty exit against {reference}, estimate and 95% "
+                         f"bootstrap CI: {label}", share_x=False)
+    ax = grid[0, 0]
+    position = np.arange(len(data))
+    ax.bar(position, data["yuan_per_extra_net_exit"], edgecolor=EDGE_COLOUR,
+           linewidth=EDGE_WIDTH, **fills(1)[0])
+    draw_whiskers(ax, position, data["yuan_per_extra_net_exit"], (data[LOW], data[HIGH]))
+    ax.axhline(0, **REFERENCE_LINE)
+    ax.set_xticks(position, data[ARM].astype(str))
+    ax.set_xlabel("arm")
+    ax.set_ylabel(f"extra spending per extra net exit\nagainst {reference} (yuan)")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    return save_figure(fig, data, out_dir / "cost_per_exit")
+
+
+@styled
+def plot_sensitivity(indices: pd.DataFrame, method: str, label: str,
+                     out_dir: Path) -> list[Path]:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of each input, per outcome (bars).
+
+    Args:
+        indices: ``outcome``, ``input`` and the method's index columns
+            (`experiments.analysis.sensitivity`).
+        method: ``sobol`` or ``morris``.
+        label: sweep and seed, for the title.
+        out_dir: directory for ``<method>.png/.svg/.csv``; the CSV holds each bar
+            (``index``, ``mean``) and its whisker (``ci_low``, ``ci_high``; empty for
+            sigma).
+
+    Returns:
+        The paths written.
+    """
+    frames = []
+    for column, conf, name in INDICES[method]:
+        half = indices[conf] if conf else np.nan
+        frames.append(pd.DataFrame({"outcome": indices["outcome"], "input": indices["input"],
+                                    "index": name, MEAN: indices[column],
+                                    LOW: indices[column] - half, HIGH: indices[column] + half}))
+    data = pd.concat(frames, ignore_index=True)
+    outcomes = list(dict.fromkeys(data["outcome"]))
+    fig, grid = new_grid(f"{method.capitalize()} sensitivity indices with 95% CI: {label}",
+                         len(outcomes), share_x=False)
+    for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
+        grouped_bars(ax, data[data["outcome"] == outcome], "input", "index")
+        ax.axhline(0, **REFERENCE_LINE)
+        ax.set_ylabel(f"{outcome}\n" + ("share of variance" if method == "sobol"
+                                        else f"{outcome_unit(outcome)}\nper full range"))
+    grid[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    grid[-1, 0].set_xlabel("input (uncertain parameter)")
+    return save_figure(fig, data, out_dir / method)
+
+
+def sweep_label(spec: Spec, data: SweepData) -> str:
+    """Sweep name, base scenario, seed and replicates, for figure titles."""
+    replicates = data.runs[REPLICATE].nunique() if len(data.runs) else 0
+    return (f"sweep {spec.name} on {spec.base.name} (seed {spec.seed}, "
+            f"{replicates} replicates)")
+
+
+def arm_tables(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
+    """The sweep's monthly and summary tables with arm and replicate, arms in design order."""
+    order = {arm: i for i, arm in enumerate(dict.fromkeys(sample(spec, spec.seed)[ARM]))}
+    runs = data.runs.loc[data.runs["status"] == DONE, [RUN_ID, ARM, REPLICATE]]
+    runs = runs.sort_values([ARM, REPLICATE], key=lambda c: c.map(order) if c.name == ARM
+                            else c, kind="stable")
+    return {name: runs.merge(getattr(data, name), on=RUN_ID).drop(columns=RUN_ID)
+            for name in ("monthly", "summary")}
+
+
+def plot_sweep(spec: Spec, data: SweepData, tables: dict[str, pd.DataFrame],
+               out_dir: Path) -> list[Path]:
+    """Every figure a sweep's results support, into `out_dir`; the paths written.
+
+    Lever designs without uncertainties get poverty by month and flows per year (if the
+    spec kept those monthly columns) and spending by instrument per arm; any design with
+    arms gets the effects and the cost per net exit against the baseline; Sobol and
+    Morris designs get their indices.
+
+    Args:
+        spec: the sweep's spec.
+        data: its stored results (`experiments.store.load`).
+        tables: its analysis (`experiments.analysis.analyze`).
+        out_dir: directory for the figures.
+    """
+    label, paths = sweep_label(spec, data), []
+    if not spec.uncertainties:
+        frames = arm_tables(spec, data)
+        monthly, summary = frames["monthly"], frames["summary"]
+        if set(POVERTY_PANELS) & set(monthly.columns):
+            paths += plot_poverty_by_arm(monthly, label, out_dir)
+        if set(FLOWS) <= set(monthly.columns):
+            paths += plot_flows_by_year(monthly, label, out_dir)
+        if len(summary):
+            paths += plot_spending_by_arm(summary, label, out_dir)
+    if "effects" in tables:
+        paths += plot_effects(tables["effects"], BASELINE, label, out_dir)
+    if "cost_per_exit" in tables:
+        paths += plot_cost_per_exit(tables["cost_per_exit"], BASELINE, label, out_dir)
+    for method in INDICES:
+        if method in tables:
+            paths += plot_sensitivity(tables[method], method, label, out_dir)
+    return paths

@@ -1,0 +1,178 @@
+"""`wsim compare`: common random numbers, paired differences recomputed from the stored
+tables, the manifest, and bad input refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from experiment_helpers import COMPARE_SIZE, REFORM_NAME, TINY, Wsim, write_reform
+from scipy import stats
+
+from experiments.compare import (
+    DIFFERENCES,
+    OUTCOMES,
+    CompareError,
+    Comparison,
+    comparison_arms,
+    differences,
+)
+from model.scenario import load_scenario
+
+FIGURES = {"poverty", "flows", "activity", "employment_by_sex_carer", "poor_income",
+           "workshops", "jobs_quota", "spending", "cost_per_exit", "effects"}
+TABLES = {"monthly", "poverty", "activity", "income", "workshops", "spending", "jobs",
+          "summary"}
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> tuple[Path, str]:
+    """`wsim compare tiny.toml <reform>` at 300 households, 12 months, 3 replicates:
+    the output directory and stdout."""
+    base = tmp_path_factory.mktemp("compare")
+    out = base / "out"
+    result = wsim("compare", TINY, write_reform(base), *COMPARE_SIZE, "--workers", "1",
+                  "--out", out)
+    assert result.exit_code == 0, result.output
+    return out, result.stdout
+
+
+def stored(out: Path, table: str) -> pd.DataFrame:
+    return pd.read_parquet(out / "tables" / f"{table}.parquet")
+
+
+def test_compare_writes_tables_figures_differences_and_manifest(
+        compared: tuple[Path, str]) -> None:
+    out, stdout = compared
+    assert f"comparison written to {out}/" in stdout and "differences" in stdout
+    assert {p.stem for p in (out / "tables").iterdir()} == TABLES
+    assert {p.stem for p in (out / "plots").iterdir()} == FIGURES
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "compare" and manifest["reference"] == "tiny"
+    assert [s["arm"] for s in manifest["scenarios"]] == ["tiny", REFORM_NAME]
+    assert (manifest["seed"], manifest["households"], manifest["months"],
+            manifest["replicates"]) == (7, 300, 12, 3)
+    assert manifest["aligned"] == [] and manifest["git_sha"]
+    chain = [Path(f["path"]).name for f in manifest["scenarios"][1]["scenario_files"]]
+    assert chain == [f"{REFORM_NAME}.toml", "tiny.toml", "default.toml", "baseline.toml"]
+    written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == written - {"manifest.json"}
+
+
+def test_every_arm_starts_from_the_same_households_at_each_replicate(
+        compared: tuple[Path, str]) -> None:
+    out, _ = compared
+    for table in ("monthly", "activity", "income", "poverty"):
+        start = stored(out, table).query("month == 0").drop(columns="arm")
+        tiny, reform = (start[stored(out, table).query("month == 0")["arm"] == arm]
+                        .reset_index(drop=True) for arm in ("tiny", REFORM_NAME))
+        pd.testing.assert_frame_equal(tiny, reform, obj=table)
+    monthly = stored(out, "monthly").query("month == 0")
+    assert monthly["replicate"].tolist() == [0, 1, 2, 0, 1, 2]
+    assert monthly.groupby("arm")["poor_households"].nunique().gt(1).any()  # replicates differ
+
+
+def test_differences_are_means_of_per_replicate_differences_from_stored_monthly_data(
+        compared: tuple[Path, str]) -> None:
+    out, _ = compared
+    table = pd.read_csv(out / DIFFERENCES).set_index("outcome")
+    assert table.index.tolist() == list(OUTCOMES)
+    assert (table["arm"] == REFORM_NAME).all() and (table["reference"] == "tiny").all()
+    monthly = stored(out, "monthly").set_index(["arm", "replicate", "month"])
+    final, start = (monthly.xs(m, level="month") for m in (12, 0))
+    recomputed = {
+        "headcount": final["headcount"],
+        "income_per_capita": final["income_per_capita"],
+        "net_exits": start["poor_households"] - final["poor_households"],
+        "gross_exits": monthly["exits"].groupby(["arm", "replicate"]).sum(),
+        "total_spending_yuan": monthly["spending"].groupby(["arm", "replicate"]).sum(),
+    }
+    for outcome, values in recomputed.items():
+        diff = (values.xs(REFORM_NAME) - values.xs("tiny")).to_numpy()
+        half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        row = table.loc[outcome]
+        assert row["n"] == 3
+        assert row["difference"] == pytest.approx(diff.mean(), rel=1e-9, abs=1e-12), outcome
+        assert row["ci_low"] == pytest.approx(diff.mean() - half, rel=1e-9, abs=1e-12)
+        assert row["ci_high"] == pytest.approx(diff.mean() + half, rel=1e-9, abs=1e-12)
+        assert row["reference_mean"] == pytest.approx(values.xs("tiny").mean(), rel=1e-9)
+
+
+def test_cost_per_net_exit_difference_pairs_the_stored_summaries(
+        compared: tuple[Path, str]) -> None:
+    out, _ = compared
+    summary = stored(out, "summary").set_index(["arm", "replicate"])
+    cost = summary["cost_per_net_exit_yuan"]
+    diff = (cost.xs(REFORM_NAME) - cost.xs("tiny")).dropna()
+    row = pd.read_csv(out / DIFFERENCES).set_index("outcome").loc["cost_per_net_exit_yuan"]
+    assert row["n"] == len(diff)
+    assert row["difference"] == pytest.approx(diff.mean(), rel=1e-9)
+
+
+def test_differences_use_the_first_scenario_as_reference(tiny_comparison: Comparison) -> None:
+    table = differences(tiny_comparison)
+    assert set(table["arm"]) == {REFORM_NAME}
+    assert set(table["reference"]) == {"tiny"}
+
+
+def test_scenarios_with_other_run_settings_run_with_the_first_ones(
+        tmp_path: Path, wsim: Wsim) -> None:
+    reform = write_reform(tmp_path, extra="[run]\nseed = 99\nhouseholds = 250")
+    out = tmp_path / "out"
+    result = wsim("compare", TINY, reform, "--months", "3", "--replicates", "2",
+                  "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "seed 7" in result.stdout and "its own: 99" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["aligned"]) == 2  # seed and households
+    assert all(s["scenario"]["run"]["seed"] == 7 and s["scenario"]["run"]["households"] == 400
+               for s in manifest["scenarios"])
+    start = stored(out, "monthly").query("month == 0").drop(columns="arm")
+    half = len(start) // 2
+    pd.testing.assert_frame_equal(start.iloc[:half].reset_index(drop=True),
+                                  start.iloc[half:].reset_index(drop=True))
+
+
+def test_arms_are_labelled_by_file_name_when_scenario_names_repeat(tmp_path: Path) -> None:
+    twin = write_reform(tmp_path, name="twin")
+    twin.write_text(twin.read_text().replace('name = "twin"', 'name = "tiny"'))
+    loaded = [(p, load_scenario(p)) for p in (TINY, twin)]
+    arms, _ = comparison_arms(loaded)
+    assert [a.label for a in arms] == ["tiny", "twin"]
+    with pytest.raises(CompareError, match="distinct names"):
+        comparison_arms([loaded[0], loaded[0]])
+
+
+def test_default_output_directory_is_named_after_the_scenarios(
+        tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch) -> None:
+    reform = write_reform(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = wsim("compare", TINY, reform, "--months", "2", "--replicates", "2",
+                  "--households", "200", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "results" / f"compare-tiny-{REFORM_NAME}" / DIFFERENCES).exists()
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["{tiny}"], "SCENARIOS: expected at least two scenario files, got 1"),
+    (["{tiny}", "{reform}", "--replicates", "1"], "--replicates: expected a whole number >= 2"),
+    (["{tiny}", "{tmp}/missing.toml"], "missing.toml: (file): an existing file"),
+    (["{tiny}", "{tmp}/bad.toml"], "bad.toml: run.monthz: a known key"),
+    (["{tiny}", "{reform}", "--households", "0"], "--households: expected a value"),
+    (["{tiny}", "{reform}", "--workers", "0"], "--workers: expected a whole number >= 1"),
+])
+def test_bad_input_is_one_error_line_exit_1_and_nothing_written(
+        tmp_path: Path, wsim: Wsim, args: list[str], named: str) -> None:
+    reform = write_reform(tmp_path)
+    (tmp_path / "bad.toml").write_text(f'extends = "{TINY.as_posix()}"\n[run]\nmonthz = 3\n')
+    out = tmp_path / "out"
+    filled = [a.format(tiny=TINY, reform=reform, tmp=tmp_path) for a in args]
+    result = wsim("compare", *filled, "--out", out, "--months", "2")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], lines
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.*"))

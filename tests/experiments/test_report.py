@@ -1,0 +1,122 @@
+"""`wsim report`: one self-contained HTML file for a run, a comparison and a sweep."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from experiment_helpers import COMPARE_SIZE, TINY, Wsim, write_reform
+from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, sweep_serial
+
+from experiments.report import REPORT
+
+IMAGE = re.compile(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+RUN_SECTIONS = ("Summary", "Figures", "Scenario files", "Manifest")
+COMPARE_SECTIONS = ("Summary by scenario (mean of replicates)", "Differences from tiny",
+                    "Figures", "Scenario files", "Manifest")
+SWEEP_SECTIONS = ("Effects against the baseline (paired, 95% t CI)",
+                  "Cost per net exit against the baseline (95% bootstrap CI)",
+                  "Figures", "Sweep spec and scenario files", "Manifest")
+
+
+def made_report(wsim: Wsim, directory: Path, *args: str | Path) -> str:
+    """`wsim report DIR` (exit 0); the HTML it wrote."""
+    result = wsim("report", directory, *args)
+    assert result.exit_code == 0, result.output
+    path = Path(result.stdout.strip().removeprefix("report written to "))
+    return path.read_text(encoding="utf-8")
+
+
+def assert_self_contained(page: str, sections: tuple[str, ...], images: int) -> None:
+    """Expected headings, at least `images` embedded PNGs, nothing fetched from elsewhere."""
+    headings = re.findall(r"<h2>([^<]*)</h2>", page)
+    assert [h for h in headings if h in map(html.escape, sections)] == [
+        html.escape(s) for s in sections]
+    payloads = IMAGE.findall(page)
+    assert len(payloads) >= images
+    assert all(base64.b64decode(p).startswith(b"\x89PNG\r\n\x1a\n") for p in payloads)
+    assert not EXTERNAL.search(page)
+    assert "<script" not in page and "<link" not in page
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert wsim("run", TINY, "--months", "6", "--out", out).exit_code == 0
+    return out
+
+
+def test_run_report_embeds_figures_summary_scenario_chain_and_manifest(
+        run_dir: Path, wsim: Wsim) -> None:
+    page = made_report(wsim, run_dir)
+    assert (run_dir / REPORT).exists()
+    assert_self_contained(page, RUN_SECTIONS, images=4)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["git_sha"] and html.escape(manifest["git_sha"]) in page
+    for file in manifest["scenario_files"]:  # tiny, default, baseline: as run, comments kept
+        assert html.escape(file["path"]) in page and html.escape(file["text"]) in page
+    assert "# source:" in page and "# assumption:" in page
+    assert "net_exits" in page and "poverty.csv" in page
+
+
+def test_report_out_option_writes_elsewhere(run_dir: Path, wsim: Wsim, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "mine.html"
+    page = made_report(wsim, run_dir, "--out", out)
+    assert out.read_text(encoding="utf-8") == page
+
+
+def test_comparison_report_has_differences_figures_and_both_scenarios(
+        tmp_path: Path, wsim: Wsim) -> None:
+    out = tmp_path / "compare"
+    reform = write_reform(tmp_path)
+    result = wsim("compare", TINY, reform, *COMPARE_SIZE, "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    page = made_report(wsim, out)
+    assert_self_contained(page, COMPARE_SECTIONS, images=10)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert html.escape(manifest["git_sha"]) in page
+    assert html.escape(reform.read_text()) in page and "tiny_wage_60" in page
+    assert "cost_per_net_exit_yuan" in page and "95% CI" in page
+
+
+def test_sweep_report_draws_missing_figures_and_shows_the_analysis(
+        tmp_path: Path, wsim: Wsim) -> None:
+    directory = tmp_path / "sweep"
+    spec = spec_of(tmp_path, FACTORIAL)
+    sweep_serial(spec, directory)
+    assert not (directory / "plots").exists()
+    page = made_report(wsim, directory)
+    assert {p.stem for p in (directory / "plots").glob("*.png")} == {
+        "poverty", "spending", "effects", "cost_per_exit"}
+    assert_self_contained(page, SWEEP_SECTIONS, images=4)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["spec_hash"] in page
+    assert html.escape(spec.text) in page and "training=False" in page
+
+
+def test_sensitivity_sweep_report_shows_the_indices(tmp_path: Path, wsim: Wsim) -> None:
+    directory = tmp_path / "sweep"
+    sweep_serial(spec_of(tmp_path, UNCERTAIN), directory)
+    page = made_report(wsim, directory)
+    assert_self_contained(page, ("Sensitivity: Sobol indices", "Figures", "Manifest"),
+                          images=1)
+    assert (directory / "plots" / "sobol.png").exists()
+
+
+def test_report_of_a_directory_without_a_manifest_is_refused(tmp_path: Path,
+                                                             wsim: Wsim) -> None:
+    result = wsim("report", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {tmp_path}: manifest.json: ")
+    assert not (tmp_path / REPORT).exists()
+
+
+def test_report_out_must_not_be_a_directory(run_dir: Path, wsim: Wsim,
+                                            tmp_path: Path) -> None:
+    result = wsim("report", run_dir, "--out", tmp_path)
+    assert result.exit_code == 1 and "--out" in result.stderr
