@@ -11,6 +11,7 @@ help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
 	@echo "make test   - run the test suite (lint, types, tests)"
 	@echo "make bench  - run the speed benchmarks (prints ns per household-month)"
+	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
 $(STAMP): pyproject.toml tools/find_python.sh
@@ -29,13 +30,13 @@ demo: $(STAMP)
 	@echo "demo report (one HTML file, opens offline): $(abspath $(DEMO_OUT))/report.html"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check model experiments tests benchmarks
+	$(VENV)/bin/ruff check model experiments tests benchmarks app.py
 	$(VENV)/bin/mypy model experiments
 
-test: lint
+test: lint browser
 	$(VPY) -m pytest -q -m "not slow"
 
-test-all: lint
+test-all: lint browser
 	$(VPY) -m pytest -q
 
 bench: $(STAMP)
@@ -43,3 +44,22 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results/*
+
+.PHONY: browser dashboard
+DASHBOARD_PORT ?= 8765
+
+# Debian's Chromium for the dashboard's browser test; without it that test is skipped
+# and says why.
+browser:
+	@[ -x /usr/bin/chromium ] || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Debian's chromium for the dashboard browser test"; \
+	  { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium; } || \
+	  echo "could not install chromium with apt-get: the dashboard browser test will be skipped"; }
+
+# The dashboard at http://127.0.0.1:$(DASHBOARD_PORT)/ (Ctrl-C stops it).
+dashboard: $(STAMP)
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run app.py \
+	  --host 127.0.0.1 --port $(DASHBOARD_PORT) --production
