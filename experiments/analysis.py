@@ -1,9 +1,11 @@
 """Analysis of a sweep: effects, rates, cost per net exit, Sobol and Morris indices.
 
 Effects are paired: each run of an arm is compared with the baseline run of the same
-replicate (and the same uncertainty values), which saw the same households and shocks
-(common random numbers); the 95% CI is Student's t on the paired differences. Rates get
-Wilson intervals, cost per net exit a paired bootstrap CI. Sobol first- and total-order
+replicate (and the same uncertainty values and crossed-lever levels: an arm under a
+crossed lever's level is compared with the other levers' base at that level), which saw
+the same households and shocks (common random numbers); the 95% CI is Student's t on
+the paired differences. Rates get Wilson intervals, cost per net exit a paired bootstrap
+CI. Sobol first- and total-order
 indices (on a Saltelli design) and Morris mu*/sigma come from SALib, for the outcomes the
 spec names. Every function takes and returns plain frames or arrays.
 """
@@ -19,7 +21,7 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from scipy import stats
 
-from experiments.design import problem, sample, unit_sample
+from experiments.design import problem, reference_arms, sample, unit_sample
 from experiments.seeding import ARM, BASELINE, points, run_id
 from experiments.spec import Spec
 from experiments.store import DONE, RUN_ID, SweepData
@@ -71,18 +73,22 @@ def run_values(data: SweepData) -> pd.DataFrame:
     return runs.join(data.values(), on=RUN_ID)
 
 
-def pairs(values: pd.DataFrame, keys: list[str], reference: str = BASELINE) -> pd.DataFrame:
+def pairs(values: pd.DataFrame, keys: list[str],
+          reference: str | list[str] = BASELINE) -> pd.DataFrame:
     """Each run of another arm beside its `reference` arm's run (columns suffixed `BASE`).
 
     Args:
         values: runs with outcomes (`run_values`).
-        keys: columns a run and its reference run share: replicate and uncertainty values.
-        reference: the arm the others are paired with (the baseline of a sweep).
+        keys: columns a run and its reference run share: replicate, uncertainty values
+            and crossed levers.
+        reference: the arm the others are paired with (the baseline of a sweep), or the
+            arms, one per level of the crossed levers (`design.reference_arms`).
     """
     outcomes = [c for c in values.columns if pd.api.types.is_numeric_dtype(values[c])
                 and c not in keys]
-    baseline = values.loc[values[ARM] == reference, [*keys, *outcomes]]
-    others = values[values[ARM] != reference]
+    is_reference = values[ARM].isin([reference] if isinstance(reference, str) else reference)
+    baseline = values.loc[is_reference, [*keys, *outcomes]]
+    others = values[~is_reference]
     return others.merge(baseline, on=keys, suffixes=("", BASE))
 
 
@@ -121,18 +127,19 @@ def rates(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_per_exit(paired: pd.DataFrame, rng: np.random.Generator,
-                  samples: int = BOOTSTRAP_SAMPLES) -> pd.DataFrame:
+                  samples: int = BOOTSTRAP_SAMPLES, spending: str = SPENDING) -> pd.DataFrame:
     """Extra spending per extra net exit of each arm against the baseline (yuan).
 
     The estimate is mean extra spending over mean extra net exits (NaN when the arm
     changes no net exits). An arm that removes an instrument has both negative: the
     ratio is then what the instrument spent per net exit it bought. The 95% CI is a
     percentile bootstrap over the pairs, keeping resamples whose extra net exits have
-    the estimate's sign (``bootstrap_valid`` is their share).
+    the estimate's sign (``bootstrap_valid`` is their share). `spending` is the column
+    counted: total spending, or one instrument's (``spending_<instrument>_yuan``).
     """
     rows = []
     for arm, group in paired.groupby(ARM, sort=False):
-        spend = (group[SPENDING] - group[SPENDING + BASE]).to_numpy(dtype=float)
+        spend = (group[spending] - group[spending + BASE]).to_numpy(dtype=float)
         exits = (group[EXITS] - group[EXITS + BASE]).to_numpy(dtype=float)
         picks = rng.integers(0, len(spend), size=(samples, len(spend)))
         num, den = spend[picks].mean(axis=1), exits[picks].mean(axis=1)
@@ -231,7 +238,9 @@ def analyze(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     if {"households", *RATES.values()} <= set(values.columns):
         tables["rates"] = rates(values)
-    paired = pairs(values, ["replicate", *(u.column for u in spec.uncertainties)])
+    crossed = [lever.column for lever in spec.levers if lever.crossed]
+    paired = pairs(values, ["replicate", *(u.column for u in spec.uncertainties), *crossed],
+                   reference_arms(spec.levers))
     if len(paired):
         names = [c for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
                  if c in values.columns]

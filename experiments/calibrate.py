@@ -47,8 +47,9 @@ POWELL_STEP = 0.1         # Powell's first step along each parameter, in unit-cu
 LOG_SPAN = 10.0           # bounds spanning this factor or more are searched on a log scale
 SIGNIFICANT_DIGITS = 4
 SCALED_COUNT = ".initial_count"  # keys the model scales and rounds (model/workshops.py)
-METHOD = ("locally biased DIRECT then bounded Powell (scipy.optimize) in the unit cube of "
-          "the bounds, log scale for bounds spanning 10x or more")
+CUBE = "in the unit cube of the bounds, log scale for bounds spanning 10x or more"
+METHOD = f"locally biased DIRECT then bounded Powell (scipy.optimize) {CUBE}"
+REFINE_METHOD = f"bounded Powell (scipy.optimize) from the earlier fit's values {CUBE}"
 Values = dict[str, float | int]
 
 
@@ -164,6 +165,7 @@ class Fit:
         households: simulated households per run.
         replicates: replicates per parameter set.
         seed: root seed of the runs (the scenario's).
+        method: the optimiser, as the calibrated file records it.
     """
 
     county: CountyCalibration
@@ -174,6 +176,7 @@ class Fit:
     households: int
     replicates: int
     seed: int
+    method: str = METHOD
 
 
 class _BudgetSpent(Exception):
@@ -211,8 +214,11 @@ class _Objective:
 
 
 def fit(county: CountyCalibration, base: Scenario, households: int, replicates: int,
-        max_evaluations: int, seed: int | None = None) -> Fit:
+        max_evaluations: int, seed: int | None = None, start: Values | None = None) -> Fit:
     """Fit the county's free parameters to its used targets.
+
+    Without `start`, DIRECT searches the whole box and Powell refines its best point;
+    with `start` (e.g. an earlier fit), Powell alone searches from there.
 
     Args:
         county: targets and free parameters of the county.
@@ -221,6 +227,7 @@ def fit(county: CountyCalibration, base: Scenario, households: int, replicates: 
         replicates: replicates per parameter set (common random numbers).
         max_evaluations: most parameter sets to simulate.
         seed: root seed of the runs (default: the scenario's).
+        start: values of the free parameters to refine (every free key).
 
     Returns:
         The best parameter set found and its comparison table.
@@ -232,19 +239,25 @@ def fit(county: CountyCalibration, base: Scenario, households: int, replicates: 
         objective = _Objective(space, scenario, county.used_targets, replicates, runner,
                                max_evaluations)
         with contextlib.suppress(_BudgetSpent):
-            _search(objective, len(county.free), max_evaluations)
+            if start is None:
+                _global_search(objective, len(county.free), max_evaluations)
+            _local_search(objective, space.point(start or objective.best()[1]),
+                          max_evaluations)
     best_loss, values, table = objective.best()
     return Fit(county, values, best_loss, len(objective.seen), table, households, replicates,
-               seed)
+               seed, METHOD if start is None else REFINE_METHOD)
 
 
-def _search(objective: _Objective, dims: int, budget: int) -> None:
-    """DIRECT over the cube, then Powell from its best point (spends the budget)."""
-    cube = [(0.0, 1.0)] * dims
-    optimize.direct(objective, cube, maxfun=max(1, round(budget * GLOBAL_SHARE)),
-                    locally_biased=True)
-    start = objective.space.point(objective.best()[1])
-    optimize.minimize(objective, start, method="Powell", bounds=cube,
+def _global_search(objective: _Objective, dims: int, budget: int) -> None:
+    """DIRECT over the cube, with a share of the budget."""
+    optimize.direct(objective, [(0.0, 1.0)] * dims,
+                    maxfun=max(1, round(budget * GLOBAL_SHARE)), locally_biased=True)
+
+
+def _local_search(objective: _Objective, start: np.ndarray, budget: int) -> None:
+    """Bounded Powell from `start` (spends the rest of the budget)."""
+    dims = len(start)
+    optimize.minimize(objective, start, method="Powell", bounds=[(0.0, 1.0)] * dims,
                       options={"maxfev": budget, "xtol": 1e-2, "ftol": 1e-3,
                                "direc": np.eye(dims) * POWELL_STEP})
 

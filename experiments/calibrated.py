@@ -18,7 +18,7 @@ import pandas as pd
 from rich.console import JustifyMethod
 from rich.table import Table
 
-from experiments.calibrate import METHOD, Fit, Values, evaluate
+from experiments.calibrate import Fit, Values, evaluate
 from experiments.replicates import Runner
 from experiments.scenario_keys import scenario_value
 from experiments.targets import CountyCalibration, TargetsError, TargetsFile
@@ -65,7 +65,7 @@ def render(fit: Fit, inherited: Mapping[str, float | int], out: Path) -> str:
         "# Written by `wsim calibrate`: re-run it rather than editing by hand.",
         f"# targets: {len(county.targets)} in the targets file, {used} used; unused ones "
         "carry a note there.",
-        f"# optimiser: {METHOD}.",
+        f"# optimiser: {fit.method}.",
         f"# evaluations: {fit.evaluations}; final loss {fit.loss:.4g} (sum over used targets "
         "of ((mean - published) / tolerance band)^2).",
         f"# runs: households {fit.households} (scale {scale:.3g}), replicates "

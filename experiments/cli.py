@@ -38,6 +38,7 @@ from experiments.compare import (
 )
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
 from experiments.report import ReportError, write_report
+from experiments.scenario_keys import scenario_value
 from experiments.sweep_cli import WorkersOpt, make_executor, register, rich_table
 from experiments.targets import (
     DEFAULT_SCENARIOS,
@@ -60,9 +61,11 @@ MIN_COMPARE_REPLICATES = 2  # a paired t interval needs two replicates
 app = typer.Typer(
     name="wsim",
     help="Simulate household income under poverty-alleviation workshop policies.",
-    epilog="Exit codes: 0 ok; 1 invalid input (scenario file, option value or output "
-           "directory; one 'error:' line on stderr, nothing written); 2 usage error "
-           "(unknown command or option, missing argument).",
+    epilog="Exit codes: 0 ok; 1 invalid input (scenario or spec file, option value or "
+           "output directory; one 'error:' line on stderr, nothing written), a results "
+           "directory that cannot be written (what was stored stays readable; a sweep goes "
+           "on with 'wsim resume') or a rerun that does not reproduce its stored rows; 2 "
+           "usage error (unknown command or option, missing argument).",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
@@ -161,6 +164,9 @@ def calibrate_command(
             show_default=False)] = None,
         seed: Annotated[int | None, typer.Option(
             help="Root seed of the runs [default: the scenario's].", show_default=False)] = None,
+        refine: Annotated[bool, typer.Option(
+            "--refine", help="Search locally (Powell) from the values in the --out file, an "
+            "earlier fit, instead of searching the whole box first.")] = False,
 ) -> None:
     """Fit the free parameters of the county SCENARIO to its published figures.
 
@@ -183,12 +189,14 @@ def calibrate_command(
         base = load(scenario).with_changes(shared, str(scenario))
     except (TargetsError, ScenarioError) as err:
         fail(str(err))
+    start = _earlier_fit(county, out) if refine else None
     size = with_overrides(base, {"households": households or base.run.households}).run.households
     typer.echo(f"calibrating {county.name}: {len(county.free)} free parameters, "
                f"{len(county.used_targets)} used targets, up to {max_evaluations} evaluations "
                f"x {replicates} replicates of {size:,} households")
-    with Console(stderr=True).status("fitting (DIRECT, then Powell)"):
-        result = fit(county, base, size, replicates, max_evaluations, seed)
+    with Console(stderr=True).status("fitting (Powell)" if refine else
+                                     "fitting (DIRECT, then Powell)"):
+        result = fit(county, base, size, replicates, max_evaluations, seed, start)
     written = write_calibrated(result, shared, out)
     Console().print(results_table(result.table, f"{county.name} (fitted)"))
     typer.echo(fit_summary(result))
@@ -299,6 +307,14 @@ def report_command(
     except OSError as err:
         fail(f"{directory}: could not make the report: {err}")
     typer.echo(f"report written to {written}")
+
+
+def _earlier_fit(county: CountyCalibration, out: Path) -> dict[str, float | int]:
+    """The free parameters' values in the calibrated file `out` (to refine them)."""
+    if not out.is_file():
+        fail(f"--refine: expected an earlier fit at {out}; run without --refine first")
+    earlier = load(out)
+    return {p.key: scenario_value(earlier, p.key) for p in county.free}
 
 
 def _targets(path: Path, scenarios: Path) -> TargetsFile:

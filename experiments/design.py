@@ -98,20 +98,42 @@ def lever_arms(levers: tuple[LeverColumn, ...], one_at_a_time: bool = False) -> 
         levers: the spec's levers (none: the baseline arm alone).
         one_at_a_time: each level different from the base, one lever at a time;
             otherwise every combination of levels (full factorial). The baseline is
-            added if not among them.
+            added if not among them. Crossed levers are left out of this choice: every
+            setting of the others is run at each of their levels (base level first).
     """
     if not levers:
         return pd.DataFrame({ARM: [BASELINE]})
-    base = {lever.column: lever.base for lever in levers}
+    varied = [lever for lever in levers if not lever.crossed]
+    base = {lever.column: lever.base for lever in varied}
     if one_at_a_time:
-        rows = [{**base, lever.column: level} for lever in levers
+        rows = [{**base, lever.column: level} for lever in varied
                 for level in lever.levels if level != lever.base]
     else:
         rows = [dict(zip(base, combo, strict=True))
-                for combo in itertools.product(*(lever.levels for lever in levers))]
+                for combo in itertools.product(*(lever.levels for lever in varied))]
     table = pd.DataFrame([base, *rows], columns=list(base)).drop_duplicates(ignore_index=True)
+    table = _crossed_levels(levers).merge(table, how="cross")[[c.column for c in levers]]
     table[ARM] = [arm_label(levers, row) for row in table.to_dict("records")]
     return table
+
+
+def reference_arms(levers: tuple[LeverColumn, ...]) -> list[str]:
+    """The arms the others are compared with.
+
+    ``baseline`` and, with crossed levers, the base of the other levers at each level of
+    the crossed ones.
+    """
+    references = _crossed_levels(levers).assign(
+        **{lever.column: lever.base for lever in levers if not lever.crossed})
+    return [arm_label(levers, row) for row in references.to_dict("records")]
+
+
+def _crossed_levels(levers: tuple[LeverColumn, ...]) -> pd.DataFrame:
+    """Every combination of the crossed levers' levels, their base levels first."""
+    crossed = [lever for lever in levers if lever.crossed]
+    levels = [dict.fromkeys([lever.base, *lever.levels]) for lever in crossed]
+    return pd.DataFrame(list(itertools.product(*levels)),
+                        columns=[lever.column for lever in crossed])
 
 
 def arm_label(levers: tuple[LeverColumn, ...], point: Mapping[Any, Any]) -> str:

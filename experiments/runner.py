@@ -9,7 +9,10 @@ an existing one (its scheduler address) or a `distributed.LocalCluster` on loopb
 Results never depend on the executor: a run's random numbers depend only on the spec's
 seed and the replicate.
 
-A run that raises is recorded with its parameters and traceback; the sweep goes on.
+A run that raises is recorded with its parameters and traceback; the sweep goes on. A
+task whose worker process dies (killed, or out of memory) is retried alone on a fresh
+one-worker pool, with the machine to itself, up to `WORKER_RETRIES` times; a task lost
+every time has its runs recorded as failed with the reason, and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import math
 import multiprocessing
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -34,10 +38,25 @@ MAX_TASKS_PER_CHILD = 20   # tasks before a worker process is replaced (bounds m
 TASKS_PER_WORKER = 4       # tasks per worker when batching runs: balance vs. overhead
 MAX_RUNS_PER_TASK = 8      # at most this many runs are lost when a sweep is killed
 DASK_CONNECT_TIMEOUT_S = 3
+WORKER_RETRIES = 2         # fresh one-worker pools tried for a task whose worker died
 
 
 class ExecutorError(RuntimeError):
     """An executor that cannot start (e.g. an unreachable Dask scheduler)."""
+
+
+class LostTasks(RuntimeError):
+    """Tasks whose worker process died on every attempt (raised once the others are done).
+
+    Attributes:
+        items: the lost tasks' items, as given to ``map``.
+        attempts: attempts made on each.
+    """
+
+    def __init__(self, items: Sequence[Any], attempts: int) -> None:
+        self.items, self.attempts = list(items), attempts
+        super().__init__(f"the worker process running it died on each of {attempts} "
+                         "attempts (killed, or out of memory)")
 
 
 def run_one(task: RunTask, setup: RunSetup) -> RunRecord:
@@ -98,7 +117,9 @@ class Processes:
 
     Workers are replaced to bound memory: tasks run in generations of `MAX_TASKS_PER_CHILD`
     per worker, each generation on a fresh pool (cheap: the server has the model
-    imported). ``max_tasks_per_child`` is not used: it deadlocks on Python 3.13.0.
+    imported). ``max_tasks_per_child`` is not used: it deadlocks on Python 3.13.0. A task
+    whose worker process dies is retried alone on a fresh one-worker pool up to
+    `WORKER_RETRIES` times; ``map`` raises `LostTasks` at the end for those lost every time.
 
     Args:
         workers: worker processes (at least 1).
@@ -118,19 +139,64 @@ class Processes:
         return None
 
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
-        """Yield ``fn(item, *args)`` for each item as its task completes."""
+        """Yield ``fn(item, *args)`` for each item as its task completes.
+
+        Raises:
+            LostTasks: after every other result, naming the items whose worker died on
+                each attempt.
+        """
         generation = self.workers * MAX_TASKS_PER_CHILD
+        lost: list[T] = []
         for first in range(0, len(items), generation):
-            yield from self._generation(fn, items[first:first + generation], args)
+            lost += yield from self._generation(fn, items[first:first + generation], args)
+        if lost:
+            raise LostTasks(lost, 1 + WORKER_RETRIES)
 
     def _generation(self, fn: Callable[..., R], items: Sequence[T],
-                    args: tuple[Any, ...]) -> Iterator[R]:
-        pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+                    args: tuple[Any, ...]) -> Generator[R, None, list[T]]:
+        """Yield the results of one pool's tasks, then retry the ones whose worker died.
+
+        Returns:
+            The items lost on every attempt.
+        """
+        broken = yield from self._pool(fn, items, args, self.workers)
+        lost: list[T] = []
+        for item in broken:
+            for _ in range(WORKER_RETRIES):
+                if not (yield from self._pool(fn, [item], args, 1)):
+                    break
+            else:
+                lost.append(item)
+        return lost
+
+    def _pool(self, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...],
+              workers: int) -> Generator[R, None, list[T]]:
+        """Yield the results of `items` run on a fresh pool; return those whose worker died."""
+        pool = ProcessPoolExecutor(workers, mp_context=self._context)
+        futures: dict[Future[R], T] = {}
+        broken: list[T] = []
         try:
-            for future in as_completed([pool.submit(fn, item, *args) for item in items]):
-                yield future.result()
+            for submitted, item in enumerate(items):
+                try:
+                    futures[pool.submit(fn, item, *args)] = item
+                except BrokenProcessPool:  # a worker died while tasks were being submitted
+                    broken = list(items[submitted:])
+                    break
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    continue
+                yield result
         finally:
             pool.shutdown(cancel_futures=True)
+        died = [item for future, item in futures.items() if _broken(future)]
+        return died + broken
+
+
+def _broken(future: Future[Any]) -> bool:
+    """Whether a finished task was lost because its pool's worker process died."""
+    return isinstance(future.exception(), BrokenProcessPool)
 
 
 class Dask:
@@ -158,7 +224,7 @@ class Dask:
             return self
         try:
             self._client = Client(self.address, timeout=DASK_CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as err:
+        except (OSError, TimeoutError, ValueError, TypeError) as err:  # TypeError: no TLS set-up
             raise ExecutorError(f"--dask {self.address}: could not reach a Dask scheduler "
                                 f"within {DASK_CONNECT_TIMEOUT_S} s ({err})") from err
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -207,8 +273,21 @@ def evaluate(tasks: list[RunTask], setup: RunSetup, executor: Executor, store: S
         on_batch: called with each stored batch, e.g. to advance a progress bar.
         runs_per_task: runs per executor task (default: see `batches`).
     """
-    for records in executor.map(run_batch, batches(tasks, executor.workers, runs_per_task),
-                                setup):
+    def stored(records: list[RunRecord]) -> None:
         store.write(records)
         if on_batch is not None:
             on_batch(records)
+
+    try:
+        for records in executor.map(run_batch, batches(tasks, executor.workers, runs_per_task),
+                                    setup):
+            stored(records)
+    except LostTasks as err:
+        stored([lost_record(task, err) for batch in err.items for task in batch])
+
+
+def lost_record(task: RunTask, err: LostTasks) -> RunRecord:
+    """The failure record of a run whose worker process died on every attempt."""
+    reason = f"{type(err).__name__}: {err}"
+    return RunRecord(task.run_id, task.replicate, task.arm, task.point, 0.0, error=reason,
+                     traceback=reason)

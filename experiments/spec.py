@@ -65,6 +65,9 @@ class Lever(Block):
     values: list[Value] | None = Field(None, min_length=1, description="values of the key")
     reforms: dict[str, str] | None = Field(
         None, min_length=1, description="reform name -> TOML file (relative to the spec)")
+    crossed: bool = Field(False, description="run every arm of the other levers at each "
+                          "of this lever's values, and compare each arm with the other "
+                          "levers' base at the same value")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Lever:
@@ -89,7 +92,7 @@ class Uncertainty(Block):
     @classmethod
     def _ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
         if not bounds[0] < bounds[1]:
-            raise ValueError(f"[low, high] with low < high, got {list(bounds)}")
+            raise ValueError("[low, high] with low < high")
         return bounds
 
     @model_validator(mode="after")
@@ -192,6 +195,8 @@ class LeverColumn:
         levels: its values (as the scenario stores them) or reform names.
         base: its value in the base scenario (`NO_REFORM` for a reform lever).
         reforms: reform name -> file, for a reform lever.
+        crossed: every arm of the other levers is run at each of its levels, and
+            compared with the other levers' base at the same level.
     """
 
     name: str
@@ -199,6 +204,7 @@ class LeverColumn:
     levels: tuple[Value, ...]
     base: Value
     reforms: dict[str, Path] | None = None
+    crossed: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,10 +253,7 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     """
     path = Path(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise SpecError(path, "(file)", f"a readable UTF-8 file ({err})") from err
+        text = _read_text(path)
     file = _parse(path, text)
     base = _base(path, file)
     levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
@@ -272,6 +275,19 @@ def scenario_value(scenario: Scenario, key: str) -> Value:
     if not isinstance(node, Value):
         raise KeyError(key)
     return node
+
+
+def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise SpecError(path, "(file)", "a spec file, got a directory")
+    if not path.exists():
+        raise SpecError(path, "(file)", "an existing file")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(path, "(file)", f"UTF-8 text ({err.reason} at byte {err.start})") from err
+    except OSError as err:
+        raise SpecError(path, "(file)", f"a readable file ({err.strerror or err})") from err
 
 
 def _parse(path: Path, text: str) -> SpecFile:
@@ -323,7 +339,7 @@ def _base(path: Path, file: SpecFile) -> Scenario:
         return base.with_overrides(seed=file.seed, **overrides)
     except ValidationError as err:
         first = err.errors()[0]
-        raise SpecError(path, f"run.{first['loc'][-1]}", first["msg"]) from err
+        raise SpecError(path, f"run.{first['loc'][-1]}", _describe(first)) from err
 
 
 def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
@@ -349,7 +365,7 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
             except ScenarioError as err:
                 raise SpecError(path, f"levers.{name}.reforms.{level}",
                                 f"a reform that applies to the base ({err})") from err
-        return LeverColumn(name, name, tuple(files), NO_REFORM, files)
+        return LeverColumn(name, name, tuple(files), NO_REFORM, files, lever.crossed)
     assert lever.key is not None and lever.values is not None  # by Lever._one_kind
     key = lever.key
     try:
@@ -358,7 +374,7 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
         if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
             raise _missing_key(path, f"levers.{name}.key", base, key) from err
         raise SpecError(path, f"levers.{name}.values", err.expected) from err
-    return LeverColumn(name, key, levels, scenario_value(base, key))
+    return LeverColumn(name, key, levels, scenario_value(base, key), crossed=lever.crossed)
 
 
 def _uncertainty(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:

@@ -12,16 +12,20 @@ Layout of a sweep directory (``results/<experiment>/`` by default)::
     failures/part-<id>.parquet  runs that raised: run_id, replicate, arm, parameter
                                 values, status, seconds, error, traceback
 
-Every file is written under a hidden temporary name in its own directory, fsynced and
-renamed, so it is visible whole or not at all. A batch writes its monthly, summary and
-panel parts before its runs part: a run is done once its runs row is visible. Readers
-keep the rows of done runs only and drop repeated ones (by run id, and month and
-household where the table has them), so a sweep killed at any moment and resumed reads
-exactly like one never interrupted.
+Every file is written under a hidden temporary name (``.<name>.tmp``) in its own
+directory, fsynced and renamed, so it is visible whole or not at all; temporary files
+are never read, and a sweep (re)started removes those a killed one left. A batch writes
+its monthly, summary and panel parts before its runs part: a run is done once its runs
+row is visible. Readers keep the rows of done runs only and drop repeated ones (by run
+id, and month and household where the table has them), so a sweep killed at any moment
+and resumed reads exactly like one never interrupted. A write that fails (a full disk, a
+read-only directory) raises `StoreError` naming the directory and the reason, and leaves
+what was stored before readable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -38,6 +42,9 @@ RUN_ID = "run_id"
 PART_GLOB = "part-*.parquet"
 DONE, FAILED = "done", "failed"
 PANEL_KEY = ["month", "household"]  # with run_id, identifies a row of the panel
+ROW_KEYS = {"monthly": [RUN_ID, "month"], "summary": [RUN_ID],  # a row of each run's tables
+            "panel": [RUN_ID, *PANEL_KEY]}
+TEMPORARY_GLOB = ".*.tmp"  # a file being written (see `_atomic_write`)
 
 
 class StoreError(ValueError):
@@ -137,8 +144,8 @@ class SweepStore:
                                  f"(hash {str(held)[:12]}, this spec {spec_hash[:12]}); "
                                  "use another --out or remove it")
             return True
-        if self.directory.exists() and (not self.directory.is_dir()
-                                        or any(self.directory.iterdir())):
+        if self.directory.exists() and (not self.directory.is_dir() or any(
+                not path.match(TEMPORARY_GLOB) for path in self.directory.iterdir())):
             raise StoreError(f"{self.directory}: expected a new or empty directory or a sweep "
                              f"directory (with {MANIFEST})")
         return False
@@ -152,13 +159,25 @@ class SweepStore:
                              f"{MANIFEST}: {err})") from err
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest atomically (creating the directory)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Write the manifest atomically (creating the directory).
+
+        Raises:
+            StoreError: if it cannot be written (the earlier manifest is kept).
+        """
         text = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
-        _atomic_write(self.directory / MANIFEST, lambda f: f.write(text.encode("utf-8")))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.directory / MANIFEST, lambda f: f.write(text.encode("utf-8")))
+        except OSError as err:
+            raise self._write_error(MANIFEST, err) from err
 
     def write(self, records: list[RunRecord]) -> None:
-        """Store a batch of runs: failures, monthly, summary and panel parts, then runs."""
+        """Store a batch of runs: failures, monthly, summary and panel parts, then runs.
+
+        Raises:
+            StoreError: if a part cannot be written; the batch is then not stored (its
+                runs part is not visible) and every earlier batch stays readable.
+        """
         name = f"part-{time.time_ns()}-{secrets.token_hex(4)}.parquet"
         done = [r for r in records if not r.error]
         failed = [r for r in records if r.error]
@@ -180,7 +199,8 @@ class SweepStore:
 
     def remove_temporary(self) -> None:
         """Delete temporary files left by a sweep that was killed while writing."""
-        for path in self.directory.glob("*/.part-*.tmp"):
+        for path in [*self.directory.glob(TEMPORARY_GLOB),
+                     *self.directory.glob(f"*/{TEMPORARY_GLOB}")]:
             path.unlink(missing_ok=True)
 
     def load(self, panel: bool = True) -> SweepData:
@@ -199,16 +219,35 @@ class SweepStore:
             runs = _dedupe(pd.concat([runs, failed_runs], ignore_index=True), [RUN_ID])
         return SweepData(
             runs=runs,
-            monthly=_dedupe(monthly[monthly[RUN_ID].isin(runs[RUN_ID])], [RUN_ID, "month"]),
-            summary=_dedupe(summary[summary[RUN_ID].isin(runs[RUN_ID])], [RUN_ID]),
+            monthly=_dedupe(monthly[monthly[RUN_ID].isin(runs[RUN_ID])], ROW_KEYS["monthly"]),
+            summary=_dedupe(summary[summary[RUN_ID].isin(runs[RUN_ID])], ROW_KEYS["summary"]),
             failures=failures,
             panel=_dedupe(households[households[RUN_ID].isin(runs[RUN_ID])],
-                          [RUN_ID, *PANEL_KEY]))
+                          ROW_KEYS["panel"]))
+
+    def run_rows(self, table: str, run_id: str) -> pd.DataFrame:
+        """One run's rows of a table (monthly, summary or panel), deduplicated and sorted."""
+        filters = [(RUN_ID, "==", run_id)]
+        parts = sorted((self.directory / table).glob(PART_GLOB))
+        frames = [pd.read_parquet(p, filters=filters) for p in parts]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({RUN_ID: []})
+        return _dedupe(rows, ROW_KEYS[table])
 
     def _write_part(self, table: str, frame: pd.DataFrame, name: str) -> None:
         folder = self.directory / table
-        folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / name, lambda f: frame.to_parquet(f, index=False))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(folder / name, lambda f: frame.to_parquet(f, index=False))
+        except OSError as err:
+            raise self._write_error(f"a {table} part", err) from err
+
+    def _write_error(self, what: str, err: OSError) -> StoreError:
+        """A failed write as one clear error, saying how to go on."""
+        then = (f"`wsim resume {self.directory}`" if (self.directory / MANIFEST).exists()
+                else "run `wsim sweep` again")
+        return StoreError(f"{self.directory}: could not write {what} ({err.strerror or err}); "
+                          f"the runs stored before are kept: free space or make the directory "
+                          f"writable, then {then}")
 
     def _read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         parts = sorted((self.directory / table).glob(PART_GLOB))
@@ -241,13 +280,21 @@ def _dedupe(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
-    """Write `path` under a hidden temporary name beside it, fsync, rename into place."""
+    """Write `path` under a hidden temporary name beside it, fsync, rename into place.
+
+    A write that raises removes its temporary file (where it can) and leaves `path` as it was.
+    """
     tmp = path.with_name(f".{path.stem}.tmp")
-    with open(tmp, "wb") as file:
-        write(file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # make the rename itself durable

@@ -1,10 +1,12 @@
-"""``wsim sweep | resume | status | analyze``: sweeps of a spec's levers and uncertainties.
+"""``wsim sweep | resume | status | analyze | rerun``: sweeps of a spec's levers and uncertainties.
 
 `register(app)` adds the commands to a typer app (the ``wsim`` command);
 ``python -m experiments.sweep_cli COMMAND ...`` runs them on their own.
 
 Exit codes as ``wsim``: 1 invalid input (a spec, option value or directory that cannot
-be used: one ``error: ...`` line on stderr, nothing written), 2 usage error.
+be used: one ``error: ...`` line on stderr, nothing written), a results directory that
+cannot be written (what was stored before stays readable) or a rerun that does not
+reproduce its stored rows; 2 usage error.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Annotated, NoReturn, Self
 
@@ -30,6 +31,7 @@ from rich.progress import (
 from rich.table import Table
 
 from experiments.analysis import AnalysisError, analyze
+from experiments.rerun import RerunError, rerun
 from experiments.runner import Dask, Executor, ExecutorError, Processes, Serial
 from experiments.spec import Spec, SpecError, load_spec
 from experiments.store import RunRecord, StoreError, SweepStore
@@ -57,12 +59,17 @@ RunsPerTaskOpt = Annotated[int | None, typer.Option(
     show_default=False)]
 
 
+RunIdArg = Annotated[str, typer.Argument(
+    help="Run id: the run_id column of the sweep's runs table.", show_default=False)]
+
+
 def register(app: typer.Typer) -> None:
-    """Add the sweep commands (sweep, resume, status, analyze) to `app`."""
+    """Add the sweep commands (sweep, resume, status, analyze, rerun) to `app`."""
     app.command("sweep")(sweep)
     app.command("resume")(resume)
     app.command("status")(status_command)
     app.command("analyze")(analyze_command)
+    app.command("rerun")(rerun_command)
 
 
 def sweep(spec: SpecArg, out: OutOpt = None, workers: WorkersOpt = None,
@@ -118,12 +125,37 @@ def analyze_command(directory: DirArg) -> None:
     except AnalysisError as err:
         fail(f"{directory}: {err}")
     folder = directory / ANALYSIS_DIR
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+        for name, table in tables.items():
+            table.to_csv(folder / f"{name}.csv", index=False)
+    except OSError as err:
+        fail(f"{folder}: could not write the analysis tables ({err.strerror or err})")
     console = Console()
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
         console.print(rich_table(name, table))
     typer.echo(f"tables written to {folder}/")
+
+
+def rerun_command(directory: DirArg, run_id: RunIdArg) -> None:
+    """Redo one run of the sweep in DIRECTORY and check it reproduces its stored rows.
+
+    The run is rebuilt from the manifest (spec, parameter point, replicate). Exits 0 when
+    its monthly and summary rows (and household panel, if kept) are identical to the
+    stored ones, 1 naming the differing columns otherwise.
+    """
+    try:
+        result = rerun(directory, run_id)
+    except (RerunError, StoreError, SpecError) as err:
+        fail(str(err))
+    if result.error is not None:
+        fail(f"{directory}: {run_id}: expected the stored rows again, the run raised "
+             f"{result.error}")
+    if not result.reproduced:
+        fail(f"{directory}: {run_id}: expected the stored rows again, got different values "
+             f"in {', '.join(result.differing)}")
+    typer.echo(f"run {run_id} (arm {result.task.arm}, replicate {result.task.replicate}) "
+               "reproduces its stored rows exactly")
 
 
 def make_executor(workers: int | None, dask: str | None) -> Executor:
@@ -142,15 +174,13 @@ def execute(spec: Spec, store: SweepStore, executor: Executor,
     if runs_per_task is not None and runs_per_task < 1:
         fail(f"--runs-per-task: expected a whole number >= 1, got {runs_per_task}")
     try:
-        with executor, SweepProgress() as progress:
+        with executor:
             start(spec, store, type(executor).__name__.lower(), executor.workers)
-            run_sweep(spec, store, executor, progress.add_round, progress.advance,
-                      runs_per_task)
-    except ExecutorError as err:
+            with SweepProgress() as progress:
+                run_sweep(spec, store, executor, progress.add_round, progress.advance,
+                          runs_per_task)
+    except (ExecutorError, StoreError) as err:
         fail(str(err))
-    except BrokenExecutor as err:
-        fail(f"a worker process died ({err}); the runs finished so far are stored: "
-             f"continue with `wsim resume {store.directory}`")
     state = status(store.directory)
     typer.echo(f"sweep {spec.name} written to {store.directory}/: {state.done} done, "
                f"{state.failed} failed" + (f" (tracebacks in {store.directory}/failures/)"

@@ -8,9 +8,12 @@ offers the person can see. The default rule is a logit random-utility model:
            - care_penalty * [i is carer and j is a workshop outside the home]
            - young_child_away_penalty * [i is a woman with a young child, j is away]
 
-and P_ij is proportional to exp(V_ij) over feasible j. The alternative rule picks the
-feasible option with the highest net income (ties: the current activity, then the
-lowest code). Rules take and return arrays; `RULES` maps scenario names to them.
+and P_ij is proportional to exp(V_ij) over feasible j. The income-maximising rule picks
+the feasible option with the highest net income (ties: the current activity, then the
+lowest code). The satisficing rule (`model.bounded_rationality`) keeps the current
+activity while it pays at least an aspiration income and otherwise searches like the
+income-maximising rule. Rules take and return arrays; `RULES` maps scenario names to
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.bounded_rationality import satisficing_choice
 from model.households import AWAY_ACTIVITIES, Health
 from model.scenario import ACTIVITY_NAMES, Activity, Choice
 
@@ -43,7 +47,10 @@ class Revisers:
 
 @dataclass
 class Offers:
-    """Expected monthly income and availability of each option (one row per reviser)."""
+    """Expected monthly income and availability of each option (one row per reviser).
+
+    The arrays may be column-major, so that an option's column is contiguous.
+    """
 
     income: np.ndarray     # float64 (n, N_OPTIONS), yuan/month
     cost: np.ndarray       # float64 (n, N_OPTIONS), non-income cost, yuan/month
@@ -53,7 +60,7 @@ class Offers:
 def feasible_options(r: Revisers, offers: Offers, migrant_age_max: int,
                      flexible_hours: bool) -> np.ndarray:
     """Boolean (n, N_OPTIONS): the options each reviser may choose."""
-    feasible = offers.available.copy()
+    feasible = offers.available.copy(order="K")
     feasible[:, Activity.NOT_WORKING] = True
     feasible[:, Activity.FARMING] = r.has_land
     feasible[:, Activity.COMMUNITY_FACTORY] &= r.resettled
@@ -75,7 +82,9 @@ def away_misfits(activity: np.ndarray, carer: np.ndarray, health: np.ndarray,
     Carers and disabled people working away, and migrants who fell ill or passed the
     migration age.
     """
-    away = np.isin(activity, AWAY_ACTIVITIES)
+    away = np.zeros(len(activity), dtype=bool)
+    for option in AWAY_ACTIVITIES:
+        away |= activity == option
     migrant = activity == Activity.MIGRATION
     return (away & (carer | (health == Health.DISABLED))) | (
         migrant & ((health != Health.HEALTHY) | (age > migrant_age_max)))
@@ -83,15 +92,19 @@ def away_misfits(activity: np.ndarray, carer: np.ndarray, health: np.ndarray,
 
 def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
     """Systematic utility (n, N_OPTIONS) of each option for each reviser."""
-    constants = np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
-    v = coef.utility_per_1000_yuan * (offers.income - offers.cost) / YUAN_PER_UTILITY_UNIT
-    v += constants
-    rows = np.arange(len(r.current))
-    v[rows, r.current] += coef.inertia
-    care_bound = (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY)
-    v[:, care_bound] -= coef.care_penalty * r.carer[:, None]
+    v = offers.income - offers.cost
+    v *= coef.utility_per_1000_yuan
+    v /= YUAN_PER_UTILITY_UNIT
+    for option, name in enumerate(ACTIVITY_NAMES):
+        v[:, option] += coef.option_constants.get(name, 0.0)
+    v[np.arange(len(r.current)), r.current] += coef.inertia
+    care = coef.care_penalty * r.carer
+    for option in (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY):
+        v[:, option] -= care
     if r.mother is not None:
-        v[:, AWAY_ACTIVITIES] -= coef.young_child_away_penalty * r.mother[:, None]
+        away = coef.young_child_away_penalty * r.mother
+        for option in AWAY_ACTIVITIES:
+            v[:, option] -= away
     return v
 
 
@@ -99,12 +112,21 @@ def logit_choice(v: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarr
     """Draw one option per row with probability proportional to exp(v) over feasible options.
 
     Uses inverse-CDF sampling with one uniform per row (`u`), so no Gumbel draws and no
-    exponential of -inf: infeasible options get weight 0 after the max is subtracted.
+    exponential of -inf: infeasible options get weight 0. The chosen option is the first
+    whose cumulative weight exceeds u times the total (the first option if rounding
+    leaves none above it).
     """
-    cumulative = np.cumsum(_logit_weights(v, feasible), axis=1)
-    threshold = u[:, None] * cumulative[:, -1:]
-    chosen = np.argmax(cumulative > threshold, axis=1)
-    return chosen.astype(np.int8)
+    cumulative = _logit_weights(v, feasible)
+    n_options = cumulative.shape[1]
+    for option in range(1, n_options):
+        cumulative[:, option] += cumulative[:, option - 1]
+    threshold = u * cumulative[:, -1]
+    # cumulative weights never decrease: the options at or below the threshold lead
+    at_or_below = np.zeros(len(u), dtype=np.int8)
+    for option in range(n_options):
+        at_or_below += cumulative[:, option] <= threshold
+    at_or_below[at_or_below == n_options] = 0
+    return at_or_below
 
 
 def choice_probabilities(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
@@ -114,9 +136,19 @@ def choice_probabilities(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
 
 
 def _logit_weights(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
-    """exp(v - row max) on feasible options, 0 elsewhere (every row has one feasible)."""
-    top = np.where(feasible, v, -np.inf).max(axis=1, keepdims=True)
-    return np.where(feasible, np.exp(np.where(feasible, v - top, 0.0)), 0.0)
+    """exp(v - max over feasible options) on feasible options, 0 elsewhere.
+
+    Every row has a feasible option. The exponent is capped at 0 so that infeasible
+    options, which may lie above the feasible maximum, stay finite before being zeroed.
+    """
+    top = np.full(len(v), -np.inf)
+    for option in range(v.shape[1]):
+        np.maximum(top, np.where(feasible[:, option], v[:, option], -np.inf), out=top)
+    weights = v - top[:, None]
+    np.minimum(weights, 0.0, out=weights)
+    np.exp(weights, out=weights)
+    weights *= feasible
+    return weights
 
 
 def income_max_choice(r: Revisers, offers: Offers, feasible: np.ndarray) -> np.ndarray:
@@ -141,7 +173,14 @@ def _income_max_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Ch
     return income_max_choice(r, offers, feasible)
 
 
-RULES: dict[str, Rule] = {"logit": _logit_rule, "income_max": _income_max_rule}
+def _satisficing_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
+                      u: np.ndarray) -> np.ndarray:
+    return satisficing_choice(r, offers, feasible, coef.aspiration_yuan_per_month,
+                              search=income_max_choice)
+
+
+RULES: dict[str, Rule] = {"logit": _logit_rule, "income_max": _income_max_rule,
+                          "satisficing": _satisficing_rule}
 
 
 def choose(r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int,

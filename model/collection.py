@@ -3,18 +3,21 @@
 The headline (one row per month) comes from named reporter functions; breakdowns
 (poverty by subgroup, people by activity x sex x carer, income by source, workshops by
 form and status, spending by instrument) are Mesa DataCollector tables, one row per
-month and category.
+month and category. A month's breakdown is counted on integer codes into a block of
+columns; the collector's tables are filled from the blocks when a table is read.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
-from model.households import SOURCE_NAMES
-from model.metrics import fgt_of_group, fgt_terms
+from model.households import SOURCE_NAMES, Households, People
+from model.metrics import Groups, fgt_of_groups
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
 from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status
 
@@ -33,20 +36,35 @@ TABLES = {
     "jobs": ["month", "form", "jobs_filled", "poor_workers", "earnings_yuan_per_month",
              "poor_gain_yuan_per_year"],
 }
+INCOME_GROUPS = ("all", "registered_poor")
+
+# Activity-table categories: code = activity * 4 + female * 2 + carer.
+SEXES_X_CARER = 4
+ACTIVITY_CODES = len(ACTIVITY_NAMES) * SEXES_X_CARER
+CATEGORY_ACTIVITY = [ACTIVITY_NAMES[c // SEXES_X_CARER] for c in range(ACTIVITY_CODES)]
+CATEGORY_SEX = ["female" if (c // 2) % 2 else "male" for c in range(ACTIVITY_CODES)]
+CATEGORY_CARER = [bool(c % 2) for c in range(ACTIVITY_CODES)]
+# Workshop-table categories: code = form * len(Status) + status.
+WORKSHOP_CODES = len(Form) * len(Status)
+CATEGORY_FORM = [FORM_FIELDS[Form(c // len(Status))] for c in range(WORKSHOP_CODES)]
+CATEGORY_STATUS = [Status(c % len(Status)).name.lower() for c in range(WORKSHOP_CODES)]
+
+Block = dict[str, Sequence[Any] | np.ndarray]
 
 
-def group_masks(model: WorkshopEconomy) -> dict[str, np.ndarray]:
-    """Household masks of the poverty subgroups."""
-    hh = model.households
-    return {"all": np.ones(len(hh), dtype=bool), "registered_poor": hh.registered_poor,
-            "care_load": hh.care_need, "resettled": hh.resettled,
-            "has_disabled": hh.has_disabled, "no_labour": ~hh.has_labour}
+def poverty_groups(households: Households) -> Groups:
+    """The poverty subgroups of households, and their people."""
+    hh = households
+    masks = {"all": np.ones(len(hh), dtype=bool), "registered_poor": hh.registered_poor,
+             "care_load": hh.care_need, "resettled": hh.resettled,
+             "has_disabled": hh.has_disabled, "no_labour": ~hh.has_labour}
+    return Groups.of(masks, hh.size)
 
 
 def poverty_by_group(model: WorkshopEconomy) -> dict[str, tuple[float, float, float]]:
     """FGT 0/1/2 of each subgroup this month."""
-    terms = fgt_terms(model.tracker.per_capita, model.poverty_line, model.households.size)
-    return {g: fgt_of_group(terms, mask) for g, mask in group_masks(model).items()}
+    return fgt_of_groups(model.tracker.per_capita, model.poverty_line, model.households.size,
+                         model.poverty_groups)
 
 
 # ---- headline reporters (one value per month)
@@ -78,7 +96,7 @@ def severity(m: WorkshopEconomy) -> float:
 
 def poor_households(m: WorkshopEconomy) -> int:
     """Households below the line."""
-    return int(m.poor.sum())
+    return int(np.count_nonzero(m.poor))
 
 
 def exits(m: WorkshopEconomy) -> int:
@@ -98,7 +116,7 @@ def re_entries(m: WorkshopEconomy) -> int:
 
 def income_per_capita(m: WorkshopEconomy) -> float:
     """Mean household income per person this month (yuan)."""
-    return float(m.ledger.total.sum() / m.households.size.sum())
+    return float(m.ledger.total.sum() / m.poverty_groups.people["all"])
 
 
 def poverty_line(m: WorkshopEconomy) -> float:
@@ -123,12 +141,12 @@ def workshops_open(m: WorkshopEconomy) -> int:
 
 def jobs_filled(m: WorkshopEconomy) -> int:
     """People employed by workshops, outwork included."""
-    return int((m.people.employer >= 0).sum())
+    return int(m.staff.workers.sum())
 
 
 def poor_workers(m: WorkshopEconomy) -> int:
     """Registered-poor people employed by workshops, outwork included."""
-    return int(((m.people.employer >= 0) & m.registered_person).sum())
+    return int(m.staff.poor_workers.sum())
 
 
 def poor_share_of_jobs(m: WorkshopEconomy) -> float:
@@ -169,22 +187,65 @@ REPORTERS = (month, date, headcount, poverty_gap, severity, poor_households, exi
              loans_issued_yuan)
 
 
+class ActivityCensus:
+    """People able to work by activity x sex x carer, counted from the changes each month.
+
+    Each person's category code (activity * 4 + female * 2 + carer, past the last category
+    for those unable to work) is kept; a month's counts move only for changed codes.
+    """
+
+    def __init__(self) -> None:
+        self.codes = np.empty(0, dtype=np.int8)
+        self.counts = np.zeros(2 * ACTIVITY_CODES, dtype=np.int64)
+
+    def count(self, people: People) -> np.ndarray:
+        """People per category (the `ACTIVITY_CODES` categories of the activity table)."""
+        code = people.activity * np.int8(SEXES_X_CARER)
+        code += people.female.view(np.int8) * np.int8(2)
+        code += people.carer.view(np.int8)
+        code += (people.capacity <= 0).view(np.int8) * np.int8(ACTIVITY_CODES)
+        n = len(self.counts)
+        if len(self.codes) != len(code):
+            self.codes, self.counts = code, np.bincount(code, minlength=n)
+        else:
+            changed = np.flatnonzero(code != self.codes)
+            self.counts += (np.bincount(code[changed], minlength=n)
+                            - np.bincount(self.codes[changed], minlength=n))
+            self.codes[changed] = code[changed]
+        return self.counts[:ACTIVITY_CODES].copy()
+
+
 class EconomyCollector(mesa.DataCollector):
-    """DataCollector that also appends this month's rows to the breakdown tables."""
+    """DataCollector of the headline reporters and the breakdown tables.
+
+    Each month's breakdown is kept as a block of columns; a table's rows are appended
+    to the collector's table when the table is read.
+    """
 
     def __init__(self) -> None:
         super().__init__(model_reporters={f.__name__: f for f in REPORTERS}, tables=TABLES)
+        self.blocks: dict[str, list[Block]] = {name: [] for name in TABLES}
+        self.census = ActivityCensus()
 
     def collect(self, model: WorkshopEconomy) -> None:
         """Collect the headline reporters and the breakdown tables for this month."""
         super().collect(model)
-        for table, rows in (("poverty", _poverty_rows(model)), ("activity", _activity_rows(model)),
-                            ("income", _income_rows(model)), ("workshops", _workshop_rows(model)),
-                            ("spending", _spending_rows(model)), ("jobs", _jobs_rows(model))):
-            columns = self.tables[table]
-            for row in rows:
-                for key, value in row.items():
-                    columns[key].append(value)
+        for table, block in (("poverty", _poverty_block(model)),
+                             ("activity", _activity_block(model, self.census)),
+                             ("income", _income_block(model)),
+                             ("workshops", _workshop_block(model)),
+                             ("spending", _spending_block(model)), ("jobs", _jobs_block(model))):
+            self.blocks[table].append(block)
+
+    def get_table_dataframe(self, table_name: str) -> pd.DataFrame:
+        """The long table `table_name`, one row per month and category."""
+        columns = self.tables[table_name]
+        for block in self.blocks[table_name]:
+            for key, values in block.items():
+                columns[key].extend(values.tolist() if isinstance(values, np.ndarray)
+                                    else values)
+        self.blocks[table_name].clear()
+        return super().get_table_dataframe(table_name)
 
 
 def make_collector() -> EconomyCollector:
@@ -192,49 +253,49 @@ def make_collector() -> EconomyCollector:
     return EconomyCollector()
 
 
-def _poverty_rows(m: WorkshopEconomy) -> list[dict]:
-    people = {g: int(m.households.size[mask].sum()) for g, mask in group_masks(m).items()}
-    return [{"month": m.month, "group": g, "fgt0": p[0], "fgt1": p[1], "fgt2": p[2],
-             "people": people[g]} for g, p in m.poverty.items()]
+def _poverty_block(m: WorkshopEconomy) -> Block:
+    groups = list(m.poverty)
+    measures = list(m.poverty.values())
+    return {"month": [m.month] * len(groups), "group": groups,
+            "fgt0": [p[0] for p in measures], "fgt1": [p[1] for p in measures],
+            "fgt2": [p[2] for p in measures],
+            "people": [m.poverty_groups.people[g] for g in groups]}
 
 
-def _activity_rows(m: WorkshopEconomy) -> list[dict]:
-    p = m.people
-    able = np.flatnonzero(p.capacity > 0)
-    code = p.activity[able].astype(np.int64) * 4 + p.female[able] * 2 + p.carer[able]
-    counts = np.bincount(code, minlength=len(ACTIVITY_NAMES) * 4)
-    return [{"month": m.month, "activity": ACTIVITY_NAMES[c // 4],
-             "sex": "female" if (c // 2) % 2 else "male", "carer": bool(c % 2),
-             "people": int(counts[c])} for c in range(len(counts))]
+def _activity_block(m: WorkshopEconomy, census: ActivityCensus) -> Block:
+    """People able to work by activity x sex x carer."""
+    return {"month": [m.month] * ACTIVITY_CODES, "activity": CATEGORY_ACTIVITY,
+            "sex": CATEGORY_SEX, "carer": CATEGORY_CARER, "people": census.count(m.people)}
 
 
-def _income_rows(m: WorkshopEconomy) -> list[dict]:
-    rows = []
+def _income_block(m: WorkshopEconomy) -> Block:
     by_source = m.ledger.by_source
-    for group, mask in (("all", slice(None)), ("registered_poor", m.households.registered_poor)):
-        people = max(int(m.households.size[mask].sum()), 1)
-        totals = by_source[:, mask].sum(axis=1)
-        rows += [{"month": m.month, "group": group, "source": name,
-                  "yuan_per_capita": float(totals[i] / people)}
-                 for i, name in enumerate(SOURCE_NAMES)]
-    return rows
+    # the registered households' columns, summed one after the other (see fgt_of_groups)
+    totals = (by_source.sum(axis=1), by_source[:, m.registered_households].sum(axis=1))
+    per_capita = [t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals,
+                                                                          strict=True)]
+    n = len(SOURCE_NAMES)
+    return {"month": [m.month] * (n * len(INCOME_GROUPS)),
+            "group": [g for g in INCOME_GROUPS for _ in SOURCE_NAMES],
+            "source": SOURCE_NAMES * len(INCOME_GROUPS),
+            "yuan_per_capita": np.concatenate(per_capita)}
 
 
-def _workshop_rows(m: WorkshopEconomy) -> list[dict]:
-    rows = []
-    for form in Form:
-        for status in Status:
-            shops = [w for w in m.workshop_slots if w.form == form and w.status == status]
-            rows.append({
-                "month": m.month, "form": FORM_FIELDS[form], "status": status.name.lower(),
-                "count": len(shops), "capacity": sum(w.capacity for w in shops),
-                "jobs_filled": sum(w.accounts.workers for w in shops if w.is_open),
-                "poor_workers": sum(w.accounts.poor_workers for w in shops if w.is_open),
-                "certified": sum(w.certified for w in shops)})
-    return rows
+def _workshop_block(m: WorkshopEconomy) -> Block:
+    t = m.workshop_table
+    code = t.form.astype(np.intp) * len(Status) + t.status
+    open_ = t.is_open
+
+    def count(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(code, weights, WORKSHOP_CODES).astype(np.int64)
+
+    return {"month": [m.month] * WORKSHOP_CODES, "form": CATEGORY_FORM,
+            "status": CATEGORY_STATUS, "count": count(), "capacity": count(t.capacity),
+            "jobs_filled": count(t.workers * open_),
+            "poor_workers": count(t.poor_workers * open_), "certified": count(t.certified)}
 
 
-def _jobs_rows(m: WorkshopEconomy) -> list[dict]:
+def _jobs_block(m: WorkshopEconomy) -> Block:
     """Jobs by workshop form, mean earnings, and the income gain of registered-poor workers.
 
     The gain is this month's earnings minus the earnings in the month before the
@@ -242,25 +303,26 @@ def _jobs_rows(m: WorkshopEconomy) -> list[dict]:
     whose before-job month is known.
     """
     p = m.people
-    employed = np.flatnonzero(p.employer >= 0)
-    forms = np.array([w.form for w in m.workshop_slots], dtype=np.int64)[p.employer[employed]]
+    employed = m.employed
+    forms = m.workshop_table.form[p.employer[employed]].astype(np.intp)
     poor = m.registered_person[employed]
     gain = (p.earnings[employed] - p.earnings_before_job[employed]).astype(np.float64)
     known = poor & ~np.isnan(gain)
     n_forms = len(Form)
     jobs = np.bincount(forms, minlength=n_forms)
-    poor_jobs = np.bincount(forms, poor, n_forms)
+    poor_jobs = np.bincount(forms, poor, n_forms).astype(np.int64)
     gain_sum = np.bincount(forms[known], gain[known], n_forms)
     gain_n = np.bincount(forms[known], minlength=n_forms)
     yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
     earnings = np.bincount(forms, p.earnings[employed], n_forms) / np.where(jobs > 0, jobs,
                                                                             np.nan)
-    return [{"month": m.month, "form": FORM_FIELDS[f], "jobs_filled": int(jobs[f]),
-             "poor_workers": int(poor_jobs[f]), "earnings_yuan_per_month": float(earnings[f]),
-             "poor_gain_yuan_per_year": float(yearly[f])} for f in Form]
+    return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
+            "jobs_filled": jobs, "poor_workers": poor_jobs,
+            "earnings_yuan_per_month": earnings, "poor_gain_yuan_per_year": yearly}
 
 
-def _spending_rows(m: WorkshopEconomy) -> list[dict]:
+def _spending_block(m: WorkshopEconomy) -> Block:
     b = m.policy.budget
-    return [{"month": m.month, "instrument": name, "due": b.due[name], "paid": b.paid[name]}
-            for name in INSTRUMENTS]
+    return {"month": [m.month] * len(INSTRUMENTS), "instrument": list(INSTRUMENTS),
+            "due": [b.due[name] for name in INSTRUMENTS],
+            "paid": [b.paid[name] for name in INSTRUMENTS]}

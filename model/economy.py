@@ -13,9 +13,11 @@ import numpy as np
 
 from model import collection
 from model.choice import Revisers, away_misfits, choose
+from model.farming import Farms
 from model.households import (
-    WORKSHOP_ACTIVITIES,
+    IS_WORKSHOP_ACTIVITY,
     IncomeLedger,
+    members,
     update_care,
 )
 from model.labour_market import (
@@ -39,11 +41,14 @@ from model.streams import Streams
 from model.workshops import (
     MONTHS_PER_YEAR,
     VILLAGE_FORMS,
-    Status,
+    Entrant,
+    FormRules,
     Workshop,
     WorkshopTable,
     draw_entrants,
     initial_workshops,
+    receive_orders,
+    update_status,
 )
 
 # Rounds of choice and hiring at the start: the market has settled after a few rounds
@@ -85,16 +90,26 @@ class WorkshopEconomy(mesa.Model):
         self.households, self.people, self.geography = synthesise(
             self.params, self.streams["population"])
         self.registered_person = self.households.registered_poor[self.people.household]
+        self.registered_people = np.flatnonzero(self.registered_person)
+        self.registered_households = np.flatnonzero(self.households.registered_poor)
         self.must_revise = np.zeros(len(self.people), dtype=bool)
+        self.poverty_groups = collection.poverty_groups(self.households)
         self._count_pensioners()
 
     def _count_pensioners(self) -> None:
-        pensioner = self.people.age >= self.params.incomes.pension_age
-        self.pensioners = np.bincount(self.people.household, pensioner, len(self.households))
+        pensioners = np.flatnonzero(self.people.age >= self.params.incomes.pension_age)
+        self.pensioners = np.bincount(self.people.household[pensioners],
+                                      minlength=len(self.households))
 
     def _create_workshops(self) -> None:
-        opening = initial_workshops(self, self.streams["entry"])
-        Workshop.create_agents(self, len(opening), opening)
+        self.workshop_table = WorkshopTable(FormRules.of(self.params.workshops))
+        self.add_workshops(initial_workshops(self, self.streams["entry"]))
+
+    def add_workshops(self, entrants: list[Entrant]) -> np.ndarray:
+        """Open a workshop for each entrant (a table slot and its agent); returns the slots."""
+        slots = self.workshop_table.append(entrants, self.month)
+        Workshop.create_agents(self, len(slots), slots.tolist())
+        return slots
 
     def _create_policy(self) -> None:
         self.policy = PolicyAgent(self, self.params.policy)
@@ -109,6 +124,8 @@ class WorkshopEconomy(mesa.Model):
         people.activity[:] = np.where(self.households.land_mu[people.household] > 0,
                                       Activity.FARMING, Activity.NOT_WORKING)
         people.activity[people.capacity <= 0] = Activity.NOT_WORKING
+        self.farms = Farms(people, self.households, self.params)
+        self.ledger = IncomeLedger.empty(len(self.households))
         self.must_revise[:] = people.capacity > 0
         free_choice = self.params.choice.model_copy(update={"inertia": 0.0})
         for _ in range(START_ROUNDS):
@@ -116,9 +133,9 @@ class WorkshopEconomy(mesa.Model):
             self.must_revise[self._match_labour()] = True
         self.must_revise[:] = False
         people.earnings_before_job[:] = np.nan  # no month before the start to compare with
-        ledger = self._pay()
-        review_dibao(self.households, ledger, self.params)
-        self.ledger = self._pay()
+        self._pay()
+        review_dibao(self.households, self.ledger, self.params)
+        self._pay()
         self.tracker = PovertyTracker(self.ledger.total, self.households.size, self.poverty_line)
         self.poor = self.tracker.poor
         self.poverty = collection.poverty_by_group(self)
@@ -186,6 +203,8 @@ class WorkshopEconomy(mesa.Model):
         people = self.people
         could_work = people.capacity > 0
         update_care(people, self.households, self.params.population)
+        self.farms.invalidate()
+        self.poverty_groups = collection.poverty_groups(self.households)
         stopped = np.flatnonzero(could_work & (people.capacity <= 0))
         release(people, stopped)
         people.activity[stopped] = Activity.NOT_WORKING
@@ -197,7 +216,7 @@ class WorkshopEconomy(mesa.Model):
         shocks, rng = self.params.shocks, self.streams["shocks"]
         start = self.params.run.start
         phase = shock_window(start, shocks.order_collapse, self.month - 1)
-        collapse_orders(list(self.workshops), shocks.order_collapse, phase, rng)
+        collapse_orders(self.workshop_table, shocks.order_collapse, phase, rng)
         phase = shock_window(start, shocks.migration_stop, self.month - 1)
         self.must_revise[stop_migration(self.people, shocks.migration_stop, phase, rng)] = True
         if shocks.illness.enabled:
@@ -213,16 +232,18 @@ class WorkshopEconomy(mesa.Model):
 
     def _update_workshops(self) -> None:
         """Orders arrive; workshops idle or close; candidate firms decide whether to open."""
-        open_now = list(self.workshops)
+        table = self.workshop_table
+        open_now = np.flatnonzero(table.is_open)
         innovations = self.streams["orders"].standard_normal(len(open_now))
-        for shop, z in zip(open_now, innovations, strict=True):
-            shop.receive_orders(float(z), self.month_of_year)
-            shop.update_status()
-        closed = [w.slot for w in open_now if w.status == Status.CLOSED]
-        lost = np.flatnonzero(np.isin(self.people.employer, closed))
-        release(self.people, lost)
-        self.people.activity[lost] = Activity.NOT_WORKING
-        self.must_revise[lost] = True
+        receive_orders(table, open_now, innovations, self.month_of_year)
+        closing = update_status(table, open_now)
+        for slot in closing:
+            self.workshop_slots[slot].close()
+        if len(closing):
+            lost = np.flatnonzero(np.isin(self.people.employer, closing))
+            release(self.people, lost)
+            self.people.activity[lost] = Activity.NOT_WORKING
+            self.must_revise[lost] = True
         self._open_workshops()
 
     def _open_workshops(self) -> None:
@@ -231,18 +252,18 @@ class WorkshopEconomy(mesa.Model):
         opening = [e for e in draw_entrants(self, self.streams["entry"])
                    if e.operating_profit(market_rate, loans.term_months)
                    + self.policy.support_for(e) > 0]
-        new = Workshop.create_agents(self, len(opening), opening)
-        self.policy.grant_loans(list(new), self.streams["entry"])
-        villages = [w.village for w in new if w.form in VILLAGE_FORMS]
-        in_village = np.isin(self.households.village[self.people.household], villages)
-        self.must_revise |= in_village & (self.people.capacity > 0)
+        new = self.add_workshops(opening)
+        self.policy.grant_loans(new, self.streams["entry"])
+        table = self.workshop_table
+        villages = np.zeros(self.geography.n_villages, dtype=bool)
+        villages[table.village[new[np.isin(table.form[new], VILLAGE_FORMS)]]] = True
+        persons = members(self.households, np.flatnonzero(villages[self.households.village]))
+        self.must_revise[persons[self.people.capacity[persons] > 0]] = True
 
-    def _market(self) -> tuple[Market, Staff]:
-        """Places on offer now, and the head counts they are computed from."""
-        staff = Staff.count(self.people, self.registered_person, len(self.workshop_slots))
-        table = WorkshopTable.of(self.workshop_slots, staff.workers)
-        market = Market.of(table, staff.workers, self.geography.n_villages, self.queue)
-        return market, staff
+    def _market(self, staff: Staff) -> Market:
+        """Places on offer at the head counts `staff`."""
+        return Market.of(self.workshop_table, staff.workers, self.geography.n_villages,
+                         self.queue)
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
@@ -260,8 +281,10 @@ class WorkshopEconomy(mesa.Model):
             health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
             has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
             mother=people.female[idx] & hh.young_child[home])
-        viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year)
-        offers = build_offers(viewer, self._market()[0], self.params)
+        viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year,
+                        self.farms.current_farmers(people))
+        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table))
+        offers = build_offers(viewer, self._market(self.staff), self.params)
         chosen, current_ok = choose(revisers, offers, coef or self.params.choice,
                                     self.params.population.migrant_age_max, u_choice[idx])
         self.choices = (idx, chosen, current_ok)
@@ -275,20 +298,21 @@ class WorkshopEconomy(mesa.Model):
         people = self.people
         idx, chosen, current_ok = self.choices
         moving = chosen != people.activity[idx]
-        to_workshop = np.isin(chosen, WORKSHOP_ACTIVITIES)
+        to_workshop = IS_WORKSHOP_ACTIVITY[chosen]
         elsewhere = idx[moving & ~to_workshop]
+        staff = self.staff.without(people.employer[elsewhere], self.registered_person[elsewhere])
         release(people, elsewhere)
         people.activity[elsewhere] = chosen[moving & ~to_workshop]
         applying = moving & to_workshop
-        refused = self._hire(idx[applying], chosen[applying])
+        refused = self._hire(idx[applying], chosen[applying], staff)
         stranded = refused[~current_ok[np.searchsorted(idx, refused)]]
         release(people, stranded)
         people.activity[stranded] = Activity.NOT_WORKING
         return refused
 
-    def _hire(self, persons: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    def _hire(self, persons: np.ndarray, wanted: np.ndarray, staff: Staff) -> np.ndarray:
         rng = self.streams["matching"]
-        market, staff = self._market()
+        market = self._market(staff)
         quota = self.params.policy.certification
         village = self.households.village[self.people.household[persons]]
         apps = Applications(persons, market_key(wanted, village, self.geography.n_villages),
@@ -305,18 +329,22 @@ class WorkshopEconomy(mesa.Model):
         self.applicants = len(persons)
         return persons[~hired]
 
-    def _pay(self) -> IncomeLedger:
+    def _pay(self) -> None:
+        """Earnings, this month's household income (into `ledger`) and workshop accounts."""
         people = self.people
-        table = self._market()[0].table
-        ctx = PayContext(self.params, self.year, table, self.registered_person, self.trainees,
-                         cooperative_active_share(self.workshop_slots), self.pensioners)
-        ledger = pay_month(people, self.households, ctx)
-        book_accounts(self.workshop_slots, people, ctx)
-        return ledger
+        table = self.workshop_table
+        self.employed = np.flatnonzero(people.employer >= 0)
+        self.staff = Staff.count(people, self.registered_person, len(table), self.employed)
+        ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
+                         self.registered_person, self.trainees,
+                         cooperative_active_share(table), self.pensioners, self.employed,
+                         self.staff, self.farms)
+        pay_month(people, self.households, ctx, self.ledger)
+        book_accounts(people, ctx)
 
     def _pay_month(self) -> None:
-        self.ledger = self._pay()
-        self.people.tenure[self.people.employer >= 0] += 1
+        self._pay()
+        self.people.tenure[self.employed] += 1
 
     def _update_poverty(self) -> None:
         self.flows = self.tracker.update(self.ledger.total, self.month, self.poverty_line)

@@ -46,11 +46,16 @@ WORKSHOP_ACTIVITIES = (
     Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP, Activity.PARK_WORKSHOP,
     Activity.COMMUNITY_FACTORY,
 )
+IS_WORKSHOP_ACTIVITY = np.isin(np.arange(len(Activity)), WORKSHOP_ACTIVITIES)  # by Activity
 
 
 @dataclass
 class People:
-    """Per-person state (all arrays have one entry per person)."""
+    """Per-person state (all arrays have one entry per person).
+
+    A model's people are ordered by household: each household's members are consecutive
+    rows, from `Households.first_member` (see `members`).
+    """
 
     household: np.ndarray        # int32, row in Households
     age: np.ndarray              # int16, years
@@ -98,9 +103,11 @@ class Households:
     equity_yuan: np.ndarray = field(init=False)      # float32, cooperative shares held
     dibao_yuan_per_month: np.ndarray = field(init=False)  # float32
     ever_workshop: np.ndarray = field(init=False)    # bool, someone has held a workshop job
+    first_member: np.ndarray = field(init=False)     # int32, row of the first member in People
 
     def __post_init__(self) -> None:
         n = len(self.village)
+        self.first_member = np.zeros(n, dtype=np.int32)
         self.size = np.zeros(n, dtype=np.int16)
         self.care_need = np.zeros(n, dtype=bool)
         self.substitute_carer = np.zeros(n, dtype=bool)
@@ -140,39 +147,48 @@ def update_care(people: People, households: Households, rules: Population) -> No
     """
     n_households = len(households)
     young = people.age <= rules.young_child_age_max
-    households.young_child = np.bincount(people.household, young, n_households) > 0
-    needs_care = (
-        young
-        | people.frail
-        | (people.health == Health.DISABLED)
-    )
-    households.care_need = np.bincount(people.household, needs_care, n_households) > 0
-    households.has_disabled = (
-        np.bincount(people.household, people.health == Health.DISABLED, n_households) > 0
-    )
+    disabled = people.health == Health.DISABLED
+    households.young_child = household_any(people, young, n_households)
+    households.care_need = household_any(people, young | people.frail | disabled, n_households)
+    households.has_disabled = household_any(people, disabled, n_households)
     can_care = (
         (people.age > rules.labour_age_max) & ~people.frail & (people.health == Health.HEALTHY)
     ) & rules.healthy_elderly_can_care
-    households.substitute_carer = np.bincount(people.household, can_care, n_households) > 0
+    households.substitute_carer = household_any(people, can_care, n_households)
     people.capacity = labour_capacity(people, rules)
-    households.has_labour = np.bincount(people.household, people.capacity > 0, n_households) > 0
+    households.has_labour = household_any(people, people.capacity > 0, n_households)
     households.carer = _designate_carer(people, households)
     people.carer = is_carer(people, households)
 
 
+def household_any(people: People, flags: np.ndarray, n_households: int) -> np.ndarray:
+    """Whether any member of each household has the flag (bool per household)."""
+    found = np.zeros(n_households, dtype=bool)
+    found[people.household[np.flatnonzero(flags)]] = True
+    return found
+
+
 def _designate_carer(people: People, households: Households) -> np.ndarray:
-    """Index of each household's carer among its working-age members, or -1."""
+    """Index of each household's carer among its working-age members, or -1.
+
+    The able woman with the lowest skill, or the able man with the lowest skill where no
+    woman can work; among equal skills, the first member.
+    """
+    n = len(households)
     candidates = np.flatnonzero(people.capacity > 0)
-    hh = people.household[candidates]
-    # Sort by household, then women first, then lowest skill; take the first per household.
-    order = np.lexsort((people.skill[candidates], ~people.female[candidates], hh))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = hh[order][1:] != hh[order][:-1]
-    carer = np.full(len(households), -1, dtype=np.int32)
-    chosen = candidates[order][first]
-    carer[people.household[chosen]] = chosen
-    needs_carer = households.care_need & ~households.substitute_carer
-    return np.where(needs_carer, carer, -1).astype(np.int32)
+    home = people.household[candidates]
+    female = people.female[candidates]
+    has_woman = np.zeros(n, dtype=bool)
+    has_woman[home[female]] = True
+    pool = candidates[female == has_woman[home]]
+    home, skill = people.household[pool], people.skill[pool]
+    lowest = np.full(n, np.inf, dtype=skill.dtype)
+    np.minimum.at(lowest, home, skill)
+    at_lowest = pool[skill == lowest[home]]
+    first = np.full(n, len(people), dtype=np.int64)
+    np.minimum.at(first, people.household[at_lowest], at_lowest)
+    needs_carer = households.care_need & ~households.substitute_carer & (first < len(people))
+    return np.where(needs_carer, first, -1).astype(np.int32)
 
 
 def is_carer(people: People, households: Households) -> np.ndarray:
@@ -181,6 +197,17 @@ def is_carer(people: People, households: Households) -> np.ndarray:
     carers = households.carer[households.carer >= 0]
     flags[carers] = True
     return flags
+
+
+def members(households: Households, rows: np.ndarray) -> np.ndarray:
+    """People of the households `rows`, in household order then member order.
+
+    Relies on people being ordered by household (as `population.synthesise` makes them).
+    """
+    size = households.size[rows].astype(np.intp)
+    end = np.cumsum(size)
+    return np.repeat(households.first_member[rows] - (end - size), size) + np.arange(
+        end[-1] if len(end) else 0)
 
 
 def household_sum(people: People, values: np.ndarray, n_households: int) -> np.ndarray:
@@ -193,6 +220,7 @@ class IncomeLedger:
     """This month's household income by source, yuan per month (sources x households)."""
 
     by_source: np.ndarray
+    _total: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def empty(cls, n_households: int) -> IncomeLedger:
@@ -202,6 +230,12 @@ class IncomeLedger:
     def add(self, source: Source, amounts: np.ndarray) -> None:
         """Add per-household amounts (yuan) to one source."""
         self.by_source[source] += amounts
+        self._total = None
+
+    def set(self, source: Source, amounts: np.ndarray) -> None:
+        """Replace one source's per-household amounts (yuan)."""
+        self.by_source[source] = amounts
+        self._total = None
 
     @property
     def n_households(self) -> int:
@@ -210,5 +244,7 @@ class IncomeLedger:
 
     @property
     def total(self) -> np.ndarray:
-        """Household income this month: the sum over sources (yuan)."""
-        return self.by_source.sum(axis=0)
+        """Household income this month: the sum over sources, in source order (yuan)."""
+        if self._total is None:
+            self._total = self.by_source.sum(axis=0)
+        return self._total

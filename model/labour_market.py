@@ -29,12 +29,33 @@ class Staff:
     poor_workers: np.ndarray  # int64
 
     @classmethod
-    def count(cls, people: People, poor_person: np.ndarray, n_slots: int) -> Staff:
-        """Count each workshop's workers and registered-poor workers."""
-        employed = people.employer >= 0
+    def count(cls, people: People, poor_person: np.ndarray, n_slots: int,
+              employed: np.ndarray | None = None) -> Staff:
+        """Count each workshop's workers and registered-poor workers.
+
+        Args:
+            people: the people.
+            poor_person: whether each person is registered poor.
+            n_slots: workshop slots.
+            employed: the people with a workshop job, if already known.
+        """
+        if employed is None:
+            employed = np.flatnonzero(people.employer >= 0)
         slots = people.employer[employed]
         return cls(np.bincount(slots, minlength=n_slots),
-                   np.bincount(slots, poor_person[employed], n_slots).astype(np.int64))
+                   np.bincount(slots[poor_person[employed]], minlength=n_slots))
+
+    def without(self, slots: np.ndarray, poor: np.ndarray) -> Staff:
+        """Head counts after people left the jobs `slots` (NO_EMPLOYER: they had none).
+
+        Args:
+            slots: the leavers' workshop slots.
+            poor: whether each leaver is registered poor.
+        """
+        had_job = slots >= 0
+        n = len(self.workers)
+        return Staff(self.workers - np.bincount(slots[had_job], minlength=n),
+                     self.poor_workers - np.bincount(slots[had_job & poor], minlength=n))
 
 
 def market_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np.ndarray:

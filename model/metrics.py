@@ -30,23 +30,51 @@ def fgt(income_per_capita: np.ndarray, line: float,
     Returns:
         (P0, P1, P2), each in [0, 1], with P2 <= P1 <= P0.
     """
-    terms = fgt_terms(income_per_capita, line, weights)
-    return fgt_of_group(terms, np.ones(len(weights), dtype=bool))
+    everyone = Groups.of({"all": np.ones(len(weights), dtype=bool)}, weights)
+    return fgt_of_groups(income_per_capita, line, weights, everyone)["all"]
 
 
-def fgt_terms(income_per_capita: np.ndarray, line: float, weights: np.ndarray) -> np.ndarray:
-    """Per-household weighted FGT terms (4, n): people, poor people, gap, squared gap."""
-    gap = np.clip((line - income_per_capita) / line, 0.0, 1.0)
-    poor = weights * (income_per_capita < line)
-    return np.stack([weights.astype(np.float64), poor, poor * gap, poor * gap * gap])
+@dataclass
+class Groups:
+    """Named groups of households (boolean masks) and the people in each."""
+
+    masks: dict[str, np.ndarray]
+    people: dict[str, int]
+
+    @classmethod
+    def of(cls, masks: dict[str, np.ndarray], weights: np.ndarray) -> Groups:
+        """Groups from their masks; `weights` are the people per household."""
+        return cls(masks, {name: int(np.sum(weights, where=mask, dtype=np.int64))
+                           for name, mask in masks.items()})
 
 
-def fgt_of_group(terms: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
-    """FGT 0, 1, 2 of the households in `mask`, from `fgt_terms`."""
-    sums = terms[:, mask].sum(axis=1)
-    if sums[0] == 0:
-        return 0.0, 0.0, 0.0
-    return float(sums[1] / sums[0]), float(sums[2] / sums[0]), float(sums[3] / sums[0])
+def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
+                  groups: Groups) -> dict[str, tuple[float, float, float]]:
+    """FGT 0, 1, 2 of each group of households (see `fgt`).
+
+    The gap and squared-gap sums add the group's poor households left to right in
+    household order (households at or above the line add nothing).
+    """
+    poor = np.flatnonzero(income_per_capita < line)
+    gap = np.clip((line - income_per_capita[poor]) / line, 0.0, 1.0)
+    poor_people = weights[poor]
+    gap_terms = poor_people * gap
+    # Each group's poor households in household order, one group after another; bincount
+    # adds each group's entries one after the other in that order.
+    members = [np.flatnonzero(mask[poor]) for mask in groups.masks.values()]
+    rows = np.concatenate(members)
+    n = len(members)
+    group = np.repeat(np.arange(n), [len(m) for m in members])
+    gap_sums = np.bincount(group, gap_terms[rows], n)
+    severity_sums = np.bincount(group, (gap_terms * gap)[rows], n)
+    poor_sums = [int(poor_people[m].sum()) for m in members]
+    measures = {}
+    for g, name in enumerate(groups.masks):
+        people = groups.people[name]
+        measures[name] = (0.0, 0.0, 0.0) if people == 0 else (
+            poor_sums[g] / people, float(gap_sums[g] / people),
+            float(severity_sums[g] / people))
+    return measures
 
 
 @dataclass
@@ -64,16 +92,16 @@ class PovertyTracker:
     def __init__(self, first_month_income: np.ndarray, size: np.ndarray, line: float) -> None:
         """Start every household's window at 12 times its first month's income."""
         n = len(size)
-        self.size = np.maximum(size, 1).astype(np.float64)
+        self.size = np.maximum(size, 1).astype(np.int16)   # members (at least 1)
         self.window = np.tile(first_month_income.astype(np.float64), (MONTHS_PER_YEAR, 1))
         self.rolling = first_month_income.astype(np.float64) * MONTHS_PER_YEAR
         self.start_rolling = self.rolling.copy()
         self.poor = self.per_capita < line
         self.start_poor = self.poor.copy()
         self.ever_exited = np.zeros(n, dtype=bool)
-        self.months_out = np.zeros(n, dtype=np.int32)   # consecutive months non-poor after exit
+        self.months_out = np.zeros(n, dtype=np.int16)   # consecutive months non-poor after exit
         self.stayed_out = np.zeros(n, dtype=bool)       # an exit lasted STAYED_OUT_MONTHS
-        self.spell_start = np.where(self.poor, 0, -1).astype(np.int32)
+        self.spell_start = np.where(self.poor, 0, -1).astype(np.int16)  # month, -1: no spell
         self.spell_lengths: list[np.ndarray] = []
         self.totals = Transitions(0, 0, 0)
 
@@ -89,23 +117,25 @@ class PovertyTracker:
         self.window[slot] = income
         was_poor = self.poor
         self.poor = self.per_capita < line
-        exits = was_poor & ~self.poor
-        entries = ~was_poor & self.poor
-        re_entries = entries & self.ever_exited
-        self.ever_exited |= exits
+        exits = np.flatnonzero(was_poor & ~self.poor)
+        entries = np.flatnonzero(~was_poor & self.poor)
+        re_entries = int(np.count_nonzero(self.ever_exited[entries]))
+        self.ever_exited[exits] = True
         self._spells(exits, entries, month)
-        flows = Transitions(int(exits.sum()), int(entries.sum()), int(re_entries.sum()))
+        flows = Transitions(len(exits), len(entries), re_entries)
         self.totals = Transitions(self.totals.exits + flows.exits,
                                   self.totals.entries + flows.entries,
                                   self.totals.re_entries + flows.re_entries)
         return flows
 
     def _spells(self, exits: np.ndarray, entries: np.ndarray, month: int) -> None:
-        ended = np.flatnonzero(exits & (self.spell_start >= 0))
+        """Close the spells of `exits` and open those of `entries` (household indices)."""
+        ended = exits[self.spell_start[exits] >= 0]
         self.spell_lengths.append(month - self.spell_start[ended])
         self.spell_start[exits] = -1
         self.spell_start[entries] = month
-        self.months_out = np.where(self.ever_exited & ~self.poor, self.months_out + 1, 0)
+        self.months_out += 1
+        self.months_out *= self.ever_exited & ~self.poor
         self.stayed_out |= self.months_out >= STAYED_OUT_MONTHS
 
     def mean_spell_months(self) -> float:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.choice import N_OPTIONS, Offers
+from model.farming import farm_yuan, mu_per_farmer
 from model.households import Households, People
 from model.labour_market import market_key
 from model.scenario import Activity, Scenario, interpolate_by_year
-from model.workshops import MONTHS_PER_YEAR, PIECE_RATE_FORMS, WorkshopTable
+from model.workshops import WorkshopTable
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Market:
     """Places on offer this month, per workshop slot and per pool."""
 
     table: WorkshopTable
+    utilisation: np.ndarray  # float64 per slot, at the head counts the market was built on
     vacancies: np.ndarray   # int64 per slot
     slot_key: np.ndarray    # int64 per slot, pool of each workshop
     pool_pay: np.ndarray    # float64 per pool, expected yuan/month of applying at skill 1
@@ -38,18 +40,20 @@ class Market:
         hiring workshops, times the chance of a place: vacancies / (vacancies + the
         applicants the pool turned away last month, `queue`).
         """
+        utilisation = table.utilisation(workers)
         vacancies = np.where(table.hiring, np.maximum(table.capacity - workers, 0), 0)
         slot_key = market_key(table.activity, table.village, n_villages)
         n_pools = n_villages + len(Activity)
         places = np.where(table.hiring, table.capacity, 0)
         weight = np.bincount(slot_key, places, n_pools)
-        paid = np.bincount(slot_key, places * table.pay * table.utilisation, n_pools)
+        paid = np.bincount(slot_key, places * table.pay * utilisation, n_pools)
         open_places = np.bincount(slot_key, vacancies, n_pools)
         waiting = np.zeros(n_pools) if queue is None else queue
         chance = np.divide(open_places, open_places + waiting, out=np.zeros(n_pools),
                            where=open_places > 0)
         pool_pay = np.divide(paid, weight, out=np.zeros(n_pools), where=weight > 0) * chance
-        return cls(table, vacancies.astype(np.int64), slot_key, pool_pay, weight > 0)
+        return cls(table, utilisation, vacancies.astype(np.int64), slot_key, pool_pay,
+                   weight > 0)
 
     @property
     def n_pools(self) -> int:
@@ -61,18 +65,14 @@ def productivity(people: People, gain_per_course: float,
                  persons: np.ndarray | None = None) -> np.ndarray:
     """Output multiplier: skill times (1 + gain) per completed course (of `persons`, or all)."""
     if persons is None:
-        return people.skill * (1.0 + gain_per_course) ** people.courses
-    return people.skill[persons] * (1.0 + gain_per_course) ** people.courses[persons]
+        return people.skill * course_gain(gain_per_course, people.courses)
+    return people.skill[persons] * course_gain(gain_per_course, people.courses[persons])
 
 
-def mu_per_farmer(land_mu: np.ndarray, n_farmers: np.ndarray, params: Scenario) -> np.ndarray:
-    """Land one farmer works: household land shared among its farmers, up to a maximum (mu)."""
-    return np.minimum(land_mu / np.maximum(n_farmers, 1), params.incomes.mu_per_farmer_max)
-
-
-def farm_yuan(mu: np.ndarray, capacity: np.ndarray, params: Scenario) -> np.ndarray:
-    """Monthly net farm income of farming `mu` at a labour capacity (yuan)."""
-    return mu * params.incomes.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * capacity
+def course_gain(gain_per_course: float, courses: np.ndarray) -> np.ndarray:
+    """(1 + gain) to the power of each count of completed courses (int8 counts)."""
+    powers = (1.0 + gain_per_course) ** np.arange(np.iinfo(np.int8).max + 1, dtype=np.int8)
+    return powers[courses]
 
 
 def migrant_net_wage(params: Scenario, year: float) -> float:
@@ -90,6 +90,7 @@ class Viewer:
     households: Households
     park_distance_km: np.ndarray  # per village
     year: float
+    farmers: np.ndarray          # members of each household farming now
 
 
 def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
@@ -101,8 +102,8 @@ def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
     prod = productivity(p, params.policy.training.productivity_gain, i)
     cap = p.capacity[i].astype(np.float64)
     n = len(i)
-    income = np.zeros((n, N_OPTIONS))
-    available = np.zeros((n, N_OPTIONS), dtype=bool)
+    income = np.zeros((n, N_OPTIONS), order="F")
+    available = np.zeros((n, N_OPTIONS), dtype=bool, order="F")
     n_villages = len(v.park_distance_km)
     for activity in (Activity.HOME_OUTWORK, Activity.PARK_WORKSHOP, Activity.COMMUNITY_FACTORY):
         pool = n_villages + int(activity)
@@ -112,13 +113,12 @@ def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
     income[:, Activity.VILLAGE_WORKSHOP] = market.pool_pay[village] * cap
     available[:, Activity.VILLAGE_WORKSHOP] = market.pool_open[village]
     income[:, Activity.MIGRATION] = migrant_net_wage(params, v.year) * prod * cap
-    farmers = p.activity == Activity.FARMING
     # A reviser who takes up farming joins the household's other farmers.
-    n_farmers = np.bincount(p.household, farmers, len(hh))
-    mu = mu_per_farmer(hh.land_mu[home], n_farmers[home] - farmers[i] + 1, params)
+    others = v.farmers[home] - (p.activity[i] == Activity.FARMING)
+    mu = mu_per_farmer(hh.land_mu[home], others + 1, params)
     income[:, Activity.FARMING] = farm_yuan(mu, cap, params)
     _own_job(v, market, prod, cap, income, available)
-    cost = np.zeros((n, N_OPTIONS))
+    cost = np.zeros((n, N_OPTIONS), order="F")
     cost[:, Activity.PARK_WORKSHOP] = (params.choice.commute_yuan_per_km_month
                                        * v.park_distance_km[village])
     cost[:, Activity.MIGRATION] = params.choice.migration_cost_yuan_per_month
@@ -134,8 +134,8 @@ def _own_job(v: Viewer, market: Market, prod: np.ndarray, cap: np.ndarray,
     keep = market.table.is_open[slot]
     rows, slot = rows[keep], slot[keep]
     table = market.table
-    piece = np.isin(table.form[slot], PIECE_RATE_FORMS)
+    piece = table.piece_rate[slot]
     activity = table.activity[slot]
-    income[rows, activity] = (table.pay[slot] * table.utilisation[slot] * cap[rows]
+    income[rows, activity] = (table.pay[slot] * market.utilisation[slot] * cap[rows]
                               * np.where(piece, prod[rows], 1.0))
     available[rows, activity] = True

@@ -20,7 +20,7 @@ import numpy as np
 from model.households import NO_EMPLOYER
 from model.labour_market import QUOTA_TOLERANCE
 from model.scenario import INSTRUMENTS, Policy
-from model.workshops import MONTHS_PER_YEAR, Entrant, Form, Workshop
+from model.workshops import MONTHS_PER_YEAR, UNDECIDED, Entrant, Form, WorkshopTable
 
 if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
@@ -80,8 +80,9 @@ class Instrument(ABC):
         return 0.0
 
 
-def _certified(model: WorkshopEconomy) -> list[Workshop]:
-    return [w for w in model.workshop_slots if w.certified]
+def _certified(model: WorkshopEconomy) -> np.ndarray:
+    """Slots of the certified workshops."""
+    return np.flatnonzero(model.workshop_table.certified)
 
 
 class OpeningSubsidy(Instrument):
@@ -89,18 +90,17 @@ class OpeningSubsidy(Instrument):
 
     name = "opening_subsidy"
 
-    def _amount(self, capacity: int) -> float:
+    def _amount(self, capacity: np.ndarray) -> np.ndarray:
         p = self.params
-        return p.large_yuan if capacity >= p.large_min_workers else p.small_yuan
+        return np.where(capacity >= p.large_min_workers, p.large_yuan, p.small_yuan)
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        due = [w for w in _certified(model) if not w.opening_paid]
-        paid = budget.pay(self.name, [self._amount(w.capacity) for w in due])
-        for w, ok in zip(due, paid, strict=True):
-            w.opening_paid = bool(ok)
+        table = model.workshop_table
+        due = np.flatnonzero(table.certified & ~table.opening_paid)
+        table.opening_paid[due] = budget.pay(self.name, self._amount(table.capacity[due]))
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
-        return self._amount(entrant.capacity)
+        return float(self._amount(np.asarray(entrant.capacity)))
 
 
 class WageSubsidy(Instrument):
@@ -109,9 +109,8 @@ class WageSubsidy(Instrument):
     name = "wage_subsidy"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        shops = _certified(model)
-        budget.pay(self.name, [self.params.share_of_poor_wage_bill * w.accounts.poor_wage_bill
-                               for w in shops])
+        bills = model.workshop_table.poor_wage_bill[_certified(model)]
+        budget.pay(self.name, self.params.share_of_poor_wage_bill * bills)
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         return (self.params.share_of_poor_wage_bill * entrant.spec.pay_yuan_per_month
@@ -127,14 +126,12 @@ class HiringBonus(Instrument):
     name = "hiring_bonus"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        people, p = model.people, self.params
-        qualifying_shop = np.array(
-            [w.certified and w.accounts.poor_workers >= p.poor_hired_min
-             for w in model.workshop_slots] + [False], dtype=bool)
-        due = np.flatnonzero(
-            (people.employer != NO_EMPLOYER) & model.registered_person & ~people.bonus_paid
-            & (people.tenure >= p.contract_months_min) & qualifying_shop[people.employer]
-        )
+        people, p, table = model.people, self.params, model.workshop_table
+        qualifying_shop = table.certified & (table.poor_workers >= p.poor_hired_min)
+        employed = np.flatnonzero(people.employer != NO_EMPLOYER)
+        due = employed[model.registered_person[employed] & ~people.bonus_paid[employed]
+                       & (people.tenure[employed] >= p.contract_months_min)
+                       & qualifying_shop[people.employer[employed]]]
         paid = budget.pay(self.name, np.full(len(due), p.yuan_per_worker))
         people.bonus_paid[due[paid]] = True
 
@@ -149,11 +146,10 @@ class AbsorptionAward(Instrument):
     name = "absorption_award"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        due = [w for w in _certified(model)
-               if not w.awarded and w.accounts.poor_workers >= self.params.poor_hired_min]
-        paid = budget.pay(self.name, np.full(len(due), self.params.award_yuan))
-        for w, ok in zip(due, paid, strict=True):
-            w.awarded = bool(ok)
+        table = model.workshop_table
+        due = np.flatnonzero(table.certified & ~table.awarded
+                             & (table.poor_workers >= self.params.poor_hired_min))
+        table.awarded[due] = budget.pay(self.name, np.full(len(due), self.params.award_yuan))
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         enough = entrant.expected_poor_workers >= self.params.poor_hired_min
@@ -177,8 +173,9 @@ class Training(Instrument):
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         people, p, rng = model.people, self.params, model.streams["training"]
-        eligible = np.flatnonzero(model.registered_person & (people.capacity > 0)
-                                  & (people.courses < p.courses_per_person_max))
+        registered = model.registered_people
+        eligible = registered[(people.capacity[registered] > 0)
+                              & (people.courses[registered] < p.courses_per_person_max)]
         places = stochastic_round(p.places_per_month * model.params.scale, rng)
         chosen = rng.choice(eligible, size=min(places, len(eligible)), replace=False)
         paid = budget.pay(self.name, np.full(len(chosen), self.cost_per_trainee))
@@ -204,21 +201,24 @@ class Loans(Instrument):
         return loan_yuan * rate / MONTHS_PER_YEAR * self.params.interest_subsidy_share
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        due = [w for w in model.workshops
-               if w.subsidised_loan and model.month - w.opened_month < self.params.term_months]
-        budget.pay(self.name, [self._monthly(w.spec.loan_yuan, model) for w in due])
+        table = model.workshop_table
+        due = np.flatnonzero(table.is_open & table.subsidised_loan
+                             & (model.month - table.opened_month < self.params.term_months))
+        monthly = np.array([self._monthly(loan, model) for loan in table.rules.loan.tolist()])
+        budget.pay(self.name, monthly[table.form[due]])
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         months = min(entrant.months, self.params.term_months)
         expected = self._monthly(entrant.spec.loan_yuan, model) * months
         return self.params.take_up_share * expected
 
-    def grant(self, workshops: list[Workshop], rng: np.random.Generator) -> None:
-        """Grant guaranteed loans to a share of new workshops that need one."""
-        lucky = rng.random(len(workshops)) < self.params.take_up_share
-        for shop, granted in zip(workshops, lucky, strict=True):
-            shop.subsidised_loan = bool(granted) and shop.spec.loan_yuan > 0
-            self.issued_yuan += shop.spec.loan_yuan if shop.subsidised_loan else 0.0
+    def grant(self, table: WorkshopTable, slots: np.ndarray, rng: np.random.Generator) -> None:
+        """Grant guaranteed loans to a share of the new workshops `slots` that need one."""
+        lucky = rng.random(len(slots)) < self.params.take_up_share
+        loan = table.rules.loan[table.form[slots]]
+        table.subsidised_loan[slots] = lucky & (loan > 0)
+        for granted in loan[table.subsidised_loan[slots]].tolist():
+            self.issued_yuan += granted
 
 
 class InjuryInsurance(Instrument):
@@ -227,21 +227,18 @@ class InjuryInsurance(Instrument):
     name = "injury_insurance"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        certified = [w for w in _certified(model) if w.form != Form.OUTWORK]
-        self._enrol(certified, model.streams["enrolment"])
-        shops = [w for w in certified if w.insurance_enrolled]
-        p = self.params
-        insured = [w.accounts.poor_workers if p.poor_workers_only else w.accounts.workers
-                   for w in shops]
-        paid = budget.pay(self.name, np.multiply(insured, p.premium_yuan_per_worker_month))
-        model.insured_workers = int(np.sum(np.asarray(insured)[paid])) if insured else 0
+        table, p = model.workshop_table, self.params
+        certified = np.flatnonzero(table.certified & (table.form != Form.OUTWORK))
+        self._enrol(table, certified, model.streams["enrolment"])
+        shops = certified[table.insurance_enrolled[certified] == 1]
+        insured = (table.poor_workers if p.poor_workers_only else table.workers)[shops]
+        paid = budget.pay(self.name, insured * p.premium_yuan_per_worker_month)
+        model.insured_workers = int(insured[paid].sum())
 
-    def _enrol(self, shops: list[Workshop], rng: np.random.Generator) -> None:
+    def _enrol(self, table: WorkshopTable, shops: np.ndarray, rng: np.random.Generator) -> None:
         """Decide once, when a workshop is first certified, whether the county enrols it."""
-        new = [w for w in shops if w.insurance_enrolled is None]
-        enrolled = rng.random(len(new)) < self.params.take_up_share
-        for shop, chosen in zip(new, enrolled, strict=True):
-            shop.insurance_enrolled = bool(chosen)
+        new = shops[table.insurance_enrolled[shops] == UNDECIDED]
+        table.insurance_enrolled[new] = rng.random(len(new)) < self.params.take_up_share
 
 
 class FreeRent(Instrument):
@@ -250,8 +247,10 @@ class FreeRent(Instrument):
     name = "free_rent"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        due = [w for w in model.workshops if model.month - w.opened_month < self.params.months]
-        budget.pay(self.name, [w.spec.rent_yuan_per_month for w in due])
+        table = model.workshop_table
+        due = np.flatnonzero(table.is_open
+                             & (model.month - table.opened_month < self.params.months))
+        budget.pay(self.name, table.rules.rent[table.form[due]])
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         return entrant.spec.rent_yuan_per_month * min(self.params.months, entrant.months)
@@ -263,9 +262,9 @@ class FactoryCashSupport(Instrument):
     name = "factory_cash_support"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        due = [w for w in model.workshops if w.form == Form.COMMUNITY]
-        budget.pay(self.name, np.full(len(due), self.params.yuan_per_factory_year
-                                      / MONTHS_PER_YEAR))
+        table = model.workshop_table
+        due = np.count_nonzero(table.is_open & (table.form == Form.COMMUNITY))
+        budget.pay(self.name, np.full(due, self.params.yuan_per_factory_year / MONTHS_PER_YEAR))
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         if entrant.form != Form.COMMUNITY:
@@ -293,7 +292,8 @@ class Equity(Instrument):
             leaving = (hh.equity_yuan > 0) & ~model.poor
             self.returned_yuan += float(hh.equity_yuan[leaving].sum())
             hh.equity_yuan[leaving] = 0.0
-        if not any(w.form == Form.COOPERATIVE for w in model.workshops):
+        table = model.workshop_table
+        if not (table.is_open & (table.form == Form.COOPERATIVE)).any():
             return
         eligible = np.flatnonzero(hh.registered_poor & ~hh.has_labour & model.poor
                                   & (hh.equity_yuan == 0))
@@ -347,19 +347,16 @@ class PolicyAgent(mesa.Agent):
 
     def certify(self) -> None:
         """A workshop is certified while it is open, staffed and meets the poor-worker quota."""
-        rule = self.params.certification
-        for w in self.model.workshop_slots:
-            staffed = w.is_open and w.accounts.workers > 0
-            share_ok = (not rule.enabled) or (
-                w.accounts.poor_workers >= rule.poor_share_min * w.accounts.workers
-                - QUOTA_TOLERANCE)
-            w.certified = staffed and share_ok
+        rule, table = self.params.certification, self.model.workshop_table
+        staffed = table.is_open & (table.workers > 0)
+        share_ok = table.poor_workers >= rule.poor_share_min * table.workers - QUOTA_TOLERANCE
+        table.certified[:] = staffed & (share_ok | (not rule.enabled))
 
-    def grant_loans(self, workshops: list[Workshop], rng: np.random.Generator) -> None:
-        """New workshops apply for guaranteed loans (if the instrument is in force)."""
+    def grant_loans(self, slots: np.ndarray, rng: np.random.Generator) -> None:
+        """New workshops (`slots`) apply for guaranteed loans (if the instrument is in force)."""
         for instrument in self.instruments:
             if isinstance(instrument, Loans):
-                instrument.grant(workshops, rng)
+                instrument.grant(self.model.workshop_table, slots, rng)
 
     @property
     def loans_issued_yuan(self) -> float:

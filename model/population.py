@@ -59,6 +59,7 @@ def synthesise(scenario: Scenario,
     order = np.argsort(people.household, kind="stable")
     people = _take(people, order)
     households.size = np.bincount(people.household, minlength=n).astype(np.int16)
+    households.first_member = (np.cumsum(households.size) - households.size).astype(np.int32)
     update_care(people, households, pop)
     return households, people, geography
 

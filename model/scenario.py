@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import tomllib
 from enum import IntEnum
 from pathlib import Path
@@ -25,9 +26,23 @@ from pydantic import (
     model_validator,
 )
 
-# Upper bound on simulated households: keeps a typo from allocating the machine away.
-MAX_HOUSEHOLDS = 5_000_000
-BYTES_PER_HOUSEHOLD_ESTIMATE = 400
+# Peak resident memory of a run per simulated household (bytes): person and household
+# arrays, the month's temporaries and the collected tables. Measured as the growth of the
+# peak RSS over a run of the default scenario with glibc's allocator ("peak bytes per
+# household" of `benchmarks/bench_memory.py --default-malloc --households N --months 13`):
+# 850 to 1,060 at 100,000 to 1,000,000 households; rounded up.
+BYTES_PER_HOUSEHOLD = 1_100
+GIB = 2**30  # bytes
+
+
+def physical_memory_bytes() -> int:
+    """Physical memory of this machine (bytes)."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def max_households() -> int:
+    """The most households a run may simulate here: memory over `BYTES_PER_HOUSEHOLD`."""
+    return physical_memory_bytes() // BYTES_PER_HOUSEHOLD
 
 
 class ScenarioError(ValueError):
@@ -79,11 +94,12 @@ class Run(Section):
     @field_validator("households")
     @classmethod
     def _households_fit_in_memory(cls, households: int) -> int:
-        if households > MAX_HOUSEHOLDS:
-            need = households * BYTES_PER_HOUSEHOLD_ESTIMATE / 2**30
+        need, memory = households * BYTES_PER_HOUSEHOLD, physical_memory_bytes()
+        if need > memory:
             raise ValueError(
-                f"households={households:,} would need about {need:,.0f} GiB; "
-                f"at most {MAX_HOUSEHOLDS:,} are allowed"
+                f"at most {max_households():,} households on this machine: it has "
+                f"{memory / GIB:,.1f} GiB of memory and a run needs about "
+                f"{BYTES_PER_HOUSEHOLD:,} bytes per household ({need / GIB:,.1f} GiB for these)"
             )
         return households
 
@@ -208,7 +224,9 @@ class Poverty(Section):
 class Choice(Section):
     """Decision rule and its coefficients (utility in thousand yuan a month)."""
 
-    rule: Literal["logit", "income_max"] = P(unit="-", desc="decision rule")
+    rule: Literal["logit", "income_max", "satisficing"] = P(
+        unit="-", desc="decision rule: logit random utility, income maximisation, or "
+        "satisficing against an aspiration income")
     revision_rate_per_month: float = P(
         unit="share/month", desc="people who reconsider their activity each month", **Share
     )
@@ -232,6 +250,9 @@ class Choice(Section):
         unit="utils", desc="preference for each activity beyond income (by activity name)"
     )
     flexible_hours: bool = P(unit="-", desc="carers may walk to a workshop in their village")
+    aspiration_yuan_per_month: float = P(
+        unit="yuan/month", desc="satisficing rule: net income of the current activity at or "
+        "above which a reviser keeps it without searching", **Money)
 
     @model_validator(mode="after")
     def _known_activities(self) -> Choice:
@@ -418,7 +439,8 @@ class Policy(Section):
     """The county's workshop policy: a budget and one block per instrument."""
 
     budget_yuan_per_year: float = P(unit="yuan/yr", desc="allocated each January; unspent "
-                                    "funds carry over", **Money)
+                                    "funds carry over; above 0 when any instrument is "
+                                    "enabled (every instrument pays from it)", **Money)
     payment_order: list[str] = P(unit="-", desc="instruments in the order they are paid; when "
                                  "the budget runs out the last ones go unpaid")
     certification: Certification
@@ -437,6 +459,15 @@ class Policy(Section):
     def _order_names_every_instrument(self) -> Policy:
         if sorted(self.payment_order) != sorted(INSTRUMENTS):
             raise ValueError(f"payment_order must list each of {list(INSTRUMENTS)} once")
+        return self
+
+    @model_validator(mode="after")
+    def _budget_for_enabled_instruments(self) -> Policy:
+        """Every instrument pays from the budget: one in force needs a budget above 0."""
+        enabled = [name for name in INSTRUMENTS if getattr(self, name).enabled]
+        if enabled and self.budget_yuan_per_year <= 0:
+            raise ValueError(f"budget_yuan_per_year > 0 while instruments paid from it are "
+                             f"enabled ({', '.join(enabled)}), got {self.budget_yuan_per_year}")
         return self
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from model.households import Health, People
 from model.scenario import Activity, MigrationStop, OrderCollapse
-from model.workshops import Workshop
+from model.workshops import WorkshopTable
 
 
 def month_index(start: dt.date, when: dt.date) -> int:
@@ -32,16 +32,15 @@ def shock_window(start: dt.date, shock: OrderCollapse | MigrationStop, month: in
     return ""
 
 
-def collapse_orders(workshops: list[Workshop], shock: OrderCollapse, phase: str,
+def collapse_orders(table: WorkshopTable, shock: OrderCollapse, phase: str,
                     rng: np.random.Generator) -> None:
     """At the start, a share of open workshops lose orders; at the end all recover."""
+    open_now = np.flatnonzero(table.is_open)
     if phase == "start":
-        hit = rng.random(len(workshops)) < shock.share_of_firms
-        for w, h in zip(workshops, hit, strict=True):
-            w.order_multiplier = shock.load_multiplier if h else 1.0
+        hit = rng.random(len(open_now)) < shock.share_of_firms
+        table.order_multiplier[open_now] = np.where(hit, shock.load_multiplier, 1.0)
     elif phase == "end":
-        for w in workshops:
-            w.order_multiplier = 1.0
+        table.order_multiplier[open_now] = 1.0
 
 
 def stop_migration(people: People, shock: MigrationStop, phase: str,

@@ -1,15 +1,17 @@
 """Workshop agents: forms, capacity, orders, pay, certification state, open / idle / close.
 
-Workshops are few (hundreds to thousands), so each is a `mesa.Agent`. Their numeric state
-that the vectorised household phases need (capacity, village, pay, status) is read as
-arrays through `WorkshopTable`.
+Workshops are few (hundreds to thousands), so each is a `mesa.Agent`. Their state lives in
+the model's `WorkshopTable`, one entry per slot, so that the monthly rules (orders, status,
+accounts, certification, policy claims) run on arrays over all workshops at once; an
+agent's attributes read and write its own slot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import mesa
 import numpy as np
@@ -62,28 +64,269 @@ def seasonal_factor(orders: OrderProcess, month_of_year: int) -> float:
     return 1.0 + orders.seasonal_amplitude * float(np.cos(phase))
 
 
-class Workshop(mesa.Agent):
-    """A workshop of one form: places, pay, orders and its last month's accounts."""
+UNDECIDED = -1  # insurance enrolment of a workshop not yet certified
 
-    def __init__(self, model: WorkshopEconomy, entrant: Entrant) -> None:
+
+@dataclass
+class FormRules:
+    """Each form's parameters as arrays indexed by `Form`, for the rules over all slots."""
+
+    orders: list[OrderProcess]
+    persistence: np.ndarray        # float64, AR(1) coefficient of log orders
+    volatility: np.ndarray         # float64, sd of monthly log-order innovations
+    stationary_var: np.ndarray     # float64, variance of log orders around their mean
+    mean_load: np.ndarray          # float64, x capacity
+    sales_channel_load: np.ndarray  # float64, x capacity
+    idle_load: np.ndarray          # float64, x capacity
+    idle_months_to_close: np.ndarray  # int64, months
+    training_required: np.ndarray  # bool
+    value_added: np.ndarray        # float64, yuan per worker-month at full orders
+    rent: np.ndarray               # float64, yuan per month
+    loan: np.ndarray               # float64, yuan
+    activity: np.ndarray           # int8, Activity of a job
+    piece_rate: np.ndarray         # bool, pays by piece
+
+    @classmethod
+    def of(cls, workshops: Workshops) -> FormRules:
+        """The rules of the scenario's five forms."""
+        specs = [form_spec(workshops, form) for form in Form]
+        orders = [spec.orders for spec in specs]
+
+        def floats(values: list[float]) -> np.ndarray:
+            return np.array(values, dtype=np.float64)
+
+        return cls(
+            orders=orders,
+            persistence=floats([o.persistence for o in orders]),
+            volatility=floats([o.volatility for o in orders]),
+            stationary_var=floats([o.volatility**2 / (1 - o.persistence**2) for o in orders]),
+            mean_load=floats([o.mean_load for o in orders]),
+            sales_channel_load=floats([o.sales_channel_load for o in orders]),
+            idle_load=floats([s.idle_load for s in specs]),
+            idle_months_to_close=np.array([s.idle_months_to_close for s in specs]),
+            training_required=np.array([s.training_required for s in specs], dtype=bool),
+            value_added=floats([s.value_added_yuan_per_worker_month for s in specs]),
+            rent=floats([s.rent_yuan_per_month for s in specs]),
+            loan=floats([s.loan_yuan for s in specs]),
+            activity=np.array([FORM_ACTIVITY[f] for f in Form], dtype=np.int8),
+            piece_rate=np.isin(np.arange(len(Form)), PIECE_RATE_FORMS),
+        )
+
+    def seasonal(self, month_of_year: int) -> np.ndarray:
+        """Seasonal factor of each form this month."""
+        return np.array([seasonal_factor(o, month_of_year) for o in self.orders])
+
+
+def _column(dtype: type) -> Any:
+    return field(default_factory=lambda: np.empty(0, dtype=dtype))
+
+
+@dataclass
+class WorkshopTable:
+    """State of every workshop slot ever opened (closed ones included), one entry per slot.
+
+    The monthly rules read and write these arrays over all slots at once; each `Workshop`
+    agent reads and writes its own entries through its attributes.
+    """
+
+    rules: FormRules
+    form: np.ndarray = _column(np.int8)             # Form
+    village: np.ndarray = _column(np.int32)         # NO_VILLAGE outside villages
+    capacity: np.ndarray = _column(np.int32)        # places
+    pay: np.ndarray = _column(np.float64)           # yuan per month at full orders
+    productivity: np.ndarray = _column(np.float64)  # value added relative to the form's
+    opened_month: np.ndarray = _column(np.int32)    # model month it opened
+    status: np.ndarray = _column(np.int8)           # Status
+    idle_months: np.ndarray = _column(np.int32)     # consecutive idle months
+    order_state: np.ndarray = _column(np.float64)   # log deviation of orders from their mean
+    order_multiplier: np.ndarray = _column(np.float64)  # shocks multiply orders
+    load: np.ndarray = _column(np.float64)          # orders this month, x capacity
+    certified: np.ndarray = _column(bool)
+    subsidised_loan: np.ndarray = _column(bool)
+    insurance_enrolled: np.ndarray = _column(np.int8)  # 1, 0, or UNDECIDED until certified
+    opening_paid: np.ndarray = _column(bool)
+    awarded: np.ndarray = _column(bool)
+    # last month's accounts (yuan per month)
+    workers: np.ndarray = _column(np.int64)
+    poor_workers: np.ndarray = _column(np.int64)
+    wage_bill: np.ndarray = _column(np.float64)
+    poor_wage_bill: np.ndarray = _column(np.float64)  # wages of poor workers the subsidy counts
+    value_added: np.ndarray = _column(np.float64)
+
+    def __len__(self) -> int:
+        return len(self.form)
+
+    def append(self, entrants: Sequence[Entrant], month: int) -> np.ndarray:
+        """Open a slot per entrant in model month `month`; returns the new slots."""
+        first, n = len(self), len(entrants)
+        new: dict[str, Any] = {
+            "form": [e.form for e in entrants], "village": [e.village for e in entrants],
+            "capacity": [e.capacity for e in entrants],
+            "pay": [e.spec.pay_yuan_per_month for e in entrants],
+            "productivity": [e.productivity for e in entrants],
+            "load": [e.spec.orders.mean_load for e in entrants],
+            "opened_month": month, "status": Status.OPEN, "order_multiplier": 1.0,
+            "insurance_enrolled": UNDECIDED,
+        }
+        for name in self.columns():
+            old = getattr(self, name)
+            values = np.broadcast_to(np.asarray(new.get(name, 0), dtype=old.dtype), n)
+            setattr(self, name, np.concatenate([old, values]))
+        return np.arange(first, first + n)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """Names of the per-slot arrays."""
+        return [f.name for f in fields(cls) if f.name != "rules"]
+
+    @property
+    def is_open(self) -> np.ndarray:
+        """Open or idle (not closed)."""
+        return self.status != Status.CLOSED
+
+    @property
+    def hiring(self) -> np.ndarray:
+        """Open and not idle."""
+        return self.status == Status.OPEN
+
+    @property
+    def activity(self) -> np.ndarray:
+        """The activity a job at each workshop counts as."""
+        return self.rules.activity[self.form]
+
+    @property
+    def needs_training(self) -> np.ndarray:
+        """Hires only people who completed a course."""
+        return self.rules.training_required[self.form]
+
+    @property
+    def piece_rate(self) -> np.ndarray:
+        """Pays by piece (earnings also scale with the worker's productivity)."""
+        return self.rules.piece_rate[self.form]
+
+    def utilisation(self, workers: np.ndarray) -> np.ndarray:
+        """Share of a full month each worker is busy: orders over the workforce, at most 1.
+
+        0 at idle workshops, 1 where nobody works yet.
+        """
+        busy = self.load * self.capacity / np.maximum(workers, 1)
+        return np.where(self.status == Status.IDLE, 0.0,
+                        np.where(workers == 0, 1.0, np.minimum(1.0, busy)))
+
+
+def receive_orders(table: WorkshopTable, slots: np.ndarray, innovations: np.ndarray,
+                   month_of_year: int) -> None:
+    """This month's order load of `slots`, from their AR(1) log processes and the season.
+
+    Args:
+        table: the workshop table.
+        slots: the workshops receiving orders.
+        innovations: one standard normal draw per slot.
+        month_of_year: calendar month, 1 to 12.
+    """
+    rules, form = table.rules, table.form[slots]
+    state = rules.persistence[form] * table.order_state[slots] \
+        + rules.volatility[form] * innovations
+    table.order_state[slots] = state
+    market = (rules.mean_load[form] * rules.seasonal(month_of_year)[form]
+              * np.exp(state - rules.stationary_var[form] / 2))
+    table.load[slots] = (market + rules.sales_channel_load[form]) * table.order_multiplier[slots]
+
+
+def update_status(table: WorkshopTable, slots: np.ndarray) -> np.ndarray:
+    """Idle `slots` whose orders are below the idle load, reopen the others.
+
+    Returns the slots idle for long enough to close (the caller closes their agents).
+    """
+    form = table.form[slots]
+    idle = table.load[slots] < table.rules.idle_load[form]
+    months = np.where(idle, table.idle_months[slots] + 1, 0)
+    table.idle_months[slots] = months
+    table.status[slots] = np.where(idle, Status.IDLE, Status.OPEN)
+    return slots[idle & (months >= table.rules.idle_months_to_close[form])]
+
+
+class SlotView(Protocol):
+    """An object standing for one workshop slot of a table."""
+
+    slot: int
+
+    @property
+    def table(self) -> WorkshopTable: ...
+
+
+class SlotAttribute[T]:
+    """An attribute kept in one `WorkshopTable` array, at the owner's slot.
+
+    Args:
+        read: converts the stored value to the attribute's type.
+        column: the table array (default: the attribute's name).
+        write: converts an assigned value to the stored one (default: as is).
+    """
+
+    def __init__(self, read: Callable[[Any], T], column: str = "",
+                 write: Callable[[T], Any] | None = None) -> None:
+        self.read, self.column, self.write = read, column, write
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.column = self.column or name
+
+    @overload
+    def __get__(self, view: None, owner: type) -> SlotAttribute[T]: ...
+
+    @overload
+    def __get__(self, view: SlotView, owner: type) -> T: ...
+
+    def __get__(self, view: SlotView | None, owner: type) -> T | SlotAttribute[T]:
+        if view is None:
+            return self
+        return self.read(getattr(view.table, self.column)[view.slot])
+
+    def __set__(self, view: SlotView, value: T) -> None:
+        stored = value if self.write is None else self.write(value)
+        getattr(view.table, self.column)[view.slot] = stored
+
+
+def _enrolment(stored: Any) -> bool | None:
+    return None if stored == UNDECIDED else bool(stored)
+
+
+def _store_enrolment(value: bool | None) -> int:
+    return UNDECIDED if value is None else int(value)
+
+
+class Workshop(mesa.Agent):
+    """A workshop of one form: places, pay, orders and its last month's accounts.
+
+    Its state is its slot of the model's `WorkshopTable`.
+    """
+
+    form = SlotAttribute(Form)
+    village = SlotAttribute(int)
+    capacity = SlotAttribute(int)
+    productivity = SlotAttribute(float)
+    pay_yuan_per_month = SlotAttribute(float, "pay")
+    opened_month = SlotAttribute(int)
+    status = SlotAttribute(Status)
+    idle_months = SlotAttribute(int)
+    order_state = SlotAttribute(float)
+    order_multiplier = SlotAttribute(float)
+    load = SlotAttribute(float)
+    certified = SlotAttribute(bool)
+    subsidised_loan = SlotAttribute(bool)
+    insurance_enrolled = SlotAttribute(_enrolment, write=_store_enrolment)
+    opening_paid = SlotAttribute(bool)
+    awarded = SlotAttribute(bool)
+
+    def __init__(self, model: WorkshopEconomy, slot: int) -> None:
         super().__init__(model)
-        self.slot = len(model.workshop_slots)
+        self.slot = slot
         model.workshop_slots.append(self)
-        self.form, self.village, self.capacity = entrant.form, entrant.village, entrant.capacity
-        self.productivity = entrant.productivity
-        self.pay_yuan_per_month = entrant.spec.pay_yuan_per_month
-        self.opened_month = model.month
-        self.status = Status.OPEN
-        self.idle_months = 0
-        self.order_state = 0.0        # log deviation of orders from their mean
-        self.order_multiplier = 1.0   # shocks multiply orders
-        self.load = entrant.spec.orders.mean_load
-        self.subsidised_loan = False
-        self.insurance_enrolled: bool | None = None  # decided when first certified
-        self.certified = False
-        self.opening_paid = False
-        self.awarded = False
-        self.accounts = Accounts()
+
+    @property
+    def table(self) -> WorkshopTable:
+        """The model's workshop table."""
+        return self.model.workshop_table
 
     @property
     def spec(self) -> WorkshopForm:
@@ -95,25 +338,10 @@ class Workshop(mesa.Agent):
         """Open or idle (not closed)."""
         return self.status != Status.CLOSED
 
-    def receive_orders(self, innovation: float, month_of_year: int) -> None:
-        """Update this month's order load from its AR(1) log process and the season."""
-        orders = self.spec.orders
-        self.order_state = orders.persistence * self.order_state + orders.volatility * innovation
-        stationary_var = orders.volatility**2 / (1 - orders.persistence**2)
-        market = (orders.mean_load * seasonal_factor(orders, month_of_year)
-                  * np.exp(self.order_state - stationary_var / 2))
-        self.load = (market + orders.sales_channel_load) * self.order_multiplier
-
-    def update_status(self) -> None:
-        """Idle when orders are below the idle load; close after enough idle months."""
-        if self.load < self.spec.idle_load:
-            self.idle_months += 1
-            self.status = Status.IDLE
-            if self.idle_months >= self.spec.idle_months_to_close:
-                self.close()
-        else:
-            self.idle_months = 0
-            self.status = Status.OPEN
+    @property
+    def accounts(self) -> Accounts:
+        """Its last month's accounts."""
+        return Accounts(self.table, self.slot)
 
     def close(self) -> None:
         """Close for good: workers lose their jobs at the next matching."""
@@ -121,63 +349,18 @@ class Workshop(mesa.Agent):
         self.certified = False
         self.remove()
 
-    def utilisation(self, workers: int) -> float:
-        """Share of a full month each worker is busy: orders over the workforce, at most 1."""
-        if self.status == Status.IDLE:
-            return 0.0
-        if workers == 0:
-            return 1.0
-        return min(1.0, self.load * self.capacity / workers)
 
-
-@dataclass
 class Accounts:
-    """A workshop's last month: staff, wages and output (yuan per month)."""
+    """A workshop's last month: staff, wages and output (yuan per month), at its slot."""
 
-    workers: int = 0
-    poor_workers: int = 0
-    poor_wage_bill: float = 0.0     # wages of poor workers the wage subsidy counts
-    wage_bill: float = 0.0
-    value_added: float = 0.0
+    workers = SlotAttribute(int)
+    poor_workers = SlotAttribute(int)
+    poor_wage_bill = SlotAttribute(float)  # wages of poor workers the wage subsidy counts
+    wage_bill = SlotAttribute(float)
+    value_added = SlotAttribute(float)
 
-
-@dataclass
-class WorkshopTable:
-    """Arrays over all workshop slots (closed ones included), read once per phase."""
-
-    form: np.ndarray       # int8, Form
-    village: np.ndarray    # int32, NO_VILLAGE outside villages
-    capacity: np.ndarray   # int32, places
-    pay: np.ndarray        # float64, yuan per month at full orders
-    utilisation: np.ndarray  # float64, this month
-    is_open: np.ndarray    # bool, open or idle
-    hiring: np.ndarray     # bool, open and not idle
-    certified: np.ndarray  # bool
-    needs_training: np.ndarray  # bool, hires only people who completed a course
-
-    @classmethod
-    def of(cls, slots: list[Workshop], workers: np.ndarray) -> WorkshopTable:
-        """Snapshot of the workshops; `workers` is the head count per slot."""
-        return cls(
-            form=np.fromiter((w.form for w in slots), np.int8, len(slots)),
-            village=np.fromiter((w.village for w in slots), np.int32, len(slots)),
-            capacity=np.fromiter((w.capacity for w in slots), np.int32, len(slots)),
-            pay=np.fromiter((w.pay_yuan_per_month for w in slots), np.float64, len(slots)),
-            utilisation=np.fromiter(
-                (w.utilisation(int(n)) for w, n in zip(slots, workers, strict=True)),
-                np.float64, len(slots)),
-            is_open=np.fromiter((w.is_open for w in slots), bool, len(slots)),
-            hiring=np.fromiter((w.status == Status.OPEN for w in slots), bool, len(slots)),
-            certified=np.fromiter((w.certified for w in slots), bool, len(slots)),
-            needs_training=np.fromiter((w.spec.training_required for w in slots), bool,
-                                       len(slots)),
-        )
-
-    @property
-    def activity(self) -> np.ndarray:
-        """The activity a job at each workshop counts as."""
-        lookup = np.array([FORM_ACTIVITY[f] for f in Form], dtype=np.int8)
-        return lookup[self.form]
+    def __init__(self, table: WorkshopTable, slot: int) -> None:
+        self.table, self.slot = table, slot
 
 
 @dataclass(frozen=True)

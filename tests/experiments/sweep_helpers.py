@@ -82,8 +82,9 @@ def comparable(data: SweepData) -> dict[str, pd.DataFrame]:
 
 
 def assert_same_results(a: SweepData, b: SweepData) -> None:
+    """The two sweeps stored bit-identical runs, monthly and summary rows."""
     for name, frame in comparable(a).items():
-        pd.testing.assert_frame_equal(frame, comparable(b)[name], obj=name)
+        pd.testing.assert_frame_equal(frame, comparable(b)[name], obj=name, check_exact=True)
 
 
 def wsim(*args: str | Path) -> Result:

@@ -121,3 +121,16 @@ def test_indices_rank_the_inputs_of_a_known_linear_model(
         assert table["mu_star"].to_dict() == pytest.approx(coefficients, abs=1e-9)
         assert table["sigma"].to_dict() == pytest.approx(dict.fromkeys(coefficients, 0.0),
                                                          abs=1e-9)
+
+
+def test_arms_under_a_crossed_lever_are_paired_with_the_reference_of_their_level() -> None:
+    rng = np.random.default_rng(6)
+    low, high = synthetic_values(2.0, rng), synthetic_values(9.0, rng)
+    high["net_exits"] += 1000.0  # another rule: another level of exits
+    high[ARM] = high[ARM].map({BASELINE: "rule=b", "more": "rule=b,more"})
+    values = pd.concat([low.assign(rule="a"), high.assign(rule="b")], ignore_index=True)
+    paired = analysis.pairs(values, ["replicate", "rule"], [BASELINE, "rule=b"])
+    table = analysis.effects(paired, ["net_exits"]).set_index(ARM)
+    assert table.loc["more", "difference"] == pytest.approx(2.0, abs=1.0)
+    assert table.loc["rule=b,more", "difference"] == pytest.approx(9.0, abs=1.0)
+    assert table["n"].tolist() == [12, 12]

@@ -26,8 +26,9 @@ from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult
 
 # Check-calibration at CI size: real-scale counties (small counts such as Qingchuan's one
-# collective workshop vanish below half scale) with few replicates; see the slow variant.
-CI_SHARE, CI_REPLICATES = 1.0, 4
+# collective workshop vanish below half scale), with more replicates than the fits used
+# (12), so the check also runs replicates the optimiser never saw; see the slow variant.
+CI_SHARE, CI_REPLICATES = 1.0, 16
 COUNTIES = ("qingchuan", "suichuan", "pengxi")
 REQUIRED_FIGURES = {  # (county, measure): published value the targets file must hold
     ("qingchuan", "workshops_open"): 62, ("qingchuan", "workshops_open_park"): 12,
@@ -244,6 +245,15 @@ def test_space_maps_bounds_to_the_unit_cube_and_back() -> None:
         "workshops.factory.entrants_per_month": 0.1, "policy.training.places_per_month": 90}
 
 
+def test_initial_counts_move_in_steps_the_scaled_run_can_simulate() -> None:
+    half = load_scenario(SCENARIOS / "suichuan.toml").with_overrides(households=60000)
+    space = Space.of([FreeParameter("workshops.factory.initial_count", 0, 40, "r", "s")], half)
+    written = [space.values(np.array([x]))["workshops.factory.initial_count"]
+               for x in np.linspace(0, 1, 41)]
+    assert all(count % 2 == 0 for count in written)       # round(count x 0.5) * 2 == count
+    assert sorted(set(written)) == list(range(0, 41, 2))
+
+
 # ---------------------------------------------------------------- wsim calibrate
 
 
@@ -266,6 +276,24 @@ def test_calibrate_writes_a_loadable_scenario_of_the_fitted_keys(tmp_path: Path,
         data["workshops"]["outwork"]["entrants_per_month"]
     assert fitted.county.name == "Pengxi"
     assert "published" in result.stdout and "within" in result.stdout
+
+
+def test_refine_searches_from_the_earlier_fit(tmp_path: Path, wsim: Wsim) -> None:
+    out, targets = tmp_path / "pengxi.toml", write_targets(tmp_path)
+    options = ("--targets", targets, "--households", "6000", "--replicates", "2", "--out", out)
+    missing = wsim("calibrate", SCENARIOS / "pengxi.toml", *options, "--refine")
+    assert missing.exit_code == 1 and "--refine" in one_error_line(missing.stderr)
+    assert not out.exists()
+    first = wsim("calibrate", SCENARIOS / "pengxi.toml", *options, "--max-evaluations", "4")
+    assert first.exit_code == 0, first.output
+    earlier = tomllib.loads(out.read_text(encoding="utf-8"))
+    refined = wsim("calibrate", SCENARIOS / "pengxi.toml", *options, "--max-evaluations", "1",
+                   "--refine")
+    assert refined.exit_code == 0, refined.output
+    text = out.read_text(encoding="utf-8")
+    assert "bounded Powell (scipy.optimize) from the earlier fit" in text
+    assert "evaluations: 1;" in text  # the one evaluation is the earlier fit itself
+    assert tomllib.loads(text)["workshops"] == earlier["workshops"]
 
 
 @pytest.mark.parametrize("edit", ["unknown_measure", "unknown_county", "lower_above_upper",
@@ -314,8 +342,7 @@ def test_every_county_has_a_committed_calibration() -> None:
         assert "# fitted: " in path.read_text(encoding="utf-8")
 
 
-@pytest.mark.slow  # not yet passing: 3 of 21 used targets are outside tolerance (see the
-# project's open calibration issue); run with `make test-all`
+@pytest.mark.slow  # until Suichuan and Pengxi are refitted with Qingchuan's new poor_priority
 def test_calibrated_counties_meet_every_used_target(wsim: Wsim) -> None:
     result = wsim("check-calibration", "--households-share", str(CI_SHARE),
                   "--replicates", str(CI_REPLICATES))
@@ -324,5 +351,5 @@ def test_calibrated_counties_meet_every_used_target(wsim: Wsim) -> None:
 
 @pytest.mark.slow
 def test_calibrated_counties_meet_every_used_target_with_more_replicates(wsim: Wsim) -> None:
-    result = wsim("check-calibration", "--households-share", "1.0", "--replicates", "16")
+    result = wsim("check-calibration", "--households-share", "1.0", "--replicates", "32")
     assert result.exit_code == 0, result.output

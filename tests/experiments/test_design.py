@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of
 
-from experiments.design import sample, unit_sample
+from experiments.design import reference_arms, sample, unit_sample
 from experiments.seeding import ARM, BASELINE
 
 WAGE, TRAINING = "policy.wage_subsidy.share_of_poor_wage_bill", "policy.training.enabled"
@@ -103,3 +103,27 @@ def test_same_seed_same_design_other_seed_other_design(tmp_path: Path) -> None:
     spec = spec_of(tmp_path, LHS)
     pd.testing.assert_frame_equal(sample(spec, 3), sample(spec, 3))
     assert not sample(spec, 3).equals(sample(spec, 4))
+
+
+CROSSED = FACTORIAL.replace('"factorial"', '"one_at_a_time"') + """
+[levers.rule]
+key = "choice.rule"
+values = ["income_max", "satisficing"]
+crossed = true
+"""
+
+
+def test_a_crossed_lever_runs_every_arm_at_each_of_its_levels(tmp_path: Path) -> None:
+    design = sample(spec_of(tmp_path, CROSSED), 0)
+    assert design["choice.rule"].tolist() == ["logit"] * 3 + ["income_max"] * 3 + [
+        "satisficing"] * 3
+    assert design[ARM].tolist() == [
+        BASELINE, "wage=0.6", "training=False",
+        "rule=income_max", "wage=0.6,rule=income_max", "training=False,rule=income_max",
+        "rule=satisficing", "wage=0.6,rule=satisficing", "training=False,rule=satisficing"]
+
+
+def test_each_level_of_a_crossed_lever_has_its_own_reference_arm(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, CROSSED)
+    assert reference_arms(spec.levers) == [BASELINE, "rule=income_max", "rule=satisficing"]
+    assert reference_arms(spec_of(tmp_path, FACTORIAL).levers) == [BASELINE]

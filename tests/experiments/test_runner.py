@@ -30,6 +30,7 @@ from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
 WAGE = "policy.wage_subsidy.share_of_poor_wage_bill"
+DASK_FAILS_WITHIN_S = 10  # the connect timeout (3 s) and the set-up around it
 POPULATION = {"people": ("household", "age", "female", "health", "frail", "skill"),
               "households": ("village", "registered_poor", "resettled", "land_mu", "size")}
 
@@ -112,14 +113,23 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(
                                                              "run_id"])
 
 
-def test_unreachable_dask_fails_fast_and_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("address", "reason"), [
+    ("tcp://127.0.0.1:9", "Timed out trying to connect"),   # nothing listens: refused
+    ("tcp://192.0.2.1:8786", "Timed out trying to connect"),  # TEST-NET-1: never answers
+    ("nonsense", "missing port number"),
+    ("tls://127.0.0.1:9", "TLS expects a `ssl_context`"),    # TLS without its set-up
+])
+def test_unreachable_dask_fails_fast_and_writes_nothing(tmp_path: Path, address: str,
+                                                         reason: str) -> None:
     began = time.monotonic()
     result = wsim("sweep", write_spec(tmp_path, FACTORIAL), "--out", tmp_path / "out",
-                  "--dask", "tcp://127.0.0.1:9")
-    assert time.monotonic() - began < 15
+                  "--dask", address)
+    assert time.monotonic() - began < DASK_FAILS_WITHIN_S
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: --dask tcp://127.0.0.1:9: could not reach a Dask "
-                                    "scheduler within 3 s")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: --dask {address}: could not reach a Dask scheduler within 3 s ("), lines
+    assert reason in lines[0]
     assert not (tmp_path / "out").exists()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from experiment_helpers import ROOT
-from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, write_spec, wsim
+from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, write_spec
 
 from experiments.spec import NO_REFORM, SpecError, load_spec
 
@@ -95,19 +95,16 @@ def test_bad_spec_is_one_error_naming_file_and_key(tmp_path: Path, stem: str) ->
     assert expected in caught.value.expected
 
 
-@pytest.mark.parametrize("stem", ["unknown_lever_key", "range_reversed", "lever_key_missing",
-                                  "sobol_without_uncertainties"])
-def test_bad_spec_exits_1_and_writes_nothing(tmp_path: Path, stem: str) -> None:
-    body, key, _ = BAD_SPECS[stem]
-    path = write_spec(tmp_path, body, stem)
-    result = wsim("sweep", path, "--out", tmp_path / "out", "--workers", "1")
-    assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: {key}: ")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+# Example specs run small counties, except the decision-rule sweep behind
+# results/examples/decision_rules/: at 2,000 households the default county has under one
+# factory workshop, so it runs a sixth of the county (20,000 households, about 8 minutes
+# on 2 cores).
+EXAMPLE_HOUSEHOLDS_MAX = {"decision_rules.toml": 20_000}
+SMALL_EXAMPLE_HOUSEHOLDS = 2000
 
 
 def test_example_specs_validate() -> None:
     for path in sorted((ROOT / "experiments" / "specs").glob("*.toml")):
         spec = load_spec(path)
-        assert spec.file.run.households is not None and spec.file.run.households <= 2000, path
+        most = EXAMPLE_HOUSEHOLDS_MAX.get(path.name, SMALL_EXAMPLE_HOUSEHOLDS)
+        assert spec.file.run.households is not None and spec.file.run.households <= most, path

@@ -16,10 +16,11 @@ ADAPTIVE = FACTORIAL.replace("count = 2", 'output = "net_exits"\nhalf_width = {w
                                           "min = 2\nmax = 4")
 
 
-def test_register_adds_the_four_commands() -> None:
+def test_register_adds_the_sweep_commands() -> None:
     app = typer.Typer()
     register(app)
-    assert [c.name for c in app.registered_commands] == ["sweep", "resume", "status", "analyze"]
+    assert [c.name for c in app.registered_commands] == ["sweep", "resume", "status", "analyze",
+                                                         "rerun"]
 
 
 def test_sweep_status_analyze_end_to_end(tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def test_income_max_never_keeps_an_infeasible_current_activity():
 
 
 def test_choose_applies_the_scenario_rule(tiny):
-    assert set(RULES) == {"logit", "income_max"}
+    assert set(RULES) == {"logit", "income_max", "satisficing"}
     r = revisers(3, current=[A.NOT_WORKING] * 3)
     o = offers(np.tile([0, 100, 200, 0, 300, 0, 10_000], (3, 1)))
     greedy = tiny.choice.model_copy(update={"rule": "income_max"})

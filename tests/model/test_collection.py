@@ -105,3 +105,15 @@ def test_summary_describes_the_run(checked, tiny):
     assert row["total_spending_yuan"] == pytest.approx(spent)
     if row["net_exits"] > 0:
         assert row["cost_per_net_exit_yuan"] == pytest.approx(spent / row["net_exits"])
+
+
+def test_tables_read_during_a_run_continue_unchanged(tiny):
+    early = WorkshopEconomy(tiny)
+    late = WorkshopEconomy(tiny)
+    for m in months(early, tiny.run.months):
+        if m.month in (1, 5):
+            m.datacollector.get_table_dataframe("activity")   # as the dashboard does
+    list(months(late, tiny.run.months))
+    for name in TABLES:
+        assert early.datacollector.get_table_dataframe(name).equals(
+            late.datacollector.get_table_dataframe(name))

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from model.economy import WorkshopEconomy
 from model.households import (
     NO_EMPLOYER,
     Health,
@@ -11,6 +12,7 @@ from model.households import (
     household_sum,
     is_carer,
     labour_capacity,
+    members,
     update_care,
 )
 from model.scenario import Activity
@@ -198,6 +200,27 @@ def test_ledger_total_is_the_sum_over_sources():
     assert ledger.by_source.shape == (len(Source), 3)
     assert ledger.total.tolist() == [111.0, 21.0, 51.0]
     assert ledger.by_source[Source.WAGES].tolist() == [101.0, 1.0, 51.0]
+    ledger.set(Source.PENSION, np.array([0.0, 0.0, 5.0]))
+    assert ledger.total.tolist() == [101.0, 1.0, 56.0]
+
+
+def test_members_lists_each_households_people_in_order():
+    households, people = make([(0, 30, True, H, False, 1.0), (0, 3, True, H, False, 1.0),
+                               (1, 40, True, H, False, 1.0), (3, 40, True, H, False, 1.0),
+                               (3, 9, True, H, False, 1.0), (3, 70, True, H, False, 1.0)])
+    households.first_member = np.array([0, 2, 3, 3], dtype=np.int32)
+    assert members(households, np.array([0, 3])).tolist() == [0, 1, 3, 4, 5]
+    assert members(households, np.array([2, 1])).tolist() == [2]
+    assert members(households, np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_synthesised_people_are_ordered_by_household(small):
+    model = WorkshopEconomy(small)
+    hh = model.households
+    everyone = members(hh, np.arange(len(hh)))
+    assert np.array_equal(everyone, np.arange(len(model.people)))
+    assert np.array_equal(model.people.household[everyone],
+                          np.repeat(np.arange(len(hh)), hh.size))
 
 
 def test_new_people_start_without_work():

@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 from model.metrics import (
     STAYED_OUT_MONTHS,
+    Groups,
     PovertyTracker,
     Transitions,
     cost_per_exit,
     fgt,
-    fgt_of_group,
-    fgt_terms,
+    fgt_of_groups,
 )
 
 # ------------------------------------------------------------------ FGT
@@ -63,9 +63,27 @@ def test_fgt_of_a_group_equals_fgt_of_its_members():
     rng = np.random.default_rng(0)
     income = rng.gamma(2.0, 1500.0, 500)
     weights = rng.integers(1, 6, 500)
-    mask = rng.random(500) < 0.3
-    terms = fgt_terms(income, 3000.0, weights)
-    assert fgt_of_group(terms, mask) == pytest.approx(fgt(income[mask], 3000.0, weights[mask]))
+    masks = {"some": rng.random(500) < 0.3, "none": np.zeros(500, dtype=bool)}
+    measures = fgt_of_groups(income, 3000.0, weights, Groups.of(masks, weights))
+    mask = masks["some"]
+    assert measures["some"] == pytest.approx(fgt(income[mask], 3000.0, weights[mask]))
+    assert measures["none"] == (0.0, 0.0, 0.0)
+
+
+def test_fgt_sums_add_households_left_to_right():
+    income = np.array([0.0, 50.0, 2.0, 60.0, 99.0, 500.0])
+    weights = np.array([3, 1, 2, 5, 1, 4])
+    line = 100.0
+    poor = income < line
+    gap = (line - income) / line
+    expected = [0.0, 0.0]
+    for h in np.flatnonzero(poor):
+        expected[0] += weights[h] * gap[h]
+        expected[1] += weights[h] * gap[h] * gap[h]
+    people = weights.sum()
+    p0, p1, p2 = fgt(income, line, weights)
+    assert p0 == weights[poor].sum() / people
+    assert (p1, p2) == (expected[0] / people, expected[1] / people)
 
 
 # ------------------------------------------------------------------ panel dynamics

@@ -5,7 +5,7 @@ from model_helpers import months, workers_per_slot
 from model.economy import WorkshopEconomy
 from model.offers import Market, Viewer, build_offers, migrant_net_wage, productivity
 from model.scenario import Activity, interpolate_by_year
-from model.workshops import Form, Status, WorkshopTable
+from model.workshops import Form, Status
 
 A = Activity
 
@@ -15,8 +15,13 @@ def market_model(tiny):
     model = WorkshopEconomy(tiny)
     list(months(model, 2))
     workers = workers_per_slot(model)
-    table = WorkshopTable.of(model.workshop_slots, workers)
-    return model, Market.of(table, workers, model.geography.n_villages), workers
+    return model, Market.of(model.workshop_table, workers, model.geography.n_villages), workers
+
+
+def viewer(model: WorkshopEconomy, idx: np.ndarray) -> Viewer:
+    """The people `idx` of the model as revisers see the county now."""
+    return Viewer(idx, model.people, model.households, model.geography.park_distance_km,
+                  model.year, model.farms.current_farmers(model.people))
 
 
 def test_vacancies_are_free_places_at_hiring_workshops(market_model):
@@ -31,12 +36,13 @@ def test_pool_pay_is_capacity_weighted_pay_times_the_chance_of_a_place(market_mo
     pool = model.geography.n_villages + A.HOME_OUTWORK
     shops = [w for w in model.workshop_slots if w.form == Form.OUTWORK]
     places = np.array([w.capacity for w in shops], dtype=float)
-    pays = np.array([w.pay_yuan_per_month * w.utilisation(int(workers[w.slot])) for w in shops])
+    utilisation = model.workshop_table.utilisation(workers)
+    pays = np.array([w.pay_yuan_per_month * utilisation[w.slot] for w in shops])
     vacancies = np.array([max(w.capacity - workers[w.slot], 0) for w in shops], dtype=float)
     assert vacancies.sum() > 0
     queue = np.zeros(model.geography.n_villages + len(A))
     queue[pool] = 3 * vacancies.sum()  # three turned away per open place: a 1-in-4 chance
-    table = WorkshopTable.of(model.workshop_slots, workers)
+    table = model.workshop_table
     market = Market.of(table, workers, model.geography.n_villages, queue)
     mean_pay = (places * pays).sum() / places.sum()
     assert market.pool_pay[pool] == pytest.approx(mean_pay * 0.25)
@@ -49,8 +55,7 @@ def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
     model, market, _ = market_model
     people, hh, params = model.people, model.households, model.params
     idx = np.flatnonzero((people.capacity > 0) & (people.employer < 0))[:200]
-    viewer = Viewer(idx, people, hh, model.geography.park_distance_km, model.year)
-    offers = build_offers(viewer, market, params)
+    offers = build_offers(viewer(model, idx), market, params)
     n_villages = model.geography.n_villages
     cap = people.capacity[idx].astype(float)
     prod = productivity(people, params.policy.training.productivity_gain, idx)
@@ -74,8 +79,7 @@ def test_farming_offer_shares_land_with_the_other_farmers(market_model):
     model, market, _ = market_model
     people, hh, inc = model.people, model.households, model.params.incomes
     idx = np.flatnonzero(people.capacity > 0)
-    offers = build_offers(Viewer(idx, people, hh, model.geography.park_distance_km,
-                                 model.year), market, model.params)
+    offers = build_offers(viewer(model, idx), market, model.params)
     farmer = people.activity == A.FARMING
     n_farmers = np.bincount(people.household, farmer, len(hh))[people.household[idx]]
     joining = n_farmers - farmer[idx] + 1
@@ -89,14 +93,11 @@ def test_job_holders_see_their_own_workshops_pay(market_model):
     people = model.people
     idx = np.flatnonzero(people.employer >= 0)
     assert len(idx) > 0
-    offers = build_offers(Viewer(idx, people, model.households,
-                                 model.geography.park_distance_km, model.year),
-                          market, model.params)
+    offers = build_offers(viewer(model, idx), market, model.params)
     gain = model.params.policy.training.productivity_gain
     for row, person in enumerate(idx[:50]):
         shop = model.workshop_slots[people.employer[person]]
-        own = shop.pay_yuan_per_month * shop.utilisation(int(workers[shop.slot])) \
-            * people.capacity[person]
+        own = shop.pay_yuan_per_month * market.utilisation[shop.slot] * people.capacity[person]
         if shop.form == Form.OUTWORK:
             own *= people.skill[person] * (1 + gain) ** int(people.courses[person])
         assert offers.income[row, people.activity[person]] == pytest.approx(own, rel=1e-6)

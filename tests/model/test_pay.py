@@ -22,11 +22,12 @@ def by_household(model, amounts):
 
 
 def test_workshop_pay_is_pay_times_utilisation_times_capacity(paid):
-    people, slots = paid.people, paid.workshop_slots
-    table = WorkshopTable.of(slots, workers_per_slot(paid))
+    people = paid.people
+    table = paid.workshop_table
+    utilisation = table.utilisation(workers_per_slot(paid))
     employed = people.employer >= 0
     slot = np.where(employed, people.employer, 0)
-    base = np.where(employed, table.pay[slot] * table.utilisation[slot] * people.capacity, 0.0)
+    base = np.where(employed, table.pay[slot] * utilisation[slot] * people.capacity, 0.0)
     piece = employed & np.isin(table.form[slot], PIECE_RATE_FORMS)
     gain = paid.params.policy.training.productivity_gain
     productivity = people.skill * (1 + gain) ** people.courses.astype(float)
@@ -73,7 +74,7 @@ def test_transfers_pensions_dividends_dibao_and_board(paid):
     ledger = paid.ledger.by_source
     pensioners = by_household(paid, people.age >= p.incomes.pension_age)
     assert ledger[Source.PENSION] == pytest.approx(pensioners * p.incomes.pension_yuan_per_month)
-    active = cooperative_active_share(paid.workshop_slots)
+    active = cooperative_active_share(paid.workshop_table)
     assert ledger[Source.DIVIDENDS] == pytest.approx(
         hh.equity_yuan * p.policy.equity.dividend_rate_per_year / 12 * active)
     assert ledger[Source.DIVIDENDS].sum() > 0
@@ -87,9 +88,8 @@ def test_cooperative_active_share_counts_every_cooperative_ever_opened(paid):
     coops = [w for w in paid.workshop_slots if w.form == Form.COOPERATIVE]
     assert len(coops) >= 2
     expected = sum(w.status == Status.OPEN for w in coops) / len(coops)
-    assert cooperative_active_share(paid.workshop_slots) == pytest.approx(expected)
-    assert cooperative_active_share([w for w in paid.workshop_slots
-                                     if w.form != Form.COOPERATIVE]) == 1.0
+    assert cooperative_active_share(paid.workshop_table) == pytest.approx(expected)
+    assert cooperative_active_share(WorkshopTable(paid.workshop_table.rules)) == 1.0
 
 
 def test_dibao_review_tops_up_to_the_line(tiny):

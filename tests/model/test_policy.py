@@ -137,8 +137,8 @@ def test_switching_every_instrument_off_spends_nothing(tiny):
     assert result.summary.loc[0, "total_spending_yuan"] == 0
 
 
-def test_without_budget_claims_are_due_but_unpaid(tiny):
-    model = WorkshopEconomy(variant(tiny, {"policy.budget_yuan_per_year": 0.0}, households=200))
+def test_with_a_budget_below_every_claim_claims_are_due_but_unpaid(tiny):
+    model = WorkshopEconomy(variant(tiny, {"policy.budget_yuan_per_year": 1.0}, households=200))
     due = 0.0
     for m in months(model, 4):
         assert sum(m.policy.budget.paid.values()) == 0.0
@@ -292,7 +292,7 @@ def test_households_without_labour_get_shares_and_dividends(with_cooperatives):
     assert (hh.equity_yuan[~eligible] == 0).all()
     model.step()
     rate = with_cooperatives.policy.equity.dividend_rate_per_year
-    active = cooperative_active_share(model.workshop_slots)
+    active = cooperative_active_share(model.workshop_table)
     assert active > 0
     dividends = model.ledger.by_source[Source.DIVIDENDS]
     assert dividends == pytest.approx(hh.equity_yuan * rate / 12 * active)

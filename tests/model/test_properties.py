@@ -1,4 +1,9 @@
-"""Invariants that hold every month for any valid variant of the tiny scenario."""
+"""Invariants that hold every month for any valid variant of the tiny scenario.
+
+Variants are random over the levers (every instrument on or off, the budget, the
+poor-worker quota, the wage subsidy, course places), each shock on or off and starting
+inside the run, and workshop pay and counts; every identity is checked after every month.
+"""
 
 import datetime as dt
 
@@ -16,27 +21,52 @@ from model_helpers import (
 )
 
 from model.economy import WorkshopEconomy
-from model.scenario import Scenario
+from model.scenario import INSTRUMENTS, Scenario
 from model.simulate import collect_result
 
 PROPERTY_SETTINGS = settings(
-    max_examples=20, deadline=None, derandomize=True,
+    max_examples=40, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# Yearly budgets from one that runs out in the first month to one that is never spent.
+BUDGET_YUAN_PER_YEAR = (1.0e4, 2.0e7)
+SHOCKS = ("order_collapse", "migration_stop", "illness")
+SHOCK_START_MONTHS = 4  # a shock starts in one of the run's first months
+BUDGET_SLACK_YUAN = 1e-5  # rounding of the sums of payments
+
+
+def month_after(start: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `start`."""
+    index = start.year * 12 + start.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 @st.composite
 def variants(draw, base: Scenario) -> Scenario:
-    """A random valid variant of `base` (small and short)."""
+    """A random valid variant of `base` (small and short).
+
+    The budget is 0 only when no instrument is in force (the schema's rule).
+    """
+    instruments = {f"policy.{name}.enabled": draw(st.booleans()) for name in INSTRUMENTS}
+    budget = draw(st.floats(*BUDGET_YUAN_PER_YEAR))
+    if not any(instruments.values()):
+        budget = draw(st.sampled_from([0.0, budget]))
+    start = dt.date(2016, draw(st.sampled_from([1, 8, 11])), 1)
+    shocks = {}
+    for shock in SHOCKS:
+        shocks[f"shocks.{shock}.enabled"] = draw(st.booleans())
+        if shock != "illness":
+            shocks[f"shocks.{shock}.start"] = month_after(
+                start, draw(st.integers(0, SHOCK_START_MONTHS - 1)))
     changes = {
+        **instruments,
+        **shocks,
+        "policy.budget_yuan_per_year": budget,
         "policy.certification.enabled": draw(st.booleans()),
         "policy.certification.poor_share_min": draw(st.one_of(st.just(0.0),
                                                               st.floats(0.05, 1.0))),
         "policy.wage_subsidy.share_of_poor_wage_bill": draw(st.floats(0.0, 1.0)),
-        "policy.hiring_bonus.enabled": draw(st.booleans()),
-        "policy.absorption_award.enabled": draw(st.booleans()),
-        "policy.free_rent.enabled": draw(st.booleans()),
-        "policy.budget_yuan_per_year": draw(st.floats(0.0, 2.0e7)),
+        "policy.training.places_per_month": draw(st.integers(0, 200)),
         "workshops.outwork.pay_yuan_per_month": draw(st.floats(300.0, 4000.0)),
         "workshops.factory.pay_yuan_per_month": draw(st.floats(800.0, 4000.0)),
         "workshops.cooperative.initial_count": draw(st.sampled_from([10, 40])),
@@ -44,17 +74,9 @@ def variants(draw, base: Scenario) -> Scenario:
         "choice.revision_rate_per_month": draw(st.floats(0.0, 1.0)),
         "choice.rule": draw(st.sampled_from(["logit", "income_max"])),
         "choice.flexible_hours": draw(st.booleans()),
-        "shocks.illness.enabled": draw(st.booleans()),
         "shocks.illness.incidence_per_month": 0.01,
-        "run.start": dt.date(2016, draw(st.sampled_from([1, 8, 11])), 1),
+        "run.start": start,
     }
-    if draw(st.booleans()):
-        changes["shocks.order_collapse"] = {
-            **base.shocks.order_collapse.model_dump(), "enabled": True,
-            "start": dt.date(2016, 3, 1)}
-        changes["shocks.migration_stop"] = {
-            **base.shocks.migration_stop.model_dump(), "enabled": True,
-            "start": dt.date(2016, 2, 1)}
     return variant(base, changes, households=draw(st.integers(100, 300)),
                    months=draw(st.integers(3, 12)), seed=draw(st.integers(0, 2**20)))
 
@@ -68,11 +90,19 @@ def test_income_is_the_sum_of_sources_and_spending_stays_within_allocation(tiny,
     scenario = data.draw(variants(tiny))
     income_by_month: dict[int, np.ndarray] = {}
     spending_by_month: dict[int, float] = {}
+    last = {"remaining": 0.0, "allocated": 0.0}
 
     def check(model, before):
         check_accounting(model, before)
         income_by_month[model.month] = model.ledger.by_source.sum(axis=1)
-        spending_by_month[model.month] = sum(model.policy.budget.paid.values())
+        budget = model.policy.budget
+        paid = sum(budget.paid.values())
+        spending_by_month[model.month] = paid
+        # what is left = what was left + this month's allocation - this month's payments
+        available = last["remaining"] + budget.allocated - last["allocated"]
+        assert paid <= available + BUDGET_SLACK_YUAN
+        assert budget.remaining == pytest.approx(available - paid, abs=BUDGET_SLACK_YUAN)
+        last.update(remaining=budget.remaining, allocated=budget.allocated)
 
     model = drive(scenario, check)
     result = collect_result(model)
@@ -128,6 +158,8 @@ def test_poverty_measures_are_ordered_shares(tiny, data):
     model = drive(data.draw(variants(tiny)), check_poverty)
     result = collect_result(model)
     summary, monthly = result.summary.iloc[0], result.monthly
+    fgt0, fgt1, fgt2 = (monthly[c].to_numpy() for c in ("headcount", "poverty_gap", "severity"))
+    assert ((fgt2 >= 0.0) & (fgt2 <= fgt1 + 1e-12) & (fgt1 <= fgt0 + 1e-12) & (fgt0 <= 1.0)).all()
     assert summary["gross_exits"] == monthly["exits"].sum()
     assert summary["gross_entries"] == monthly["entries"].sum()
     assert summary["net_exits"] == \

@@ -65,15 +65,15 @@ def test_illness_strikes_only_healthy_people_who_can_work(model):
 
 
 def test_order_collapse_hits_a_share_of_firms_then_all_recover(model, tiny):
-    shops = model.workshop_slots
+    shops, table = model.workshop_slots, model.workshop_table
     shock = tiny.shocks.order_collapse.model_copy(
         update={"share_of_firms": 1.0, "load_multiplier": 0.2})
-    collapse_orders(shops, shock, "start", np.random.default_rng(0))
+    collapse_orders(table, shock, "start", np.random.default_rng(0))
     assert all(w.order_multiplier == 0.2 for w in shops)
-    collapse_orders(shops, shock, "", np.random.default_rng(0))
+    collapse_orders(table, shock, "", np.random.default_rng(0))
     assert all(w.order_multiplier == 0.2 for w in shops)
-    collapse_orders(shops, shock, "end", np.random.default_rng(0))
+    collapse_orders(table, shock, "end", np.random.default_rng(0))
     assert all(w.order_multiplier == 1.0 for w in shops)
     none = shock.model_copy(update={"share_of_firms": 0.0})
-    collapse_orders(shops, none, "start", np.random.default_rng(0))
+    collapse_orders(table, none, "start", np.random.default_rng(0))
     assert all(w.order_multiplier == 1.0 for w in shops)

@@ -13,11 +13,12 @@ from model.workshops import (
     Form,
     Status,
     Workshop,
-    WorkshopTable,
     draw_entrants,
     form_spec,
     initial_workshops,
+    receive_orders,
     seasonal_factor,
+    update_status,
 )
 
 
@@ -32,7 +33,25 @@ def open_one(model: WorkshopEconomy, form: Form, capacity: int = 20) -> Workshop
     entrant = Entrant(form, spec, 0 if form in VILLAGE_FORMS else NO_VILLAGE, capacity,
                       expected_workers=capacity * 0.8, expected_poor_workers=0.0, months=36,
                       productivity=1.0)
-    return Workshop.create_agents(model, 1, [entrant]).to_list()[0]
+    return model.workshop_slots[model.add_workshops([entrant])[0]]
+
+
+def orders(model: WorkshopEconomy, shop: Workshop, innovation: float, month: int) -> None:
+    """One month's orders of one workshop."""
+    receive_orders(model.workshop_table, np.array([shop.slot]), np.array([innovation]), month)
+
+
+def new_status(model: WorkshopEconomy, shop: Workshop) -> None:
+    """One month's status of one workshop, closing it as the model does."""
+    for slot in update_status(model.workshop_table, np.array([shop.slot])):
+        model.workshop_slots[slot].close()
+
+
+def utilisation(model: WorkshopEconomy, shop: Workshop, workers: int) -> float:
+    """The workshop's utilisation at a head count."""
+    staff = np.zeros(len(model.workshop_table), dtype=np.int64)
+    staff[shop.slot] = workers
+    return float(model.workshop_table.utilisation(staff)[shop.slot])
 
 
 def test_every_form_is_a_distinct_modelled_type_with_an_activity():
@@ -106,25 +125,25 @@ def test_orders_without_volatility_follow_the_season_exactly(tiny):
         **tiny.workshops.outwork.orders.model_dump(), "volatility": 0.0}}, households=100)
     model = WorkshopEconomy(calm)
     shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
-    orders = calm.workshops.outwork.orders
+    process = calm.workshops.outwork.orders
     for month in (1, 4, 10):
-        shop.receive_orders(1.7, month)
-        assert shop.load == pytest.approx(orders.mean_load * seasonal_factor(orders, month))
+        orders(model, shop, 1.7, month)
+        assert shop.load == pytest.approx(process.mean_load * seasonal_factor(process, month))
     shop.order_multiplier = 0.2
-    shop.receive_orders(-3.0, 10)
-    assert shop.load == pytest.approx(0.2 * orders.mean_load * seasonal_factor(orders, 10))
+    orders(model, shop, -3.0, 10)
+    assert shop.load == pytest.approx(0.2 * process.mean_load * seasonal_factor(process, 10))
 
 
 def test_orders_average_the_mean_load_over_the_season(model):
     shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
-    orders = shop.spec.orders
+    process = shop.spec.orders
     rng = np.random.default_rng(3)
     loads = []
     for i, z in enumerate(rng.standard_normal(30_000)):
         month = i % 12 + 1
-        shop.receive_orders(float(z), month)
-        loads.append(shop.load / seasonal_factor(orders, month))
-    assert np.mean(loads[200:]) == pytest.approx(orders.mean_load, rel=0.03)
+        orders(model, shop, float(z), month)
+        loads.append(shop.load / seasonal_factor(process, month))
+    assert np.mean(loads[200:]) == pytest.approx(process.mean_load, rel=0.03)
 
 
 def test_a_workshop_idles_below_the_idle_load_and_closes_after_enough_idle_months(model):
@@ -132,11 +151,11 @@ def test_a_workshop_idles_below_the_idle_load_and_closes_after_enough_idle_month
     spec = shop.spec
     shop.load = spec.idle_load / 2
     for month in range(1, spec.idle_months_to_close):
-        shop.update_status()
+        new_status(model, shop)
         assert shop.status == Status.IDLE and shop.idle_months == month
         assert shop in model.workshops
     shop.certified = True
-    shop.update_status()
+    new_status(model, shop)
     assert shop.status == Status.CLOSED and not shop.is_open
     assert not shop.certified
     assert shop not in model.workshops
@@ -146,31 +165,42 @@ def test_a_workshop_idles_below_the_idle_load_and_closes_after_enough_idle_month
 def test_orders_back_above_the_idle_load_reopen_and_reset_the_idle_count(model):
     shop = open_one(model, Form.OUTWORK)
     shop.load = 0.0
-    shop.update_status()
-    shop.update_status()
+    new_status(model, shop)
+    new_status(model, shop)
     shop.load = shop.spec.idle_load
-    shop.update_status()
+    new_status(model, shop)
     assert shop.status == Status.OPEN and shop.idle_months == 0
 
 
 def test_utilisation_is_orders_over_workforce_capped_at_one(model):
     shop = open_one(model, Form.FACTORY, capacity=20)
     shop.load = 0.5
-    assert shop.utilisation(0) == 1.0
-    assert shop.utilisation(5) == 1.0          # 10 workers' worth of orders for 5
-    assert shop.utilisation(20) == pytest.approx(0.5)
-    assert shop.utilisation(16) == pytest.approx(10 / 16)
+    assert utilisation(model, shop, 0) == 1.0
+    assert utilisation(model, shop, 5) == 1.0          # 10 workers' worth of orders for 5
+    assert utilisation(model, shop, 20) == pytest.approx(0.5)
+    assert utilisation(model, shop, 16) == pytest.approx(10 / 16)
     shop.status = Status.IDLE
-    assert shop.utilisation(16) == 0.0
+    assert utilisation(model, shop, 16) == 0.0
 
 
 def test_workshop_table_reads_status_and_activity(model):
     shops = model.workshop_slots
     shops[0].status = Status.IDLE
+    shops[1].insurance_enrolled = False
     workers = np.zeros(len(shops), dtype=np.int64)
-    table = WorkshopTable.of(shops, workers)
+    table = model.workshop_table
     assert table.activity.tolist() == [FORM_ACTIVITY[w.form] for w in shops]
     assert table.is_open[0] and not table.hiring[0]
     assert table.hiring[1:].all()
     assert table.capacity.tolist() == [w.capacity for w in shops]
-    assert table.utilisation[0] == 0.0
+    assert table.utilisation(workers)[0] == 0.0
+    assert table.insurance_enrolled[1] == 0 and shops[1].insurance_enrolled is False
+    assert shops[2].insurance_enrolled is None and shops[2].form == table.form[2]
+
+
+def test_new_slots_start_open_with_their_forms_order_load(model):
+    shop = open_one(model, Form.PARK, capacity=33)
+    assert shop.slot == len(model.workshop_table) - 1 == len(model.workshop_slots) - 1
+    assert shop.status == Status.OPEN and shop.capacity == 33 and shop.idle_months == 0
+    assert shop.load == shop.spec.orders.mean_load and shop.order_multiplier == 1.0
+    assert shop.opened_month == model.month and shop.accounts.workers == 0

@@ -1,0 +1,578 @@
+"""The household rules written the idiomatic Mesa way: one agent per household.
+
+A yardstick for the vectorised model: the same county, with each household a
+`mesa.Agent` holding its members as Python objects and the household rules written as
+Python code in the agents' methods, stepped with `AgentSet.shuffle_do`.
+`ns_per_household_month` times its monthly steps on the benchmark's scenario, and
+`make bench` prints that beside the vectorised model's time (the speed-up target is
+stated against this reference at 10^4 households).
+
+Shared with `model.economy.WorkshopEconomy`, which `ReferenceEconomy` subclasses: the
+scenario, the random streams, population synthesis (each synthesised household is then
+wrapped in an agent), ageing and care load, shocks, workshops (orders, entry,
+closure), the policy agent, labour matching and hiring, workshop accounts, the dibao
+review and data collection. Workshops and the policy are few Mesa agents in both
+models, matching is market-level, and care load changes once a year: sharing them
+keeps the comparison about the household phases and lets both models see the same
+workshops, policy and jobs.
+
+Re-implemented per household, in Python (`Household` methods, called once per agent
+and month in shuffled order):
+
+- `choose`: who revises, the options each revising member sees and may take, logit
+  utility and choice (`model.choice`, `model.offers`);
+- `earn`: each member's earnings and the household's income by source (`model.pay`);
+- `assess_poverty`: rolling 12-month income, poverty status, exits, entries and
+  spells (`model.metrics.PovertyTracker`).
+
+These phases are where the work grows with the number of households.
+
+The shared phases read and write the person and household arrays. Before each
+household phase the agents' copies are refreshed from the array entries that changed
+(`ColumnMirror`); after `earn` the earnings and the income by source are written back,
+and the shared data collection reads the agents' poverty status gathered into arrays.
+That copying is timed with the rest: about a tenth of the reference's month, the rest
+being the agents' own work.
+
+The numbers are the vectorised model's exactly: the uniforms are drawn for everyone at
+model level in the same order (`u_revise`, then `u_choice`) and each member reads its
+own; quantities the arrays hold in float32 are rounded at the same points (the
+revision threshold, commuting cost, dividends); sums run in the same order, written as
+loops (Python's `sum` of floats is compensated). Only the exponential in the logit may
+differ in its last bit (the C library's against numpy's vectorised one), which changes
+a choice only if a uniform falls within that bit of a boundary between options.
+Only the logit decision rule is written here.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+
+import mesa
+import numpy as np
+
+from model import collection
+from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
+from model.economy import WorkshopEconomy
+from model.households import AWAY_ACTIVITIES, NO_EMPLOYER, Health, Source
+from model.labour_market import Staff
+from model.metrics import STAYED_OUT_MONTHS, Transitions
+from model.offers import Market, migrant_net_wage
+from model.pay import PayContext, book_accounts, cooperative_active_share
+from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
+from model.workshops import MONTHS_PER_YEAR, WorkshopTable
+
+NS_PER_SECOND = 1e9
+YARDSTICK_HOUSEHOLDS = 10_000  # scale at which the vectorised model is compared with this one
+SPEEDUP_TARGET = 30.0          # vectorised model at least this many times faster there
+NO_SPELL = -1  # spell start of a household not in poverty
+COUNTY_POOLS = (Activity.HOME_OUTWORK, Activity.PARK_WORKSHOP, Activity.COMMUNITY_FACTORY)
+CARE_BOUND = (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY)
+LOGIT = "logit"
+
+
+# ------------------------------------------------------------------ members and their copies
+
+
+@dataclass(slots=True, eq=False)
+class Member:
+    """A household member: fixed traits, and state copied from the shared person arrays."""
+
+    index: int          # row in the person arrays and in the month's uniforms
+    female: bool
+    skill: float        # productivity multiplier
+    age: int = 0        # years
+    health: int = Health.HEALTHY
+    capacity: float = 0.0  # labour capacity (0 = cannot work)
+    carer: bool = False
+    kept_home: bool = False
+    courses: int = 0    # training courses completed
+    on_course: bool = False  # trained this month (the household gets the board allowance)
+    activity: int = Activity.NOT_WORKING
+    employer: int = NO_EMPLOYER  # workshop slot
+    must_revise: bool = False
+    earnings: float = 0.0  # yuan this month
+
+    def productivity(self, gain_per_course: float) -> float:
+        """Output multiplier: skill times (1 + gain) per completed course."""
+        return self.skill * (1.0 + gain_per_course) ** self.courses
+
+
+class ColumnMirror:
+    """Keeps the same-named attributes of objects equal to array columns, one object per row.
+
+    Only rows whose value changed since the last copy are written, so keeping the agents
+    in step with the shared arrays costs in proportion to what the shared phases changed.
+    """
+
+    def __init__(self, objects: Sequence[object]) -> None:
+        self.objects = objects
+        self.seen: dict[str, np.ndarray] = {}
+
+    def pull(self, columns: dict[str, np.ndarray]) -> None:
+        """Copy the changed entries of each column into the objects' attributes."""
+        objects = self.objects
+        for name, now in columns.items():
+            seen = self.seen.get(name)
+            rows = np.arange(len(now)) if seen is None else np.flatnonzero(now != seen)
+            for row, value in zip(rows.tolist(), now[rows].tolist(), strict=True):
+                setattr(objects[row], name, value)
+            self.seen[name] = now.copy()
+
+
+# ------------------------------------------------------------------ what households see
+
+
+@dataclass
+class Jobs:
+    """Each workshop slot's job this month, as Python lists."""
+
+    pay: list[float]         # yuan/month at capacity 1: pay x this month's utilisation
+    piece_rate: list[bool]   # paid by the piece (times the worker's productivity)
+    activity: list[int]      # activity a job there counts as
+    open: list[bool]         # open or idle
+
+    @classmethod
+    def of(cls, table: WorkshopTable, utilisation: np.ndarray) -> Jobs:
+        """The jobs of the shared workshop table at this month's utilisation (per slot)."""
+        return cls((table.pay * utilisation).tolist(), table.piece_rate.tolist(),
+                   table.activity.tolist(), table.is_open.tolist())
+
+
+@dataclass
+class ChoiceSituation:
+    """What every reviser sees this month (incomes and costs in yuan/month)."""
+
+    params: Scenario
+    coef: Choice                  # decision coefficients (inertia 0 while settling)
+    u_revise: list[float]         # one uniform per person, float32 values
+    u_choice: list[float]         # one uniform per person
+    revision_threshold: float     # revision rate rounded to float32, as u_revise is
+    pool_pay: list[float]         # expected pay of applying per pool, at capacity 1
+    pool_open: list[bool]         # pool has a hiring workshop
+    n_villages: int               # village pools come first, then one per county activity
+    jobs: Jobs
+    net_migrant_wage: float       # at skill 1
+    commute_yuan: list[float]     # to the park, per village (float32 values)
+    constants: list[float]        # utility constant per option
+    decisions: list[tuple[int, int, bool]] = field(default_factory=list)
+    # (person, chosen activity, current activity still feasible), appended by the agents
+
+    @classmethod
+    def of(cls, model: WorkshopEconomy, market: Market, coef: Choice, u_revise: np.ndarray,
+           u_choice: np.ndarray) -> ChoiceSituation:
+        """The shared market and the scenario's rules, as Python numbers."""
+        params = model.params
+        commute = params.choice.commute_yuan_per_km_month * model.geography.park_distance_km
+        return cls(params, coef, u_revise.tolist(), u_choice.tolist(),
+                   float(np.float32(params.choice.revision_rate_per_month)),
+                   market.pool_pay.tolist(), market.pool_open.tolist(),
+                   model.geography.n_villages, Jobs.of(market.table, market.utilisation),
+                   migrant_net_wage(params, model.year), commute.tolist(),
+                   [coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
+
+    def decided(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The decisions as the full model's arrays: revisers in person order, choice, ok."""
+        decisions = sorted(self.decisions)
+        return (np.array([d[0] for d in decisions], dtype=np.int64),
+                np.array([d[1] for d in decisions], dtype=np.int8),
+                np.array([d[2] for d in decisions], dtype=bool))
+
+
+@dataclass
+class PayRates:
+    """This month's pay per unit of labour capacity, and the scenario's income rules."""
+
+    params: Scenario
+    jobs: Jobs
+    net_migrant_wage: float          # yuan/month at skill 1
+    cooperative_active_share: float  # share of cooperatives open and not idle
+
+
+# ------------------------------------------------------------------ poverty of one household
+
+
+class PovertyStatus:
+    """One household's rolling 12-month income, poverty status and spells."""
+
+    def __init__(self, first_month_income: float, size: int, line: float) -> None:
+        """Start the window at 12 times the first month's income (yuan); line per person-year."""
+        self.size = float(max(size, 1))
+        self.window = [first_month_income] * MONTHS_PER_YEAR
+        self.rolling = first_month_income * MONTHS_PER_YEAR
+        self.poor = self.per_capita < line
+        self.ever_exited = False
+        self.months_out = 0        # consecutive months non-poor after an exit
+        self.stayed_out = False    # an exit lasted STAYED_OUT_MONTHS
+        self.spell_start = 0 if self.poor else NO_SPELL
+        self.spell_lengths: list[int] = []
+        self.exited = self.entered = self.re_entered = False  # this month
+
+    @property
+    def per_capita(self) -> float:
+        """Rolling 12-month income per person (yuan per year)."""
+        return self.rolling / self.size
+
+    def update(self, income: float, month: int, line: float) -> None:
+        """Add this month's income (yuan), reclassify against the line, record the flows."""
+        slot = month % MONTHS_PER_YEAR
+        self.rolling += income - self.window[slot]
+        self.window[slot] = income
+        was_poor = self.poor
+        self.poor = self.per_capita < line
+        self.exited = was_poor and not self.poor
+        self.entered = not was_poor and self.poor
+        self.re_entered = self.entered and self.ever_exited
+        self.ever_exited = self.ever_exited or self.exited
+        if self.exited:
+            if self.spell_start != NO_SPELL:
+                self.spell_lengths.append(month - self.spell_start)
+            self.spell_start = NO_SPELL
+        if self.entered:
+            self.spell_start = month
+        self.months_out = self.months_out + 1 if self.ever_exited and not self.poor else 0
+        self.stayed_out = self.stayed_out or self.months_out >= STAYED_OUT_MONTHS
+
+
+class PovertyRoll:
+    """The households' poverty status as arrays, for the shared reporting code."""
+
+    def __init__(self, households: Sequence[Household]) -> None:
+        self.households = households
+
+    @property
+    def per_capita(self) -> np.ndarray:
+        """Rolling 12-month income per person of each household (yuan per year)."""
+        return np.array([h.poverty.per_capita for h in self.households])
+
+    @property
+    def poor(self) -> np.ndarray:
+        """Whether each household is below the line."""
+        return np.array([h.poverty.poor for h in self.households])
+
+    def flows(self) -> Transitions:
+        """Exits, entries and re-entries this month."""
+        statuses = [h.poverty for h in self.households]
+        return Transitions(sum(s.exited for s in statuses), sum(s.entered for s in statuses),
+                           sum(s.re_entered for s in statuses))
+
+
+# ------------------------------------------------------------------ the household agent
+
+
+class Household(mesa.Agent):
+    """A household: its members, land and transfers, and the rules it follows each month."""
+
+    model: ReferenceEconomy
+
+    def __init__(self, model: ReferenceEconomy, row: int, members: list[Member]) -> None:
+        super().__init__(model)
+        hh = model.households
+        self.row = row
+        self.members = members
+        self.village = int(hh.village[row])
+        self.land_mu = float(hh.land_mu[row])
+        self.resettled = bool(hh.resettled[row])
+        self.size = int(hh.size[row])
+        self.young_child = False            # copied from the shared care load
+        self.equity_yuan = 0.0              # cooperative shares held (float32 value)
+        self.dibao_yuan_per_month = 0.0     # minimum living allowance (float32 value)
+        self.income = [0.0] * len(Source)   # this month, yuan by Source
+        self.poverty: PovertyStatus
+
+    def _farmers(self) -> int:
+        return [m.activity for m in self.members].count(Activity.FARMING)
+
+    def _mu_per_farmer(self, farmers: int, mu_max: float) -> float:
+        """Land one of `farmers` farmers works (mu)."""
+        return min(self.land_mu / max(farmers, 1), mu_max)
+
+    # ---- choose
+
+    def choose(self, s: ChoiceSituation) -> None:
+        """Members who revise this month (at random, or because they must) pick an activity."""
+        revising = [m for m in self.members if m.capacity > 0 and (
+            m.must_revise or s.u_revise[m.index] < s.revision_threshold)]
+        if not revising:
+            return
+        farmers = self._farmers()
+        for m in revising:
+            net = self._net_offers(m, farmers, s)
+            v = self._utilities(m, net, s.coef, s.constants)
+            chosen = _logit_choice(v, s.u_choice[m.index])
+            s.decisions.append((m.index, chosen, v[m.activity] is not None))
+
+    def _net_offers(self, m: Member, farmers: int, s: ChoiceSituation) -> list[float | None]:
+        """Expected income net of cost of each option, None where the member may not take it."""
+        params, cap = s.params, m.capacity
+        prod = m.productivity(params.policy.training.productivity_gain)
+        income = [0.0] * N_OPTIONS
+        available = [False] * N_OPTIONS
+        for activity in COUNTY_POOLS:
+            income[activity] = s.pool_pay[s.n_villages + activity] * cap
+            available[activity] = s.pool_open[s.n_villages + activity]
+        income[Activity.HOME_OUTWORK] *= prod
+        income[Activity.VILLAGE_WORKSHOP] = s.pool_pay[self.village] * cap
+        available[Activity.VILLAGE_WORKSHOP] = s.pool_open[self.village]
+        income[Activity.MIGRATION] = s.net_migrant_wage * prod * cap
+        # A member who takes up farming joins the household's other farmers.
+        mu = self._mu_per_farmer(farmers - (m.activity == Activity.FARMING) + 1,
+                                 params.incomes.mu_per_farmer_max)
+        income[Activity.FARMING] = (mu * params.incomes.farm_net_yuan_per_mu_year
+                                    / MONTHS_PER_YEAR * cap)
+        slot = m.employer
+        if slot != NO_EMPLOYER and s.jobs.open[slot]:
+            own = s.jobs.activity[slot]
+            income[own] = s.jobs.pay[slot] * cap * (prod if s.jobs.piece_rate[slot] else 1.0)
+            available[own] = True
+        income[Activity.PARK_WORKSHOP] -= s.commute_yuan[self.village]
+        income[Activity.MIGRATION] -= params.choice.migration_cost_yuan_per_month
+        feasible = self._feasible(m, available, s)
+        return [x if ok else None for x, ok in zip(income, feasible, strict=True)]
+
+    def _feasible(self, m: Member, available: list[bool], s: ChoiceSituation) -> list[bool]:
+        """Which options the member may choose (age, health, care duty, land, resettlement)."""
+        away_ok = not m.carer and m.health != Health.DISABLED
+        near_ok = s.coef.flexible_hours or not m.carer
+        return [
+            True,
+            self.land_mu > 0,
+            available[Activity.HOME_OUTWORK],
+            available[Activity.VILLAGE_WORKSHOP] and near_ok,
+            available[Activity.PARK_WORKSHOP] and away_ok,
+            available[Activity.COMMUNITY_FACTORY] and self.resettled and near_ok,
+            (away_ok and m.health == Health.HEALTHY
+             and m.age <= s.params.population.migrant_age_max and not m.kept_home),
+        ]
+
+    def _utilities(self, m: Member, net: list[float | None], coef: Choice,
+                   constants: list[float]) -> list[float | None]:
+        """Systematic utility of each feasible option (None where infeasible)."""
+        mother = m.female and self.young_child
+        v: list[float | None] = []
+        for option, yuan in enumerate(net):
+            if yuan is None:
+                v.append(None)
+                continue
+            u = coef.utility_per_1000_yuan * yuan / YUAN_PER_UTILITY_UNIT + constants[option]
+            if option == m.activity:
+                u += coef.inertia
+            if m.carer and option in CARE_BOUND:
+                u -= coef.care_penalty
+            if mother and option in AWAY_ACTIVITIES:
+                u -= coef.young_child_away_penalty
+            v.append(u)
+        return v
+
+    # ---- earn
+
+    def earn(self, rates: PayRates) -> None:
+        """Members' earnings and the household's income by source this month (yuan)."""
+        inc = rates.params.incomes
+        gain = rates.params.policy.training.productivity_gain
+        jobs = rates.jobs
+        income = [0.0] * len(Source)
+        farmers = self._farmers()
+        farmed_mu = 0.0
+        pensioners = trainees = 0
+        for m in self.members:
+            earned = 0.0
+            if m.employer != NO_EMPLOYER:
+                earned = jobs.pay[m.employer] * m.capacity
+                if jobs.piece_rate[m.employer]:
+                    earned *= m.productivity(gain)
+                    income[Source.PIECE_WORK] += earned
+                else:
+                    income[Source.WAGES] += earned
+            elif m.activity == Activity.MIGRATION:
+                earned = rates.net_migrant_wage * m.productivity(gain) * m.capacity
+                income[Source.MIGRANT] += earned
+            elif m.activity == Activity.FARMING:
+                mu = self._mu_per_farmer(farmers, inc.mu_per_farmer_max)
+                farmed_mu += mu
+                earned = mu * inc.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * m.capacity
+                income[Source.FARMING] += earned
+            m.earnings = earned
+            pensioners += m.age >= inc.pension_age
+            trainees += m.on_course
+        self._add_transfers(income, max(self.land_mu - farmed_mu, 0.0), pensioners, trainees,
+                            rates)
+        self.income = income
+
+    def _add_transfers(self, income: list[float], idle_mu: float, pensioners: int,
+                       trainees: int, rates: PayRates) -> None:
+        """Land rent, pensions, dividends, dibao and the training board allowance (yuan)."""
+        params = rates.params
+        income[Source.FARMING] += (idle_mu * params.incomes.land_rent_yuan_per_mu_year
+                                   / MONTHS_PER_YEAR)
+        income[Source.PENSION] += pensioners * params.incomes.pension_yuan_per_month
+        if self.equity_yuan:  # shares are held in float32, and the dividend computed so
+            income[Source.DIVIDENDS] += float(
+                np.float32(self.equity_yuan) * params.policy.equity.dividend_rate_per_year
+                / MONTHS_PER_YEAR * rates.cooperative_active_share)
+        income[Source.DIBAO] += self.dibao_yuan_per_month
+        training = params.policy.training
+        income[Source.TRAINING_ALLOWANCE] += (trainees * training.board_yuan_per_day
+                                              * training.days_per_course)
+
+    def total_income(self) -> float:
+        """This month's income over all sources (yuan), summed in source order."""
+        total = 0.0
+        for amount in self.income:
+            total += amount
+        return total
+
+    # ---- poverty
+
+    def start_poverty(self, line: float) -> None:
+        """Start the rolling window from this month's income."""
+        self.poverty = PovertyStatus(self.total_income(), self.size, line)
+
+    def assess_poverty(self, month: int, line: float) -> None:
+        """Add this month's income to the window and reclassify against the line."""
+        self.poverty.update(self.total_income(), month, line)
+
+
+def _logit_choice(v: Sequence[float | None], u: float) -> int:
+    """Option drawn with probability proportional to exp(v) over feasible options.
+
+    Inverse-CDF sampling with one uniform `u`: the first option whose cumulative weight
+    exceeds u times the total (rounding can put that at the total: then the first option).
+    """
+    top = max(x for x in v if x is not None)
+    cumulative = []
+    running = 0.0
+    for x in v:
+        running += 0.0 if x is None else math.exp(x - top)
+        cumulative.append(running)
+    threshold = u * running
+    return next((j for j, c in enumerate(cumulative) if c > threshold), Activity.NOT_WORKING)
+
+
+# ------------------------------------------------------------------ the model
+
+
+class ReferenceEconomy(WorkshopEconomy):
+    """`WorkshopEconomy` with the household phases run by one Mesa agent per household.
+
+    Args:
+        params: the validated scenario (logit decision rule).
+        replicate: replicate index; with the scenario's seed it fixes every random stream.
+
+    Raises:
+        ValueError: if the scenario's decision rule is not the logit.
+    """
+
+    def __init__(self, params: Scenario, replicate: int = 0) -> None:
+        if params.choice.rule != LOGIT:
+            raise ValueError(f"the reference writes only the {LOGIT!r} decision rule, "
+                             f"not {params.choice.rule!r}")
+        super().__init__(params, replicate)
+
+    def _create_population(self) -> None:
+        """Synthesise the households as the full model does, then make each an agent."""
+        super()._create_population()
+        p = self.people
+        self.members = [Member(i, female, skill) for i, (female, skill)
+                        in enumerate(zip(p.female.tolist(), p.skill.tolist(), strict=True))]
+        by_household: list[list[Member]] = [[] for _ in range(len(self.households))]
+        for member, row in zip(self.members, p.household.tolist(), strict=True):
+            by_household[row].append(member)
+        self.household_agents = [Household(self, row, members)
+                                 for row, members in enumerate(by_household)]
+        self.member_mirror = ColumnMirror(self.members)
+        self.household_mirror = ColumnMirror(self.household_agents)
+
+    def _start_economy(self) -> None:
+        """Settle as the full model does, then start each household's poverty window."""
+        super()._start_economy()
+        line = self.poverty_line
+        for household in self.household_agents:
+            household.start_poverty(line)
+        self.tracker = PovertyRoll(self.household_agents)
+        self.poor = self.tracker.poor
+        self.poverty = collection.poverty_by_group(self)
+
+    def _each_household(self, method: str, *args: object) -> None:
+        self.agents_by_type[Household].shuffle_do(method, *args)
+
+    def _pull(self) -> None:
+        """Refresh the agents' copies of the state the shared phases change."""
+        p, hh = self.people, self.households
+        on_course = np.zeros(len(p), dtype=bool)
+        on_course[self.trainees] = True
+        self.member_mirror.pull({
+            "age": p.age, "health": p.health, "capacity": p.capacity, "carer": p.carer,
+            "kept_home": p.kept_home, "courses": p.courses, "on_course": on_course,
+            "activity": p.activity, "employer": p.employer, "must_revise": self.must_revise})
+        self.household_mirror.pull({"young_child": hh.young_child,
+                                    "equity_yuan": hh.equity_yuan,
+                                    "dibao_yuan_per_month": hh.dibao_yuan_per_month})
+
+    def _revise_choices(self, coef: Choice | None = None) -> None:
+        """Each household's revising members choose, reading the month's shared uniforms."""
+        rng = self.streams["choices"]
+        u_revise = rng.random(len(self.people), dtype=np.float32)
+        u_choice = rng.random(len(self.people))
+        self._pull()
+        self.staff = Staff.count(self.people, self.registered_person, len(self.workshop_table))
+        situation = ChoiceSituation.of(self, self._market(self.staff), coef or self.params.choice,
+                                       u_revise, u_choice)
+        self._each_household("choose", situation)
+        self.must_revise[:] = False
+        self.choices = situation.decided()
+
+    def _pay(self) -> None:
+        """Each household earns; earnings and income go to the shared arrays and ledger."""
+        table = self.workshop_table
+        self.employed = np.flatnonzero(self.people.employer >= 0)
+        self.staff = Staff.count(self.people, self.registered_person, len(table), self.employed)
+        ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
+                         self.registered_person, self.trainees,
+                         cooperative_active_share(table), self.pensioners, self.employed,
+                         self.staff, self.farms)
+        self._pull()
+        self._each_household("earn", PayRates(self.params, Jobs.of(table, ctx.utilisation),
+                                              migrant_net_wage(self.params, self.year),
+                                              ctx.cooperative_active_share))
+        self.people.earnings[:] = [m.earnings for m in self.members]
+        book_accounts(self.people, ctx)
+        n = len(self.household_agents)
+        by_household = np.fromiter(chain.from_iterable(h.income for h in self.household_agents),
+                                   np.float64, n * len(Source)).reshape(n, len(Source))
+        for source in Source:
+            self.ledger.set(source, by_household[:, source])
+
+    def _update_poverty(self) -> None:
+        self._each_household("assess_poverty", self.month, self.poverty_line)
+        self.flows = self.tracker.flows()
+        self.poor = self.tracker.poor
+        self.poverty = collection.poverty_by_group(self)
+
+
+# ------------------------------------------------------------------ timing
+
+
+def time_steps(params: Scenario) -> float:
+    """Seconds for the scenario's monthly steps of the reference (set-up excluded)."""
+    model = ReferenceEconomy(params)
+    start = time.perf_counter()
+    for _ in range(params.run.months):
+        model.step()
+    return time.perf_counter() - start
+
+
+def ns_per_household_month(params: Scenario, repeats: int) -> float:
+    """Median over `repeats` runs of the reference's step time, ns per household-month.
+
+    Args:
+        params: the scenario to run, e.g. the speed benchmark's (`bench_step.scenario_at`).
+        repeats: runs to take the median of.
+    """
+    runs = [time_steps(params) for _ in range(repeats)]
+    return statistics.median(runs) / (params.run.households * params.run.months) * NS_PER_SECOND
