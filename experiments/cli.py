@@ -38,6 +38,7 @@ from experiments.compare import (
 )
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
 from experiments.report import ReportError, write_report
+from experiments.runner import LostTasks
 from experiments.scenario_keys import scenario_value
 from experiments.sweep_cli import WorkersOpt, make_executor, register, rich_table
 from experiments.targets import (
@@ -274,7 +275,10 @@ def compare(
                             TextColumn("runs"), TimeElapsedColumn(),
                             console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("runs", total=len(arms) * replicates)
-        tables = run_comparison(arms, replicates, executor, lambda: bar.advance(task))
+        try:
+            tables = run_comparison(arms, replicates, executor, lambda: bar.advance(task))
+        except LostTasks as err:
+            fail(f"{len(err.items)} run(s) lost, nothing written: {err}")
     comparison = Comparison(arms, replicates, tables, notes, overrides)
     try:
         differences = write_comparison(comparison, out_dir)

@@ -238,13 +238,28 @@ class Dask:
         self._client = self._cluster = None
 
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
-        """Yield ``fn(item, *args)`` for each item as its task completes."""
+        """Yield ``fn(item, *args)`` for each item as its task completes.
+
+        The scheduler retries a task whose worker dies (``allowed-failures`` times).
+
+        Raises:
+            LostTasks: after every other result, naming the items whose worker died on
+                each attempt.
+        """
+        import dask
+        from distributed import KilledWorker
         from distributed import as_completed as dask_completed
 
         assert self._client is not None, "use Dask as a context manager"
-        completed = dask_completed([self._client.submit(fn, item, *args, pure=False)
-                                    for item in items])
-        return (future.result() for future in completed)
+        futures = {self._client.submit(fn, item, *args, pure=False): item for item in items}
+        lost: list[T] = []
+        for future in dask_completed(list(futures)):
+            try:
+                yield future.result()
+            except KilledWorker:
+                lost.append(futures[future])
+        if lost:
+            raise LostTasks(lost, 1 + dask.config.get("distributed.scheduler.allowed-failures"))
 
 
 def batches(tasks: list[RunTask], workers: int,

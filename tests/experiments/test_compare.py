@@ -20,6 +20,7 @@ from experiments.compare import (
     comparison_arms,
     differences,
 )
+from experiments.runner import LostTasks, Serial
 from model.scenario import load_scenario
 
 FIGURES = {"poverty", "flows", "activity", "employment_by_sex_carer", "poor_income",
@@ -176,3 +177,19 @@ def test_bad_input_is_one_error_line_exit_1_and_nothing_written(
     assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], lines
     assert not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_runs_lost_with_their_worker_are_one_error_and_nothing_written(
+        tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch) -> None:
+    def lose_every_run(self: object, fn: object, items: list[object], *args: object) -> None:
+        raise LostTasks(items, 3)
+
+    monkeypatch.setattr(Serial, "map", lose_every_run)
+    out = tmp_path / "out"
+    result = wsim("compare", TINY, write_reform(tmp_path), "--replicates", "2", "--months", "2",
+                  "--workers", "1", "--out", out)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == ("error: 4 run(s) lost, nothing written: the worker process running "
+                         "it died on each of 3 attempts (killed, or out of memory)")
+    assert not out.exists()

@@ -24,7 +24,7 @@ from fault_injection import KillingBatch
 from sweep_helpers import FACTORIAL, assert_same_results, sweep_serial, write_spec, wsim
 
 from experiments import runner, store
-from experiments.runner import WORKER_RETRIES, Processes
+from experiments.runner import WORKER_RETRIES, Dask, LostTasks, Processes
 from experiments.spec import load_spec
 from experiments.store import MANIFEST, TEMPORARY_GLOB, SweepData, SweepStore
 from experiments.store import load as load_results
@@ -239,3 +239,28 @@ def test_a_directory_without_write_permission_is_one_error_and_stays_readable(
     finally:
         for folder in folders:
             folder.chmod(0o755)
+
+
+def square_or_lost(x: int) -> int:
+    """x squared, except that x = 3 ends as the scheduler ends a task whose worker died on
+    each of its allowed attempts (a real death also loses results still on the worker,
+    which Dask recomputes; the executor's part is what it does with `KilledWorker`)."""
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    if x == 3:
+        raise KilledWorker("square_or_lost-3", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
+    return x * x
+
+
+def test_a_dask_task_whose_worker_keeps_dying_is_reported_lost_after_the_others() -> None:
+    import dask
+
+    with Dask("local", 1) as executor:
+        results: list[int] = []
+        with pytest.raises(LostTasks) as lost:
+            results.extend(executor.map(square_or_lost, range(6)))
+    assert sorted(results) == [0, 1, 4, 16, 25]
+    allowed = dask.config.get("distributed.scheduler.allowed-failures")
+    assert lost.value.items == [3] and lost.value.attempts == 1 + allowed
