@@ -5,13 +5,14 @@ STAMP     := $(VENV)/.installed
 SCENARIO  ?= scenarios/default.toml
 DEMO_OUT  ?= results/demo
 
-.PHONY: help venv demo test test-all lint bench bench-memory clean
+.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep clean
 
 help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
 	@echo "make test   - run the test suite (lint, types, tests)"
 	@echo "make bench  - run the speed benchmarks (prints ns per household-month)"
 	@echo "make bench-memory - memory of a 30-year and a 10^6-household run (RSS at month 12 vs 120)"
+	@echo "make bench-sweep - 2-worker speed-up of a 128-run sweep, results checked identical"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -46,6 +47,9 @@ bench: $(STAMP)
 # Exits 1 if resident memory grows from month 12 to month 120 beyond its tolerance.
 bench-memory: $(STAMP)
 	$(VPY) benchmarks/bench_memory.py
+
+bench-sweep: $(STAMP)
+	$(VPY) benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) results/*

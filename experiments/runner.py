@@ -35,7 +35,7 @@ from model.simulate import simulate
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_TASKS_PER_CHILD = 20   # tasks before a worker process is replaced (bounds memory)
-TASKS_PER_WORKER = 4       # tasks per worker when batching runs: balance vs. overhead
+TASKS_PER_WORKER = 16      # tasks per worker when batching runs: a short tail vs. overhead
 MAX_RUNS_PER_TASK = 8      # at most this many runs are lost when a sweep is killed
 DASK_CONNECT_TIMEOUT_S = 3
 WORKER_RETRIES = 2         # fresh one-worker pools tried for a task whose worker died

@@ -21,7 +21,7 @@ from sweep_helpers import (
 
 from experiments import analysis, runner
 from experiments.design import sample
-from experiments.runner import Dask, Processes, batches
+from experiments.runner import TASKS_PER_WORKER, Dask, Processes, batches
 from experiments.seeding import RunSetup, tasks
 from experiments.store import SweepStore
 from experiments.sweep import run_sweep, start
@@ -136,8 +136,10 @@ def test_unreachable_dask_fails_fast_and_writes_nothing(tmp_path: Path, address:
 def test_batches_amortise_start_up_but_stay_small(tmp_path: Path) -> None:
     spec = spec_of(tmp_path, FACTORIAL.replace("count = 2", "count = 20"))
     todo = tasks(sample(spec, spec.seed), range(20))
-    assert [len(b) for b in batches(todo, 2)] == [8] * 10
-    assert [len(b) for b in batches(todo[:10], 2)] == [2] * 5
+    assert len(todo) == 80 and TASKS_PER_WORKER == 16
+    assert [len(b) for b in batches(todo, 2)] == [3] * 26 + [2]      # 80 / (2 x 16) -> 3
+    assert [len(b) for b in batches(todo[:10], 2)] == [1] * 10
+    assert [len(b) for b in batches(todo * 4, 1)] == [8] * 40         # at most 8 a task
     assert [len(b) for b in batches(todo[:10], 2, runs_per_task=4)] == [4, 4, 2]
     assert [t for b in batches(todo, 3) for t in b] == todo
     assert pd.Series([t.run_id for t in todo]).is_unique
