@@ -55,7 +55,7 @@ DaskOpt = Annotated[str | None, typer.Option(
     help="Run on a Dask cluster: its scheduler address, or 'local' for a LocalCluster of "
          "--workers processes on 127.0.0.1.", show_default=False)]
 RunsPerTaskOpt = Annotated[int | None, typer.Option(
-    help="Runs per executor task [default: about 4 tasks per worker, at most 8 runs].",
+    help="Runs per executor task [default: about 16 tasks per worker, at most 8 runs].",
     show_default=False)]
 
 

@@ -21,6 +21,10 @@ How the commands are run:
 - ``make demo`` is replaced by the commands of its recipe in the Makefile (variables
   expanded from the Makefile's defaults) with ``--households`` and ``--months`` added to
   ``wsim run``: the real target would first install the environment.
+- A line ending in ``# a server: the tests start it in the background`` (a Dask
+  scheduler or worker) is started in the background in the copy and stopped at the end;
+  in every command ``SCHEDULER_HOST`` becomes 127.0.0.1 and the scheduler's port 8786 a
+  free port, and the command after a scheduler line waits until it accepts connections.
 - ``.venv/bin/wsim ...`` runs in this process through `experiments.cli.app` (the
   function the ``wsim`` script calls), with the copy as working directory and shell
   globs expanded, which saves an interpreter start per command; every other command runs
@@ -29,20 +33,27 @@ How the commands are run:
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
+from experiments.store import load as load_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "user-guide.md"
@@ -50,7 +61,10 @@ COPIED = ("model", "experiments", "scenarios", "notebooks", "tools", "app.py", "
           "pyproject.toml")
 HOUSEHOLDS, MONTHS, REPLICATES = 300, 12, 2
 NOT_RUN = "# not run by the tests:"
-MOST_NOT_RUN = 6  # servers (scheduler, worker, Jupyter, dashboard), an install, a cluster sweep
+MOST_NOT_RUN = 3  # Jupyter, the dashboard (driven by tests/dashboard/) and an install
+SERVER = "# a server: the tests start it in the background"
+SCHEDULER_HOST, SCHEDULER_PORT = "SCHEDULER_HOST", "8786"
+SERVER_START_TIMEOUT_S = 30
 WSIM = ".venv/bin/wsim"
 FILE_MARK = re.compile(r"^# file: (\S+)\n")
 FENCE = re.compile(r"^```(sh|toml)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -66,6 +80,7 @@ class Step:
     command: str = ""
     path: str = ""
     text: str = ""
+    server: bool = False
 
 
 def steps(markdown: str) -> Iterator[Step]:
@@ -78,7 +93,7 @@ def steps(markdown: str) -> Iterator[Step]:
             continue
         for line in body.splitlines():
             if line.strip() and NOT_RUN not in line:
-                yield Step(command=line.split("  #")[0].strip())
+                yield Step(command=line.split("  #")[0].strip(), server=SERVER in line)
 
 
 def small(text: str) -> str:
@@ -149,26 +164,71 @@ def run(command: str, where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
 
 
-def test_every_command_of_the_guide_runs(repository: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Return once something accepts connections on loopback `port`."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"{server.args} exited with {server.returncode}"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"nothing listens on port {port} after {SERVER_START_TIMEOUT_S} s")
+
+
+@pytest.fixture
+def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Background servers the guide starts; each is stopped (its process group) at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for server in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=SERVER_START_TIMEOUT_S)
+
+
+def test_every_command_of_the_guide_runs(repository: Path, monkeypatch: pytest.MonkeyPatch,
+                                         servers: list[subprocess.Popen[bytes]]) -> None:
     ran = []
+    port = str(free_port())
     for step in steps(GUIDE.read_text(encoding="utf-8")):
         if step.path:
             target = repository / step.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(small(step.text), encoding="utf-8")
             continue
-        commands = demo_commands() if step.command == "make demo" else [small(step.command)]
+        local = small(step.command).replace(SCHEDULER_HOST, "127.0.0.1").replace(
+            SCHEDULER_PORT, port)
+        if step.server:
+            servers.append(subprocess.Popen(["bash", "-c", local], cwd=repository,
+                                            stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True))
+            if len(servers) == 1:
+                wait_for_port(int(port), servers[0])
+            ran.append(step.command)
+            continue
+        commands = demo_commands() if step.command == "make demo" else [local]
         for command in commands:
             run(command, repository, monkeypatch)
         ran.append(step.command)
-    assert len(ran) >= 15
+    assert len(ran) >= 18 and len(servers) == 2
     results = repository / "results"
     for made in ("demo/report.html", "qingchuan_5000/report.html",
                  "compare-default-my_wage_subsidy_40/report.html",
                  "my_training/analysis/summary.md", "my_training_dask/manifest.json",
-                 "notebook"):
+                 "my_training_cluster/manifest.json", "notebook"):
         assert (results / made).exists(), made
+    cluster = load_sweep(results / "my_training_cluster")
+    local_runs = load_sweep(results / "my_training")
+    pd.testing.assert_frame_equal(cluster.summary, local_runs.summary, check_exact=True)
 
 
 def test_commands_not_run_are_few_and_say_why() -> None:
@@ -177,7 +237,7 @@ def test_commands_not_run_are_few_and_say_why() -> None:
     assert 0 < len(lines) <= MOST_NOT_RUN
     for line in lines:
         reason = line.split(NOT_RUN, 1)[1].strip()
-        assert reason.startswith(("starts a server", "installs packages", "needs the")), line
+        assert reason.startswith(("starts a server", "installs packages")), line
 
 
 def test_make_demo_is_replaced_by_its_recipe() -> None:
