@@ -72,7 +72,7 @@ def variants(draw, base: Scenario) -> Scenario:
         "workshops.cooperative.initial_count": draw(st.sampled_from([10, 40])),
         "workshops.park.initial_count": draw(st.sampled_from([4, 30])),
         "choice.revision_rate_per_month": draw(st.floats(0.0, 1.0)),
-        "choice.rule": draw(st.sampled_from(["logit", "income_max"])),
+        "choice.rule": draw(st.sampled_from(["logit", "income_max", "satisficing"])),
         "choice.flexible_hours": draw(st.booleans()),
         "shocks.illness.incidence_per_month": 0.01,
         "run.start": start,
