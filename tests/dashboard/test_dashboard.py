@@ -204,6 +204,7 @@ def test_moving_the_quota_slider_changes_the_run_and_baseline_overlays(page: Pag
     headcount_figure(page, previous=second_figure)  # the baseline is drawn on it
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "dashboard.png")
+    assert second_figure != first_figure
 
 
 def test_bad_input_shows_the_reason_not_a_traceback(page: Page) -> None:

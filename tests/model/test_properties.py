@@ -130,7 +130,9 @@ def test_income_is_the_sum_of_sources_and_spending_stays_within_allocation(tiny,
 @given(st.data())
 @PROPERTY_SETTINGS
 def test_no_workshop_above_capacity_and_certified_ones_meet_the_quota(tiny, data):
-    drive(data.draw(variants(tiny)), check_workshops)
+    scenario = data.draw(variants(tiny))
+    model = drive(scenario, check_workshops)   # check_workshops asserts after every month
+    assert model.month == scenario.run.months
 
 
 # ------------------------------------------------------------------ people
@@ -146,7 +148,8 @@ def test_people_are_conserved_and_each_does_one_consistent_activity(tiny, data):
     check_people(model, initial)
     for _ in range(scenario.run.months):
         model.step()
-        check_people(model, initial)
+        check_people(model, initial)   # asserts conservation and consistency each month
+    assert int(model.households.size.sum()) == initial["people"]
 
 
 # ------------------------------------------------------------------ poverty

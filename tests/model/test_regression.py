@@ -128,8 +128,10 @@ def case_run(request, tiny) -> tuple[Case, RunResult]:
 
 def test_run_tables_match_the_committed_fixtures(case_run):
     case, result = case_run
-    for name, table in run_tables(result, case).items():
-        compare(table, case.path(name), case.rtol)
+    tables = run_tables(result, case)
+    assert tuple(tables) == case.table_names
+    for name, table in tables.items():
+        compare(table, case.path(name), case.rtol)   # asserts columns and values
 
 
 def test_fixture_covers_every_month_and_the_start(case_run):
