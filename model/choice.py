@@ -95,9 +95,8 @@ def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
     v = offers.income - offers.cost
     v *= coef.utility_per_1000_yuan
     v /= YUAN_PER_UTILITY_UNIT
-    for option, name in enumerate(ACTIVITY_NAMES):
-        v[:, option] += coef.option_constants.get(name, 0.0)
-    v[np.arange(len(r.current)), r.current] += coef.inertia
+    v += np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
+    _add_at_current(v, r.current, coef.inertia)
     care = coef.care_penalty * r.carer
     for option in (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY):
         v[:, option] -= care
@@ -106,6 +105,15 @@ def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
         for option in AWAY_ACTIVITIES:
             v[:, option] -= away
     return v
+
+
+def _add_at_current(v: np.ndarray, current: np.ndarray, amount: float) -> None:
+    """Add `amount` to each row's entry at its current option (in place)."""
+    rows = np.arange(len(current))
+    if v.flags.f_contiguous:  # one flat index per row: option column * rows + row
+        v.ravel(order="F")[current.astype(np.intp) * len(current) + rows] += amount
+    else:
+        v[rows, current] += amount
 
 
 def logit_choice(v: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -141,9 +149,7 @@ def _logit_weights(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
     Every row has a feasible option. The exponent is capped at 0 so that infeasible
     options, which may lie above the feasible maximum, stay finite before being zeroed.
     """
-    top = np.full(len(v), -np.inf)
-    for option in range(v.shape[1]):
-        np.maximum(top, np.where(feasible[:, option], v[:, option], -np.inf), out=top)
+    top = np.where(feasible, v, -np.inf).max(axis=1)
     weights = v - top[:, None]
     np.minimum(weights, 0.0, out=weights)
     np.exp(weights, out=weights)

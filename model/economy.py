@@ -93,6 +93,7 @@ class WorkshopEconomy(mesa.Model):
         self.registered_people = np.flatnonzero(self.registered_person)
         self.registered_households = np.flatnonzero(self.households.registered_poor)
         self.must_revise = np.zeros(len(self.people), dtype=bool)
+        self.employed: np.ndarray | None = None  # see `employed_now`
         self.poverty_groups = collection.poverty_groups(self.households)
         self._count_pensioners()
 
@@ -260,6 +261,18 @@ class WorkshopEconomy(mesa.Model):
         persons = members(self.households, np.flatnonzero(villages[self.households.village]))
         self.must_revise[persons[self.people.capacity[persons] > 0]] = True
 
+    def employed_now(self) -> np.ndarray:
+        """People with a workshop job now, in ascending order.
+
+        The list kept at the last pay less the people released since: hiring sets it
+        aside (`_hire`), so between one pay and the next matching nobody is missing.
+        """
+        if self.employed is None:
+            self.employed = np.flatnonzero(self.people.employer >= 0)
+        else:
+            self.employed = self.employed[self.people.employer[self.employed] >= 0]
+        return self.employed
+
     def _market(self, staff: Staff) -> Market:
         """Places on offer at the head counts `staff`."""
         return Market.of(self.workshop_table, staff.workers, self.geography.n_villages,
@@ -283,7 +296,8 @@ class WorkshopEconomy(mesa.Model):
             mother=people.female[idx] & hh.young_child[home])
         viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year,
                         self.farms.current_farmers(people))
-        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table))
+        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
+                                 self.employed_now())
         offers = build_offers(viewer, self._market(self.staff), self.params)
         chosen, current_ok = choose(revisers, offers, coef or self.params.choice,
                                     self.params.population.migrant_age_max, u_choice[idx])
@@ -324,6 +338,7 @@ class WorkshopEconomy(mesa.Model):
                      market.table.needs_training,
                      Priority(rules.poor_priority, rules.trained_priority))
         take_up(self.people, persons[hired], target[hired], wanted[hired])
+        self.employed = None  # recounted when next needed
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
         self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
         self.applicants = len(persons)
@@ -333,18 +348,18 @@ class WorkshopEconomy(mesa.Model):
         """Earnings, this month's household income (into `ledger`) and workshop accounts."""
         people = self.people
         table = self.workshop_table
-        self.employed = np.flatnonzero(people.employer >= 0)
-        self.staff = Staff.count(people, self.registered_person, len(table), self.employed)
+        employed = self.employed_now()
+        self.staff = Staff.count(people, self.registered_person, len(table), employed)
         ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
                          self.registered_person, self.trainees,
-                         cooperative_active_share(table), self.pensioners, self.employed,
+                         cooperative_active_share(table), self.pensioners, employed,
                          self.staff, self.farms)
         pay_month(people, self.households, ctx, self.ledger)
         book_accounts(people, ctx)
 
     def _pay_month(self) -> None:
         self._pay()
-        self.people.tenure[self.employed] += 1
+        self.people.tenure[self.employed_now()] += 1
 
     def _update_poverty(self) -> None:
         self.flows = self.tracker.update(self.ledger.total, self.month, self.poverty_line)

@@ -130,11 +130,14 @@ def labour_capacity(people: People, rules: Population) -> np.ndarray:
     work away from home (park workshops, migration; see `choice.feasible_options`).
     """
     in_age = (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
+    in_age &= ~people.frail
     by_health = np.array(
         [1.0, rules.chronic_capacity, rules.chronic_capacity if rules.disabled_can_work else 0.0],
         dtype=np.float32,
     )
-    return np.where(in_age & ~people.frail, by_health[people.health], np.float32(0.0))
+    capacity = by_health.take(people.health)
+    capacity *= in_age
+    return capacity
 
 
 def update_care(people: People, households: Households, rules: Population) -> None:
@@ -171,24 +174,30 @@ def household_any(people: People, flags: np.ndarray, n_households: int) -> np.nd
 def _designate_carer(people: People, households: Households) -> np.ndarray:
     """Index of each household's carer among its working-age members, or -1.
 
-    The able woman with the lowest skill, or the able man with the lowest skill where no
-    woman can work; among equal skills, the first member.
+    Only households that need care and have no substitute carer get one: the able woman
+    with the lowest skill, or the able man with the lowest skill where no woman can work;
+    among equal skills, the first member.
     """
     n = len(households)
-    candidates = np.flatnonzero(people.capacity > 0)
-    home = people.household[candidates]
-    female = people.female[candidates]
+    needs_carer = households.care_need & ~households.substitute_carer
+    able = np.flatnonzero(people.capacity > 0)
+    candidates = able[needs_carer[people.household[able]]]
+    home, female = people.household[candidates], people.female[candidates]
     has_woman = np.zeros(n, dtype=bool)
     has_woman[home[female]] = True
-    pool = candidates[female == has_woman[home]]
-    home, skill = people.household[pool], people.skill[pool]
+    eligible = female == has_woman[home]
+    pool, home = candidates[eligible], home[eligible]
+    skill = people.skill[pool]
     lowest = np.full(n, np.inf, dtype=skill.dtype)
     np.minimum.at(lowest, home, skill)
-    at_lowest = pool[skill == lowest[home]]
-    first = np.full(n, len(people), dtype=np.int64)
-    np.minimum.at(first, people.household[at_lowest], at_lowest)
-    needs_carer = households.care_need & ~households.substitute_carer & (first < len(people))
-    return np.where(needs_carer, first, -1).astype(np.int32)
+    at_lowest = skill == lowest[home]
+    pool, home = pool[at_lowest], home[at_lowest]
+    # people are ordered by household: the first of each household's run is its first member
+    first = np.ones(len(pool), dtype=bool)
+    first[1:] = home[1:] != home[:-1]
+    carer = np.full(n, -1, dtype=np.int32)
+    carer[home[first]] = pool[first]
+    return carer
 
 
 def is_carer(people: People, households: Households) -> np.ndarray:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
-from model.households import NO_EMPLOYER
 from model.labour_market import QUOTA_TOLERANCE
 from model.scenario import INSTRUMENTS, Policy
 from model.workshops import MONTHS_PER_YEAR, UNDECIDED, Entrant, Form, WorkshopTable
@@ -128,7 +127,7 @@ class HiringBonus(Instrument):
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         people, p, table = model.people, self.params, model.workshop_table
         qualifying_shop = table.certified & (table.poor_workers >= p.poor_hired_min)
-        employed = np.flatnonzero(people.employer != NO_EMPLOYER)
+        employed = model.employed_now()
         due = employed[model.registered_person[employed] & ~people.bonus_paid[employed]
                        & (people.tenure[employed] >= p.contract_months_min)
                        & qualifying_shop[people.employer[employed]]]
