@@ -11,7 +11,7 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from model import collection
+from model import collection, compiled_choice
 from model.choice import Revisers, away_misfits, choose
 from model.farming import Farms
 from model.households import (
@@ -287,21 +287,31 @@ class WorkshopEconomy(mesa.Model):
             (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise)
         idx = np.flatnonzero(revising)
         self.must_revise[:] = False
+        coef = coef or self.params.choice
+        viewer = Viewer(idx, people, self.households, self.geography.park_distance_km,
+                        self.year, self.farms.current_farmers(people))
+        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
+                                 self.employed_now())
+        market = self._market(self.staff)
+        if coef.rule == "logit" and compiled_choice.enabled():
+            chosen, current_ok = compiled_choice.logit_decisions(viewer, market, self.params,
+                                                                 coef, u_choice[idx])
+        else:
+            chosen, current_ok = choose(self._revisers(idx), build_offers(viewer, market,
+                                                                          self.params),
+                                        coef, self.params.population.migrant_age_max,
+                                        u_choice[idx])
+        self.choices = (idx, chosen, current_ok)
+
+    def _revisers(self, idx: np.ndarray) -> Revisers:
+        """What the people `idx` are, for the array version of the decision rules."""
+        people, hh = self.people, self.households
         home = people.household[idx]
-        hh = self.households
-        revisers = Revisers(
+        return Revisers(
             current=people.activity[idx], carer=people.carer[idx],
             health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
             has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
             mother=people.female[idx] & hh.young_child[home])
-        viewer = Viewer(idx, people, hh, self.geography.park_distance_km, self.year,
-                        self.farms.current_farmers(people))
-        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
-                                 self.employed_now())
-        offers = build_offers(viewer, self._market(self.staff), self.params)
-        chosen, current_ok = choose(revisers, offers, coef or self.params.choice,
-                                    self.params.population.migrant_age_max, u_choice[idx])
-        self.choices = (idx, chosen, current_ok)
 
     def _match_labour(self) -> np.ndarray:
         """Apply this month's choices: leave, stay, or apply for workshop places.

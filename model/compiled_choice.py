@@ -1,0 +1,249 @@
+"""The revisers' logit choice compiled with numba: one pass per reviser.
+
+The same rules as the array version, which stays the reference and the fallback: offers
+as `model.offers.build_offers`, feasibility as `model.choice.feasible_options`, utilities
+as `model.choice.utilities` and the draw as `model.choice.logit_choice`. Each reviser's
+numbers are computed with the same floating-point operations in the same order, and the
+exponentials are taken by numpy between two compiled passes, so both versions give
+identical choices (tests compare them on many states). The array version builds about
+fifty (revisers x options) temporaries; this one reads each reviser's row once.
+
+It is used for the logit rule when numba is installed, unless the environment sets
+`WSIM_NUMBA=0`; the other decision rules always use the array version.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
+from model.households import Health
+from model.offers import Market, Viewer, course_gain, migrant_net_wage
+from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
+from model.workshops import MONTHS_PER_YEAR
+
+try:
+    import numba
+except ImportError:  # the array version runs instead
+    numba = None  # type: ignore[assignment]
+
+NOT_WORKING, FARMING, HOME_OUTWORK, VILLAGE_WORKSHOP, PARK_WORKSHOP, COMMUNITY_FACTORY, \
+    MIGRATION = (int(a) for a in Activity)
+HEALTHY, DISABLED = int(Health.HEALTHY), int(Health.DISABLED)
+
+
+def enabled() -> bool:
+    """Whether the compiled version runs (numba installed and not switched off)."""
+    return numba is not None and os.environ.get("WSIM_NUMBA", "1") != "0"
+
+
+class PersonColumns(NamedTuple):
+    """Per-person arrays the choice reads (see `model.households.People`)."""
+
+    household: np.ndarray
+    activity: np.ndarray
+    carer: np.ndarray
+    health: np.ndarray
+    age: np.ndarray
+    kept_home: np.ndarray
+    female: np.ndarray
+    capacity: np.ndarray
+    skill: np.ndarray
+    courses: np.ndarray
+    employer: np.ndarray
+
+
+class HouseholdColumns(NamedTuple):
+    """Per-household arrays the choice reads, and each village's distance to the park."""
+
+    village: np.ndarray
+    land_mu: np.ndarray
+    resettled: np.ndarray
+    young_child: np.ndarray
+    farmers: np.ndarray
+    park_distance_km: np.ndarray
+
+
+class MarketColumns(NamedTuple):
+    """Per-pool and per-slot arrays of this month's market (see `model.offers.Market`)."""
+
+    pool_pay: np.ndarray
+    pool_open: np.ndarray
+    slot_open: np.ndarray
+    slot_pay: np.ndarray
+    slot_utilisation: np.ndarray
+    slot_piece_rate: np.ndarray
+    slot_activity: np.ndarray
+
+
+class Rates(NamedTuple):
+    """Scalars of the offers and the utility (yuan/month unless stated)."""
+
+    n_villages: int
+    course_gain: np.ndarray        # productivity multiplier by courses completed
+    migrant_net_wage: float        # at skill 1
+    mu_per_farmer_max: float       # mu
+    farm_net_yuan_per_mu_year: float
+    commute_yuan_per_km_month: np.float32  # float32, as the park distances
+    migration_cost: float
+    utility_per_1000_yuan: float
+    option_constants: np.ndarray   # utility, per option
+    inertia: float
+    care_penalty: float
+    young_child_away_penalty: float
+    migrant_age_max: int
+    flexible_hours: bool
+
+
+def logit_decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choice,
+                    u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The logit choice of each reviser, as `model.choice.choose` makes it.
+
+    Args:
+        viewer: the revisers (person indices, ascending) and what they see.
+        market: this month's places and expected pay.
+        params: the scenario.
+        coef: the decision coefficients (rule "logit").
+        u: one uniform in [0, 1) per reviser.
+
+    Returns:
+        The chosen activity per reviser (int8), and whether each reviser's current
+        activity is still feasible.
+    """
+    n = len(viewer.idx)
+    gaps = np.empty((n, N_OPTIONS))
+    feasible = np.empty((n, N_OPTIONS), dtype=np.bool_)
+    current_ok = np.empty(n, dtype=np.bool_)
+    _utility_gaps(viewer.idx, _persons(viewer), _households(viewer), _market(market),
+                  _rates(params, coef, viewer.year, len(viewer.park_distance_km)),
+                  gaps, feasible, current_ok)
+    np.exp(gaps, out=gaps)
+    chosen = np.empty(n, dtype=np.int8)
+    _draw(gaps, feasible, u, chosen)
+    return chosen, current_ok
+
+
+def _persons(v: Viewer) -> PersonColumns:
+    p = v.people
+    return PersonColumns(p.household, p.activity, p.carer, p.health, p.age, p.kept_home,
+                         p.female, p.capacity, p.skill, p.courses, p.employer)
+
+
+def _households(v: Viewer) -> HouseholdColumns:
+    hh = v.households
+    return HouseholdColumns(hh.village, hh.land_mu, hh.resettled, hh.young_child, v.farmers,
+                            v.park_distance_km)
+
+
+def _market(m: Market) -> MarketColumns:
+    t = m.table
+    return MarketColumns(m.pool_pay, m.pool_open, t.is_open, t.pay, m.utilisation,
+                         t.piece_rate, t.activity)
+
+
+def _rates(params: Scenario, coef: Choice, year: float, n_villages: int) -> Rates:
+    gain = params.policy.training.productivity_gain
+    courses = np.arange(np.iinfo(np.int8).max + 1, dtype=np.int8)
+    return Rates(
+        n_villages, course_gain(gain, courses), migrant_net_wage(params, year),
+        params.incomes.mu_per_farmer_max, params.incomes.farm_net_yuan_per_mu_year,
+        np.float32(params.choice.commute_yuan_per_km_month),
+        params.choice.migration_cost_yuan_per_month, coef.utility_per_1000_yuan,
+        np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES]),
+        coef.inertia, coef.care_penalty, coef.young_child_away_penalty,
+        params.population.migrant_age_max, coef.flexible_hours)
+
+
+def _jit(function):
+    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
+
+
+@_jit
+def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
+    """Each reviser's utility less its best feasible utility, capped at 0 (per option).
+
+    Writes `gaps` (to be exponentiated), `feasible` and `current_ok` row by row.
+    """
+    income = np.empty(N_OPTIONS)
+    cost = np.zeros(N_OPTIONS)
+    ok = np.empty(N_OPTIONS, dtype=np.bool_)
+    for row in range(idx.shape[0]):
+        i = idx[row]
+        home = p.household[i]
+        village = hh.village[home]
+        prod = np.float64(p.skill[i]) * r.course_gain[p.courses[i]]
+        cap = np.float64(p.capacity[i])
+        county = r.n_villages
+        income[NOT_WORKING] = 0.0
+        income[HOME_OUTWORK] = m.pool_pay[county + HOME_OUTWORK] * cap * prod
+        income[VILLAGE_WORKSHOP] = m.pool_pay[village] * cap
+        income[PARK_WORKSHOP] = m.pool_pay[county + PARK_WORKSHOP] * cap
+        income[COMMUNITY_FACTORY] = m.pool_pay[county + COMMUNITY_FACTORY] * cap
+        income[MIGRATION] = r.migrant_net_wage * prod * cap
+        others = hh.farmers[home] - (1 if p.activity[i] == FARMING else 0)
+        mu = min(np.float64(hh.land_mu[home]) / np.float64(max(others + 1, 1)),
+                 r.mu_per_farmer_max)
+        income[FARMING] = mu * r.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * cap
+        ok[HOME_OUTWORK] = m.pool_open[county + HOME_OUTWORK]
+        ok[VILLAGE_WORKSHOP] = m.pool_open[village]
+        ok[PARK_WORKSHOP] = m.pool_open[county + PARK_WORKSHOP]
+        ok[COMMUNITY_FACTORY] = m.pool_open[county + COMMUNITY_FACTORY]
+        slot = p.employer[i]
+        if slot >= 0 and m.slot_open[slot]:
+            job = m.slot_activity[slot]
+            income[job] = m.slot_pay[slot] * m.slot_utilisation[slot] * cap * (
+                prod if m.slot_piece_rate[slot] else 1.0)
+            ok[job] = True
+        cost[PARK_WORKSHOP] = np.float64(r.commute_yuan_per_km_month * hh.park_distance_km[village])
+        cost[MIGRATION] = r.migration_cost
+        carer = p.carer[i]
+        away_ok = not carer and p.health[i] != DISABLED
+        ok[NOT_WORKING] = True
+        ok[FARMING] = hh.land_mu[home] > 0
+        ok[COMMUNITY_FACTORY] = ok[COMMUNITY_FACTORY] and hh.resettled[home]
+        ok[PARK_WORKSHOP] = ok[PARK_WORKSHOP] and away_ok
+        ok[MIGRATION] = (away_ok and p.health[i] == HEALTHY and p.age[i] <= r.migrant_age_max
+                         and not p.kept_home[i])
+        if not r.flexible_hours:
+            ok[VILLAGE_WORKSHOP] = ok[VILLAGE_WORKSHOP] and not carer
+            ok[COMMUNITY_FACTORY] = ok[COMMUNITY_FACTORY] and not carer
+        current = p.activity[i]
+        current_ok[row] = ok[current]
+        mother = p.female[i] and hh.young_child[home]
+        top = -np.inf
+        for option in range(N_OPTIONS):
+            x = (income[option] - cost[option]) * r.utility_per_1000_yuan
+            x = x / YUAN_PER_UTILITY_UNIT + r.option_constants[option]
+            if option == current:
+                x += r.inertia
+            if carer and option in (VILLAGE_WORKSHOP, COMMUNITY_FACTORY):
+                x -= r.care_penalty
+            if mother and option in (PARK_WORKSHOP, MIGRATION):
+                x -= r.young_child_away_penalty
+            gaps[row, option] = x
+            feasible[row, option] = ok[option]
+            if ok[option] and x > top:
+                top = x
+        for option in range(N_OPTIONS):
+            gaps[row, option] = min(gaps[row, option] - top, 0.0)
+
+
+@_jit
+def _draw(weights, feasible, u, chosen):
+    """Inverse-CDF draw over feasible options of each row of exponentiated gaps."""
+    n_options = weights.shape[1]
+    for row in range(weights.shape[0]):
+        w = weights[row]
+        total = 0.0
+        for option in range(n_options):
+            total = w[option] * feasible[row, option] + (total if option > 0 else 0.0)
+            w[option] = total
+        threshold = u[row] * total
+        at_or_below = 0
+        for option in range(n_options):
+            if w[option] <= threshold:
+                at_or_below += 1
+        chosen[row] = 0 if at_or_below == n_options else at_or_below

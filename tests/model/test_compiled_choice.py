@@ -1,0 +1,126 @@
+"""The compiled logit choice gives exactly the array version's choices.
+
+Both versions see the same model state: the people able to work all revise, with random
+uniforms, after the state is perturbed (activities, jobs, health, care duties, courses,
+migration stop) so that every option, feasibility rule and utility term is exercised.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from model_helpers import variant
+
+from model import compiled_choice
+from model.choice import _logit_weights, choose, feasible_options, utilities
+from model.economy import WorkshopEconomy
+from model.households import Health
+from model.labour_market import Staff
+from model.offers import Viewer, build_offers
+from model.scenario import Activity
+
+pytestmark = pytest.mark.skipif(not compiled_choice.enabled(), reason="numba not installed")
+
+
+@pytest.fixture(scope="module")
+def economy(tiny) -> WorkshopEconomy:
+    scenario = variant(tiny, {"policy.training.enabled": True}, households=400)
+    model = WorkshopEconomy(scenario)
+    for _ in range(3):
+        model.step()
+    return model
+
+
+def both_versions(model: WorkshopEconomy, coef, u_seed: int):
+    """(chosen, current_ok) of the compiled and the array version for every able person."""
+    people = model.people
+    idx = np.flatnonzero(people.capacity > 0)
+    viewer = Viewer(idx, people, model.households, model.geography.park_distance_km,
+                    model.year, model.farms.current_farmers(people))
+    staff = Staff.count(people, model.registered_person, len(model.workshop_table))
+    market = model._market(staff)
+    u = np.random.default_rng(u_seed).random(len(idx))
+    compiled = compiled_choice.logit_decisions(viewer, market, model.params, coef, u)
+    arrays = choose(model._revisers(idx), build_offers(viewer, market, model.params), coef,
+                    model.params.population.migrant_age_max, u)
+    return compiled, arrays
+
+
+@contextmanager
+def perturbed(model: WorkshopEconomy, seed: int):
+    """Random activities, health, care duties, courses and migration stops, then restored."""
+    p, n = model.people, len(model.people)
+    names = ("activity", "health", "carer", "kept_home", "courses", "female")
+    saved = {name: getattr(p, name).copy() for name in names}
+    rng = np.random.default_rng(seed)
+    able = p.capacity > 0
+    p.activity[able] = rng.integers(0, len(Activity), able.sum())
+    p.health[:] = rng.choice([Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n,
+                             p=[0.8, 0.15, 0.05])
+    p.carer[:] = rng.random(n) < 0.2
+    p.kept_home[:] = rng.random(n) < 0.1
+    p.courses[:] = rng.integers(0, 3, n)
+    p.female[:] = rng.random(n) < 0.5
+    try:
+        yield
+    finally:
+        for name, values in saved.items():
+            getattr(p, name)[:] = values
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), inertia=st.sampled_from([0.0, 1.5]),
+       flexible=st.booleans(), mother_penalty=st.sampled_from([0.0, 3.0]))
+def test_compiled_and_array_versions_choose_the_same(economy, seed, inertia, flexible,
+                                                     mother_penalty):
+    coef = economy.params.choice.model_copy(update={
+        "inertia": inertia, "flexible_hours": flexible,
+        "young_child_away_penalty": mother_penalty})
+    with perturbed(economy, seed):
+        (chosen, ok), (chosen_arrays, ok_arrays) = both_versions(economy, coef, seed)
+    assert len(chosen) > 100
+    np.testing.assert_array_equal(chosen, chosen_arrays)
+    np.testing.assert_array_equal(ok, ok_arrays)
+    assert len(np.unique(chosen)) >= 5, "most options are chosen by someone"
+
+
+def test_current_job_pays_its_own_rate_in_both_versions(economy):
+    (chosen, ok), (chosen_arrays, ok_arrays) = both_versions(economy, economy.params.choice, 7)
+    employed = economy.people.employer[economy.people.capacity > 0] >= 0
+    assert employed.any()
+    np.testing.assert_array_equal(chosen, chosen_arrays)
+    np.testing.assert_array_equal(ok, ok_arrays)
+
+
+def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
+    with perturbed(economy, 11):
+        people, coef = economy.people, economy.params.choice
+        idx = np.flatnonzero(people.capacity > 0)
+        viewer = Viewer(idx, people, economy.households, economy.geography.park_distance_km,
+                        economy.year, economy.farms.current_farmers(people))
+        market = economy._market(Staff.count(people, economy.registered_person,
+                                             len(economy.workshop_table)))
+        gaps = np.empty((len(idx), len(Activity)))
+        feasible = np.empty(gaps.shape, dtype=bool)
+        current_ok = np.empty(len(idx), dtype=bool)
+        compiled_choice._utility_gaps(
+            idx, compiled_choice._persons(viewer), compiled_choice._households(viewer),
+            compiled_choice._market(market),
+            compiled_choice._rates(economy.params, coef, viewer.year,
+                                   len(viewer.park_distance_km)),
+            gaps, feasible, current_ok)
+        r, offers = economy._revisers(idx), build_offers(viewer, market, economy.params)
+        feasible_arrays = feasible_options(r, offers, economy.params.population.migrant_age_max,
+                                           coef.flexible_hours)
+        weights_arrays = _logit_weights(utilities(r, offers, coef), feasible_arrays)
+    np.testing.assert_array_equal(feasible, feasible_arrays)
+    np.testing.assert_array_equal(np.exp(gaps) * feasible, weights_arrays)  # exact
+
+
+def test_switching_numba_off_selects_the_array_version(monkeypatch):
+    monkeypatch.setenv("WSIM_NUMBA", "0")
+    assert not compiled_choice.enabled()
+    monkeypatch.setenv("WSIM_NUMBA", "1")
+    assert compiled_choice.enabled()
