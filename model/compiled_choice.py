@@ -8,36 +8,26 @@ exponentials are taken by numpy between two compiled passes, so both versions gi
 identical choices (tests compare them on many states). The array version builds about
 fifty (revisers x options) temporaries; this one reads each reviser's row once.
 
-It is used for the logit rule when numba is installed, unless the environment sets
-`WSIM_NUMBA=0`; the other decision rules always use the array version.
+It is used for the logit rule when compiled loops are enabled (`model.jit`); the other
+decision rules always use the array version.
 """
 
 from __future__ import annotations
 
-import os
 from typing import NamedTuple
 
 import numpy as np
 
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
 from model.households import Health
-from model.offers import Market, Viewer, course_gain, migrant_net_wage
+from model.jit import jit
+from model.offers import Market, Viewer, course_gains, migrant_net_wage
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
 from model.workshops import MONTHS_PER_YEAR
-
-try:
-    import numba
-except ImportError:  # the array version runs instead
-    numba = None  # type: ignore[assignment]
 
 NOT_WORKING, FARMING, HOME_OUTWORK, VILLAGE_WORKSHOP, PARK_WORKSHOP, COMMUNITY_FACTORY, \
     MIGRATION = (int(a) for a in Activity)
 HEALTHY, DISABLED = int(Health.HEALTHY), int(Health.DISABLED)
-
-
-def enabled() -> bool:
-    """Whether the compiled version runs (numba installed and not switched off)."""
-    return numba is not None and os.environ.get("WSIM_NUMBA", "1") != "0"
 
 
 class PersonColumns(NamedTuple):
@@ -145,10 +135,9 @@ def _market(m: Market) -> MarketColumns:
 
 
 def _rates(params: Scenario, coef: Choice, year: float, n_villages: int) -> Rates:
-    gain = params.policy.training.productivity_gain
-    courses = np.arange(np.iinfo(np.int8).max + 1, dtype=np.int8)
     return Rates(
-        n_villages, course_gain(gain, courses), migrant_net_wage(params, year),
+        n_villages, course_gains(params.policy.training.productivity_gain),
+        migrant_net_wage(params, year),
         params.incomes.mu_per_farmer_max, params.incomes.farm_net_yuan_per_mu_year,
         np.float32(params.choice.commute_yuan_per_km_month),
         params.choice.migration_cost_yuan_per_month, coef.utility_per_1000_yuan,
@@ -157,11 +146,7 @@ def _rates(params: Scenario, coef: Choice, year: float, n_villages: int) -> Rate
         params.population.migrant_age_max, coef.flexible_hours)
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
-
-
-@_jit
+@jit
 def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
     """Each reviser's utility less its best feasible utility, capped at 0 (per option).
 
@@ -231,7 +216,7 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
             gaps[row, option] = min(gaps[row, option] - top, 0.0)
 
 
-@_jit
+@jit
 def _draw(weights, feasible, u, chosen):
     """Inverse-CDF draw over feasible options of each row of exponentiated gaps."""
     n_options = weights.shape[1]

@@ -11,7 +11,7 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from model import collection, compiled_choice
+from model import collection, compiled_choice, jit
 from model.choice import Revisers, away_misfits, choose
 from model.farming import Farms
 from model.households import (
@@ -293,7 +293,7 @@ class WorkshopEconomy(mesa.Model):
         self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
                                  self.employed_now())
         market = self._market(self.staff)
-        if coef.rule == "logit" and compiled_choice.enabled():
+        if coef.rule == "logit" and jit.enabled():
             chosen, current_ok = compiled_choice.logit_decisions(viewer, market, self.params,
                                                                  coef, u_choice[idx])
         else:

@@ -246,6 +246,11 @@ class IncomeLedger:
         self.by_source[source] = amounts
         self._total = None
 
+    def row(self, source: Source) -> np.ndarray:
+        """One source's per-household amounts, to be overwritten in place (yuan)."""
+        self._total = None
+        return self.by_source[source]
+
     @property
     def n_households(self) -> int:
         """Number of households in the ledger."""

@@ -71,8 +71,12 @@ def productivity(people: People, gain_per_course: float,
 
 def course_gain(gain_per_course: float, courses: np.ndarray) -> np.ndarray:
     """(1 + gain) to the power of each count of completed courses (int8 counts)."""
-    powers = (1.0 + gain_per_course) ** np.arange(np.iinfo(np.int8).max + 1, dtype=np.int8)
-    return powers[courses]
+    return course_gains(gain_per_course)[courses]
+
+
+def course_gains(gain_per_course: float) -> np.ndarray:
+    """Productivity multiplier by courses completed: (1 + gain) ** k for k = 0..127."""
+    return (1.0 + gain_per_course) ** np.arange(np.iinfo(np.int8).max + 1, dtype=np.int8)
 
 
 def migrant_net_wage(params: Scenario, year: float) -> float:

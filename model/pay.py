@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import compiled_pay, jit
 from model.farming import Farms
 from model.households import Households, IncomeLedger, People, Source
 from model.labour_market import Staff
-from model.offers import migrant_net_wage, productivity
+from model.offers import course_gains, migrant_net_wage, productivity
 from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR, Form, Status, WorkshopTable
 
@@ -50,11 +51,19 @@ def pay_month(people: People, households: Households, ctx: PayContext,
     people.earnings[farms.farmers] = farms.earnings
     ledger.set(Source.FARMING, ctx.farms.income)
     gain = ctx.params.policy.training.productivity_gain
-    _pay_workshops(people, ctx, gain, ledger)
     migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
     net_wage = migrant_net_wage(ctx.params, ctx.year)
-    _credit(people, ledger, Source.MIGRANT, migrants,
-            net_wage * productivity(people, gain, migrants) * people.capacity[migrants])
+    if jit.enabled():
+        t, gains = ctx.table, course_gains(gain)
+        compiled_pay.credit_workshop_workers(
+            people, ctx.employed, t.pay, ctx.utilisation, t.piece_rate, gains,
+            ledger.row(Source.WAGES), ledger.row(Source.PIECE_WORK))
+        compiled_pay.credit_migrants(people, migrants, net_wage, gains,
+                                     ledger.row(Source.MIGRANT))
+    else:
+        _pay_workshops(people, ctx, gain, ledger)
+        _credit(people, ledger, Source.MIGRANT, migrants,
+                net_wage * productivity(people, gain, migrants) * people.capacity[migrants])
     _transfers(people, households, ctx, ledger)
 
 

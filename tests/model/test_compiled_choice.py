@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_helpers import variant
 
-from model import compiled_choice
+from model import compiled_choice, jit
 from model.choice import _logit_weights, choose, feasible_options, utilities
 from model.economy import WorkshopEconomy
 from model.households import Health
@@ -21,7 +21,7 @@ from model.labour_market import Staff
 from model.offers import Viewer, build_offers
 from model.scenario import Activity
 
-pytestmark = pytest.mark.skipif(not compiled_choice.enabled(), reason="numba not installed")
+pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,6 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
 
 def test_switching_numba_off_selects_the_array_version(monkeypatch):
     monkeypatch.setenv("WSIM_NUMBA", "0")
-    assert not compiled_choice.enabled()
+    assert not jit.enabled()
     monkeypatch.setenv("WSIM_NUMBA", "1")
-    assert compiled_choice.enabled()
+    assert jit.enabled()

@@ -155,9 +155,9 @@ def test_default_case_exercises_workshops_hiring_training_and_spending():
         "factory", "outwork", "cooperative", "park", "community"}
 
 
-def test_array_version_of_the_choice_reproduces_the_fixtures_too(tiny, monkeypatch):
-    # the compiled logit choice (model.compiled_choice) runs by default; the array
-    # version must give the same tables
+def test_array_versions_reproduce_the_fixtures_too(tiny, monkeypatch):
+    # the compiled loops (model.jit) run by default; the array versions
+    # must give the same tables
     monkeypatch.setenv("WSIM_NUMBA", "0")
     result = simulate(case_scenario("default", tiny))
     for name, table in run_tables(result, DEFAULT).items():

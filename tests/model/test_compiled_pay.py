@@ -1,0 +1,49 @@
+"""Compiled pay gives exactly the array version's earnings and household incomes."""
+
+import copy
+
+import numpy as np
+import pytest
+from model_helpers import months, variant
+
+from model import jit
+from model.economy import WorkshopEconomy
+from model.households import Source
+from model.scenario import Activity
+
+pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
+BOOKED = (Source.WAGES, Source.PIECE_WORK, Source.MIGRANT)
+
+
+@pytest.fixture(scope="module")
+def model(with_cooperatives):
+    """A model after four months, with trained workers and piece-rate outwork."""
+    model = WorkshopEconomy(variant(with_cooperatives, households=300))
+    list(months(model, 4))
+    rng = np.random.default_rng(5)
+    model.people.courses[:] = rng.integers(0, 3, len(model.people))
+    return model
+
+
+def pay_once(model: WorkshopEconomy, compiled: bool, monkeypatch) -> WorkshopEconomy:
+    """A copy of `model` after paying this month's earnings once."""
+    copied = copy.deepcopy(model)
+    monkeypatch.setenv("WSIM_NUMBA", "1" if compiled else "0")
+    copied.people.earnings[:] = np.nan
+    copied.ledger.by_source[list(BOOKED)] = np.nan
+    copied._pay()
+    return copied
+
+
+def test_compiled_and_array_pay_book_the_same_numbers(model, monkeypatch):
+    compiled, arrays = (pay_once(model, flag, monkeypatch) for flag in (True, False))
+    employed = model.people.employer >= 0
+    migrants = compiled.people.activity == Activity.MIGRATION
+    assert employed.sum() > 10 and migrants.sum() > 10
+    assert (compiled.people.courses[employed] > 0).any()
+    np.testing.assert_array_equal(compiled.people.earnings, arrays.people.earnings)
+    for source in BOOKED:  # exact, not approximately
+        np.testing.assert_array_equal(compiled.ledger.by_source[source],
+                                      arrays.ledger.by_source[source])
+    assert (compiled.ledger.by_source[Source.PIECE_WORK] > 0).any()
+    assert (compiled.ledger.total == arrays.ledger.total).all()
