@@ -1,18 +1,23 @@
-"""Workshop and migrant earnings booked to people and households, compiled with numba.
+"""Workshop, migrant and farm earnings booked to people and households, compiled with numba.
 
-The array version is `model.pay`: each worker's earnings, then `np.bincount` of them by
-household. Here one pass over the workers computes each one's earnings with the same
-floating-point operations and adds them to the household's income in the same order
-(ascending person index), so both give identical numbers without the array version's
-temporaries. Used when compiled loops are enabled (`model.jit`).
+The array versions are in `model.pay` and `model.farming`: each worker's earnings, then
+`np.bincount` of them by household. Here one pass over the workers (or the households'
+members) computes each one's earnings with the same floating-point operations and adds
+them to the household's income in the same order (ascending person index), so both give
+identical numbers without the array version's temporaries. Used when compiled loops are
+enabled (`model.jit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.households import People
+from model.households import Households, People
 from model.jit import jit
+from model.scenario import Activity
+from model.workshops import MONTHS_PER_YEAR
+
+FARMING = int(Activity.FARMING)
 
 
 def credit_migrants(people: People, migrants: np.ndarray, net_wage: float,
@@ -49,6 +54,60 @@ def credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarra
     _credit_workshop_workers(employed, people.employer, people.skill, people.courses,
                              people.capacity, people.household, pay, utilisation, piece_rate,
                              course_gains, people.earnings, wages, piece_work)
+
+
+def recompute_farms(people: People, households: Households, rows: np.ndarray,
+                    mu_per_farmer_max: float, farm_net_yuan_per_mu_year: float,
+                    land_rent_yuan_per_mu_year: float, farmers: np.ndarray,
+                    income: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Farmers and farm income (farming plus rent on idle land) of households `rows`.
+
+    Args:
+        people: the people.
+        households: the households (people are ordered by household).
+        rows: the households to recompute, ascending.
+        mu_per_farmer_max: land one farmer can work (mu).
+        farm_net_yuan_per_mu_year: net farm income per mu and year (yuan).
+        land_rent_yuan_per_mu_year: rent for land nobody farms (yuan per mu and year).
+        farmers: members farming per household, overwritten at `rows`.
+        income: farm income per household (yuan/month), overwritten at `rows`.
+
+    Returns:
+        The farmers of those households (ascending) and their farm earnings (yuan).
+    """
+    room = int(households.size[rows].sum())
+    persons, earnings = np.empty(room, dtype=np.int64), np.empty(room)
+    found = _recompute_farms(rows, households.first_member, households.size, households.land_mu,
+                             people.activity, people.capacity, mu_per_farmer_max,
+                             farm_net_yuan_per_mu_year, land_rent_yuan_per_mu_year, farmers,
+                             income, persons, earnings)
+    return persons[:found], earnings[:found]
+
+
+@jit
+def _recompute_farms(rows, first_member, size, land_mu, activity, capacity, mu_max,
+                     net_per_mu_year, rent_per_mu_year, farmers, income, persons, earnings):
+    found = 0
+    for row in rows:
+        start, end = first_member[row], first_member[row] + size[row]
+        n_farmers = 0
+        for i in range(start, end):
+            if activity[i] == FARMING:
+                n_farmers += 1
+        land = np.float64(land_mu[row])
+        mu = min(land / np.float64(max(n_farmers, 1)), mu_max)
+        farmed, earned = 0.0, 0.0
+        for i in range(start, end):
+            if activity[i] == FARMING:
+                amount = mu * net_per_mu_year / MONTHS_PER_YEAR * np.float64(capacity[i])
+                persons[found], earnings[found] = i, amount
+                found += 1
+                farmed += mu
+                earned += amount
+        idle_mu = max(land - farmed, 0.0)
+        farmers[row] = n_farmers
+        income[row] = earned + idle_mu * rent_per_mu_year / MONTHS_PER_YEAR
+    return found
 
 
 @jit

@@ -255,9 +255,16 @@ class WorkshopEconomy(mesa.Model):
                    + self.policy.support_for(e) > 0]
         new = self.add_workshops(opening)
         self.policy.grant_loans(new, self.streams["entry"])
+        self._announce_in_villages(new)
+
+    def _announce_in_villages(self, new: np.ndarray) -> None:
+        """Everyone able to work in a village where a workshop opened revises (slots `new`)."""
         table = self.workshop_table
+        in_village = new[np.isin(table.form[new], VILLAGE_FORMS)]
+        if not len(in_village):
+            return
         villages = np.zeros(self.geography.n_villages, dtype=bool)
-        villages[table.village[new[np.isin(table.form[new], VILLAGE_FORMS)]]] = True
+        villages[table.village[in_village]] = True
         persons = members(self.households, np.flatnonzero(villages[self.households.village]))
         self.must_revise[persons[self.people.capacity[persons] > 0]] = True
 

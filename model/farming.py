@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import compiled_pay, jit
 from model.households import Households, People, members
 from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR
@@ -90,6 +91,12 @@ class Farms:
 
         Returns the farmers of those households and their farm earnings (yuan).
         """
+        if jit.enabled():
+            incomes = self.params.incomes
+            return compiled_pay.recompute_farms(
+                people, households, np.arange(len(households)) if rows is None else rows,
+                incomes.mu_per_farmer_max, incomes.farm_net_yuan_per_mu_year,
+                incomes.land_rent_yuan_per_mu_year, self.farmers, self.income)
         if rows is None:
             farmers = np.flatnonzero(people.activity == Activity.FARMING)
             home, n_rows, land = people.household[farmers], len(households), households.land_mu

@@ -89,16 +89,17 @@ def _pay_workshops(people: People, ctx: PayContext, gain: float, ledger: IncomeL
 
 def _transfers(people: People, households: Households, ctx: PayContext,
                ledger: IncomeLedger) -> None:
-    inc, n_hh = ctx.params.incomes, len(households)
-    ledger.set(Source.PENSION, ctx.pensioners * inc.pension_yuan_per_month)
+    inc = ctx.params.incomes
+    np.multiply(ctx.pensioners, inc.pension_yuan_per_month, out=ledger.row(Source.PENSION))
     equity = ctx.params.policy.equity
     ledger.set(Source.DIVIDENDS, households.equity_yuan * equity.dividend_rate_per_year
                / MONTHS_PER_YEAR * ctx.cooperative_active_share)
-    ledger.set(Source.DIBAO, households.dibao_yuan_per_month)
+    np.copyto(ledger.row(Source.DIBAO), households.dibao_yuan_per_month)
     training = ctx.params.policy.training
-    allowance = np.bincount(people.household[ctx.trainees], minlength=n_hh) \
-        * training.board_yuan_per_day * training.days_per_course
-    ledger.set(Source.TRAINING_ALLOWANCE, allowance)
+    homes, trainees = np.unique(people.household[ctx.trainees], return_counts=True)
+    allowance = ledger.row(Source.TRAINING_ALLOWANCE)
+    allowance.fill(0.0)
+    allowance[homes] = trainees * training.board_yuan_per_day * training.days_per_course
 
 
 def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario) -> None:

@@ -47,3 +47,27 @@ def test_compiled_and_array_pay_book_the_same_numbers(model, monkeypatch):
                                       arrays.ledger.by_source[source])
     assert (compiled.ledger.by_source[Source.PIECE_WORK] > 0).any()
     assert (compiled.ledger.total == arrays.ledger.total).all()
+
+
+@pytest.mark.parametrize("all_households", [True, False])
+def test_compiled_and_array_farms_give_the_same_farmers_and_income(model, monkeypatch,
+                                                                   all_households):
+    people, households = model.people, model.households
+    saved = people.activity.copy()
+    rng = np.random.default_rng(3)
+    able = people.capacity > 0
+    people.activity[able] = rng.choice([Activity.FARMING, Activity.MIGRATION], able.sum())
+    rows = None if all_households else np.flatnonzero(rng.random(len(households)) < 0.3)
+    results = []
+    try:
+        for flag in ("1", "0"):
+            monkeypatch.setenv("WSIM_NUMBA", flag)
+            farms = copy.deepcopy(model.farms)
+            farmers, earnings = farms._recompute(people, households, rows)
+            results.append((farmers, earnings, farms.farmers, farms.income))
+    finally:
+        people.activity[:] = saved
+    (compiled, arrays) = results
+    assert len(compiled[0]) > 50 and (compiled[3] > 0).any()
+    for got, expected in zip(compiled, arrays, strict=True):
+        np.testing.assert_array_equal(got, expected)   # exact
