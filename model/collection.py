@@ -19,7 +19,7 @@ import pandas as pd
 from model.households import SOURCE_NAMES, Households, People
 from model.metrics import Groups, fgt_of_groups
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
-from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status
+from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status, Workshop
 
 if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
@@ -135,8 +135,8 @@ def budget_remaining(m: WorkshopEconomy) -> float:
 
 
 def workshops_open(m: WorkshopEconomy) -> int:
-    """Workshops open or idle (not closed)."""
-    return len(m.workshops)
+    """Workshops open or idle (not closed): the workshop agents."""
+    return len(m.agents_by_type.get(Workshop, ()))
 
 
 def jobs_filled(m: WorkshopEconomy) -> int:
@@ -304,21 +304,22 @@ def _jobs_block(m: WorkshopEconomy) -> Block:
     """
     p = m.people
     employed = m.employed
-    forms = m.workshop_table.form[p.employer[employed]].astype(np.intp)
+    forms = m.workshop_table.form.astype(np.intp)[p.employer[employed]]
     poor = m.registered_person[employed]
-    gain = (p.earnings[employed] - p.earnings_before_job[employed]).astype(np.float64)
-    known = poor & ~np.isnan(gain)
+    earnings = p.earnings[employed]
+    gain = (earnings - p.earnings_before_job[employed]).astype(np.float64)
+    known = np.flatnonzero(poor & ~np.isnan(gain))  # indices: faster than a boolean mask
+    known_forms = forms[known]
     n_forms = len(Form)
     jobs = np.bincount(forms, minlength=n_forms)
     poor_jobs = np.bincount(forms, poor, n_forms).astype(np.int64)
-    gain_sum = np.bincount(forms[known], gain[known], n_forms)
-    gain_n = np.bincount(forms[known], minlength=n_forms)
+    gain_sum = np.bincount(known_forms, gain[known], n_forms)
+    gain_n = np.bincount(known_forms, minlength=n_forms)
     yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
-    earnings = np.bincount(forms, p.earnings[employed], n_forms) / np.where(jobs > 0, jobs,
-                                                                            np.nan)
+    mean_earnings = np.bincount(forms, earnings, n_forms) / np.where(jobs > 0, jobs, np.nan)
     return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
             "jobs_filled": jobs, "poor_workers": poor_jobs,
-            "earnings_yuan_per_month": earnings, "poor_gain_yuan_per_year": yearly}
+            "earnings_yuan_per_month": mean_earnings, "poor_gain_yuan_per_year": yearly}
 
 
 def _spending_block(m: WorkshopEconomy) -> Block:

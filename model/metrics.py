@@ -36,16 +36,35 @@ def fgt(income_per_capita: np.ndarray, line: float,
 
 @dataclass
 class Groups:
-    """Named groups of households (boolean masks) and the people in each."""
+    """Named groups of households and the people in each, fixed when made (`of`).
+
+    Attributes:
+        masks: whether each household is in the group, by name (views of `membership`).
+        people: people in each group.
+        membership: households x groups (bool), a column per group in the order of `masks`.
+    """
 
     masks: dict[str, np.ndarray]
     people: dict[str, int]
+    membership: np.ndarray
 
     @classmethod
     def of(cls, masks: dict[str, np.ndarray], weights: np.ndarray) -> Groups:
-        """Groups from their masks; `weights` are the people per household."""
-        return cls(masks, {name: int(np.sum(weights, where=mask, dtype=np.int64))
-                           for name, mask in masks.items()})
+        """Groups from copies of their masks; `weights` are the people per household."""
+        people = {name: int(np.sum(weights * mask, dtype=np.int64))
+                  for name, mask in masks.items()}
+        membership = np.stack(list(masks.values()), axis=1).astype(bool, copy=False)
+        return cls({name: membership[:, g] for g, name in enumerate(masks)}, people, membership)
+
+    def memberships(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each of `households` with each of its groups, household by household.
+
+        Returns the positions in `households` and the groups (columns of `membership`).
+        """
+        n = self.membership.shape[1]
+        flat = np.flatnonzero(np.take(self.membership, households, axis=0))
+        position = flat // n
+        return position, flat - position * n
 
 
 def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
@@ -59,20 +78,18 @@ def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarra
     gap = np.clip((line - income_per_capita[poor]) / line, 0.0, 1.0)
     poor_people = weights[poor]
     gap_terms = poor_people * gap
-    # Each group's poor households in household order, one group after another; bincount
-    # adds each group's entries one after the other in that order.
-    members = [np.flatnonzero(mask[poor]) for mask in groups.masks.values()]
-    rows = np.concatenate(members)
-    n = len(members)
-    group = np.repeat(np.arange(n), [len(m) for m in members])
-    gap_sums = np.bincount(group, gap_terms[rows], n)
-    severity_sums = np.bincount(group, (gap_terms * gap)[rows], n)
-    poor_sums = [int(poor_people[m].sum()) for m in members]
+    # bincount adds the memberships in order: each group's poor households in household
+    # order, the groups interleaved (independent additions, which run side by side)
+    position, group = groups.memberships(poor)
+    n = len(groups.people)
+    gap_sums = np.bincount(group, gap_terms[position], n)
+    severity_sums = np.bincount(group, (gap_terms * gap)[position], n)
+    poor_sums = np.bincount(group, poor_people[position], n)  # whole people: exact
     measures = {}
     for g, name in enumerate(groups.masks):
         people = groups.people[name]
         measures[name] = (0.0, 0.0, 0.0) if people == 0 else (
-            poor_sums[g] / people, float(gap_sums[g] / people),
+            int(poor_sums[g]) / people, float(gap_sums[g] / people),
             float(severity_sums[g] / people))
     return measures
 
@@ -112,13 +129,15 @@ class PovertyTracker:
 
     def update(self, income: np.ndarray, month: int, line: float) -> Transitions:
         """Add this month's household income, reclassify, record flows and spells."""
-        slot = month % MONTHS_PER_YEAR
-        self.rolling += income - self.window[slot]
-        self.window[slot] = income
+        oldest = self.window[month % MONTHS_PER_YEAR]  # the month leaving the window
+        np.subtract(income, oldest, out=oldest)  # in place: the rolling sum's change
+        self.rolling += oldest
+        oldest[:] = income
         was_poor = self.poor
         self.poor = self.per_capita < line
-        exits = np.flatnonzero(was_poor & ~self.poor)
-        entries = np.flatnonzero(~was_poor & self.poor)
+        changed = np.flatnonzero(was_poor != self.poor)
+        exits = changed[was_poor[changed]]
+        entries = changed[self.poor[changed]]
         re_entries = int(np.count_nonzero(self.ever_exited[entries]))
         self.ever_exited[exits] = True
         self._spells(exits, entries, month)
@@ -135,7 +154,7 @@ class PovertyTracker:
         self.spell_start[exits] = -1
         self.spell_start[entries] = month
         self.months_out += 1
-        self.months_out *= self.ever_exited & ~self.poor
+        self.months_out *= self.ever_exited > self.poor  # exited before and not poor now
         self.stayed_out |= self.months_out >= STAYED_OUT_MONTHS
 
     def mean_spell_months(self) -> float:

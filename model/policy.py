@@ -128,9 +128,9 @@ class HiringBonus(Instrument):
         people, p, table = model.people, self.params, model.workshop_table
         qualifying_shop = table.certified & (table.poor_workers >= p.poor_hired_min)
         employed = model.employed_now()
-        due = employed[model.registered_person[employed] & ~people.bonus_paid[employed]
-                       & (people.tenure[employed] >= p.contract_months_min)
-                       & qualifying_shop[people.employer[employed]]]
+        due = np.compress(model.registered_person[employed] & ~people.bonus_paid[employed]
+                          & (people.tenure[employed] >= p.contract_months_min)
+                          & qualifying_shop[people.employer[employed]], employed)
         paid = budget.pay(self.name, np.full(len(due), p.yuan_per_worker))
         people.bonus_paid[due[paid]] = True
 
@@ -173,8 +173,10 @@ class Training(Instrument):
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         people, p, rng = model.people, self.params, model.streams["training"]
         registered = model.registered_people
-        eligible = registered[(people.capacity[registered] > 0)
-                              & (people.courses[registered] < p.courses_per_person_max)]
+        # np.compress takes the selected indices: faster than a boolean mask on large arrays
+        eligible = np.compress((people.capacity[registered] > 0)
+                               & (people.courses[registered] < p.courses_per_person_max),
+                               registered)
         places = stochastic_round(p.places_per_month * model.params.scale, rng)
         chosen = rng.choice(eligible, size=min(places, len(eligible)), replace=False)
         paid = budget.pay(self.name, np.full(len(chosen), self.cost_per_trainee))

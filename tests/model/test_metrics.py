@@ -86,6 +86,44 @@ def test_fgt_sums_add_households_left_to_right():
     assert (p1, p2) == (expected[0] / people, expected[1] / people)
 
 
+def test_fgt_of_overlapping_groups_adds_each_group_left_to_right():
+    rng = np.random.default_rng(3)
+    income = rng.gamma(2.0, 1500.0, 400)
+    weights = rng.integers(1, 7, 400).astype(np.int16)
+    masks = {"all": np.ones(400, dtype=bool), "some": rng.random(400) < 0.4,
+             "few": rng.random(400) < 0.05, "none": np.zeros(400, dtype=bool)}
+    line = 3000.0
+    measures = fgt_of_groups(income, line, weights, Groups.of(masks, weights))
+    for name, mask in masks.items():
+        people = int(weights[mask].sum())
+        poor_people, gap_sum, severity_sum = 0, 0.0, 0.0
+        for h in np.flatnonzero(mask & (income < line)):
+            gap = (line - income[h]) / line
+            poor_people += int(weights[h])
+            gap_sum += weights[h] * gap
+            severity_sum += weights[h] * gap * gap
+        expected = ((poor_people / people, gap_sum / people, severity_sum / people) if people
+                    else (0.0, 0.0, 0.0))
+        assert measures[name] == expected, name   # exactly: same additions, same order
+
+
+def test_groups_are_fixed_when_made():
+    weights = np.array([1, 2, 3])
+    mask = np.array([True, False, True])
+    groups = Groups.of({"all": np.ones(3, dtype=bool), "some": mask}, weights)
+    mask[1] = True                            # changing the caller's mask afterwards ...
+    assert groups.masks["some"].tolist() == [True, False, True]   # ... changes no group
+    assert groups.people == {"all": 6, "some": 4}
+    assert groups.membership.tolist() == [[True, True], [True, False], [True, True]]
+
+
+def test_memberships_go_household_by_household():
+    masks = {"a": np.array([True, True, False, True]), "b": np.array([False, True, True, True])}
+    groups = Groups.of(masks, np.ones(4, dtype=np.int16))
+    position, group = groups.memberships(np.array([1, 2, 3]))
+    assert position.tolist() == [0, 0, 1, 2, 2]   # households 1, 1, 2, 3, 3
+    assert group.tolist() == [0, 1, 1, 0, 1]
+
 # ------------------------------------------------------------------ panel dynamics
 
 LINE = 1200.0  # yuan per person per year = 100 a month
