@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from model import compiled_measures, jit
 from model.households import SOURCE_NAMES, Households, People
 from model.metrics import Groups, fgt_of_groups
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
@@ -271,7 +272,9 @@ def _activity_block(m: WorkshopEconomy, census: ActivityCensus) -> Block:
 def _income_block(m: WorkshopEconomy) -> Block:
     by_source = m.ledger.by_source
     # the registered households' columns, summed one after the other (see fgt_of_groups)
-    totals = (by_source.sum(axis=1), by_source[:, m.registered_households].sum(axis=1))
+    registered = (compiled_measures.column_sums(by_source, m.registered_households)
+                  if jit.enabled() else by_source[:, m.registered_households].sum(axis=1))
+    totals = (by_source.sum(axis=1), registered)
     per_capita = [t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals,
                                                                           strict=True)]
     n = len(SOURCE_NAMES)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import compiled_measures, jit
 from model.workshops import MONTHS_PER_YEAR
 
 STAYED_OUT_MONTHS = 12  # an exit counts as lasting after this many months out of poverty
@@ -74,6 +75,24 @@ def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarra
     The gap and squared-gap sums add the group's poor households left to right in
     household order (households at or above the line add nothing).
     """
+    if jit.enabled():
+        poor_sums, gap_sums, severity_sums = compiled_measures.fgt_sums(
+            income_per_capita, line, weights, groups.membership)
+    else:
+        poor_sums, gap_sums, severity_sums = _fgt_sums(income_per_capita, line, weights,
+                                                       groups)
+    measures = {}
+    for g, name in enumerate(groups.masks):
+        people = groups.people[name]
+        measures[name] = (0.0, 0.0, 0.0) if people == 0 else (
+            int(poor_sums[g]) / people, float(gap_sums[g] / people),
+            float(severity_sums[g] / people))
+    return measures
+
+
+def _fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
+              groups: Groups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums of people, people x gap and people x gap squared over each group's poor."""
     poor = np.flatnonzero(income_per_capita < line)
     gap = np.clip((line - income_per_capita[poor]) / line, 0.0, 1.0)
     poor_people = weights[poor]
@@ -82,16 +101,9 @@ def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarra
     # order, the groups interleaved (independent additions, which run side by side)
     position, group = groups.memberships(poor)
     n = len(groups.people)
-    gap_sums = np.bincount(group, gap_terms[position], n)
-    severity_sums = np.bincount(group, (gap_terms * gap)[position], n)
-    poor_sums = np.bincount(group, poor_people[position], n)  # whole people: exact
-    measures = {}
-    for g, name in enumerate(groups.masks):
-        people = groups.people[name]
-        measures[name] = (0.0, 0.0, 0.0) if people == 0 else (
-            int(poor_sums[g]) / people, float(gap_sums[g] / people),
-            float(severity_sums[g] / people))
-    return measures
+    return (np.bincount(group, poor_people[position], n),  # whole people: exact
+            np.bincount(group, gap_terms[position], n),
+            np.bincount(group, (gap_terms * gap)[position], n))
 
 
 @dataclass
