@@ -534,7 +534,7 @@ class ReferenceEconomy(WorkshopEconomy):
         self.staff = Staff.count(self.people, self.registered_person, len(table), self.employed)
         ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
                          self.registered_person, self.trainees,
-                         cooperative_active_share(table), self.pensioners, self.employed,
+                         cooperative_active_share(table), self.employed,
                          self.staff, self.farms)
         self._pull()
         self._each_household("earn", PayRates(self.params, Jobs.of(table, ctx.utilisation),

@@ -48,8 +48,9 @@ def credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarra
         utilisation: per workshop slot, share of the month each worker is busy.
         piece_rate: per workshop slot, whether it pays by piece.
         course_gains: productivity multiplier by courses completed.
-        wages: wage income per household, overwritten (yuan).
-        piece_work: piece-work income per household, overwritten (yuan).
+        wages: wage income per household, 0 where any worker lives; credited (yuan).
+        piece_work: piece-work income per household, 0 where any worker lives; credited
+            (yuan).
     """
     _credit_workshop_workers(employed, people.employer, people.skill, people.courses,
                              people.capacity, people.household, pay, utilisation, piece_rate,
@@ -125,8 +126,6 @@ def _credit_migrants(migrants, skill, courses, capacity, household, course_gains
 def _credit_workshop_workers(employed, employer, skill, courses, capacity, household, pay,
                              utilisation, piece_rate, course_gains, earnings, wages,
                              piece_work):
-    wages[:] = 0.0
-    piece_work[:] = 0.0
     for k in range(employed.shape[0]):
         i = employed[k]
         slot = employer[i]

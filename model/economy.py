@@ -32,7 +32,14 @@ from model.labour_market import (
 )
 from model.metrics import PovertyTracker, Transitions
 from model.offers import Market, Viewer, build_offers
-from model.pay import PayContext, book_accounts, cooperative_active_share, pay_month, review_dibao
+from model.pay import (
+    PayContext,
+    book_accounts,
+    book_pensions,
+    cooperative_active_share,
+    pay_month,
+    review_dibao,
+)
 from model.policy import PolicyAgent
 from model.population import synthesise
 from model.scenario import Activity, Choice, Scenario, interpolate_by_year
@@ -127,6 +134,7 @@ class WorkshopEconomy(mesa.Model):
         people.activity[people.capacity <= 0] = Activity.NOT_WORKING
         self.farms = Farms(people, self.households, self.params)
         self.ledger = IncomeLedger.empty(len(self.households))
+        book_pensions(self.pensioners, self.ledger, self.params)
         self.must_revise[:] = people.capacity > 0
         free_choice = self.params.choice.model_copy(update={"inertia": 0.0})
         for _ in range(START_ROUNDS):
@@ -197,7 +205,8 @@ class WorkshopEconomy(mesa.Model):
         self.people.age += 1
         self._count_pensioners()
         self._refresh_capacity()
-        review_dibao(self.households, self.ledger, self.params)
+        review_dibao(self.households, self.ledger, self.params)  # on last month's income
+        book_pensions(self.pensioners, self.ledger, self.params)
 
     def _refresh_capacity(self) -> None:
         """Recompute capacity and care; people who can no longer work stop, others revise."""
@@ -369,7 +378,7 @@ class WorkshopEconomy(mesa.Model):
         self.staff = Staff.count(people, self.registered_person, len(table), employed)
         ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
                          self.registered_person, self.trainees,
-                         cooperative_active_share(table), self.pensioners, employed,
+                         cooperative_active_share(table), employed,
                          self.staff, self.farms)
         pay_month(people, self.households, ctx, self.ledger)
         book_accounts(people, ctx)

@@ -226,10 +226,15 @@ def household_sum(people: People, values: np.ndarray, n_households: int) -> np.n
 
 @dataclass
 class IncomeLedger:
-    """This month's household income by source, yuan per month (sources x households)."""
+    """This month's household income by source, yuan per month (sources x households).
+
+    Sources credited to few households (wages, piece work, training allowances) are
+    cleared only where they were credited the month before (`cleared_row`).
+    """
 
     by_source: np.ndarray
     _total: np.ndarray | None = field(default=None, init=False, repr=False)
+    _credited: dict[Source, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def empty(cls, n_households: int) -> IncomeLedger:
@@ -238,18 +243,32 @@ class IncomeLedger:
 
     def add(self, source: Source, amounts: np.ndarray) -> None:
         """Add per-household amounts (yuan) to one source."""
-        self.by_source[source] += amounts
-        self._total = None
+        self.row(source)[:] += amounts
 
     def set(self, source: Source, amounts: np.ndarray) -> None:
         """Replace one source's per-household amounts (yuan)."""
-        self.by_source[source] = amounts
-        self._total = None
+        self.row(source)[:] = amounts
 
     def row(self, source: Source) -> np.ndarray:
         """One source's per-household amounts, to be overwritten in place (yuan)."""
         self._total = None
+        self._credited.pop(source, None)
         return self.by_source[source]
+
+    def cleared_row(self, source: Source, households: np.ndarray) -> np.ndarray:
+        """One source's row set to 0, to be credited in place to `households` only (yuan).
+
+        Only the households given at the previous call are cleared (the whole row if
+        the row was written otherwise since), so a sparse source costs what it credits.
+        """
+        last = self._credited.get(source)
+        row = self.row(source)
+        if last is None:
+            row.fill(0.0)
+        else:
+            row[last] = 0.0
+        self._credited[source] = households
+        return row
 
     @property
     def n_households(self) -> int:

@@ -34,7 +34,6 @@ class PayContext:
     registered_person: np.ndarray    # bool per person
     trainees: np.ndarray             # person indices trained this month
     cooperative_active_share: float  # share of cooperatives open and not idle
-    pensioners: np.ndarray           # members of pension age per household
     employed: np.ndarray             # people with a workshop job (ascending)
     staff: Staff                     # head counts per slot
     farms: Farms                     # households' farmers and farm income
@@ -55,9 +54,10 @@ def pay_month(people: People, households: Households, ctx: PayContext,
     net_wage = migrant_net_wage(ctx.params, ctx.year)
     if jit.enabled():
         t, gains = ctx.table, course_gains(gain)
+        homes = people.household[ctx.employed]
         compiled_pay.credit_workshop_workers(
             people, ctx.employed, t.pay, ctx.utilisation, t.piece_rate, gains,
-            ledger.row(Source.WAGES), ledger.row(Source.PIECE_WORK))
+            ledger.cleared_row(Source.WAGES, homes), ledger.cleared_row(Source.PIECE_WORK, homes))
         compiled_pay.credit_migrants(people, migrants, net_wage, gains,
                                      ledger.row(Source.MIGRANT))
     else:
@@ -89,30 +89,44 @@ def _pay_workshops(people: People, ctx: PayContext, gain: float, ledger: IncomeL
 
 def _transfers(people: People, households: Households, ctx: PayContext,
                ledger: IncomeLedger) -> None:
-    inc = ctx.params.incomes
-    np.multiply(ctx.pensioners, inc.pension_yuan_per_month, out=ledger.row(Source.PENSION))
+    """Book dividends and the training board allowance.
+
+    Pensions and the dibao are booked when they change (`book_pensions`, `review_dibao`).
+    """
     equity = ctx.params.policy.equity
     ledger.set(Source.DIVIDENDS, households.equity_yuan * equity.dividend_rate_per_year
                / MONTHS_PER_YEAR * ctx.cooperative_active_share)
-    np.copyto(ledger.row(Source.DIBAO), households.dibao_yuan_per_month)
     training = ctx.params.policy.training
     homes, trainees = np.unique(people.household[ctx.trainees], return_counts=True)
-    allowance = ledger.row(Source.TRAINING_ALLOWANCE)
-    allowance.fill(0.0)
+    allowance = ledger.cleared_row(Source.TRAINING_ALLOWANCE, homes)
     allowance[homes] = trainees * training.board_yuan_per_day * training.days_per_course
+
+
+def book_pensions(pensioners: np.ndarray, ledger: IncomeLedger, params: Scenario) -> None:
+    """Book the pension of each household's members of pension age (yuan/month).
+
+    Args:
+        pensioners: members of pension age per household.
+        ledger: the income ledger; its pension row is overwritten and stays until the next
+            count of pensioners.
+        params: the scenario (pension per person and month).
+    """
+    np.multiply(pensioners, params.incomes.pension_yuan_per_month, out=ledger.row(Source.PENSION))
 
 
 def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario) -> None:
     """Annual minimum-living-allowance (dibao) review.
 
     Households whose income without the allowance, per person and year, is below the
-    dibao line are topped up to it for the coming year.
+    dibao line are topped up to it for the coming year; the allowance is booked in the
+    ledger's dibao row, where it stays until the next review.
     """
     own = ledger.total - ledger.by_source[Source.DIBAO]
     per_capita_year = own * MONTHS_PER_YEAR / np.maximum(households.size, 1)
     shortfall = np.maximum(params.incomes.dibao_line_yuan_per_person_year - per_capita_year, 0)
     households.dibao_yuan_per_month = (shortfall * households.size / MONTHS_PER_YEAR
                                        ).astype(np.float32)
+    np.copyto(ledger.row(Source.DIBAO), households.dibao_yuan_per_month)
 
 
 def book_accounts(people: People, ctx: PayContext) -> None:

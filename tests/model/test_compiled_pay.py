@@ -30,7 +30,8 @@ def pay_once(model: WorkshopEconomy, compiled: bool, monkeypatch) -> WorkshopEco
     copied = copy.deepcopy(model)
     monkeypatch.setenv("WSIM_NUMBA", "1" if compiled else "0")
     copied.people.earnings[:] = np.nan
-    copied.ledger.by_source[list(BOOKED)] = np.nan
+    for source in BOOKED:
+        copied.ledger.set(source, np.full(len(copied.households), np.nan))
     copied._pay()
     return copied
 
@@ -42,11 +43,22 @@ def test_compiled_and_array_pay_book_the_same_numbers(model, monkeypatch):
     assert employed.sum() > 10 and migrants.sum() > 10
     assert (compiled.people.courses[employed] > 0).any()
     np.testing.assert_array_equal(compiled.people.earnings, arrays.people.earnings)
+    assert not np.isnan(compiled.ledger.by_source[list(BOOKED)]).any()
     for source in BOOKED:  # exact, not approximately
         np.testing.assert_array_equal(compiled.ledger.by_source[source],
                                       arrays.ledger.by_source[source])
     assert (compiled.ledger.by_source[Source.PIECE_WORK] > 0).any()
     assert (compiled.ledger.total == arrays.ledger.total).all()
+
+
+def test_sparse_rows_are_cleared_where_credited_last_month(model, monkeypatch):
+    monkeypatch.setenv("WSIM_NUMBA", "1")
+    copied = copy.deepcopy(model)
+    copied._pay()
+    copied.people.employer[:] = -1   # nobody works now: every wage must go
+    copied.employed = None
+    copied._pay()
+    assert not copied.ledger.by_source[[Source.WAGES, Source.PIECE_WORK]].any()
 
 
 @pytest.mark.parametrize("all_households", [True, False])

@@ -204,6 +204,20 @@ def test_ledger_total_is_the_sum_over_sources():
     assert ledger.total.tolist() == [101.0, 1.0, 56.0]
 
 
+def test_cleared_row_clears_where_credited_before_and_everything_after_other_writes():
+    ledger = IncomeLedger.empty(4)
+    ledger.set(Source.WAGES, np.array([5.0, 6.0, 7.0, 8.0]))
+    row = ledger.cleared_row(Source.WAGES, np.array([1]))   # written otherwise: all cleared
+    assert row.tolist() == [0.0, 0.0, 0.0, 0.0]
+    row[1] = 3.0
+    assert ledger.total.tolist() == [0.0, 3.0, 0.0, 0.0]
+    row = ledger.cleared_row(Source.WAGES, np.array([2, 3]))  # only household 1 cleared
+    row[[2, 3]] = [1.0, 2.0]
+    assert ledger.total.tolist() == [0.0, 0.0, 1.0, 2.0]
+    ledger.add(Source.WAGES, np.array([1.0, 0.0, 0.0, 0.0]))   # an outside write
+    assert ledger.cleared_row(Source.WAGES, np.array([0])).tolist() == [0.0] * 4
+
+
 def test_members_lists_each_households_people_in_order():
     households, people = make([(0, 30, True, H, False, 1.0), (0, 3, True, H, False, 1.0),
                                (1, 40, True, H, False, 1.0), (3, 40, True, H, False, 1.0),
