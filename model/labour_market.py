@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import compiled_matching, jit
 from model.households import NO_EMPLOYER, People
 from model.scenario import Activity
 
@@ -112,6 +113,8 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
     order = np.argsort(slot_key, kind="stable")
     keys, room = slot_key[order], vacancies[order].astype(np.float64)
     cum = np.concatenate(([0.0], np.cumsum(room)))
+    if jit.enabled():
+        return compiled_matching.pick_in_pools(apps.key, u, keys, order, cum)
     start = np.searchsorted(keys, apps.key, side="left")
     end = np.searchsorted(keys, apps.key, side="right")
     total = cum[end] - cum[start]
@@ -141,7 +144,8 @@ def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: S
     applying = np.flatnonzero(qualified)
     slot, poor = target[applying], apps.poor[applying]
     score = u[applying] - rules.score_shift(poor, apps.trained[applying])
-    order = np.lexsort((score, slot))
+    order = (compiled_matching.hiring_order(slot, score, len(vacancies)) if jit.enabled()
+             else np.lexsort((score, slot)))
     slot, poor = slot[order], poor[order]
     start = np.searchsorted(slot, slot, side="left")
     vac = vacancies[slot]
