@@ -58,6 +58,16 @@ from model.workshops import (
     update_status,
 )
 
+
+def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The union of two ascending integer arrays, ascending (one merge pass)."""
+    both = np.concatenate((a, b))
+    both.sort(kind="stable")  # two sorted runs: a single merge
+    first = np.ones(len(both), dtype=bool)
+    np.not_equal(both[1:], both[:-1], out=first[1:])
+    return both[first]
+
+
 # Rounds of choice and hiring at the start: the market has settled after a few rounds
 # (each round fills or closes pools); a fixed count keeps random streams aligned
 # across policy arms.
@@ -280,8 +290,8 @@ class WorkshopEconomy(mesa.Model):
     def employed_now(self) -> np.ndarray:
         """People with a workshop job now, in ascending order.
 
-        The list kept at the last pay less the people released since: hiring sets it
-        aside (`_hire`), so between one pay and the next matching nobody is missing.
+        A list kept up to date cheaply: people released since it was made drop out here,
+        people hired are merged in when hired (`_hire`), so nobody with a job is missing.
         """
         if self.employed is None:
             self.employed = np.flatnonzero(self.people.employer >= 0)
@@ -364,7 +374,8 @@ class WorkshopEconomy(mesa.Model):
                      market.table.needs_training,
                      Priority(rules.poor_priority, rules.trained_priority))
         take_up(self.people, persons[hired], target[hired], wanted[hired])
-        self.employed = None  # recounted when next needed
+        if self.employed is not None:
+            self.employed = merge_sorted(self.employed, persons[hired])
         self.households.ever_workshop[self.people.household[persons[hired]]] = True
         self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
         self.applicants = len(persons)

@@ -17,7 +17,7 @@ from model_helpers import (
     variant,
 )
 
-from model.economy import WorkshopEconomy
+from model.economy import WorkshopEconomy, merge_sorted
 from model.households import Health, Source, update_care
 from model.scenario import Activity, interpolate_by_year, load_scenario
 from model.simulate import simulate
@@ -262,3 +262,22 @@ def test_migrant_who_falls_ill_and_is_refused_a_workshop_place_stops_migrating(t
     model.must_revise[person] = True
     model.step()
     assert people.activity[person] != Activity.MIGRATION
+
+
+def test_merge_sorted_is_the_sorted_union():
+    a, b = np.array([1, 4, 9, 12]), np.array([0, 4, 10, 12, 20])
+    assert merge_sorted(a, b).tolist() == [0, 1, 4, 9, 10, 12, 20]
+    assert merge_sorted(a, np.array([], dtype=np.int64)).tolist() == a.tolist()
+
+
+def test_kept_list_of_employed_is_everyone_with_a_job_at_every_phase(tiny):
+    model = WorkshopEconomy(variant(tiny, households=300))
+    for _ in range(4):
+        model.month += 1   # as step() does, phase by phase
+        for phase in ("_age_people", "_apply_shocks", "_run_policy", "_update_workshops",
+                      "_revise_choices", "_match_labour", "_pay_month"):
+            getattr(model, phase)()
+            np.testing.assert_array_equal(model.employed_now(),
+                                          np.flatnonzero(model.people.employer >= 0))
+        model._update_poverty()
+        model.datacollector.collect(model)
