@@ -126,7 +126,8 @@ class WorkshopEconomy(mesa.Model):
     def add_workshops(self, entrants: list[Entrant]) -> np.ndarray:
         """Open a workshop for each entrant (a table slot and its agent); returns the slots."""
         slots = self.workshop_table.append(entrants, self.month)
-        Workshop.create_agents(self, len(slots), slots.tolist())
+        if len(slots):
+            Workshop.create_agents(self, len(slots), slots.tolist())
         return slots
 
     def _create_policy(self) -> None:

@@ -159,6 +159,8 @@ class WorkshopTable:
     def append(self, entrants: Sequence[Entrant], month: int) -> np.ndarray:
         """Open a slot per entrant in model month `month`; returns the new slots."""
         first, n = len(self), len(entrants)
+        if not n:
+            return np.arange(first, first)
         new: dict[str, Any] = {
             "form": [e.form for e in entrants], "village": [e.village for e in entrants],
             "capacity": [e.capacity for e in entrants],
@@ -170,8 +172,10 @@ class WorkshopTable:
         }
         for name in self.columns():
             old = getattr(self, name)
-            values = np.broadcast_to(np.asarray(new.get(name, 0), dtype=old.dtype), n)
-            setattr(self, name, np.concatenate([old, values]))
+            grown = np.empty(first + n, dtype=old.dtype)
+            grown[:first] = old
+            grown[first:] = new.get(name, 0)
+            setattr(self, name, grown)
         return np.arange(first, first + n)
 
     @classmethod
