@@ -11,7 +11,7 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from model import collection, compiled_choice, jit
+from model import collection, compiled_choice, compiled_uniforms, jit
 from model.choice import Revisers, away_misfits, choose
 from model.farming import Farms
 from model.households import (
@@ -309,11 +309,13 @@ class WorkshopEconomy(mesa.Model):
         """People who revise this month (a share at random plus those triggered) choose."""
         people, rng = self.people, self.streams["choices"]
         u_revise = rng.random(len(people), dtype=np.float32)
-        u_choice = rng.random(len(people))
         revising = (people.capacity > 0) & (
             (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise)
         idx = np.flatnonzero(revising)
         self.must_revise[:] = False
+        # the next uniform per person, of which the revisers' choose
+        u = (compiled_uniforms.uniforms_at(rng, len(people), idx) if jit.enabled()
+             else rng.random(len(people))[idx])
         coef = coef or self.params.choice
         viewer = Viewer(idx, people, self.households, self.geography.park_distance_km,
                         self.year, self.farms.current_farmers(people))
@@ -322,12 +324,11 @@ class WorkshopEconomy(mesa.Model):
         market = self._market(self.staff)
         if coef.rule == "logit" and jit.enabled():
             chosen, current_ok = compiled_choice.logit_decisions(viewer, market, self.params,
-                                                                 coef, u_choice[idx])
+                                                                 coef, u)
         else:
             chosen, current_ok = choose(self._revisers(idx), build_offers(viewer, market,
                                                                           self.params),
-                                        coef, self.params.population.migrant_age_max,
-                                        u_choice[idx])
+                                        coef, self.params.population.migrant_age_max, u)
         self.choices = (idx, chosen, current_ok)
 
     def _revisers(self, idx: np.ndarray) -> Revisers:
