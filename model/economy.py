@@ -46,8 +46,8 @@ from model.scenario import Activity, Choice, Scenario, interpolate_by_year
 from model.shocks import collapse_orders, shock_window, stop_migration, strike_illness
 from model.streams import Streams
 from model.workshops import (
+    IS_VILLAGE_FORM,
     MONTHS_PER_YEAR,
-    VILLAGE_FORMS,
     Entrant,
     FormRules,
     Workshop,
@@ -280,12 +280,11 @@ class WorkshopEconomy(mesa.Model):
     def _announce_in_villages(self, new: np.ndarray) -> None:
         """Everyone able to work in a village where a workshop opened revises (slots `new`)."""
         table = self.workshop_table
-        in_village = new[np.isin(table.form[new], VILLAGE_FORMS)]
+        in_village = new[IS_VILLAGE_FORM[table.form[new]]]
         if not len(in_village):
             return
-        villages = np.zeros(self.geography.n_villages, dtype=bool)
-        villages[table.village[in_village]] = True
-        persons = members(self.households, np.flatnonzero(villages[self.households.village]))
+        homes = self.geography.households_in(np.unique(table.village[in_village]))
+        persons = members(self.households, homes)
         self.must_revise[persons[self.people.capacity[persons] > 0]] = True
 
     def employed_now(self) -> np.ndarray:

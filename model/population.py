@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,22 @@ class Geography:
 
     n_villages: int
     park_distance_km: np.ndarray  # float32 per village
+    by_village: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    # int32, households ordered by village (`locate` fills it)
+    village_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    # where each village's households begin in `by_village` (one more entry than villages)
+
+    def locate(self, village: np.ndarray) -> None:
+        """Index the households by village (`village`: each household's village)."""
+        self.by_village = np.argsort(village, kind="stable").astype(np.int32)
+        counts = np.bincount(village, minlength=self.n_villages)
+        self.village_start = np.concatenate(([0], np.cumsum(counts)))
+
+    def households_in(self, villages: np.ndarray) -> np.ndarray:
+        """The households of `villages` (village indices), ascending."""
+        parts = [self.by_village[self.village_start[v]:self.village_start[v + 1]]
+                 for v in villages.tolist()]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
 
 
 def synthesise(scenario: Scenario,
@@ -61,6 +77,7 @@ def synthesise(scenario: Scenario,
     households.size = np.bincount(people.household, minlength=n).astype(np.int16)
     households.first_member = (np.cumsum(households.size) - households.size).astype(np.int32)
     update_care(people, households, pop)
+    geography.locate(households.village)
     return households, people, geography
 
 

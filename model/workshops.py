@@ -42,6 +42,7 @@ FORM_ACTIVITY = {Form.FACTORY: Activity.VILLAGE_WORKSHOP, Form.OUTWORK: Activity
                  Form.COMMUNITY: Activity.COMMUNITY_FACTORY}
 PIECE_RATE_FORMS = (Form.OUTWORK,)
 VILLAGE_FORMS = (Form.FACTORY, Form.COOPERATIVE)
+IS_VILLAGE_FORM = np.isin(np.arange(len(Form)), VILLAGE_FORMS)  # by Form
 NO_VILLAGE = -1
 
 

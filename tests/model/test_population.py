@@ -156,3 +156,11 @@ def test_same_stream_gives_the_same_population(tiny):
         assert np.array_equal(getattr(a[1], field), getattr(b[1], field))
     assert np.array_equal(a[0].land_mu, b[0].land_mu)
     assert not np.array_equal(a[0].land_mu, c[0].land_mu)
+
+
+def test_households_in_villages_are_those_whose_village_is_listed(county):
+    _, households, _, geography = county
+    villages = np.array([0, 3, geography.n_villages - 1])
+    expected = np.flatnonzero(np.isin(households.village, villages))
+    np.testing.assert_array_equal(geography.households_in(villages), expected)
+    assert len(geography.households_in(np.array([], dtype=int))) == 0
