@@ -1,10 +1,11 @@
-"""Poverty measures and income totals by group of households, compiled with numba.
+"""Poverty measures, income totals and activity counts, compiled with numba.
 
 The array versions are `model.metrics.fgt_of_groups` and the registered households'
 income by source in `model.collection`: they gather the households of each group, then
 add them up in household order. Here one pass over the households adds each one to the
 running sums of its groups in the same order, giving identical sums without gathering.
-Used when compiled loops are enabled (`model.jit`).
+The activity census (`model.collection.ActivityCensus`) is kept up to date in one pass
+over the people as well. Used when compiled loops are enabled (`model.jit`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,30 @@ def column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
     sums = np.zeros(by_source.shape[0])
     _column_sums(by_source, rows, sums)
     return sums
+
+
+def recount_activities(activity: np.ndarray, female: np.ndarray, carer: np.ndarray,
+                       capacity: np.ndarray, codes: np.ndarray, counts: np.ndarray,
+                       per_activity: int, unable: int) -> None:
+    """Bring each person's census code and the counts per code up to date (in place).
+
+    The code is activity x `per_activity` + female x 2 + carer, plus `unable` for people
+    with no labour capacity; `counts` move only for the people whose code changed.
+    """
+    _recount_activities(activity, female, carer, capacity, codes, counts, per_activity, unable)
+
+
+@jit
+def _recount_activities(activity, female, carer, capacity, codes, counts, per_activity,
+                        unable):
+    for i in range(activity.shape[0]):
+        code = activity[i] * per_activity + female[i] * 2 + carer[i]
+        if capacity[i] <= 0:
+            code += unable
+        if code != codes[i]:
+            counts[codes[i]] -= 1
+            counts[code] += 1
+            codes[i] = code
 
 
 @jit

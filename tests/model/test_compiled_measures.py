@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import jit
+from model.collection import ActivityCensus
 from model.compiled_measures import column_sums, fgt_sums
+from model.economy import WorkshopEconomy
 from model.metrics import Groups, _fgt_sums, fgt_of_groups
 
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
@@ -52,3 +54,21 @@ def test_compiled_column_sums_add_left_to_right():
     for row in rows[:50]:
         sequential += by_source[:, row]
     np.testing.assert_array_equal(column_sums(by_source, rows[:50]), sequential)
+
+
+def test_compiled_activity_census_counts_as_the_array_version(tiny, monkeypatch):
+    model = WorkshopEconomy(tiny)
+    people, rng = model.people, np.random.default_rng(4)
+    censuses = {flag: ActivityCensus() for flag in ("1", "0")}
+    for month in range(5):
+        people.activity[rng.random(len(people)) < 0.2] = rng.integers(0, 7)
+        if month == 3:
+            people.capacity = np.where(rng.random(len(people)) < 0.1, np.float32(0),
+                                       people.capacity)
+        counts = {}
+        for flag, census in censuses.items():
+            monkeypatch.setenv("WSIM_NUMBA", flag)
+            counts[flag] = census.count(people)
+        np.testing.assert_array_equal(counts["1"], counts["0"])
+        np.testing.assert_array_equal(censuses["1"].codes, censuses["0"].codes)
+        assert counts["1"].sum() == np.count_nonzero(people.capacity > 0)
