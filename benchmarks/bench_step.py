@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -113,12 +114,27 @@ def measure(households: int, months: int, repeats: int) -> SizeRun:
                    (resident_kib("VmHWM") - baseline) * KIB)
 
 
-def measure_in_fresh_process(households: int, months: int, repeats: int) -> SizeRun:
-    """`measure` in a new Python process, so that memory peaks of sizes do not mix."""
+def measure_in_fresh_process(households: int, months: int, repeats: int,
+                             compiled: bool = True) -> SizeRun:
+    """`measure` in a new Python process, so that memory peaks of sizes do not mix.
+
+    With `compiled` False the process runs the array versions of the compiled loops
+    (`WSIM_NUMBA=0`, see `model.jit`).
+    """
+    env = {**os.environ, "WSIM_NUMBA": "1" if compiled else "0"}
     out = subprocess.run([sys.executable, __file__, "--measure", str(households),
                           "--months", str(months), "--repeats", str(repeats)],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=env).stdout
     return SizeRun(**json.loads(out.splitlines()[-1]))
+
+
+def report_array_versions(households: int, months: int, repeats: int,
+                          compiled_ns: float) -> None:
+    """Time the array versions of the compiled loops at one size, beside the model's."""
+    arrays = measure_in_fresh_process(households, months, repeats, compiled=False)
+    print(f"array versions only (WSIM_NUMBA=0) at {households:,} households  "
+          f"{arrays.ns:6.0f} ns/household-month  model {compiled_ns:.0f}  "
+          f"compiled loops save {1 - compiled_ns / arrays.ns:.0%}")
 
 
 def profile_phases(params: Scenario, months: int) -> dict[str, float]:
@@ -208,6 +224,7 @@ def main() -> None:
     if args.long:
         report_long_run()
     profiled = max((n for n in args.sizes if n <= PROFILE_HOUSEHOLDS), default=args.sizes[0])
+    report_array_versions(profiled, args.months, args.repeats, runs[profiled].ns)
     ms = profile_phases(scenario_at(profiled, args.months), args.months)
     out = ROOT / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
