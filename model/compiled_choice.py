@@ -53,7 +53,6 @@ class HouseholdColumns(NamedTuple):
     land_mu: np.ndarray
     resettled: np.ndarray
     young_child: np.ndarray
-    farmers: np.ndarray
     park_distance_km: np.ndarray
 
 
@@ -124,7 +123,7 @@ def _persons(v: Viewer) -> PersonColumns:
 
 def _households(v: Viewer) -> HouseholdColumns:
     hh = v.households
-    return HouseholdColumns(hh.village, hh.land_mu, hh.resettled, hh.young_child, v.farmers,
+    return HouseholdColumns(hh.village, hh.land_mu, hh.resettled, hh.young_child,
                             v.park_distance_km)
 
 
@@ -168,7 +167,7 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         income[PARK_WORKSHOP] = m.pool_pay[county + PARK_WORKSHOP] * cap
         income[COMMUNITY_FACTORY] = m.pool_pay[county + COMMUNITY_FACTORY] * cap
         income[MIGRATION] = r.migrant_net_wage * prod * cap
-        others = hh.farmers[home] - (1 if p.activity[i] == FARMING else 0)
+        others = _other_farmers(p.household, p.activity, i)
         mu = min(np.float64(hh.land_mu[home]) / np.float64(max(others + 1, 1)),
                  r.mu_per_farmer_max)
         income[FARMING] = mu * r.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * cap
@@ -214,6 +213,21 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
                 top = x
         for option in range(N_OPTIONS):
             gaps[row, option] = min(gaps[row, option] - top, 0.0)
+
+
+@jit
+def _other_farmers(household, activity, i):
+    """Members of person i's household other than i who farm (members are adjacent)."""
+    home, farming = household[i], 0
+    j = i - 1
+    while j >= 0 and household[j] == home:
+        farming += activity[j] == FARMING
+        j -= 1
+    j = i + 1
+    while j < household.shape[0] and household[j] == home:
+        farming += activity[j] == FARMING
+        j += 1
+    return farming
 
 
 @jit

@@ -317,7 +317,7 @@ class WorkshopEconomy(mesa.Model):
              else rng.random(len(people))[idx])
         coef = coef or self.params.choice
         viewer = Viewer(idx, people, self.households, self.geography.park_distance_km,
-                        self.year, self.farms.current_farmers(people))
+                        self.year, self.farms)
         self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
                                  self.employed_now())
         market = self._market(self.staff)

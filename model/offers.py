@@ -9,11 +9,12 @@ migration pays the year's migrant wage net of living costs away.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from model.choice import N_OPTIONS, Offers
-from model.farming import farm_yuan, mu_per_farmer
+from model.farming import Farms, farm_yuan, mu_per_farmer
 from model.households import Households, People
 from model.labour_market import market_key
 from model.scenario import Activity, Scenario, interpolate_by_year
@@ -94,7 +95,12 @@ class Viewer:
     households: Households
     park_distance_km: np.ndarray  # per village
     year: float
-    farmers: np.ndarray          # members of each household farming now
+    farms: Farms                 # the households' farms
+
+    @cached_property
+    def farmers(self) -> np.ndarray:
+        """Members of each household farming now."""
+        return self.farms.current_farmers(self.people)
 
 
 def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:

@@ -38,7 +38,7 @@ def both_versions(model: WorkshopEconomy, coef, u_seed: int):
     people = model.people
     idx = np.flatnonzero(people.capacity > 0)
     viewer = Viewer(idx, people, model.households, model.geography.park_distance_km,
-                    model.year, model.farms.current_farmers(people))
+                    model.year, model.farms)
     staff = Staff.count(people, model.registered_person, len(model.workshop_table))
     market = model._market(staff)
     u = np.random.default_rng(u_seed).random(len(idx))
@@ -99,7 +99,7 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
         people, coef = economy.people, economy.params.choice
         idx = np.flatnonzero(people.capacity > 0)
         viewer = Viewer(idx, people, economy.households, economy.geography.park_distance_km,
-                        economy.year, economy.farms.current_farmers(people))
+                        economy.year, economy.farms)
         market = economy._market(Staff.count(people, economy.registered_person,
                                              len(economy.workshop_table)))
         gaps = np.empty((len(idx), len(Activity)))

@@ -21,7 +21,7 @@ def market_model(tiny):
 def viewer(model: WorkshopEconomy, idx: np.ndarray) -> Viewer:
     """The people `idx` of the model as revisers see the county now."""
     return Viewer(idx, model.people, model.households, model.geography.park_distance_km,
-                  model.year, model.farms.current_farmers(model.people))
+                  model.year, model.farms)
 
 
 def test_vacancies_are_free_places_at_hiring_workshops(market_model):
