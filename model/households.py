@@ -12,6 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from model import compiled_care, jit
 from model.scenario import Activity, Population
 
 NO_EMPLOYER = -1
@@ -131,13 +132,16 @@ def labour_capacity(people: People, rules: Population) -> np.ndarray:
     """
     in_age = (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
     in_age &= ~people.frail
-    by_health = np.array(
-        [1.0, rules.chronic_capacity, rules.chronic_capacity if rules.disabled_can_work else 0.0],
-        dtype=np.float32,
-    )
-    capacity = by_health.take(people.health)
+    capacity = _capacity_by_health(rules).take(people.health)
     capacity *= in_age
     return capacity
+
+
+def _capacity_by_health(rules: Population) -> np.ndarray:
+    """Labour capacity of a working-age, non-frail person by `Health` (float32)."""
+    return np.array(
+        [1.0, rules.chronic_capacity, rules.chronic_capacity if rules.disabled_can_work else 0.0],
+        dtype=np.float32)
 
 
 def update_care(people: People, households: Households, rules: Population) -> None:
@@ -148,6 +152,10 @@ def update_care(people: People, households: Households, rules: Population) -> No
     (where `healthy_elderly_can_care`); otherwise one working-age adult is the carer:
     the woman with the lowest skill if there is one, else the adult with the lowest skill.
     """
+    if jit.enabled():
+        compiled_care.update_care(people, households, rules, _capacity_by_health(rules),
+                                  Health.HEALTHY, Health.DISABLED)
+        return
     n_households = len(households)
     young = people.age <= rules.young_child_age_max
     disabled = people.health == Health.DISABLED

@@ -36,6 +36,7 @@ def make(members: list[tuple[int, int, bool, int, bool, float]]) -> tuple[Househ
                             registered_poor=np.zeros(n, dtype=bool),
                             resettled=np.zeros(n, dtype=bool), land_mu=np.zeros(n, np.float32))
     households.size = np.bincount(people.household, minlength=n).astype(np.int16)
+    households.first_member = (np.cumsum(households.size) - households.size).astype(np.int32)
     return households, people
 
 
