@@ -310,24 +310,38 @@ def _jobs_block(m: WorkshopEconomy) -> Block:
     worker's first workshop job, times 12 (yuan per year), averaged over poor workers
     whose before-job month is known.
     """
+    n_forms = len(Form)
+    if jit.enabled():
+        jobs, poor_jobs, earned, gain_sum, gain_n = compiled_measures.job_sums(
+            m.employed_now(), m.people.employer, m.workshop_table.form, m.registered_person,
+            m.people.earnings, m.people.earnings_before_job, n_forms)
+    else:
+        jobs, poor_jobs, earned, gain_sum, gain_n = _job_sums(m, n_forms)
+    yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
+    mean_earnings = earned / np.where(jobs > 0, jobs, np.nan)
+    return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
+            "jobs_filled": jobs, "poor_workers": poor_jobs,
+            "earnings_yuan_per_month": mean_earnings, "poor_gain_yuan_per_year": yearly}
+
+
+def _job_sums(m: WorkshopEconomy, n_forms: int) -> tuple[np.ndarray, ...]:
+    """Jobs, poor workers, earnings, poor workers' known gains and their number, by form.
+
+    Sums add in the order of the employed people.
+    """
     p = m.people
-    employed = m.employed
+    employed = m.employed_now()
     forms = m.workshop_table.form.astype(np.intp)[p.employer[employed]]
     poor = m.registered_person[employed]
     earnings = p.earnings[employed]
     gain = (earnings - p.earnings_before_job[employed]).astype(np.float64)
     known = np.flatnonzero(poor & ~np.isnan(gain))  # indices: faster than a boolean mask
     known_forms = forms[known]
-    n_forms = len(Form)
-    jobs = np.bincount(forms, minlength=n_forms)
-    poor_jobs = np.bincount(forms, poor, n_forms).astype(np.int64)
-    gain_sum = np.bincount(known_forms, gain[known], n_forms)
-    gain_n = np.bincount(known_forms, minlength=n_forms)
-    yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
-    mean_earnings = np.bincount(forms, earnings, n_forms) / np.where(jobs > 0, jobs, np.nan)
-    return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
-            "jobs_filled": jobs, "poor_workers": poor_jobs,
-            "earnings_yuan_per_month": mean_earnings, "poor_gain_yuan_per_year": yearly}
+    return (np.bincount(forms, minlength=n_forms),
+            np.bincount(forms, poor, n_forms).astype(np.int64),
+            np.bincount(forms, earnings, n_forms),
+            np.bincount(known_forms, gain[known], n_forms),
+            np.bincount(known_forms, minlength=n_forms))
 
 
 def _spending_block(m: WorkshopEconomy) -> Block:

@@ -65,6 +65,36 @@ def _recount_activities(activity, female, carer, capacity, codes, counts, per_ac
             codes[i] = code
 
 
+def job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
+             registered: np.ndarray, earnings: np.ndarray, earnings_before_job: np.ndarray,
+             n_forms: int) -> tuple[np.ndarray, ...]:
+    """Jobs, poor workers, earnings, poor workers' known gains and their number, by form.
+
+    Earnings and gains are summed in yuan, adding in the order of `employed`; a gain is
+    this month's earnings less those of the month before the first workshop job.
+    """
+    jobs, poor_jobs, gain_n = (np.zeros(n_forms, dtype=np.int64) for _ in range(3))
+    earned, gain_sum = np.zeros(n_forms), np.zeros(n_forms)
+    _job_sums(employed, employer, form, registered, earnings, earnings_before_job, jobs,
+              poor_jobs, earned, gain_sum, gain_n)
+    return jobs, poor_jobs, earned, gain_sum, gain_n
+
+
+@jit
+def _job_sums(employed, employer, form, registered, earnings, earnings_before_job, jobs,
+              poor_jobs, earned, gain_sum, gain_n):
+    for i in employed:
+        f = form[employer[i]]
+        jobs[f] += 1
+        earned[f] += np.float64(earnings[i])
+        if registered[i]:
+            poor_jobs[f] += 1
+            gain = np.float64(earnings[i] - earnings_before_job[i])  # float32 difference
+            if not np.isnan(gain):
+                gain_sum[f] += gain
+                gain_n[f] += 1
+
+
 @jit
 def _fgt_sums(income_per_capita, line, weights, membership, sums):
     for household in range(income_per_capita.shape[0]):

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import jit
-from model.collection import ActivityCensus
+from model.collection import ActivityCensus, _jobs_block
 from model.compiled_measures import column_sums, fgt_sums
 from model.economy import WorkshopEconomy
 from model.metrics import Groups, _fgt_sums, fgt_of_groups
@@ -72,3 +72,17 @@ def test_compiled_activity_census_counts_as_the_array_version(tiny, monkeypatch)
         np.testing.assert_array_equal(counts["1"], counts["0"])
         np.testing.assert_array_equal(censuses["1"].codes, censuses["0"].codes)
         assert counts["1"].sum() == np.count_nonzero(people.capacity > 0)
+
+
+def test_compiled_job_sums_equal_the_array_version(tiny, monkeypatch):
+    model = WorkshopEconomy(tiny)
+    for _ in range(3):
+        model.step()
+    model.people.earnings_before_job[model.employed_now()[::3]] = np.nan   # unknown gains
+    compiled = _jobs_block(model)
+    monkeypatch.setenv("WSIM_NUMBA", "0")
+    arrays = _jobs_block(model)
+    assert compiled["jobs_filled"].sum() > 0
+    for name in ("jobs_filled", "poor_workers", "earnings_yuan_per_month",
+                 "poor_gain_yuan_per_year"):
+        np.testing.assert_array_equal(compiled[name], arrays[name], err_msg=name)
