@@ -95,6 +95,57 @@ def _job_sums(employed, employer, form, registered, earnings, earnings_before_jo
                 gain_n[f] += 1
 
 
+def update_poverty(income: np.ndarray, oldest: np.ndarray, rolling: np.ndarray,
+                   size: np.ndarray, line: float, was_poor: np.ndarray, ever_exited: np.ndarray,
+                   spell_start: np.ndarray, months_out: np.ndarray, stayed_out: np.ndarray,
+                   month: int, stayed_out_months: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
+    """One month of `model.metrics.PovertyTracker.update`, household by household.
+
+    Adds this month's income to the rolling sums (replacing `oldest`, the window's month
+    leaving it), reclassifies, and updates exits, spells and months out in place.
+
+    Returns:
+        This month's poverty status, the exits and entries (ascending), the number of
+        re-entries, and the lengths of the spells that ended (months, int16).
+    """
+    n = len(income)
+    poor = np.empty(n, dtype=np.bool_)
+    exits, entries = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    ended = np.empty(n, dtype=np.int16)
+    n_exits, n_entries, re_entries, n_ended = _update_poverty(
+        income, oldest, rolling, size, line, was_poor, poor, ever_exited, spell_start,
+        months_out, stayed_out, month, stayed_out_months, exits, entries, ended)
+    return poor, exits[:n_exits], entries[:n_entries], re_entries, ended[:n_ended].copy()
+
+
+@jit
+def _update_poverty(income, oldest, rolling, size, line, was_poor, poor, ever_exited,
+                    spell_start, months_out, stayed_out, month, stayed_out_months, exits,
+                    entries, ended):
+    n_exits = n_entries = re_entries = n_ended = 0
+    for h in range(income.shape[0]):
+        rolling[h] += income[h] - oldest[h]
+        oldest[h] = income[h]
+        poor[h] = rolling[h] / size[h] < line
+        if was_poor[h] and not poor[h]:
+            exits[n_exits] = h
+            n_exits += 1
+            ever_exited[h] = True
+            if spell_start[h] >= 0:
+                ended[n_ended] = month - spell_start[h]
+                n_ended += 1
+            spell_start[h] = -1
+        elif poor[h] and not was_poor[h]:
+            entries[n_entries] = h
+            n_entries += 1
+            re_entries += ever_exited[h]
+            spell_start[h] = month
+        months_out[h] = (months_out[h] + 1) * (ever_exited[h] and not poor[h])
+        stayed_out[h] |= months_out[h] >= stayed_out_months
+    return n_exits, n_entries, re_entries, n_ended
+
+
 @jit
 def _fgt_sums(income_per_capita, line, weights, membership, sums):
     for household in range(income_per_capita.shape[0]):

@@ -9,7 +9,7 @@ from model import jit
 from model.collection import ActivityCensus, _jobs_block
 from model.compiled_measures import column_sums, fgt_sums
 from model.economy import WorkshopEconomy
-from model.metrics import Groups, _fgt_sums, fgt_of_groups
+from model.metrics import Groups, PovertyTracker, _fgt_sums, fgt_of_groups
 
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
 
@@ -86,3 +86,27 @@ def test_compiled_job_sums_equal_the_array_version(tiny, monkeypatch):
     for name in ("jobs_filled", "poor_workers", "earnings_yuan_per_month",
                  "poor_gain_yuan_per_year"):
         np.testing.assert_array_equal(compiled[name], arrays[name], err_msg=name)
+
+
+def test_compiled_poverty_tracker_follows_the_array_version(monkeypatch):
+    rng = np.random.default_rng(6)
+    n = 4000
+    size = rng.integers(1, 7, n)
+    first = rng.lognormal(7.0, 0.8, n)
+    trackers = {flag: PovertyTracker(first, size, 4000.0) for flag in ("1", "0")}
+    for month in range(1, 40):
+        income = first * rng.lognormal(0.0, 0.6, n)
+        flows = {}
+        for flag, tracker in trackers.items():
+            monkeypatch.setenv("WSIM_NUMBA", flag)
+            flows[flag] = tracker.update(income, month, 4000.0 + 10 * month)
+        assert flows["1"] == flows["0"]
+    compiled, arrays = trackers["1"], trackers["0"]
+    for name in ("window", "rolling", "poor", "ever_exited", "months_out", "stayed_out",
+                 "spell_start"):
+        np.testing.assert_array_equal(getattr(compiled, name), getattr(arrays, name),
+                                      err_msg=name)
+    np.testing.assert_array_equal(np.concatenate(compiled.spell_lengths),
+                                  np.concatenate(arrays.spell_lengths))
+    assert compiled.totals == arrays.totals and compiled.totals.re_entries > 0
+    assert compiled.stayed_out.any()
