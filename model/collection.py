@@ -201,16 +201,11 @@ class ActivityCensus:
 
     def count(self, people: People) -> np.ndarray:
         """People per category (the `ACTIVITY_CODES` categories of the activity table)."""
-        n = len(self.counts)
-        if jit.enabled() and len(self.codes) == len(people):
-            compiled_measures.recount_activities(
-                people.activity, people.female, people.carer, people.capacity, self.codes,
-                self.counts, SEXES_X_CARER, ACTIVITY_CODES)
-            return self.counts[:ACTIVITY_CODES].copy()
         code = people.activity * np.int8(SEXES_X_CARER)
         code += people.female.view(np.int8) * np.int8(2)
         code += people.carer.view(np.int8)
         code += (people.capacity <= 0).view(np.int8) * np.int8(ACTIVITY_CODES)
+        n = len(self.counts)
         if len(self.codes) != len(code):
             self.codes, self.counts = code, np.bincount(code, minlength=n)
         else:

@@ -1,11 +1,11 @@
-"""Poverty measures, income totals and activity counts, compiled with numba.
+"""Poverty measures, income totals and job counts, compiled with numba.
 
 The array versions are `model.metrics.fgt_of_groups` and the registered households'
 income by source in `model.collection`: they gather the households of each group, then
 add them up in household order. Here one pass over the households adds each one to the
 running sums of its groups in the same order, giving identical sums without gathering.
-The activity census (`model.collection.ActivityCensus`) is kept up to date in one pass
-over the people as well. Used when compiled loops are enabled (`model.jit`).
+The jobs table's sums over the employed (`model.collection`) are made in one pass as
+well. Used when compiled loops are enabled (`model.jit`).
 """
 
 from __future__ import annotations
@@ -41,30 +41,6 @@ def column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return sums
 
 
-def recount_activities(activity: np.ndarray, female: np.ndarray, carer: np.ndarray,
-                       capacity: np.ndarray, codes: np.ndarray, counts: np.ndarray,
-                       per_activity: int, unable: int) -> None:
-    """Bring each person's census code and the counts per code up to date (in place).
-
-    The code is activity x `per_activity` + female x 2 + carer, plus `unable` for people
-    with no labour capacity; `counts` move only for the people whose code changed.
-    """
-    _recount_activities(activity, female, carer, capacity, codes, counts, per_activity, unable)
-
-
-@jit
-def _recount_activities(activity, female, carer, capacity, codes, counts, per_activity,
-                        unable):
-    for i in range(activity.shape[0]):
-        code = activity[i] * per_activity + female[i] * 2 + carer[i]
-        if capacity[i] <= 0:
-            code += unable
-        if code != codes[i]:
-            counts[codes[i]] -= 1
-            counts[code] += 1
-            codes[i] = code
-
-
 def job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
              registered: np.ndarray, earnings: np.ndarray, earnings_before_job: np.ndarray,
              n_forms: int) -> tuple[np.ndarray, ...]:
@@ -93,57 +69,6 @@ def _job_sums(employed, employer, form, registered, earnings, earnings_before_jo
             if not np.isnan(gain):
                 gain_sum[f] += gain
                 gain_n[f] += 1
-
-
-def update_poverty(income: np.ndarray, oldest: np.ndarray, rolling: np.ndarray,
-                   size: np.ndarray, line: float, was_poor: np.ndarray, ever_exited: np.ndarray,
-                   spell_start: np.ndarray, months_out: np.ndarray, stayed_out: np.ndarray,
-                   month: int, stayed_out_months: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
-    """One month of `model.metrics.PovertyTracker.update`, household by household.
-
-    Adds this month's income to the rolling sums (replacing `oldest`, the window's month
-    leaving it), reclassifies, and updates exits, spells and months out in place.
-
-    Returns:
-        This month's poverty status, the exits and entries (ascending), the number of
-        re-entries, and the lengths of the spells that ended (months, int16).
-    """
-    n = len(income)
-    poor = np.empty(n, dtype=np.bool_)
-    exits, entries = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    ended = np.empty(n, dtype=np.int16)
-    n_exits, n_entries, re_entries, n_ended = _update_poverty(
-        income, oldest, rolling, size, line, was_poor, poor, ever_exited, spell_start,
-        months_out, stayed_out, month, stayed_out_months, exits, entries, ended)
-    return poor, exits[:n_exits], entries[:n_entries], re_entries, ended[:n_ended].copy()
-
-
-@jit
-def _update_poverty(income, oldest, rolling, size, line, was_poor, poor, ever_exited,
-                    spell_start, months_out, stayed_out, month, stayed_out_months, exits,
-                    entries, ended):
-    n_exits = n_entries = re_entries = n_ended = 0
-    for h in range(income.shape[0]):
-        rolling[h] += income[h] - oldest[h]
-        oldest[h] = income[h]
-        poor[h] = rolling[h] / size[h] < line
-        if was_poor[h] and not poor[h]:
-            exits[n_exits] = h
-            n_exits += 1
-            ever_exited[h] = True
-            if spell_start[h] >= 0:
-                ended[n_ended] = month - spell_start[h]
-                n_ended += 1
-            spell_start[h] = -1
-        elif poor[h] and not was_poor[h]:
-            entries[n_entries] = h
-            n_entries += 1
-            re_entries += ever_exited[h]
-            spell_start[h] = month
-        months_out[h] = (months_out[h] + 1) * (ever_exited[h] and not poor[h])
-        stayed_out[h] |= months_out[h] >= stayed_out_months
-    return n_exits, n_entries, re_entries, n_ended
 
 
 @jit

@@ -1,4 +1,4 @@
-"""Earnings booked to people and households, and farms kept up to date, compiled with numba.
+"""Workshop, migrant and farm earnings booked to people and households, compiled with numba.
 
 The array versions are in `model.pay` and `model.farming`: each worker's earnings, then
 `np.bincount` of them by household. Here one pass over the workers (or the households'
@@ -83,54 +83,6 @@ def recompute_farms(people: People, households: Households, rows: np.ndarray,
                              farm_net_yuan_per_mu_year, land_rent_yuan_per_mu_year, farmers,
                              income, persons, earnings)
     return persons[:found], earnings[:found]
-
-
-def farmers_now(people: People, seen: np.ndarray, farmers: np.ndarray) -> np.ndarray:
-    """Members of each household farming now.
-
-    `farmers` were counted when activities were `seen`; people whose activity changed
-    since move the counts.
-    """
-    now = farmers.copy()
-    _move_farmers(people.activity, seen, people.household, now)
-    return now
-
-
-def take_changes(people: People, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """People whose activity changed since `seen`, and households whose farmers changed.
-
-    `seen` is brought up to date. Both results are ascending.
-    """
-    changed = np.empty(len(seen), dtype=np.int64)
-    dirty = np.empty(len(seen), dtype=np.int64)
-    n_changed, n_dirty = _take_changes(people.activity, seen, people.household, changed, dirty)
-    return changed[:n_changed], dirty[:n_dirty]
-
-
-@jit
-def _move_farmers(activity, seen, household, farmers):
-    for i in range(activity.shape[0]):
-        if activity[i] != seen[i]:
-            if activity[i] == FARMING:
-                farmers[household[i]] += 1
-            elif seen[i] == FARMING:
-                farmers[household[i]] -= 1
-
-
-@jit
-def _take_changes(activity, seen, household, changed, dirty):
-    n_changed = n_dirty = 0
-    for i in range(activity.shape[0]):
-        if activity[i] != seen[i]:
-            changed[n_changed] = i
-            n_changed += 1
-            if (activity[i] == FARMING) != (seen[i] == FARMING):
-                home = household[i]
-                if n_dirty == 0 or dirty[n_dirty - 1] != home:  # people are ordered by home
-                    dirty[n_dirty] = home
-                    n_dirty += 1
-            seen[i] = activity[i]
-    return n_changed, n_dirty
 
 
 @jit

@@ -63,8 +63,6 @@ class Farms:
 
     def current_farmers(self, people: People) -> np.ndarray:
         """Members of each household farming now (the last update's counts, plus changes)."""
-        if jit.enabled():
-            return compiled_pay.farmers_now(people, self.seen, self.farmers)
         changed = np.flatnonzero(people.activity != self.seen)
         home = people.household[changed]
         started = people.activity[changed] == Activity.FARMING
@@ -79,9 +77,6 @@ class Farms:
             self.seen[:] = people.activity
             self.valid = True
             return FarmUpdate(np.arange(len(people)), *self._recompute(people, households))
-        if jit.enabled():
-            changed, dirty_rows = compiled_pay.take_changes(people, self.seen)
-            return FarmUpdate(changed, *self._recompute(people, households, dirty_rows))
         changed = np.flatnonzero(people.activity != self.seen)
         farming_changed = (people.activity[changed] == Activity.FARMING) != (
             self.seen[changed] == Activity.FARMING)

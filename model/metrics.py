@@ -141,8 +141,6 @@ class PovertyTracker:
 
     def update(self, income: np.ndarray, month: int, line: float) -> Transitions:
         """Add this month's household income, reclassify, record flows and spells."""
-        if jit.enabled():
-            return self._update_compiled(income, month, line)
         oldest = self.window[month % MONTHS_PER_YEAR]  # the month leaving the window
         np.subtract(income, oldest, out=oldest)  # in place: the rolling sum's change
         self.rolling += oldest
@@ -155,15 +153,6 @@ class PovertyTracker:
         re_entries = int(np.count_nonzero(self.ever_exited[entries]))
         self.ever_exited[exits] = True
         self._spells(exits, entries, month)
-        return self._count(Transitions(len(exits), len(entries), re_entries))
-
-    def _update_compiled(self, income: np.ndarray, month: int, line: float) -> Transitions:
-        """`update` in one compiled pass over the households (`model.compiled_measures`)."""
-        self.poor, exits, entries, re_entries, ended = compiled_measures.update_poverty(
-            income, self.window[month % MONTHS_PER_YEAR], self.rolling, self.size, line,
-            self.poor, self.ever_exited, self.spell_start, self.months_out, self.stayed_out,
-            month, STAYED_OUT_MONTHS)
-        self.spell_lengths.append(ended)
         return self._count(Transitions(len(exits), len(entries), re_entries))
 
     def _count(self, flows: Transitions) -> Transitions:

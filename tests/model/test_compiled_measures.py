@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import jit
-from model.collection import ActivityCensus, _jobs_block
+from model.collection import _jobs_block
 from model.compiled_measures import column_sums, fgt_sums
 from model.economy import WorkshopEconomy
-from model.metrics import Groups, PovertyTracker, _fgt_sums, fgt_of_groups
+from model.metrics import Groups, _fgt_sums, fgt_of_groups
 
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
 
@@ -56,24 +56,6 @@ def test_compiled_column_sums_add_left_to_right():
     np.testing.assert_array_equal(column_sums(by_source, rows[:50]), sequential)
 
 
-def test_compiled_activity_census_counts_as_the_array_version(tiny, monkeypatch):
-    model = WorkshopEconomy(tiny)
-    people, rng = model.people, np.random.default_rng(4)
-    censuses = {flag: ActivityCensus() for flag in ("1", "0")}
-    for month in range(5):
-        people.activity[rng.random(len(people)) < 0.2] = rng.integers(0, 7)
-        if month == 3:
-            people.capacity = np.where(rng.random(len(people)) < 0.1, np.float32(0),
-                                       people.capacity)
-        counts = {}
-        for flag, census in censuses.items():
-            monkeypatch.setenv("WSIM_NUMBA", flag)
-            counts[flag] = census.count(people)
-        np.testing.assert_array_equal(counts["1"], counts["0"])
-        np.testing.assert_array_equal(censuses["1"].codes, censuses["0"].codes)
-        assert counts["1"].sum() == np.count_nonzero(people.capacity > 0)
-
-
 def test_compiled_job_sums_equal_the_array_version(tiny, monkeypatch):
     model = WorkshopEconomy(tiny)
     for _ in range(3):
@@ -86,27 +68,3 @@ def test_compiled_job_sums_equal_the_array_version(tiny, monkeypatch):
     for name in ("jobs_filled", "poor_workers", "earnings_yuan_per_month",
                  "poor_gain_yuan_per_year"):
         np.testing.assert_array_equal(compiled[name], arrays[name], err_msg=name)
-
-
-def test_compiled_poverty_tracker_follows_the_array_version(monkeypatch):
-    rng = np.random.default_rng(6)
-    n = 4000
-    size = rng.integers(1, 7, n)
-    first = rng.lognormal(7.0, 0.8, n)
-    trackers = {flag: PovertyTracker(first, size, 4000.0) for flag in ("1", "0")}
-    for month in range(1, 40):
-        income = first * rng.lognormal(0.0, 0.6, n)
-        flows = {}
-        for flag, tracker in trackers.items():
-            monkeypatch.setenv("WSIM_NUMBA", flag)
-            flows[flag] = tracker.update(income, month, 4000.0 + 10 * month)
-        assert flows["1"] == flows["0"]
-    compiled, arrays = trackers["1"], trackers["0"]
-    for name in ("window", "rolling", "poor", "ever_exited", "months_out", "stayed_out",
-                 "spell_start"):
-        np.testing.assert_array_equal(getattr(compiled, name), getattr(arrays, name),
-                                      err_msg=name)
-    np.testing.assert_array_equal(np.concatenate(compiled.spell_lengths),
-                                  np.concatenate(arrays.spell_lengths))
-    assert compiled.totals == arrays.totals and compiled.totals.re_entries > 0
-    assert compiled.stayed_out.any()

@@ -83,29 +83,3 @@ def test_compiled_and_array_farms_give_the_same_farmers_and_income(model, monkey
     assert len(compiled[0]) > 50 and (compiled[3] > 0).any()
     for got, expected in zip(compiled, arrays, strict=True):
         np.testing.assert_array_equal(got, expected)   # exact
-
-
-def test_compiled_and_array_farm_updates_see_the_same_changes(model, monkeypatch):
-    people, households = model.people, model.households
-    saved = people.activity.copy()
-    rng = np.random.default_rng(8)
-    able = np.flatnonzero(people.capacity > 0)
-    moved = rng.choice(able, len(able) // 5, replace=False)
-    results = []
-    try:
-        people.activity[moved] = rng.choice([Activity.FARMING, Activity.MIGRATION,
-                                             Activity.NOT_WORKING], len(moved))
-        for flag in ("1", "0"):
-            monkeypatch.setenv("WSIM_NUMBA", flag)
-            farms = copy.deepcopy(model.farms)
-            farmers_now = farms.current_farmers(people)
-            update = farms.update(people, households)
-            results.append((farmers_now, update.changed, update.farmers, update.earnings,
-                            farms.seen, farms.farmers, farms.income))
-    finally:
-        people.activity[:] = saved
-    compiled, arrays = results
-    assert len(compiled[1]) > 20
-    np.testing.assert_array_equal(compiled[0], compiled[5])   # counts agree with the update
-    for got, expected in zip(compiled, arrays, strict=True):
-        np.testing.assert_array_equal(got, expected)   # exact
