@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
-from model.households import Health
+from model.households import IS_WORKSHOP_ACTIVITY, Health
 from model.jit import jit
 from model.offers import Market, Viewer, course_gains, migrant_net_wage
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
@@ -175,7 +175,8 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         ok[VILLAGE_WORKSHOP] = m.pool_open[village]
         ok[PARK_WORKSHOP] = m.pool_open[county + PARK_WORKSHOP]
         ok[COMMUNITY_FACTORY] = m.pool_open[county + COMMUNITY_FACTORY]
-        slot = p.employer[i]
+        # only people in a workshop activity hold a job (`People.employer`)
+        slot = p.employer[i] if IS_WORKSHOP_ACTIVITY[p.activity[i]] else -1
         if slot >= 0 and m.slot_open[slot]:
             job = m.slot_activity[slot]
             income[job] = m.slot_pay[slot] * m.slot_utilisation[slot] * cap * (

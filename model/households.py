@@ -65,7 +65,8 @@ class People:
     frail: np.ndarray            # bool, elderly needing daily care
     skill: np.ndarray            # float32, productivity multiplier
     activity: np.ndarray         # int8, Activity
-    employer: np.ndarray         # int32, workshop slot or NO_EMPLOYER
+    employer: np.ndarray         # int32, workshop slot or NO_EMPLOYER (only people whose
+    # activity is a workshop activity have a slot; `labour_market.release` before others)
     tenure: np.ndarray           # int16, months with the current employer
     courses: np.ndarray          # int8, training courses completed
     bonus_paid: np.ndarray       # bool, hiring bonus paid for the current job

@@ -16,7 +16,7 @@ from model_helpers import variant
 from model import compiled_choice, jit
 from model.choice import _logit_weights, choose, feasible_options, utilities
 from model.economy import WorkshopEconomy
-from model.households import Health
+from model.households import IS_WORKSHOP_ACTIVITY, NO_EMPLOYER, Health
 from model.labour_market import Staff
 from model.offers import Viewer, build_offers
 from model.scenario import Activity
@@ -52,11 +52,12 @@ def both_versions(model: WorkshopEconomy, coef, u_seed: int):
 def perturbed(model: WorkshopEconomy, seed: int):
     """Random activities, health, care duties, courses and migration stops, then restored."""
     p, n = model.people, len(model.people)
-    names = ("activity", "health", "carer", "kept_home", "courses", "female")
+    names = ("activity", "employer", "health", "carer", "kept_home", "courses", "female")
     saved = {name: getattr(p, name).copy() for name in names}
     rng = np.random.default_rng(seed)
     able = p.capacity > 0
     p.activity[able] = rng.integers(0, len(Activity), able.sum())
+    p.employer[~IS_WORKSHOP_ACTIVITY[p.activity]] = NO_EMPLOYER   # jobs only in workshops
     p.health[:] = rng.choice([Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n,
                              p=[0.8, 0.15, 0.05])
     p.carer[:] = rng.random(n) < 0.2

@@ -18,7 +18,7 @@ from model_helpers import (
 )
 
 from model.economy import WorkshopEconomy, merge_sorted
-from model.households import Health, Source, update_care
+from model.households import IS_WORKSHOP_ACTIVITY, Health, Source, update_care
 from model.scenario import Activity, interpolate_by_year, load_scenario
 from model.simulate import simulate
 from model.workshops import Form, Status
@@ -279,5 +279,7 @@ def test_kept_list_of_employed_is_everyone_with_a_job_at_every_phase(tiny):
             getattr(model, phase)()
             np.testing.assert_array_equal(model.employed_now(),
                                           np.flatnonzero(model.people.employer >= 0))
+            employed = model.people.activity[model.people.employer >= 0]
+            assert IS_WORKSHOP_ACTIVITY[employed].all(), "jobs only in workshop activities"
         model._update_poverty()
         model.datacollector.collect(model)
