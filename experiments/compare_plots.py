@@ -315,7 +315,8 @@ def plot_workshops_by_arm(workshops: pd.DataFrame, label: str, out_dir: Path) ->
                         ha="center")
     for ax in grid[-1, :]:
         ax.set_xlabel(MONTH_LABEL)
-    grid[0, 0].legend()
+    if forms:  # without workshops there is no line to label
+        grid[0, 0].legend()
     return save_figure(fig, stats, out_dir / "workshops")
 
 
