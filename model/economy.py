@@ -111,6 +111,7 @@ class WorkshopEconomy(mesa.Model):
         self.registered_households = np.flatnonzero(self.households.registered_poor)
         self.must_revise = np.zeros(len(self.people), dtype=bool)
         self.employed: np.ndarray | None = None  # see `employed_now`
+        self.released_since_count = False
         self.poverty_groups = collection.poverty_groups(self.households)
         self._count_pensioners()
 
@@ -227,7 +228,7 @@ class WorkshopEconomy(mesa.Model):
         self.farms.invalidate()
         self.poverty_groups = collection.poverty_groups(self.households)
         stopped = np.flatnonzero(could_work & (people.capacity <= 0))
-        release(people, stopped)
+        self._release(stopped)
         people.activity[stopped] = Activity.NOT_WORKING
         misfit = away_misfits(people.activity, people.carer, people.health, people.age,
                               self.params.population.migrant_age_max)
@@ -262,7 +263,7 @@ class WorkshopEconomy(mesa.Model):
             self.workshop_slots[slot].close()
         if len(closing):
             lost = np.flatnonzero(np.isin(self.people.employer, closing))
-            release(self.people, lost)
+            self._release(lost)
             self.people.activity[lost] = Activity.NOT_WORKING
             self.must_revise[lost] = True
         self._open_workshops()
@@ -290,14 +291,20 @@ class WorkshopEconomy(mesa.Model):
     def employed_now(self) -> np.ndarray:
         """People with a workshop job now, in ascending order.
 
-        A list kept up to date cheaply: people released since it was made drop out here,
-        people hired are merged in when hired (`_hire`), so nobody with a job is missing.
+        A list kept up to date cheaply: people hired are merged in when hired (`_hire`),
+        people released (`_release`) drop out here, so nobody with a job is missing.
         """
         if self.employed is None:
             self.employed = np.flatnonzero(self.people.employer >= 0)
-        else:
+        elif self.released_since_count:
             self.employed = self.employed[self.people.employer[self.employed] >= 0]
+        self.released_since_count = False
         return self.employed
+
+    def _release(self, leavers: np.ndarray) -> None:
+        """Leavers lose their jobs (`labour_market.release`)."""
+        release(self.people, leavers)
+        self.released_since_count = True
 
     def _market(self, staff: Staff) -> Market:
         """Places on offer at the head counts `staff`."""
@@ -352,12 +359,12 @@ class WorkshopEconomy(mesa.Model):
         to_workshop = IS_WORKSHOP_ACTIVITY[chosen]
         elsewhere = idx[moving & ~to_workshop]
         staff = self.staff.without(people.employer[elsewhere], self.registered_person[elsewhere])
-        release(people, elsewhere)
+        self._release(elsewhere)
         people.activity[elsewhere] = chosen[moving & ~to_workshop]
         applying = moving & to_workshop
         refused = self._hire(idx[applying], chosen[applying], staff)
         stranded = refused[~current_ok[np.searchsorted(idx, refused)]]
-        release(people, stranded)
+        self._release(stranded)
         people.activity[stranded] = Activity.NOT_WORKING
         return refused
 
