@@ -57,6 +57,30 @@ def credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarra
                              course_gains, people.earnings, wages, piece_work)
 
 
+def wage_bills(people: People, employed: np.ndarray, registered: np.ndarray,
+               subsidy_age_max: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
+
+    Poor workers count when at most `subsidy_age_max` years old (the wage subsidy's rule);
+    earnings are added in the order of `employed`.
+    """
+    wage_bill, poor_bill = np.zeros(n_slots), np.zeros(n_slots)
+    _wage_bills(employed, people.employer, people.earnings, people.age, registered,
+                subsidy_age_max, wage_bill, poor_bill)
+    return wage_bill, poor_bill
+
+
+@jit
+def _wage_bills(employed, employer, earnings, age, registered, subsidy_age_max, wage_bill,
+                poor_bill):
+    for i in employed:
+        slot = employer[i]
+        earned = np.float64(earnings[i])
+        counted = registered[i] and age[i] <= subsidy_age_max
+        wage_bill[slot] += earned
+        poor_bill[slot] += earned * counted
+
+
 def recompute_farms(people: People, households: Households, rows: np.ndarray,
                     mu_per_farmer_max: float, farm_net_yuan_per_mu_year: float,
                     land_rent_yuan_per_mu_year: float, farmers: np.ndarray,

@@ -132,13 +132,16 @@ def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario)
 def book_accounts(people: People, ctx: PayContext) -> None:
     """Write each open workshop's staff, wage bills and value added for this month."""
     t, staff, employed = ctx.table, ctx.staff, ctx.employed
-    n = len(t)
-    slot = people.employer[employed]
-    earned = people.earnings[employed].astype(np.float64)
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
-    counted = ctx.registered_person[employed] & (people.age[employed] <= subsidy_age)
-    wage_bill = np.bincount(slot, earned, n)
-    poor_bill = np.bincount(slot, earned * counted, n)
+    if jit.enabled():
+        wage_bill, poor_bill = compiled_pay.wage_bills(people, employed, ctx.registered_person,
+                                                       subsidy_age, len(t))
+    else:
+        slot = people.employer[employed]
+        earned = people.earnings[employed].astype(np.float64)
+        counted = ctx.registered_person[employed] & (people.age[employed] <= subsidy_age)
+        wage_bill = np.bincount(slot, earned, len(t))
+        poor_bill = np.bincount(slot, earned * counted, len(t))
     open_ = np.flatnonzero(t.is_open)
     t.workers[open_], t.poor_workers[open_] = staff.workers[open_], staff.poor_workers[open_]
     t.wage_bill[open_], t.poor_wage_bill[open_] = wage_bill[open_], poor_bill[open_]

@@ -49,6 +49,10 @@ def test_compiled_and_array_pay_book_the_same_numbers(model, monkeypatch):
                                       arrays.ledger.by_source[source])
     assert (compiled.ledger.by_source[Source.PIECE_WORK] > 0).any()
     assert (compiled.ledger.total == arrays.ledger.total).all()
+    for bill in ("wage_bill", "poor_wage_bill"):   # workshop accounts, exact
+        np.testing.assert_array_equal(getattr(compiled.workshop_table, bill),
+                                      getattr(arrays.workshop_table, bill))
+    assert (compiled.workshop_table.poor_wage_bill > 0).any()
 
 
 def test_sparse_rows_are_cleared_where_credited_last_month(model, monkeypatch):
