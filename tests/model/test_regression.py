@@ -160,5 +160,7 @@ def test_array_versions_reproduce_the_fixtures_too(tiny, monkeypatch):
     # must give the same tables
     monkeypatch.setenv("WSIM_NUMBA", "0")
     result = simulate(case_scenario("default", tiny))
-    for name, table in run_tables(result, DEFAULT).items():
+    tables = run_tables(result, DEFAULT)
+    assert tuple(tables) == DEFAULT.table_names
+    for name, table in tables.items():
         compare(table, DEFAULT.path(name), DEFAULT.rtol)   # asserts columns and values
