@@ -153,10 +153,7 @@ class PovertyTracker:
         re_entries = int(np.count_nonzero(self.ever_exited[entries]))
         self.ever_exited[exits] = True
         self._spells(exits, entries, month)
-        return self._count(Transitions(len(exits), len(entries), re_entries))
-
-    def _count(self, flows: Transitions) -> Transitions:
-        """Add this month's flows to the run's totals; returns them."""
+        flows = Transitions(len(exits), len(entries), re_entries)
         self.totals = Transitions(self.totals.exits + flows.exits,
                                   self.totals.entries + flows.entries,
                                   self.totals.re_entries + flows.re_entries)
