@@ -10,7 +10,7 @@ same process reports its memory per household (peak resident memory less the res
 memory before the model was built, over households) and the model's state bytes per
 household (the People, Households and poverty-tracker arrays). Also printed: the scaling
 ratio time(10^6) / time(10^5) (linear = 10), the model's time at 10^5 households with
-the array versions of its compiled loops (`WSIM_NUMBA=0`, see `model/jit.py`), and the
+the array versions of its compiled loops (`WSIM_NUMBA=0`, see `model/compiled/registry.py`), and the
 idiomatic Mesa reference's time at 10^4 households beside the model's, with the ratio
 (`reference_mesa.py`). A per-phase profile of the step at 10^5 households is written to
 results/bench/.

@@ -16,7 +16,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model import compiled_measures, jit
+from model.compiled import measures as compiled_measures
+from model.compiled import twin
 from model.households import SOURCE_NAMES, Households, People
 from model.metrics import Groups, fgt_of_groups
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
@@ -272,8 +273,7 @@ def _activity_block(m: WorkshopEconomy, census: ActivityCensus) -> Block:
 def _income_block(m: WorkshopEconomy) -> Block:
     by_source = m.ledger.by_source
     # the registered households' columns, summed one after the other (see fgt_of_groups)
-    registered = (compiled_measures.column_sums(by_source, m.registered_households)
-                  if jit.enabled() else by_source[:, m.registered_households].sum(axis=1))
+    registered = column_sums(by_source, m.registered_households)
     totals = (by_source.sum(axis=1), registered)
     per_capita = [t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals,
                                                                           strict=True)]
@@ -282,6 +282,20 @@ def _income_block(m: WorkshopEconomy) -> Block:
             "group": [g for g in INCOME_GROUPS for _ in SOURCE_NAMES],
             "source": SOURCE_NAMES * len(INCOME_GROUPS),
             "yuan_per_capita": np.concatenate(per_capita)}
+
+
+def _column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each row of `by_source` summed over the columns `rows`, left to right.
+
+    The twin of `model.compiled.measures.column_sums`: the gathered columns lie one after
+    the other in memory (column-major), so numpy adds them one after the other.
+    """
+    return by_source[:, rows].sum(axis=1)
+
+
+column_sums = twin(
+    compiled_measures.column_sums, _column_sums,
+    test="tests/model/test_compiled_measures.py::test_column_sums_twins_are_identical")
 
 
 def _workshop_block(m: WorkshopEconomy) -> Block:
@@ -306,12 +320,10 @@ def _jobs_block(m: WorkshopEconomy) -> Block:
     whose before-job month is known.
     """
     n_forms = len(Form)
-    if jit.enabled():
-        jobs, poor_jobs, earned, gain_sum, gain_n = compiled_measures.job_sums(
-            m.employed_now(), m.people.employer, m.workshop_table.form, m.registered_person,
-            m.people.earnings, m.people.earnings_before_job, n_forms)
-    else:
-        jobs, poor_jobs, earned, gain_sum, gain_n = _job_sums(m, n_forms)
+    p = m.people
+    jobs, poor_jobs, earned, gain_sum, gain_n = job_sums(
+        m.employed_now(), p.employer, m.workshop_table.form, m.registered_person, p.earnings,
+        p.earnings_before_job, n_forms)
     yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
     mean_earnings = earned / np.where(jobs > 0, jobs, np.nan)
     return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
@@ -319,24 +331,30 @@ def _jobs_block(m: WorkshopEconomy) -> Block:
             "earnings_yuan_per_month": mean_earnings, "poor_gain_yuan_per_year": yearly}
 
 
-def _job_sums(m: WorkshopEconomy, n_forms: int) -> tuple[np.ndarray, ...]:
+def _job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
+              registered: np.ndarray, earnings: np.ndarray, earnings_before_job: np.ndarray,
+              n_forms: int) -> tuple[np.ndarray, ...]:
     """Jobs, poor workers, earnings, poor workers' known gains and their number, by form.
 
-    Sums add in the order of the employed people.
+    The twin of `model.compiled.measures.job_sums` (same arguments and results): sums add
+    in the order of `employed`.
     """
-    p = m.people
-    employed = m.employed_now()
-    forms = m.workshop_table.form.astype(np.intp)[p.employer[employed]]
-    poor = m.registered_person[employed]
-    earnings = p.earnings[employed]
-    gain = (earnings - p.earnings_before_job[employed]).astype(np.float64)
+    forms = form.astype(np.intp)[employer[employed]]
+    poor = registered[employed]
+    earned = earnings[employed]
+    gain = (earned - earnings_before_job[employed]).astype(np.float64)
     known = np.flatnonzero(poor & ~np.isnan(gain))  # indices: faster than a boolean mask
     known_forms = forms[known]
     return (np.bincount(forms, minlength=n_forms),
             np.bincount(forms, poor, n_forms).astype(np.int64),
-            np.bincount(forms, earnings, n_forms),
-            np.bincount(known_forms, gain[known], n_forms),
+            # bincount of nothing gives integer zeros
+            np.bincount(forms, earned, n_forms).astype(np.float64, copy=False),
+            np.bincount(known_forms, gain[known], n_forms).astype(np.float64, copy=False),
             np.bincount(known_forms, minlength=n_forms))
+
+
+job_sums = twin(compiled_measures.job_sums, _job_sums,
+                test="tests/model/test_compiled_measures.py::test_job_sums_twins_are_identical")
 
 
 def _spending_block(m: WorkshopEconomy) -> Block:

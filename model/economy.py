@@ -11,8 +11,11 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from model import collection, compiled_choice, compiled_uniforms, jit
+from model import collection
 from model.choice import Revisers, away_misfits, choose
+from model.compiled import choice as compiled_choice
+from model.compiled import twin
+from model.compiled import uniforms as compiled_uniforms
 from model.farming import Farms
 from model.households import (
     IS_WORKSHOP_ACTIVITY,
@@ -72,6 +75,47 @@ def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # (each round fills or closes pools); a fixed count keeps random streams aligned
 # across policy arms.
 START_ROUNDS = 4
+
+
+def _uniforms_at(rng: np.random.Generator, n: int, positions: np.ndarray) -> np.ndarray:
+    """`rng.random(n)[positions]`: the twin of `model.compiled.uniforms.uniforms_at`."""
+    return rng.random(n)[positions]
+
+
+uniforms_at = twin(
+    compiled_uniforms.uniforms_at, _uniforms_at,
+    test="tests/model/test_compiled_uniforms.py::test_uniforms_at_twins_are_identical")
+
+
+def _decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choice,
+               u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each reviser's choice by the rule of `coef` (`model.choice.choose`).
+
+    For the logit rule, the twin of `model.compiled.choice.logit_decisions` (same
+    arguments and results).
+
+    Returns:
+        The chosen activity per reviser, and whether each reviser's current activity is
+        still feasible.
+    """
+    return choose(_revisers(viewer), build_offers(viewer, market, params), coef,
+                  params.population.migrant_age_max, u)
+
+
+logit_decisions = twin(
+    compiled_choice.logit_decisions, _decisions,
+    test="tests/model/test_compiled_choice.py::test_logit_decisions_twins_are_identical")
+
+
+def _revisers(viewer: Viewer) -> Revisers:
+    """What the revisers are, for the array version of the decision rules."""
+    people, hh, idx = viewer.people, viewer.households, viewer.idx
+    home = people.household[idx]
+    return Revisers(
+        current=people.activity[idx], carer=people.carer[idx],
+        health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
+        has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
+        mother=people.female[idx] & hh.young_child[home])
 
 
 class WorkshopEconomy(mesa.Model):
@@ -320,32 +364,18 @@ class WorkshopEconomy(mesa.Model):
         idx = np.flatnonzero(revising)
         self.must_revise[:] = False
         # the next uniform per person, of which the revisers' choose
-        u = (compiled_uniforms.uniforms_at(rng, len(people), idx) if jit.enabled()
-             else rng.random(len(people))[idx])
+        u = uniforms_at(rng, len(people), idx)
         coef = coef or self.params.choice
         viewer = Viewer(idx, people, self.households, self.geography.park_distance_km,
                         self.year, self.farms)
         self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
                                  self.employed_now())
         market = self._market(self.staff)
-        if coef.rule == "logit" and jit.enabled():
-            chosen, current_ok = compiled_choice.logit_decisions(viewer, market, self.params,
-                                                                 coef, u)
-        else:
-            chosen, current_ok = choose(self._revisers(idx), build_offers(viewer, market,
-                                                                          self.params),
-                                        coef, self.params.population.migrant_age_max, u)
+        if coef.rule == "logit":
+            chosen, current_ok = logit_decisions(viewer, market, self.params, coef, u)
+        else:  # the other decision rules have no compiled version
+            chosen, current_ok = _decisions(viewer, market, self.params, coef, u)
         self.choices = (idx, chosen, current_ok)
-
-    def _revisers(self, idx: np.ndarray) -> Revisers:
-        """What the people `idx` are, for the array version of the decision rules."""
-        people, hh = self.people, self.households
-        home = people.household[idx]
-        return Revisers(
-            current=people.activity[idx], carer=people.carer[idx],
-            health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
-            has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
-            mother=people.female[idx] & hh.young_child[home])
 
     def _match_labour(self) -> np.ndarray:
         """Apply this month's choices: leave, stay, or apply for workshop places.

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import compiled_pay, jit
+from model.compiled import pay as compiled_pay
+from model.compiled import twin
 from model.households import Households, People, members
 from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR
@@ -91,27 +92,38 @@ class Farms:
 
         Returns the farmers of those households and their farm earnings (yuan).
         """
-        if jit.enabled():
-            incomes = self.params.incomes
-            return compiled_pay.recompute_farms(
-                people, households, np.arange(len(households)) if rows is None else rows,
-                incomes.mu_per_farmer_max, incomes.farm_net_yuan_per_mu_year,
-                incomes.land_rent_yuan_per_mu_year, self.farmers, self.income)
-        if rows is None:
-            farmers = np.flatnonzero(people.activity == Activity.FARMING)
-            home, n_rows, land = people.household[farmers], len(households), households.land_mu
-        else:
-            persons = members(households, rows)
-            farming = people.activity[persons] == Activity.FARMING
-            farmers = persons[farming]
-            home = np.repeat(np.arange(len(rows)), households.size[rows])[farming]
-            n_rows, land = len(rows), households.land_mu[rows]
-        n_farmers = np.bincount(home, minlength=n_rows)
-        mu = mu_per_farmer(land[home], n_farmers[home], self.params)
-        earnings = farm_yuan(mu, people.capacity[farmers], self.params)
-        idle_mu = np.maximum(land - np.bincount(home, mu, n_rows), 0.0)
-        rent = idle_mu * self.params.incomes.land_rent_yuan_per_mu_year / MONTHS_PER_YEAR
-        income = np.bincount(home, earnings, n_rows) + rent
-        target = slice(None) if rows is None else rows
-        self.farmers[target], self.income[target] = n_farmers, income
-        return farmers, earnings
+        return recompute_farms(people, households, rows, self.params, self.farmers,
+                               self.income)
+
+
+def _recompute_farms(people: People, households: Households, rows: np.ndarray | None,
+                     params: Scenario, farmers: np.ndarray,
+                     income: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Farmers and farm income (farming plus rent on idle land) of households `rows`.
+
+    The twin of `model.compiled.pay.recompute_farms` (same arguments and results): rows
+    `rows` (all if None) of `farmers` and `income` are overwritten, and the farmers of
+    those households (ascending) are returned with their farm earnings (yuan).
+    """
+    if rows is None:
+        persons = np.flatnonzero(people.activity == Activity.FARMING)
+        home, n_rows, land = people.household[persons], len(households), households.land_mu
+    else:
+        their_members = members(households, rows)
+        farming = people.activity[their_members] == Activity.FARMING
+        persons = their_members[farming]
+        home = np.repeat(np.arange(len(rows)), households.size[rows])[farming]
+        n_rows, land = len(rows), households.land_mu[rows]
+    n_farmers = np.bincount(home, minlength=n_rows)
+    mu = mu_per_farmer(land[home], n_farmers[home], params)
+    earnings = farm_yuan(mu, people.capacity[persons], params)
+    idle_mu = np.maximum(land - np.bincount(home, mu, n_rows), 0.0)
+    rent = idle_mu * params.incomes.land_rent_yuan_per_mu_year / MONTHS_PER_YEAR
+    target = slice(None) if rows is None else rows
+    farmers[target], income[target] = n_farmers, np.bincount(home, earnings, n_rows) + rent
+    return persons, earnings
+
+
+recompute_farms = twin(
+    compiled_pay.recompute_farms, _recompute_farms,
+    test="tests/model/test_compiled_pay.py::test_recompute_farms_twins_are_identical")

@@ -12,7 +12,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from model import compiled_care, jit
+from model.compiled import care as compiled_care
+from model.compiled import twin
 from model.scenario import Activity, Population
 
 NO_EMPLOYER = -1
@@ -131,9 +132,14 @@ def labour_capacity(people: People, rules: Population) -> np.ndarray:
     Disabled adults keep the chronic capacity where `disabled_can_work`; they may not
     work away from home (park workshops, migration; see `choice.feasible_options`).
     """
+    return _labour_capacity(people, rules, _capacity_by_health(rules))
+
+
+def _labour_capacity(people: People, rules: Population, by_health: np.ndarray) -> np.ndarray:
+    """Labour capacity per person, `by_health` in working age and 0 otherwise."""
     in_age = (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
     in_age &= ~people.frail
-    capacity = _capacity_by_health(rules).take(people.health)
+    capacity = by_health.take(people.health)
     capacity *= in_age
     return capacity
 
@@ -153,24 +159,42 @@ def update_care(people: People, households: Households, rules: Population) -> No
     (where `healthy_elderly_can_care`); otherwise one working-age adult is the carer:
     the woman with the lowest skill if there is one, else the adult with the lowest skill.
     """
-    if jit.enabled():
-        compiled_care.update_care(people, households, rules, _capacity_by_health(rules),
-                                  Health.HEALTHY, Health.DISABLED)
-        return
+    recompute_care(people, households, rules, _capacity_by_health(rules), Health.HEALTHY,
+                   Health.DISABLED)
+
+
+def _recompute_care(people: People, households: Households, rules: Population,
+                    by_health: np.ndarray, healthy: int, disabled: int) -> None:
+    """`update_care` with arrays; the twin of `model.compiled.care.recompute_care`.
+
+    Args:
+        people: the people (ordered by household); `capacity` and `carer` are replaced.
+        households: the households; their care flags and `carer` are replaced.
+        rules: the scenario's population rules (ages, who may care).
+        by_health: labour capacity of a working-age person by health code (float32).
+        healthy: the health code of healthy people.
+        disabled: the health code of disabled people.
+    """
     n_households = len(households)
     young = people.age <= rules.young_child_age_max
-    disabled = people.health == Health.DISABLED
+    is_disabled = people.health == disabled
     households.young_child = household_any(people, young, n_households)
-    households.care_need = household_any(people, young | people.frail | disabled, n_households)
-    households.has_disabled = household_any(people, disabled, n_households)
+    households.care_need = household_any(people, young | people.frail | is_disabled,
+                                         n_households)
+    households.has_disabled = household_any(people, is_disabled, n_households)
     can_care = (
-        (people.age > rules.labour_age_max) & ~people.frail & (people.health == Health.HEALTHY)
+        (people.age > rules.labour_age_max) & ~people.frail & (people.health == healthy)
     ) & rules.healthy_elderly_can_care
     households.substitute_carer = household_any(people, can_care, n_households)
-    people.capacity = labour_capacity(people, rules)
+    people.capacity = _labour_capacity(people, rules, by_health)
     households.has_labour = household_any(people, people.capacity > 0, n_households)
     households.carer = _designate_carer(people, households)
     people.carer = is_carer(people, households)
+
+
+recompute_care = twin(
+    compiled_care.recompute_care, _recompute_care,
+    test="tests/model/test_compiled_care.py::test_recompute_care_twins_are_identical")
 
 
 def household_any(people: People, flags: np.ndarray, n_households: int) -> np.ndarray:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import compiled_matching, jit
+from model.compiled import matching as compiled_matching
+from model.compiled import twin
 from model.households import NO_EMPLOYER, People
 from model.scenario import Activity
 
@@ -113,16 +114,38 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
     order = np.argsort(slot_key, kind="stable")
     keys, room = slot_key[order], vacancies[order].astype(np.float64)
     cum = np.concatenate(([0.0], np.cumsum(room)))
-    if jit.enabled():
-        return compiled_matching.pick_in_pools(apps.key, u, keys, order, cum)
-    start = np.searchsorted(keys, apps.key, side="left")
-    end = np.searchsorted(keys, apps.key, side="right")
-    total = cum[end] - cum[start]
-    position = np.searchsorted(cum, cum[start] + u * total, side="right") - 1
+    return pick_in_pools(apps.key, u, keys, order, cum)
+
+
+def _pick_in_pools(key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray,
+                   cumulative: np.ndarray) -> np.ndarray:
+    """Each applicant's workshop, drawn in proportion to vacancies within its pool.
+
+    The twin of `model.compiled.matching.pick_in_pools`.
+
+    Args:
+        key: each applicant's pool.
+        u: one uniform per applicant.
+        keys: the slots' pools, ascending (slots in `order`).
+        order: slot indices sorted by pool.
+        cumulative: 0, then the running sum of vacancies over `order` (float64).
+
+    Returns:
+        The slot per applicant, -1 where the pool has no vacancy.
+    """
+    start = np.searchsorted(keys, key, side="left")
+    end = np.searchsorted(keys, key, side="right")
+    total = cumulative[end] - cumulative[start]
+    position = np.searchsorted(cumulative, cumulative[start] + u * total, side="right") - 1
     # Rounding can push a draw near 1 past its pool's end: keep it inside the pool.
     position = np.clip(position, start, np.maximum(end - 1, start))
     position = np.clip(position, 0, max(len(order) - 1, 0))
     return np.where(total > 0, order[position] if len(order) else -1, -1)
+
+
+pick_in_pools = twin(
+    compiled_matching.pick_in_pools, _pick_in_pools,
+    test="tests/model/test_compiled_matching.py::test_pick_in_pools_twins_are_identical")
 
 
 def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: Staff,
@@ -144,8 +167,7 @@ def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: S
     applying = np.flatnonzero(qualified)
     slot, poor = target[applying], apps.poor[applying]
     score = u[applying] - rules.score_shift(poor, apps.trained[applying])
-    order = (compiled_matching.hiring_order(slot, score, len(vacancies)) if jit.enabled()
-             else np.lexsort((score, slot)))
+    order = hiring_order(slot, score, len(vacancies))
     slot, poor = slot[order], poor[order]
     start = np.searchsorted(slot, slot, side="left")
     vac = vacancies[slot]
@@ -161,6 +183,19 @@ def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: S
     hired = np.zeros(len(target), dtype=bool)
     hired[applying[order]] = accepted
     return hired
+
+
+def _hiring_order(slot: np.ndarray, score: np.ndarray, n_slots: int) -> np.ndarray:
+    """Applicants by workshop, then by score, then by position (`n_slots` is not needed).
+
+    The twin of `model.compiled.matching.hiring_order`.
+    """
+    return np.lexsort((score, slot))
+
+
+hiring_order = twin(
+    compiled_matching.hiring_order, _hiring_order,
+    test="tests/model/test_compiled_matching.py::test_hiring_order_twins_are_identical")
 
 
 def _rank_within(mask: np.ndarray, group_start: np.ndarray) -> np.ndarray:

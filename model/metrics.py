@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import compiled_measures, jit
+from model.compiled import measures as compiled_measures
+from model.compiled import twin
 from model.workshops import MONTHS_PER_YEAR
 
 STAYED_OUT_MONTHS = 12  # an exit counts as lasting after this many months out of poverty
@@ -62,10 +63,15 @@ class Groups:
 
         Returns the positions in `households` and the groups (columns of `membership`).
         """
-        n = self.membership.shape[1]
-        flat = np.flatnonzero(np.take(self.membership, households, axis=0))
-        position = flat // n
-        return position, flat - position * n
+        return _memberships(self.membership, households)
+
+
+def _memberships(membership: np.ndarray, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each of `households` with each of its groups (columns of `membership`), in order."""
+    n = membership.shape[1]
+    flat = np.flatnonzero(np.take(membership, households, axis=0))
+    position = flat // n
+    return position, flat - position * n
 
 
 def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
@@ -75,12 +81,8 @@ def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarra
     The gap and squared-gap sums add the group's poor households left to right in
     household order (households at or above the line add nothing).
     """
-    if jit.enabled():
-        poor_sums, gap_sums, severity_sums = compiled_measures.fgt_sums(
-            income_per_capita, line, weights, groups.membership)
-    else:
-        poor_sums, gap_sums, severity_sums = _fgt_sums(income_per_capita, line, weights,
-                                                       groups)
+    poor_sums, gap_sums, severity_sums = fgt_sums(income_per_capita, line, weights,
+                                                  groups.membership)
     measures = {}
     for g, name in enumerate(groups.masks):
         people = groups.people[name]
@@ -91,19 +93,27 @@ def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarra
 
 
 def _fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
-              groups: Groups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sums of people, people x gap and people x gap squared over each group's poor."""
+              membership: np.ndarray) -> np.ndarray:
+    """Sums of people, people x gap and people x gap squared over each group's poor.
+
+    The twin of `model.compiled.measures.fgt_sums` (same arguments and result).
+    """
     poor = np.flatnonzero(income_per_capita < line)
     gap = np.clip((line - income_per_capita[poor]) / line, 0.0, 1.0)
     poor_people = weights[poor]
     gap_terms = poor_people * gap
     # bincount adds the memberships in order: each group's poor households in household
     # order, the groups interleaved (independent additions, which run side by side)
-    position, group = groups.memberships(poor)
-    n = len(groups.people)
-    return (np.bincount(group, poor_people[position], n),  # whole people: exact
-            np.bincount(group, gap_terms[position], n),
-            np.bincount(group, (gap_terms * gap)[position], n))
+    position, group = _memberships(membership, poor)
+    n = membership.shape[1]
+    return np.stack((np.bincount(group, poor_people[position], n),  # whole people: exact
+                     np.bincount(group, gap_terms[position], n),
+                     np.bincount(group, (gap_terms * gap)[position], n)),
+                    dtype=np.float64)  # bincount of nothing gives integer zeros
+
+
+fgt_sums = twin(compiled_measures.fgt_sums, _fgt_sums,
+                test="tests/model/test_compiled_measures.py::test_fgt_sums_twins_are_identical")
 
 
 @dataclass

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import compiled_pay, jit
+from model.compiled import pay as compiled_pay
+from model.compiled import twin
 from model.farming import Farms
 from model.households import Households, IncomeLedger, People, Source
 from model.labour_market import Staff
-from model.offers import course_gains, migrant_net_wage, productivity
+from model.offers import course_gains, migrant_net_wage
 from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR, Form, Status, WorkshopTable
 
@@ -49,42 +50,61 @@ def pay_month(people: People, households: Households, ctx: PayContext,
     people.earnings[farms.changed] = 0.0
     people.earnings[farms.farmers] = farms.earnings
     ledger.set(Source.FARMING, ctx.farms.income)
-    gain = ctx.params.policy.training.productivity_gain
-    migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
-    net_wage = migrant_net_wage(ctx.params, ctx.year)
-    if jit.enabled():
-        t, gains = ctx.table, course_gains(gain)
-        homes = people.household[ctx.employed]
-        compiled_pay.credit_workshop_workers(
-            people, ctx.employed, t.pay, ctx.utilisation, t.piece_rate, gains,
-            ledger.cleared_row(Source.WAGES, homes), ledger.cleared_row(Source.PIECE_WORK, homes))
-        compiled_pay.credit_migrants(people, migrants, net_wage, gains,
-                                     ledger.row(Source.MIGRANT))
-    else:
-        _pay_workshops(people, ctx, gain, ledger)
-        _credit(people, ledger, Source.MIGRANT, migrants,
-                net_wage * productivity(people, gain, migrants) * people.capacity[migrants])
+    gains = course_gains(ctx.params.policy.training.productivity_gain)
+    t, employed = ctx.table, ctx.employed
+    homes = people.household[employed]
+    credit_workshop_workers(people, employed, t.pay, ctx.utilisation, t.piece_rate, gains,
+                            ledger.cleared_row(Source.WAGES, homes),
+                            ledger.cleared_row(Source.PIECE_WORK, homes))
+    credit_migrants(people, np.flatnonzero(people.activity == Activity.MIGRATION),
+                    migrant_net_wage(ctx.params, ctx.year), gains, ledger.row(Source.MIGRANT))
     _transfers(people, households, ctx, ledger)
 
 
-def _credit(people: People, ledger: IncomeLedger, source: Source, persons: np.ndarray,
-            amounts: np.ndarray) -> None:
-    """Book earnings of `persons` (yuan this month) to them and to their households."""
-    people.earnings[persons] = amounts
-    ledger.set(source, np.bincount(people.household[persons], amounts, ledger.n_households))
+def _credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarray,
+                             utilisation: np.ndarray, piece_rate: np.ndarray,
+                             course_gains: np.ndarray, wages: np.ndarray,
+                             piece_work: np.ndarray) -> None:
+    """Wages (pay x utilisation x capacity) and piece work (also x productivity).
 
-
-def _pay_workshops(people: People, ctx: PayContext, gain: float, ledger: IncomeLedger) -> None:
-    """Wages (pay x utilisation x capacity) and piece work (also x productivity)."""
-    employed = ctx.employed
+    The twin of `model.compiled.pay.credit_workshop_workers` (same arguments): earnings
+    are written to `people`, and each household's sums, added in the order of
+    `employed`, are credited to `wages` and `piece_work` (0 where any worker lives).
+    """
     slot = people.employer[employed]
-    t = ctx.table
-    base = t.pay[slot] * ctx.utilisation[slot] * people.capacity[employed]
-    by_piece = t.piece_rate[slot]
-    _credit(people, ledger, Source.WAGES, employed[~by_piece], base[~by_piece])
-    pieceworkers = employed[by_piece]
-    _credit(people, ledger, Source.PIECE_WORK, pieceworkers,
-            base[by_piece] * productivity(people, gain, pieceworkers))
+    base = pay[slot] * utilisation[slot] * people.capacity[employed]
+    by_piece = piece_rate[slot]
+    wage_earners, pieceworkers = employed[~by_piece], employed[by_piece]
+    by_wage = base[~by_piece]
+    by_pieces = base[by_piece] * (people.skill[pieceworkers]
+                                  * course_gains[people.courses[pieceworkers]])
+    for persons, amounts, income in ((wage_earners, by_wage, wages),
+                                     (pieceworkers, by_pieces, piece_work)):
+        people.earnings[persons] = amounts
+        homes = people.household[persons]
+        income[homes] += np.bincount(homes, amounts, len(income))[homes]
+
+
+def _credit_migrants(people: People, migrants: np.ndarray, net_wage: float,
+                     course_gains: np.ndarray, household_income: np.ndarray) -> None:
+    """Migrants earn the net wage x productivity x capacity (yuan this month).
+
+    The twin of `model.compiled.pay.credit_migrants` (same arguments): earnings are
+    written to `people`, and `household_income` is overwritten with each household's sum.
+    """
+    amounts = (net_wage * (people.skill[migrants] * course_gains[people.courses[migrants]])
+               * people.capacity[migrants])
+    people.earnings[migrants] = amounts
+    household_income[:] = np.bincount(people.household[migrants], amounts,
+                                      len(household_income))
+
+
+credit_workshop_workers = twin(
+    compiled_pay.credit_workshop_workers, _credit_workshop_workers,
+    test="tests/model/test_compiled_pay.py::test_credit_workshop_workers_twins_are_identical")
+credit_migrants = twin(
+    compiled_pay.credit_migrants, _credit_migrants,
+    test="tests/model/test_compiled_pay.py::test_credit_migrants_twins_are_identical")
 
 
 def _transfers(people: People, households: Households, ctx: PayContext,
@@ -133,20 +153,32 @@ def book_accounts(people: People, ctx: PayContext) -> None:
     """Write each open workshop's staff, wage bills and value added for this month."""
     t, staff, employed = ctx.table, ctx.staff, ctx.employed
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
-    if jit.enabled():
-        wage_bill, poor_bill = compiled_pay.wage_bills(people, employed, ctx.registered_person,
-                                                       subsidy_age, len(t))
-    else:
-        slot = people.employer[employed]
-        earned = people.earnings[employed].astype(np.float64)
-        counted = ctx.registered_person[employed] & (people.age[employed] <= subsidy_age)
-        wage_bill = np.bincount(slot, earned, len(t))
-        poor_bill = np.bincount(slot, earned * counted, len(t))
+    wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age,
+                                      len(t))
     open_ = np.flatnonzero(t.is_open)
     t.workers[open_], t.poor_workers[open_] = staff.workers[open_], staff.poor_workers[open_]
     t.wage_bill[open_], t.poor_wage_bill[open_] = wage_bill[open_], poor_bill[open_]
     t.value_added[open_] = (t.rules.value_added[t.form[open_]] * t.productivity[open_]
                             * ctx.utilisation[open_] * staff.workers[open_])
+
+
+def _wage_bills(people: People, employed: np.ndarray, registered: np.ndarray,
+                subsidy_age_max: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
+
+    The twin of `model.compiled.pay.wage_bills` (same arguments and results).
+    """
+    slot = people.employer[employed]
+    earned = people.earnings[employed].astype(np.float64)
+    counted = registered[employed] & (people.age[employed] <= subsidy_age_max)
+    # float64 also for nobody employed (bincount of nothing gives integer zeros)
+    wage_bill = np.bincount(slot, earned, n_slots).astype(np.float64, copy=False)
+    poor_bill = np.bincount(slot, earned * counted, n_slots).astype(np.float64, copy=False)
+    return wage_bill, poor_bill
+
+
+wage_bills = twin(compiled_pay.wage_bills, _wage_bills,
+                  test="tests/model/test_compiled_pay.py::test_wage_bills_twins_are_identical")
 
 
 def cooperative_active_share(table: WorkshopTable) -> float:

@@ -12,16 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_helpers import variant
+from twins import run_both
 
-from model import compiled_choice, jit
-from model.choice import _logit_weights, choose, feasible_options, utilities
-from model.economy import WorkshopEconomy
+from model.choice import _logit_weights, feasible_options, utilities
+from model.compiled import choice as compiled_choice
+from model.economy import WorkshopEconomy, _revisers, logit_decisions
 from model.households import IS_WORKSHOP_ACTIVITY, NO_EMPLOYER, Health
 from model.labour_market import Staff
 from model.offers import Viewer, build_offers
 from model.scenario import Activity
-
-pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba not installed")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,7 @@ def economy(tiny) -> WorkshopEconomy:
 
 
 def both_versions(model: WorkshopEconomy, coef, u_seed: int):
-    """(chosen, current_ok) of the compiled and the array version for every able person."""
+    """(chosen, current_ok) for every able person, identical in both versions."""
     people = model.people
     idx = np.flatnonzero(people.capacity > 0)
     viewer = Viewer(idx, people, model.households, model.geography.park_distance_km,
@@ -42,10 +41,8 @@ def both_versions(model: WorkshopEconomy, coef, u_seed: int):
     staff = Staff.count(people, model.registered_person, len(model.workshop_table))
     market = model._market(staff)
     u = np.random.default_rng(u_seed).random(len(idx))
-    compiled = compiled_choice.logit_decisions(viewer, market, model.params, coef, u)
-    arrays = choose(model._revisers(idx), build_offers(viewer, market, model.params), coef,
-                    model.params.population.migrant_age_max, u)
-    return compiled, arrays
+    decisions, _ = run_both(logit_decisions, viewer, market, model.params, coef, u)
+    return decisions
 
 
 @contextmanager
@@ -74,25 +71,21 @@ def perturbed(model: WorkshopEconomy, seed: int):
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), inertia=st.sampled_from([0.0, 1.5]),
        flexible=st.booleans(), mother_penalty=st.sampled_from([0.0, 3.0]))
-def test_compiled_and_array_versions_choose_the_same(economy, seed, inertia, flexible,
-                                                     mother_penalty):
+def test_logit_decisions_twins_are_identical(economy, seed, inertia, flexible,
+                                            mother_penalty):
     coef = economy.params.choice.model_copy(update={
         "inertia": inertia, "flexible_hours": flexible,
         "young_child_away_penalty": mother_penalty})
     with perturbed(economy, seed):
-        (chosen, ok), (chosen_arrays, ok_arrays) = both_versions(economy, coef, seed)
-    assert len(chosen) > 100
-    np.testing.assert_array_equal(chosen, chosen_arrays)
-    np.testing.assert_array_equal(ok, ok_arrays)
+        chosen, ok = both_versions(economy, coef, seed)
+    assert len(chosen) > 100 and not ok.all()
     assert len(np.unique(chosen)) >= 5, "most options are chosen by someone"
 
 
 def test_current_job_pays_its_own_rate_in_both_versions(economy):
-    (chosen, ok), (chosen_arrays, ok_arrays) = both_versions(economy, economy.params.choice, 7)
     employed = economy.people.employer[economy.people.capacity > 0] >= 0
     assert employed.any()
-    np.testing.assert_array_equal(chosen, chosen_arrays)
-    np.testing.assert_array_equal(ok, ok_arrays)
+    both_versions(economy, economy.params.choice, 7)
 
 
 def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
@@ -112,16 +105,9 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
             compiled_choice._rates(economy.params, coef, viewer.year,
                                    len(viewer.park_distance_km)),
             gaps, feasible, current_ok)
-        r, offers = economy._revisers(idx), build_offers(viewer, market, economy.params)
+        r, offers = _revisers(viewer), build_offers(viewer, market, economy.params)
         feasible_arrays = feasible_options(r, offers, economy.params.population.migrant_age_max,
                                            coef.flexible_hours)
         weights_arrays = _logit_weights(utilities(r, offers, coef), feasible_arrays)
     np.testing.assert_array_equal(feasible, feasible_arrays)
     np.testing.assert_array_equal(np.exp(gaps) * feasible, weights_arrays)  # exact
-
-
-def test_switching_numba_off_selects_the_array_version(monkeypatch):
-    monkeypatch.setenv("WSIM_NUMBA", "0")
-    assert not jit.enabled()
-    monkeypatch.setenv("WSIM_NUMBA", "1")
-    assert jit.enabled()

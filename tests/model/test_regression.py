@@ -156,7 +156,7 @@ def test_default_case_exercises_workshops_hiring_training_and_spending():
 
 
 def test_array_versions_reproduce_the_fixtures_too(tiny, monkeypatch):
-    # the compiled loops (model.jit) run by default; the array versions
+    # the compiled loops (model.compiled) run by default; the array versions
     # must give the same tables
     monkeypatch.setenv("WSIM_NUMBA", "0")
     result = simulate(case_scenario("default", tiny))

@@ -10,14 +10,15 @@ s' = a s + c (mod 2^128), and outputs the XSL-RR permutation of the new state; a
 is the top 53 bits of the output times 2^-53. Jumping g steps is s' = A_g s + C_g with
 A_g = a^g and C_g = c (a^(g-1) + ... + 1), taken from a table for gaps up to
 `JUMP_TABLE` and composed beyond. 128-bit numbers are held as (high, low) uint64 pairs.
-Used when compiled loops are enabled (`model.jit`).
+The array twin, `model.economy._uniforms_at`, draws all n and keeps those at `positions`;
+the twin is declared in `model.economy` (see `model.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.jit import jit
+from model.compiled.registry import jit
 
 MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # numpy's PCG64 multiplier (128-bit)
 JUMP_TABLE = 4096  # gaps with a precomputed jump

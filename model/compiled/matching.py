@@ -1,17 +1,18 @@
 """Matching applicants to workshops, compiled with numba: the pool draw and hiring order.
 
-The array versions are `model.labour_market.pick_workshops` and the `np.lexsort` in
-`model.labour_market.hire`. Here each applicant's workshop is found by the same
-cumulative-vacancy search, and applicants are ordered by a counting sort on the workshop
-followed by a stable sort of each workshop's scores, which is the order `np.lexsort`
-gives. Both give identical results. Used when compiled loops are enabled (`model.jit`).
+The array twins are `model.labour_market._pick_in_pools` (the cumulative-vacancy search
+of `pick_workshops`) and `model.labour_market._hiring_order` (the `np.lexsort` of
+`hire`). Here each applicant's workshop is found by the same search, one applicant at a
+time, and applicants are ordered by a counting sort on the workshop followed by a stable
+sort of each workshop's scores, which is the order `np.lexsort` gives. Both give
+identical results. The twins are declared in `model.labour_market` (see `model.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.jit import jit
+from model.compiled.registry import jit
 
 
 def hiring_order(slot: np.ndarray, score: np.ndarray, n_slots: int) -> np.ndarray:

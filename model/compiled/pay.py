@@ -1,20 +1,21 @@
 """Workshop, migrant and farm earnings booked to people and households, compiled with numba.
 
-The array versions are in `model.pay` and `model.farming`: each worker's earnings, then
-`np.bincount` of them by household. Here one pass over the workers (or the households'
-members) computes each one's earnings with the same floating-point operations and adds
-them to the household's income in the same order (ascending person index), so both give
-identical numbers without the array version's temporaries. Used when compiled loops are
-enabled (`model.jit`).
+The array twins are `model.pay._credit_workshop_workers`, `model.pay._credit_migrants`,
+`model.pay._wage_bills` and `model.farming._recompute_farms`: each worker's earnings,
+then `np.bincount` of them by household (or by workshop). Here one pass over the workers
+(or the households' members) computes each one's earnings with the same floating-point
+operations and adds them to the household's income in the same order (ascending person
+index), so both give identical numbers without the array versions' temporaries. The
+twins are declared in `model.pay` and `model.farming` (see `model.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from model.compiled.registry import jit
 from model.households import Households, People
-from model.jit import jit
-from model.scenario import Activity
+from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR
 
 FARMING = int(Activity.FARMING)
@@ -81,31 +82,32 @@ def _wage_bills(employed, employer, earnings, age, registered, subsidy_age_max, 
         poor_bill[slot] += earned * counted
 
 
-def recompute_farms(people: People, households: Households, rows: np.ndarray,
-                    mu_per_farmer_max: float, farm_net_yuan_per_mu_year: float,
-                    land_rent_yuan_per_mu_year: float, farmers: np.ndarray,
+def recompute_farms(people: People, households: Households, rows: np.ndarray | None,
+                    params: Scenario, farmers: np.ndarray,
                     income: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Farmers and farm income (farming plus rent on idle land) of households `rows`.
 
     Args:
         people: the people.
         households: the households (people are ordered by household).
-        rows: the households to recompute, ascending.
-        mu_per_farmer_max: land one farmer can work (mu).
-        farm_net_yuan_per_mu_year: net farm income per mu and year (yuan).
-        land_rent_yuan_per_mu_year: rent for land nobody farms (yuan per mu and year).
+        rows: the households to recompute, ascending (all if None).
+        params: the scenario (land per farmer, net farm income and rent per mu).
         farmers: members farming per household, overwritten at `rows`.
         income: farm income per household (yuan/month), overwritten at `rows`.
 
     Returns:
         The farmers of those households (ascending) and their farm earnings (yuan).
     """
+    if rows is None:
+        rows = np.arange(len(households))
+    incomes = params.incomes
     room = int(households.size[rows].sum())
     persons, earnings = np.empty(room, dtype=np.int64), np.empty(room)
     found = _recompute_farms(rows, households.first_member, households.size, households.land_mu,
-                             people.activity, people.capacity, mu_per_farmer_max,
-                             farm_net_yuan_per_mu_year, land_rent_yuan_per_mu_year, farmers,
-                             income, persons, earnings)
+                             people.activity, people.capacity, incomes.mu_per_farmer_max,
+                             incomes.farm_net_yuan_per_mu_year,
+                             incomes.land_rent_yuan_per_mu_year, farmers, income, persons,
+                             earnings)
     return persons[:found], earnings[:found]
 
 

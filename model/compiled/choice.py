@@ -8,8 +8,9 @@ exponentials are taken by numpy between two compiled passes, so both versions gi
 identical choices (tests compare them on many states). The array version builds about
 fifty (revisers x options) temporaries; this one reads each reviser's row once.
 
-It is used for the logit rule when compiled loops are enabled (`model.jit`); the other
-decision rules always use the array version.
+The array twin is `model.economy._decisions`, and the twin is declared in
+`model.economy` (see `model.compiled`); it is used for the logit rule only, the other
+decision rules always run the array version.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import NamedTuple
 import numpy as np
 
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
+from model.compiled.registry import jit
 from model.households import IS_WORKSHOP_ACTIVITY, Health
-from model.jit import jit
 from model.offers import Market, Viewer, course_gains, migrant_net_wage
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
 from model.workshops import MONTHS_PER_YEAR

@@ -1,11 +1,12 @@
 """Care load, labour capacity and designated carers of every household, compiled with numba.
 
-The array version is `model.households.update_care`: flags per person, then
-`household_any` per flag and a carer chosen by gathering, sorting out and comparing
-candidates. People are ordered by household, so here one pass over each household's
-members computes the same flags, the same capacities and the same carer (the able woman
-with the lowest skill, or the able man where no woman can work; the first among equals).
-Used when compiled loops are enabled (`model.jit`).
+The array twin is `model.households._recompute_care` (the rule is
+`model.households.update_care`): flags per person, then `household_any` per flag and a
+carer chosen by gathering, sorting out and comparing candidates. People are ordered by
+household, so here one pass over each household's members computes the same flags, the
+same capacities and the same carer (the able woman with the lowest skill, or the able man
+where no woman can work; the first among equals). The twin is declared in
+`model.households` (see `model.compiled`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.jit import jit
+from model.compiled.registry import jit
 
 if TYPE_CHECKING:  # model.households calls this module
     from model.households import Households, People
     from model.scenario import Population
 
 
-def update_care(people: People, households: Households, rules: Population,
-                by_health: np.ndarray, healthy: int, disabled: int) -> None:
+def recompute_care(people: People, households: Households, rules: Population,
+                   by_health: np.ndarray, healthy: int, disabled: int) -> None:
     """Recompute households' care flags and carers and people's capacity and carer flag.
 
     Args:

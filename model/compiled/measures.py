@@ -1,18 +1,19 @@
 """Poverty measures, income totals and job counts, compiled with numba.
 
-The array versions are `model.metrics.fgt_of_groups` and the registered households'
-income by source in `model.collection`: they gather the households of each group, then
-add them up in household order. Here one pass over the households adds each one to the
-running sums of its groups in the same order, giving identical sums without gathering.
-The jobs table's sums over the employed (`model.collection`) are made in one pass as
-well. Used when compiled loops are enabled (`model.jit`).
+The array twins are `model.metrics._fgt_sums` (the sums of `fgt_of_groups`) and
+`model.collection._column_sums` (the registered households' income by source): they
+gather the households of each group, then add them up in household order. Here one pass
+over the households adds each one to the running sums of its groups in the same order,
+giving identical sums without gathering. The jobs table's sums over the employed are made
+in one pass as well (array twin `model.collection._job_sums`). The twins are declared in
+`model.metrics` and `model.collection` (see `model.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.jit import jit
+from model.compiled.registry import jit
 
 
 def fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,

@@ -1,0 +1,35 @@
+"""Compiled kernels: the few loops numpy cannot make fast enough, compiled with numba.
+
+Each kernel has an array twin, which stays the reference and the fallback: the two take
+the same arguments and compute the same numbers with the same floating-point operations
+in the same order. Each pair is declared once, by `twin` (`model.compiled.registry`), in
+the model module that calls it, beside its array version; calling the twin runs the
+compiled kernel unless the environment sets `WSIM_NUMBA=0` (or numba is missing), which
+selects the array version. The pairs (twin: compiled kernel / array version, declared
+in), each compared bit for bit by the test it names:
+
+- `uniforms_at`: `uniforms.uniforms_at` / `model.economy._uniforms_at` (economy)
+- `logit_decisions`: `choice.logit_decisions` / `model.economy._decisions` (economy)
+- `pick_in_pools`: `matching.pick_in_pools` / `model.labour_market._pick_in_pools`
+  (labour_market)
+- `hiring_order`: `matching.hiring_order` / `model.labour_market._hiring_order`
+  (labour_market)
+- `recompute_care`: `care.recompute_care` / `model.households._recompute_care`
+  (households)
+- `credit_workshop_workers`: `pay.credit_workshop_workers` /
+  `model.pay._credit_workshop_workers` (pay)
+- `credit_migrants`: `pay.credit_migrants` / `model.pay._credit_migrants` (pay)
+- `wage_bills`: `pay.wage_bills` / `model.pay._wage_bills` (pay)
+- `recompute_farms`: `pay.recompute_farms` / `model.farming._recompute_farms` (farming)
+- `fgt_sums`: `measures.fgt_sums` / `model.metrics._fgt_sums` (metrics)
+- `column_sums`: `measures.column_sums` / `model.collection._column_sums` (collection)
+- `job_sums`: `measures.job_sums` / `model.collection._job_sums` (collection)
+
+`twins()` returns them all; `tests/model/test_compiled_registry.py` fails for a kernel
+that is not declared, for a twin without its equivalence test and for a twin missing
+from this list.
+"""
+
+from model.compiled.registry import TWINS, Twin, enabled, jit, twin, twins
+
+__all__ = ["TWINS", "Twin", "enabled", "jit", "twin", "twins"]
