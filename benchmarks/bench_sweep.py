@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.runner import Executor, Processes, Serial
-from experiments.spec import Spec, load_spec
-from experiments.store import SweepData, SweepStore
-from experiments.sweep import run_sweep, start
+from experiments.executors import Executor, Processes, Serial
+from experiments.sweep.engine import run_sweep, start
+from experiments.sweep.spec import Spec, load_spec
+from experiments.sweep.store import SweepData, SweepStore
 from model.scenario import Scenario
 from model.simulate import simulate
 

@@ -1,5 +1,5 @@
 """The experiment layer: running scenarios, storing, analysing and plotting results."""
 
-from experiments.store import load
+from experiments.sweep.store import load
 
 __all__ = ["load"]

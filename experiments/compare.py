@@ -5,7 +5,7 @@ Every scenario (an **arm**) runs replicates 0..R-1 with one seed, households and
 the same households and sees the same shocks (`model.streams`), and a difference
 between arms is the policy's effect rather than sampling noise. Differences from the
 first arm (the reference) are paired by replicate with 95% t CIs, and the cost per net
-exit against it gets a paired bootstrap CI (`experiments.analysis`).
+exit against it gets a paired bootstrap CI (`experiments.analysis.effects`).
 
 Layout of a comparison directory::
 
@@ -30,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.analysis import cost_per_exit, effects, pairs
-from experiments.analysis_plots import plot_cost_per_exit, plot_effects
-from experiments.compare_plots import (
+from experiments.analysis.effects import cost_per_exit, effects, pairs
+from experiments.executors import Executor
+from experiments.figures.arms import (
     REPLICATE,
     plot_activity_by_arm,
     plot_employment_by_sex_carer,
@@ -43,9 +43,9 @@ from experiments.compare_plots import (
     plot_spending_by_arm,
     plot_workshops_by_arm,
 )
+from experiments.figures.sweep import plot_cost_per_exit, plot_effects
 from experiments.outputs import MANIFEST, check_output_dir, code_version, scenario_files, staging
-from experiments.runner import Executor
-from experiments.seeding import ARM
+from experiments.sweep.seeding import ARM
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 from model.streams import make_stream
@@ -151,7 +151,7 @@ def run_comparison(arms: list[Arm], replicates: int, executor: Executor,
     Args:
         arms: the scenarios to run.
         replicates: replicates per arm.
-        executor: where runs are made (`experiments.runner`).
+        executor: where runs are made (`experiments.executors`).
         on_run: called after each run, e.g. to advance a progress bar.
 
     Returns:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.plots import AREA_COLOURS, HATCHES, LINE_STYLES, STYLE, new_figure, wide
+from experiments.figures.style import AREA_COLOURS, HATCHES, LINE_STYLES, STYLE, new_figure, wide
 from model.economy import WorkshopEconomy
 from model.metrics import cost_per_exit
 from model.scenario import Scenario, load_scenario, scenario_from_dict

@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from experiments.plots import plot_run
+from experiments.figures.run import plot_run
 from model.scenario import Scenario
 from model.simulate import RunResult
 

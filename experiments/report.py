@@ -23,16 +23,16 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.analysis import AnalysisError, analyze
-from experiments.analysis_plots import plot_sweep
+from experiments.analysis.effects import AnalysisError, analyze
+from experiments.cli.sweep import format_value, readable
 from experiments.compare import DIFFERENCES, KIND
-from experiments.compare_plots import REPLICATE
+from experiments.figures.arms import REPLICATE
+from experiments.figures.sweep import plot_sweep
 from experiments.outputs import MANIFEST, VERSION_KEY, scenario_files, staging
-from experiments.seeding import ARM
-from experiments.spec import SpecError
-from experiments.store import DONE, StoreError
-from experiments.sweep import open_sweep
-from experiments.sweep_cli import format_value, readable
+from experiments.sweep.engine import open_sweep
+from experiments.sweep.seeding import ARM
+from experiments.sweep.spec import SpecError
+from experiments.sweep.store import DONE, StoreError
 
 REPORT = "report.html"
 PLOTS = "plots"

@@ -25,7 +25,7 @@ How the commands are run:
   scheduler or worker) is started in the background in the copy and stopped at the end;
   in every command ``SCHEDULER_HOST`` becomes 127.0.0.1 and the scheduler's port 8786 a
   free port, and the command after a scheduler line waits until it accepts connections.
-- ``.venv/bin/wsim ...`` runs in this process through `experiments.cli.app` (the
+- ``.venv/bin/wsim ...`` runs in this process through `experiments.cli.main.app` (the
   function the ``wsim`` script calls), with the copy as working directory and shell
   globs expanded, which saves an interpreter start per command; every other command runs
   in ``bash`` in the copy.
@@ -52,8 +52,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
-from experiments.store import load as load_sweep
+from experiments.cli.main import app
+from experiments.sweep.store import load as load_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "user-guide.md"

@@ -8,9 +8,9 @@ import pytest
 from experiment_helpers import TINY, Wsim, write_reform
 from typer.testing import CliRunner, Result
 
-from experiments.cli import app
+from experiments.cli.main import app
 from experiments.compare import Comparison, comparison_arms, run_comparison
-from experiments.runner import Serial
+from experiments.executors import Serial
 from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult, simulate
 

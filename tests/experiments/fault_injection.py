@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from experiments import runner, store
-from experiments.seeding import RunSetup, RunTask
-from experiments.store import MANIFEST, RunRecord, SweepStore
+from experiments.sweep import runs, store
+from experiments.sweep.seeding import RunSetup, RunTask
+from experiments.sweep.store import MANIFEST, RunRecord, SweepStore
 
 KILL_POINTS = ("part_write", "before_rename", "after_rename", "before_runs_part",
                "before_finish", "first_manifest")
@@ -108,7 +108,7 @@ def arm(point: str, nth: int) -> None:
 
 @dataclass(frozen=True)
 class KillingBatch:
-    """`runner.run_batch`, except that the worker process of the batch holding `run_id`
+    """`runs.run_batch`, except that the worker process of the batch holding `run_id`
     kills itself the first `times` times it gets it (counted by files in `marks`)."""
 
     run_id: str
@@ -121,11 +121,11 @@ class KillingBatch:
             if attempt < self.times:
                 (self.marks / f"attempt-{attempt}").touch()
                 die()
-        return runner.run_batch(batch, setup)
+        return runs.run_batch(batch, setup)
 
 
 if __name__ == "__main__":
-    from experiments.sweep_cli import main
+    from experiments.cli.sweep import main
 
     kill_point, kill_at = sys.argv[1], int(sys.argv[2])
     arm(kill_point, kill_at)

@@ -9,11 +9,11 @@ import typer
 from experiment_helpers import TINY
 from typer.testing import CliRunner, Result
 
-from experiments.runner import Serial
-from experiments.spec import Spec, load_spec
-from experiments.store import SweepData, SweepStore
-from experiments.sweep import run_sweep, start
-from experiments.sweep_cli import register
+from experiments.cli.sweep import register
+from experiments.executors import Serial
+from experiments.sweep.engine import run_sweep, start
+from experiments.sweep.spec import Spec, load_spec
+from experiments.sweep.store import SweepData, SweepStore
 
 # Two levers on the tiny county (6 months): 2 x 2 factorial, the base (0.2, true) among them.
 FACTORIAL = """

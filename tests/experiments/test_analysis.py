@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, sweep_serial
 
-from experiments import analysis, runner
-from experiments.seeding import ARM, BASELINE
-from experiments.spec import Spec
-from experiments.store import SweepData
+from experiments.analysis import effects as analysis
+from experiments.sweep import runs
+from experiments.sweep.seeding import ARM, BASELINE
+from experiments.sweep.spec import Spec
+from experiments.sweep.store import SweepData
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
@@ -109,7 +110,7 @@ def test_indices_rank_the_inputs_of_a_known_linear_model(
         "samples = 32", "samples = 10")
     spec = spec_of(tmp_path, body)
     coefficients = {WEIGHT: 10.0, REVISION: 3.0, LIVING: 0.0}
-    monkeypatch.setattr(runner, "simulate", linear_model(coefficients, spec))
+    monkeypatch.setattr(runs, "simulate", linear_model(coefficients, spec))
     data: SweepData = sweep_serial(spec, tmp_path / "sweep")
     table = analysis.analyze(spec, data)[method].set_index("input")
     if method == "sobol":

@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 from experiment_helpers import SCENARIOS, Wsim
 
-from experiments import measures
-from experiments.calibrate import Space, loss
-from experiments.calibrated import CALIBRATED_DIR
-from experiments.measures import MEASURES, UnknownMeasureError, compute, measure
-from experiments.scenario_keys import defining_comment
-from experiments.targets import (
+from experiments.calibration import measures
+from experiments.calibration.calibrated_scenarios import CALIBRATED_DIR
+from experiments.calibration.fit import Space, loss
+from experiments.calibration.measures import MEASURES, UnknownMeasureError, compute, measure
+from experiments.calibration.targets import (
     DEFAULT_TARGETS,
     FreeParameter,
     Target,
     TargetsError,
     load_targets,
 )
+from experiments.scenario_keys import defining_comment
 from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult
 

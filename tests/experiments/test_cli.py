@@ -14,8 +14,9 @@ import pytest
 from experiment_helpers import ROOT, SCENARIOS, TINY, Wsim
 from rich.console import Console
 
-from experiments import cli, outputs
-from experiments.cli import DelayedProgress, safe_name
+from experiments import outputs
+from experiments.cli import main as cli
+from experiments.cli.main import DelayedProgress, safe_name
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
@@ -32,7 +33,7 @@ def tiny_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """`wsim run tiny.toml --out <tmp>/out`, run once: the output directory and stdout."""
     from typer.testing import CliRunner
 
-    from experiments.cli import app
+    from experiments.cli.main import app
 
     base = tmp_path_factory.mktemp("run")
     with pytest.MonkeyPatch.context() as mp:

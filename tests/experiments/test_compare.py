@@ -20,7 +20,7 @@ from experiments.compare import (
     comparison_arms,
     differences,
 )
-from experiments.runner import LostTasks, Serial
+from experiments.executors import LostTasks, Serial
 from model.scenario import load_scenario
 
 FIGURES = {"poverty", "flows", "activity", "employment_by_sex_carer", "poor_income",

@@ -11,7 +11,7 @@ from experiment_helpers import ROOT
 from sweep_helpers import spec_of, sweep_serial
 from typer.testing import CliRunner
 
-from experiments.decision_rules_summary import (
+from experiments.analysis.decision_rules import (
     RANKING_FILE,
     SUMMARY_FILE,
     UNRANKED,

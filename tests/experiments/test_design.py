@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of
 
-from experiments.design import reference_arms, sample, unit_sample
-from experiments.seeding import ARM, BASELINE
+from experiments.sweep.design import reference_arms, sample, unit_sample
+from experiments.sweep.seeding import ARM, BASELINE
 
 WAGE, TRAINING = "policy.wage_subsidy.share_of_poor_wage_bill", "policy.training.enabled"
 LHS = UNCERTAIN.replace('"sobol"', '"latin_hypercube"').replace("samples = 32", "samples = 20")

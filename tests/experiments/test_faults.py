@@ -23,12 +23,12 @@ from experiment_helpers import ROOT
 from fault_injection import KillingBatch
 from sweep_helpers import FACTORIAL, assert_same_results, sweep_serial, write_spec, wsim
 
-from experiments import runner, store
-from experiments.runner import WORKER_RETRIES, Dask, LostTasks, Processes
-from experiments.spec import load_spec
-from experiments.store import MANIFEST, TEMPORARY_GLOB, SweepData, SweepStore
-from experiments.store import load as load_results
-from experiments.sweep import run_sweep, start
+from experiments.executors import WORKER_RETRIES, Dask, LostTasks, Processes
+from experiments.sweep import runs, store
+from experiments.sweep.engine import run_sweep, start
+from experiments.sweep.spec import load_spec
+from experiments.sweep.store import MANIFEST, TEMPORARY_GLOB, SweepData, SweepStore
+from experiments.sweep.store import load as load_results
 
 RUNS = 8  # FACTORIAL: 2 x 2 arms x 2 replicates
 DRIVER = Path(__file__).with_name("fault_injection.py")
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_run_is_retried_then_recorded_as_failed(
     victim = str(whole.runs["run_id"].iloc[3])
     marks = tmp_path / "marks"
     marks.mkdir()
-    monkeypatch.setattr(runner, "run_batch", KillingBatch(victim, marks, deaths))
+    monkeypatch.setattr(runs, "run_batch", KillingBatch(victim, marks, deaths))
     store_ = SweepStore(tmp_path / "sweep")
     with Processes(2) as executor:
         start(spec, store_, "processes", 2)

@@ -17,11 +17,12 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
-from experiments import analysis_plots, compare_plots, plots
-from experiments.analysis_plots import plot_sensitivity
 from experiments.compare import Comparison, differences, plot_comparison
-from experiments.plots import (
-    MONTH_LABEL,
+from experiments.figures import arms as compare_plots
+from experiments.figures import run as plots
+from experiments.figures import style
+from experiments.figures import sweep as analysis_plots
+from experiments.figures.run import (
     PLOTS,
     plot_activity,
     plot_income_sources,
@@ -29,6 +30,8 @@ from experiments.plots import (
     plot_run,
     plot_spending,
 )
+from experiments.figures.style import MONTH_LABEL
+from experiments.figures.sweep import plot_sensitivity
 from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult, simulate
 
@@ -133,13 +136,14 @@ def test_figures_draw_exactly_the_numbers_in_their_csv(
         tiny_result: RunResult, tiny: Scenario, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: dict[str, tuple[Figure, pd.DataFrame]] = {}
-    save = plots.save_figure
+    save = style.save_figure
 
     def recording_save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
         drawn[stem.name] = (fig, data)
         return save(fig, data, stem)
 
-    monkeypatch.setattr(plots, "save_figure", recording_save)
+    for module in (plots, style):
+        monkeypatch.setattr(module, "save_figure", recording_save)
     plot_run(tiny_result, tiny, tmp_path)
     fig, _ = drawn["poverty"]
     csv = pd.read_csv(tmp_path / "poverty.csv")
@@ -196,7 +200,7 @@ BY_MONTH = ("poverty", "activity", "employment_by_sex_carer", "workshops", "jobs
 def recording(drawn: Drawn) -> Callable[[Figure, pd.DataFrame, Path], list[Path]]:
     """`save_figure` that also keeps each figure and its paths by stem."""
     def save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
-        paths = plots.save_figure(fig, data, stem)
+        paths = style.save_figure(fig, data, stem)
         drawn[stem.name] = (fig, paths)
         return paths
 
@@ -439,5 +443,5 @@ def test_sensitivity_bars_hold_each_index_and_its_interval(method: str,
 
 
 def test_line_styles_of_sixteen_arms_are_distinct() -> None:
-    styles = {tuple(plots.line_style(i).values()) for i in range(16)}
+    styles = {tuple(style.line_style(i).values()) for i in range(16)}
     assert len(styles) == 16

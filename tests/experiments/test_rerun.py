@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sweep_helpers import FACTORIAL, spec_of, sweep_serial, wsim
 
-from experiments import runner
-from experiments.rerun import rerun
-from experiments.store import SweepData
+from experiments.sweep import runs
+from experiments.sweep.rerun import rerun
+from experiments.sweep.store import SweepData
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
@@ -78,7 +78,7 @@ def test_rerun_of_a_failed_run_says_there_is_nothing_to_compare(
             raise RuntimeError("no courses")
         return simulate(params, replicate, **options)
 
-    monkeypatch.setattr(runner, "simulate", fragile)
+    monkeypatch.setattr(runs, "simulate", fragile)
     data = sweep_serial(spec_of(tmp_path, FACTORIAL), tmp_path / "sweep")
     failed = data.runs.loc[data.runs["status"] == "failed", "run_id"].iloc[0]
     result = wsim("rerun", tmp_path / "sweep", failed)

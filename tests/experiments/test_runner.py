@@ -19,12 +19,15 @@ from sweep_helpers import (
     wsim,
 )
 
-from experiments import analysis, runner
-from experiments.design import sample
-from experiments.runner import TASKS_PER_WORKER, Dask, Processes, batches
-from experiments.seeding import RunSetup, tasks
-from experiments.store import SweepStore
-from experiments.sweep import run_sweep, start
+from experiments import executors
+from experiments.analysis import effects as analysis
+from experiments.executors import Dask, Processes
+from experiments.sweep import runs
+from experiments.sweep.design import sample
+from experiments.sweep.engine import run_sweep, start
+from experiments.sweep.runs import TASKS_PER_WORKER, batches
+from experiments.sweep.seeding import RunSetup, tasks
+from experiments.sweep.store import SweepStore
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
@@ -86,8 +89,8 @@ def test_processes_start_a_fresh_pool_for_each_generation_of_tasks(
         pools.append(ThreadPoolExecutor(workers))
         return pools[-1]
 
-    monkeypatch.setattr(runner, "MAX_TASKS_PER_CHILD", 2)  # generations of 2 x 2 tasks
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(executors, "MAX_TASKS_PER_CHILD", 2)  # generations of 2 x 2 tasks
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", pool)
     with Processes(2) as executor:
         assert sorted(executor.map(abs, range(-5, 5))) == sorted(map(abs, range(-5, 5)))
     assert len(pools) == 3 and all(p._shutdown for p in pools)
@@ -100,7 +103,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(
             raise RuntimeError("wage subsidy too generous")
         return simulate(params, replicate, **options)
 
-    monkeypatch.setattr(runner, "simulate", fragile)
+    monkeypatch.setattr(runs, "simulate", fragile)
     spec = spec_of(tmp_path, FACTORIAL)
     data = sweep_serial(spec, tmp_path / "sweep")
     assert data.runs["status"].value_counts().to_dict() == {"done": 4, "failed": 4}

@@ -8,7 +8,7 @@ import pytest
 from experiment_helpers import ROOT
 from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, write_spec
 
-from experiments.spec import NO_REFORM, SpecError, load_spec
+from experiments.sweep.spec import NO_REFORM, SpecError, load_spec
 
 REFORM = (ROOT / "scenarios" / "reforms" / "quota_50.toml").as_posix()
 

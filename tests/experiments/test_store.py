@@ -19,13 +19,13 @@ import pytest
 from experiment_helpers import ROOT, TINY
 from sweep_helpers import FACTORIAL, assert_same_results, spec_of, sweep_serial, write_spec, wsim
 
-from experiments.design import sample
-from experiments.runner import run_batch
-from experiments.seeding import RunSetup, tasks
-from experiments.spec import load_spec
-from experiments.store import SweepStore
-from experiments.store import load as load_results
-from experiments.sweep import start
+from experiments.sweep.design import sample
+from experiments.sweep.engine import start
+from experiments.sweep.runs import run_batch
+from experiments.sweep.seeding import RunSetup, tasks
+from experiments.sweep.spec import load_spec
+from experiments.sweep.store import SweepStore
+from experiments.sweep.store import load as load_results
 
 KILLED = FACTORIAL.replace("[0.2, 0.6]", "[0.2, 0.4, 0.6]").replace("count = 2", "count = 5")
 KILLED_RUNS = 3 * 2 * 5
@@ -45,9 +45,9 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 120) -> None:
 
 
 def kill_sweep_midway(spec_path: Path, out: Path, parts_before_kill: int) -> None:
-    """Start `python -m experiments.sweep_cli sweep` (2 worker processes) and SIGKILL its
+    """Start `python -m experiments.cli.sweep sweep` (2 worker processes) and SIGKILL its
     whole process group once `parts_before_kill` runs parts are visible."""
-    command = [sys.executable, "-m", "experiments.sweep_cli", "sweep", str(spec_path), "--out",
+    command = [sys.executable, "-m", "experiments.cli.sweep", "sweep", str(spec_path), "--out",
                str(out), "--workers", "2", "--runs-per-task", "1"]
     process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,7 +82,7 @@ def test_resume_after_sigkill_has_exactly_the_uninterrupted_rows(
 
 
 def test_experiments_package_exports_load(tmp_path: Path) -> None:
-    code = ("import experiments, experiments.store as store; "
+    code = ("import experiments, experiments.sweep.store as store; "
             "assert experiments.load is store.load; print(experiments.__doc__)")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                           text=True, check=True)

@@ -10,7 +10,7 @@ import typer
 from experiment_helpers import ROOT
 from sweep_helpers import FACTORIAL, spec_of, sweep_serial, write_spec, wsim
 
-from experiments.sweep_cli import register
+from experiments.cli.sweep import register
 
 ADAPTIVE = FACTORIAL.replace("count = 2", 'output = "net_exits"\nhalf_width = {width}\n'
                                           "min = 2\nmax = 4")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
+from experiments.cli.main import app
 from model.economy import WorkshopEconomy
 from model.scenario import ScenarioError, apply_reforms, load_scenario
 

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import t_half_width
-from experiments.design import sample
+from experiments.analysis.effects import t_half_width
+from experiments.executors import Executor
 from experiments.outputs import git_sha
-from experiments.runner import Executor, evaluate
-from experiments.seeding import RunSetup, RunTask, tasks
-from experiments.spec import Spec, load_spec
-from experiments.store import DONE, FAILED, RunRecord, StoreError, SweepStore
+from experiments.sweep.design import sample
+from experiments.sweep.runs import evaluate
+from experiments.sweep.seeding import RunSetup, RunTask, tasks
+from experiments.sweep.spec import Spec, load_spec
+from experiments.sweep.store import DONE, FAILED, RunRecord, StoreError, SweepStore
 
 PACKAGES = ("workshop-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic",
             "SALib", "dask", "distributed")

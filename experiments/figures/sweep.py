@@ -1,9 +1,9 @@
 """Figures of analysis tables (effects, cost per net exit, sensitivity) and of a sweep.
 
-The functions take the tables of `experiments.analysis` (a sweep's, or the paired
+The functions take the tables of `experiments.analysis.effects` (a sweep's, or the paired
 differences of `wsim compare`, which have the same columns), so comparisons and sweeps
 share them. `plot_sweep` draws every figure a sweep's results support. Each figure is
-saved with exactly its plotted numbers as CSV (`experiments.plots.save_figure`).
+saved with exactly its plotted numbers as CSV (`experiments.figures.run.save_figure`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
-from experiments.compare_plots import (
+from experiments.figures.arms import (
     FLOWS,
     HIGH,
     LOW,
@@ -26,8 +26,7 @@ from experiments.compare_plots import (
     plot_poverty_by_arm,
     plot_spending_by_arm,
 )
-from experiments.design import sample
-from experiments.plots import (
+from experiments.figures.style import (
     EDGE_COLOUR,
     EDGE_WIDTH,
     REFERENCE_LINE,
@@ -37,9 +36,10 @@ from experiments.plots import (
     save_figure,
     styled,
 )
-from experiments.seeding import ARM, BASELINE
-from experiments.spec import Spec
-from experiments.store import DONE, RUN_ID, SweepData
+from experiments.sweep.design import sample
+from experiments.sweep.seeding import ARM, BASELINE
+from experiments.sweep.spec import Spec
+from experiments.sweep.store import DONE, RUN_ID, SweepData
 
 OUTCOME_UNITS = {"headcount": "share of people", "poverty_gap": "share of the line",
                  "poor_households": "households", "net_exits": "households",
@@ -72,7 +72,7 @@ def plot_effects(effects: pd.DataFrame, reference: str, label: str,
 
     Args:
         effects: ``arm``, ``outcome``, ``difference``, ``ci_low``, ``ci_high``
-            (`experiments.analysis.effects`).
+            (`experiments.analysis.effects.effects`).
         reference: the arm the differences are taken from.
         label: arms or sweep and seed, for the title.
         out_dir: directory for ``effects.png/.svg/.csv``.
@@ -105,7 +105,7 @@ def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str,
 
     Args:
         cost: ``arm``, ``yuan_per_extra_net_exit``, ``ci_low``, ``ci_high``
-            (`experiments.analysis.cost_per_exit`: paired bootstrap CI). An arm that
+            (`experiments.analysis.effects.cost_per_exit`: paired bootstrap CI). An arm that
             changes no net exits has no bar.
         reference: the arm the extra spending and exits are counted from.
         label: arms or sweep and seed, for the title.
@@ -137,7 +137,7 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, label: str,
 
     Args:
         indices: ``outcome``, ``input`` and the method's index columns
-            (`experiments.analysis.sensitivity`).
+            (`experiments.analysis.effects.sensitivity`).
         method: ``sobol`` or ``morris``.
         label: sweep and seed, for the title.
         out_dir: directory for ``<method>.png/.svg/.csv``; the CSV holds each bar
@@ -195,8 +195,8 @@ def plot_sweep(spec: Spec, data: SweepData, tables: dict[str, pd.DataFrame],
 
     Args:
         spec: the sweep's spec.
-        data: its stored results (`experiments.store.load`).
-        tables: its analysis (`experiments.analysis.analyze`).
+        data: its stored results (`experiments.sweep.store.load`).
+        tables: its analysis (`experiments.analysis.effects.analyze`).
         out_dir: directory for the figures.
     """
     label, paths = sweep_label(spec, data), []

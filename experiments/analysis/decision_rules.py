@@ -23,7 +23,7 @@ rank then rests on noise as much as on the model). Two conclusions are drawn per
 each holding when it is the same under every rule: the direction of its effect on net
 exits, and its rank.
 
-Usage: ``python -m experiments.decision_rules_summary SWEEP_DIR [--out DIR]`` writes
+Usage: ``python -m experiments.analysis.decision_rules SWEEP_DIR [--out DIR]`` writes
 ``summary.md`` and ``ranking.csv`` into DIR (default: ``SWEEP_DIR/analysis``).
 """
 
@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 import typer
 
-from experiments.analysis import EXITS, cost_per_exit, effects, pairs, run_values
-from experiments.design import arm_label, reference_arms, sample
-from experiments.seeding import ARM
-from experiments.spec import LeverColumn, Spec, SpecError
-from experiments.store import StoreError, SweepData
-from experiments.sweep import open_sweep
+from experiments.analysis.effects import EXITS, cost_per_exit, effects, pairs, run_values
+from experiments.sweep.design import arm_label, reference_arms, sample
+from experiments.sweep.engine import open_sweep
+from experiments.sweep.seeding import ARM
+from experiments.sweep.spec import LeverColumn, Spec, SpecError
+from experiments.sweep.store import StoreError, SweepData
 from model.scenario import INSTRUMENTS
 from model.streams import make_stream
 
@@ -242,7 +242,7 @@ def _method(spec: Spec, table: pd.DataFrame, wall_time: str) -> list[str]:
         "95% interval excludes 0; the rank of an arm without a clear effect rests on noise "
         "as much as on the model.",
         "",
-        "Regenerate: `python -m experiments.decision_rules_summary results/"
+        "Regenerate: `python -m experiments.analysis.decision_rules results/"
         f"{spec.name} --out results/examples/{spec.name}`.",
     ]
 

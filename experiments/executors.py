@@ -1,42 +1,32 @@
-"""Run a sweep's runs on an executor and store each batch as it finishes.
+"""Executors: where runs are made, in this process, in worker processes or on a Dask cluster.
 
-Executors share one small interface, like EMA Workbench's evaluators: a context manager
-with ``workers`` and ``map(fn, items, *args)``, which yields ``fn(item, *args)`` for each
-item as it completes. `Serial` runs in this process; `Processes` (the default) in pools
-of worker processes, several runs per task to amortise start-up, the workers replaced
-every `MAX_TASKS_PER_CHILD` tasks each to bound memory; `Dask` on a distributed cluster,
-an existing one (its scheduler address) or a `distributed.LocalCluster` on loopback.
-Results never depend on the executor: a run's random numbers depend only on the spec's
-seed and the replicate.
+Every executor shares one small interface, like EMA Workbench's evaluators: a context
+manager with ``workers`` and ``map(fn, items, *args)``, which yields ``fn(item, *args)``
+for each item as it completes. `Serial` runs in this process; `Processes` in pools of
+worker processes, the workers replaced every `MAX_TASKS_PER_CHILD` tasks each to bound
+memory; `Dask` on a distributed cluster, an existing one (its scheduler address) or a
+`distributed.LocalCluster` on loopback. Sweeps, comparisons and calibration all run on
+them; results never depend on the executor, since a run's random numbers depend only on
+its seed and replicate.
 
-A run that raises is recorded with its parameters and traceback; the sweep goes on. A
-task whose worker process dies (killed, or out of memory) is retried alone on a fresh
-one-worker pool, with the machine to itself, up to `WORKER_RETRIES` times; a task lost
-every time has its runs recorded as failed with the reason, and the sweep goes on.
+A task whose worker process dies (killed, or out of memory) is retried alone on a fresh
+one-worker pool, with the machine to itself, up to `WORKER_RETRIES` times; tasks lost
+every time are raised together as `LostTasks` once the others are done.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import multiprocessing
-import time
-import traceback
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from experiments.seeding import RunSetup, RunTask
-from experiments.store import RunRecord, SweepStore
-from model.simulate import simulate
-
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_TASKS_PER_CHILD = 20   # tasks before a worker process is replaced (bounds memory)
-TASKS_PER_WORKER = 16      # tasks per worker when batching runs: a short tail vs. overhead
-MAX_RUNS_PER_TASK = 8      # at most this many runs are lost when a sweep is killed
 DASK_CONNECT_TIMEOUT_S = 3
 WORKER_RETRIES = 2         # fresh one-worker pools tried for a task whose worker died
 
@@ -57,29 +47,6 @@ class LostTasks(RuntimeError):
         self.items, self.attempts = list(items), attempts
         super().__init__(f"the worker process running it died on each of {attempts} "
                          "attempts (killed, or out of memory)")
-
-
-def run_one(task: RunTask, setup: RunSetup) -> RunRecord:
-    """Simulate one run and keep its outputs, or record why it raised."""
-    started = time.perf_counter()
-    record = RunRecord(task.run_id, task.replicate, task.arm, task.point, 0.0)
-    try:
-        result = simulate(setup.scenario(task.point), replicate=task.replicate,
-                          panel_every_months=setup.panel_every_months)
-    except Exception as err:  # recorded, and the sweep goes on
-        record.error = f"{type(err).__name__}: {err}"
-        record.traceback = traceback.format_exc()
-    else:
-        record.monthly = result.monthly[list(setup.monthly)]
-        record.summary = result.summary if setup.summary else None
-        record.panel = result.panel
-    record.seconds = time.perf_counter() - started
-    return record
-
-
-def run_batch(batch: list[RunTask], setup: RunSetup) -> list[RunRecord]:
-    """Run several runs in a row (one executor task)."""
-    return [run_one(task, setup) for task in batch]
 
 
 class Executor(Protocol):
@@ -260,49 +227,3 @@ class Dask:
                 lost.append(futures[future])
         if lost:
             raise LostTasks(lost, 1 + dask.config.get("distributed.scheduler.allowed-failures"))
-
-
-def batches(tasks: list[RunTask], workers: int,
-            runs_per_task: int | None = None) -> list[list[RunTask]]:
-    """Split runs into executor tasks.
-
-    Tasks hold `runs_per_task` runs, or by default enough for about `TASKS_PER_WORKER`
-    tasks per worker, at most `MAX_RUNS_PER_TASK`.
-    """
-    size = runs_per_task or min(MAX_RUNS_PER_TASK,
-                                math.ceil(len(tasks) / (workers * TASKS_PER_WORKER)))
-    size = max(1, size)
-    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
-
-
-def evaluate(tasks: list[RunTask], setup: RunSetup, executor: Executor, store: SweepStore,
-             on_batch: Callable[[list[RunRecord]], None] | None = None,
-             runs_per_task: int | None = None) -> None:
-    """Run `tasks` on `executor`, storing each batch as soon as it completes.
-
-    Args:
-        tasks: the runs to make.
-        setup: builds each run's scenario.
-        executor: where runs are made (entered).
-        store: where batches are written.
-        on_batch: called with each stored batch, e.g. to advance a progress bar.
-        runs_per_task: runs per executor task (default: see `batches`).
-    """
-    def stored(records: list[RunRecord]) -> None:
-        store.write(records)
-        if on_batch is not None:
-            on_batch(records)
-
-    try:
-        for records in executor.map(run_batch, batches(tasks, executor.workers, runs_per_task),
-                                    setup):
-            stored(records)
-    except LostTasks as err:
-        stored([lost_record(task, err) for batch in err.items for task in batch])
-
-
-def lost_record(task: RunTask, err: LostTasks) -> RunRecord:
-    """The failure record of a run whose worker process died on every attempt."""
-    reason = f"{type(err).__name__}: {err}"
-    return RunRecord(task.run_id, task.replicate, task.arm, task.point, 0.0, error=reason,
-                     traceback=reason)

@@ -1,13 +1,14 @@
-"""The shared figure style and the figures of a single run, each saved with its data.
+"""The shared figure style and drawing helpers of every figure, each saved with its data.
 
 Every figure is written as PNG and SVG with the plotted numbers as CSV beside it (same
 stem), so a figure can be checked or redrawn without rerunning the model. Figures are
 drawn on the Agg canvas directly (no pyplot), so plotting never touches global state
 or needs a display. The style is readable in greyscale: lines differ in dash pattern,
 confidence bands and filled series (areas, bars) in hatch, with colours that also
-differ in lightness. The drawing helpers here (`new_grid`, `draw_band`, `draw_stack`,
-`fills`, `draw_whiskers`) are the only styling code; the multi-arm figures
-(`experiments.compare_plots`, `experiments.analysis_plots`) are built from them.
+differ in lightness. The helpers here (`new_grid`, `draw_band`, `draw_stack`, `fills`,
+`draw_whiskers`) are the only styling code; the figures of a run
+(`experiments.figures.run`), of arms (`experiments.figures.arms`) and of a sweep
+(`experiments.figures.sweep`) are built from them.
 """
 
 from __future__ import annotations
@@ -29,9 +30,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 from matplotlib.typing import RcKeyType
 from numpy.typing import ArrayLike
-
-from model.scenario import Scenario
-from model.simulate import RunResult
 
 LINE_STYLES = ("-", "--", ":", "-.")
 LINE_COLOURS = ("0.0", "0.35", "0.55", "0.7")
@@ -77,12 +75,6 @@ def styled[**P, R](plot: Callable[P, R]) -> Callable[P, R]:
             return plot(*args, **kwargs)
 
     return in_style
-
-
-def run_label(scenario: Scenario, replicate: int = 0) -> str:
-    """Scenario name, seed and (when not 0) replicate, for figure titles."""
-    rep = f", replicate {replicate}" if replicate else ""
-    return f"{scenario.name} (seed {scenario.run.seed}{rep})"
 
 
 def new_grid(title: str, rows: int = 1, columns: int = 1, share_x: bool = True,
@@ -204,96 +196,3 @@ def stacked_plot(data: pd.DataFrame, title: str, ylabel: str, stem: Path) -> lis
     fig, (ax,) = new_figure(title)
     draw_stack(ax, data, ylabel)
     return save_figure(fig, data, stem)
-
-
-@styled
-def plot_poverty(result: RunResult, scenario: Scenario, out_dir: Path,
-                 replicate: int = 0) -> list[Path]:
-    """Poverty headcount (FGT0) and poverty gap (FGT1) of all people, month by month.
-
-    Args:
-        result: the run's tables.
-        scenario: the scenario that was run (for the title).
-        out_dir: directory for ``poverty.png/.svg/.csv``.
-        replicate: replicate index of the run (for the title).
-
-    Returns:
-        The paths written.
-    """
-    data = result.monthly[["month", "headcount", "poverty_gap"]]
-    fig, axes = new_figure(f"Poverty headcount and gap: {run_label(scenario, replicate)}", 2)
-    panels = (("headcount", "headcount FGT0\n(share of people)"),
-              ("poverty_gap", "poverty gap FGT1\n(share of the line)"))
-    for ax, (column, ylabel), linestyle in zip(axes, panels, LINE_STYLES, strict=False):
-        ax.plot(data["month"], data[column], linestyle=linestyle)
-        ax.set_ylabel(ylabel)
-        ax.set_ylim(bottom=0)
-    return save_figure(fig, data, out_dir / "poverty")
-
-
-@styled
-def plot_income_sources(result: RunResult, scenario: Scenario, out_dir: Path,
-                        replicate: int = 0) -> list[Path]:
-    """Income per person of registered-poor households by source (stacked, yuan/month).
-
-    Args:
-        result: the run's tables.
-        scenario: the scenario that was run (for the title).
-        out_dir: directory for ``income_sources.png/.svg/.csv``.
-        replicate: replicate index of the run (for the title).
-
-    Returns:
-        The paths written.
-    """
-    income = result.tables["income"]
-    data = wide(income[income["group"] == "registered_poor"], "source", "yuan_per_capita")
-    title = f"Income of registered-poor households by source: {run_label(scenario, replicate)}"
-    return stacked_plot(data, title, "yuan per person per month", out_dir / "income_sources")
-
-
-@styled
-def plot_activity(result: RunResult, scenario: Scenario, out_dir: Path,
-                  replicate: int = 0) -> list[Path]:
-    """People able to work by activity (both sexes, carers or not; stacked, people).
-
-    Args:
-        result: the run's tables.
-        scenario: the scenario that was run (for the title).
-        out_dir: directory for ``activity.png/.svg/.csv``.
-        replicate: replicate index of the run (for the title).
-
-    Returns:
-        The paths written.
-    """
-    data = wide(result.tables["activity"], "activity", "people")
-    title = f"People able to work by activity: {run_label(scenario, replicate)}"
-    return stacked_plot(data, title, "people", out_dir / "activity")
-
-
-@styled
-def plot_spending(result: RunResult, scenario: Scenario, out_dir: Path,
-                  replicate: int = 0) -> list[Path]:
-    """Policy spending paid by instrument, cumulative since the start (stacked, yuan).
-
-    Args:
-        result: the run's tables.
-        scenario: the scenario that was run (for the title).
-        out_dir: directory for ``spending.png/.svg/.csv``.
-        replicate: replicate index of the run (for the title).
-
-    Returns:
-        The paths written.
-    """
-    paid = wide(result.tables["spending"], "instrument", "paid").set_index("month")
-    data = paid.cumsum().reset_index()
-    title = f"Cumulative policy spending by instrument: {run_label(scenario, replicate)}"
-    return stacked_plot(data, title, "cumulative spending paid (yuan)", out_dir / "spending")
-
-
-PLOTS = (plot_poverty, plot_income_sources, plot_activity, plot_spending)
-
-
-def plot_run(result: RunResult, scenario: Scenario, out_dir: Path,
-             replicate: int = 0) -> list[Path]:
-    """Draw every single-run figure into `out_dir`; return all paths written."""
-    return [path for plot in PLOTS for path in plot(result, scenario, out_dir, replicate)]

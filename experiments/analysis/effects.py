@@ -21,10 +21,10 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from scipy import stats
 
-from experiments.design import problem, reference_arms, sample, unit_sample
-from experiments.seeding import ARM, BASELINE, points, run_id
-from experiments.spec import Spec
-from experiments.store import DONE, RUN_ID, SweepData
+from experiments.sweep.design import problem, reference_arms, sample, unit_sample
+from experiments.sweep.seeding import ARM, BASELINE, points, run_id
+from experiments.sweep.spec import Spec
+from experiments.sweep.store import DONE, RUN_ID, SweepData
 from model.streams import make_stream
 
 CONFIDENCE = 0.95

@@ -23,8 +23,8 @@ from SALib.sample import morris, sobol
 from scipy import stats
 from scipy.stats import qmc
 
-from experiments.seeding import ARM, BASELINE
-from experiments.spec import LeverColumn, Spec, UncertaintyColumn
+from experiments.sweep.seeding import ARM, BASELINE
+from experiments.sweep.spec import LeverColumn, Spec, UncertaintyColumn
 from model.streams import make_stream
 
 

@@ -4,7 +4,7 @@ Layout (see ``experiments/calibration/targets.toml``)::
 
     [[target]]                  one per published figure
     county = "qingchuan"        scenario file stem
-    name, value, unit, source, measure (a name in `experiments.measures`)
+    name, value, unit, source, measure (a name in `experiments.calibration.measures`)
     tolerance = 0.15            relative, or tolerance_abs = 1.0 (absolute)
     used = true                 false (with a note) when the model cannot measure it
 
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.measures import UnknownMeasureError, measure
+from experiments.calibration.measures import UnknownMeasureError, measure
 from experiments.outputs import REPO_ROOT
 from experiments.scenario_keys import defining_comment, scenario_value
 from model.scenario import Scenario, load_scenario
 
-DEFAULT_TARGETS = Path(__file__).resolve().parent / "calibration" / "targets.toml"
+DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios"
 
 TARGET_FIELDS = {"county": str, "name": str, "value": float, "unit": str, "source": str,
@@ -66,7 +66,7 @@ class Target:
         value: the published figure, in `unit`.
         unit: unit of the figure and of the measure.
         source: the seed's sentence (Chinese and English).
-        measure: name of the measure in `experiments.measures`.
+        measure: name of the measure in `experiments.calibration.measures`.
         used: whether the calibration fits and checks it.
         tolerance: accepted relative deviation, or None when `tolerance_abs` is given.
         tolerance_abs: accepted absolute deviation in `unit`, or None.

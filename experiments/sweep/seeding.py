@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.spec import NO_REFORM, Spec, Value
+from experiments.sweep.spec import NO_REFORM, Spec, Value
 from model.scenario import Scenario, apply_reforms
 
 RUN_ID_LENGTH = 16  # hex digits of SHA-256: collisions are negligible below ~10^9 runs

@@ -5,8 +5,8 @@ columns ``arm`` and ``replicate`` in front of a run's own table columns (the sta
 tables of `wsim compare`, or a sweep's stored tables joined with its runs), so the same
 figures serve comparisons and sweeps. Arms keep the order of their first row. A 95% CI
 is Student's t across replicates, mean ± t * sd / sqrt(n)
-(`experiments.analysis.t_half_width`); with one replicate it is empty. Each figure is
-saved with exactly its plotted numbers as CSV (`experiments.plots.save_figure`).
+(`experiments.analysis.effects.t_half_width`); with one replicate it is empty. Each figure is
+saved with exactly its plotted numbers as CSV (`experiments.figures.run.save_figure`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import StrMethodFormatter
 
-from experiments.analysis import t_half_width
-from experiments.plots import (
+from experiments.analysis.effects import t_half_width
+from experiments.figures.style import (
     EDGE_COLOUR,
     EDGE_WIDTH,
     MONTH_LABEL,
@@ -35,7 +35,7 @@ from experiments.plots import (
     save_figure,
     styled,
 )
-from experiments.seeding import ARM
+from experiments.sweep.seeding import ARM
 
 REPLICATE = "replicate"
 MEASURE, MEAN, LOW, HIGH = "measure", "mean", "ci_low", "ci_high"

@@ -18,10 +18,10 @@ import pandas as pd
 from rich.console import JustifyMethod
 from rich.table import Table
 
-from experiments.calibrate import Fit, Values, evaluate
-from experiments.replicates import Runner
+from experiments.calibration.fit import Fit, Values, evaluate
+from experiments.calibration.replicates import Runner
+from experiments.calibration.targets import CountyCalibration, TargetsError, TargetsFile
 from experiments.scenario_keys import scenario_value
-from experiments.targets import CountyCalibration, TargetsError, TargetsFile
 from model.scenario import load_scenario
 
 CALIBRATED_DIR = "calibrated"

@@ -20,14 +20,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.calibrate import fit, fit_summary
-from experiments.calibrated import (
+from experiments.calibration.calibrated_scenarios import (
     calibrated_path,
     check_calibration,
     inherited_values,
     results_table,
     write_calibrated,
 )
+from experiments.calibration.fit import fit, fit_summary
+from experiments.calibration.targets import (
+    DEFAULT_SCENARIOS,
+    DEFAULT_TARGETS,
+    CountyCalibration,
+    TargetsError,
+    TargetsFile,
+    load_targets,
+)
+from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
 from experiments.compare import (
     DIFFERENCES,
     CompareError,
@@ -36,19 +45,10 @@ from experiments.compare import (
     run_comparison,
     write_comparison,
 )
+from experiments.executors import LostTasks
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
 from experiments.report import ReportError, write_report
-from experiments.runner import LostTasks
 from experiments.scenario_keys import scenario_value
-from experiments.sweep_cli import WorkersOpt, make_executor, register, rich_table
-from experiments.targets import (
-    DEFAULT_SCENARIOS,
-    DEFAULT_TARGETS,
-    CountyCalibration,
-    TargetsError,
-    TargetsFile,
-    load_targets,
-)
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
 from model.simulate import RunResult, simulate

@@ -16,7 +16,7 @@ from typing import Self
 
 import pandas as pd
 
-from experiments.measures import compute
+from experiments.calibration.measures import compute
 from model.scenario import Scenario
 from model.simulate import simulate
 

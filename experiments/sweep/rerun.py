@@ -1,7 +1,7 @@
 """Redo one run of a sweep from its manifest and check that it reproduces the stored rows.
 
 The manifest holds the spec's text, so a run id names one (parameter point, replicate)
-pair of the spec's design (`experiments.seeding`): the run can be made again wherever
+pair of the spec's design (`experiments.sweep.seeding`): the run can be made again wherever
 the same code runs. Its monthly and summary rows (and household panel, if the sweep
 kept one) go through the same parquet round trip as the stored rows and are compared
 with them exactly, column by column.
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.design import sample
-from experiments.runner import run_one
-from experiments.seeding import RunSetup, RunTask, tasks
-from experiments.store import DONE, RUN_ID, RunRecord
-from experiments.sweep import open_sweep
+from experiments.sweep.design import sample
+from experiments.sweep.engine import open_sweep
+from experiments.sweep.runs import run_one
+from experiments.sweep.seeding import RunSetup, RunTask, tasks
+from experiments.sweep.store import DONE, RUN_ID, RunRecord
 
 RUN_TABLES = ("monthly", "summary", "panel")  # tables with rows of each run
 
@@ -55,7 +55,7 @@ def rerun(directory: Path, run_id: str) -> Rerun:
     Raises:
         RerunError: the sweep has no finished run of that id, or the run failed when
             the sweep made it (there are no stored rows to compare).
-        StoreError, SpecError: as `experiments.sweep.open_sweep`.
+        StoreError, SpecError: as `experiments.sweep.engine.open_sweep`.
     """
     store, spec = open_sweep(directory)
     runs = store.load(panel=False).runs

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from experiments.replicates import Runner
+from experiments.calibration.replicates import Runner
+from experiments.calibration.targets import CountyCalibration, FreeParameter, Target
 from experiments.scenario_keys import scenario_value
-from experiments.targets import CountyCalibration, FreeParameter, Target
 from model.scenario import Scenario
 
 NAN_PENALTY = 100.0       # loss term of a target whose measure is undefined (e.g. no workers)

@@ -1,7 +1,7 @@
 """``wsim sweep | resume | status | analyze | rerun``: sweeps of a spec's levers and uncertainties.
 
 `register(app)` adds the commands to a typer app (the ``wsim`` command);
-``python -m experiments.sweep_cli COMMAND ...`` runs them on their own.
+``python -m experiments.cli.sweep COMMAND ...`` runs them on their own.
 
 Exit codes as ``wsim``: 1 invalid input (a spec, option value or directory that cannot
 be used: one ``error: ...`` line on stderr, nothing written), a results directory that
@@ -30,12 +30,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from experiments.analysis import AnalysisError, analyze
-from experiments.rerun import RerunError, rerun
-from experiments.runner import Dask, Executor, ExecutorError, Processes, Serial
-from experiments.spec import Spec, SpecError, load_spec
-from experiments.store import RunRecord, StoreError, SweepStore
-from experiments.sweep import open_sweep, run_sweep, spec_hash, start, status
+from experiments.analysis.effects import AnalysisError, analyze
+from experiments.executors import Dask, Executor, ExecutorError, Processes, Serial
+from experiments.sweep.engine import open_sweep, run_sweep, spec_hash, start, status
+from experiments.sweep.rerun import RerunError, rerun
+from experiments.sweep.spec import Spec, SpecError, load_spec
+from experiments.sweep.store import RunRecord, StoreError, SweepStore
 
 EXIT_INVALID = 1
 RESULTS_DIR = Path("results")
@@ -272,7 +272,7 @@ def format_value(value: object) -> str:
 
 
 def main() -> None:
-    """Run the sweep commands on their own (``python -m experiments.sweep_cli``)."""
+    """Run the sweep commands on their own (``python -m experiments.cli.sweep``)."""
     app = typer.Typer(name="wsim", no_args_is_help=True, add_completion=False,
                       rich_markup_mode=None, pretty_exceptions_show_locals=False)
     register(app)

@@ -1,0 +1,5 @@
+"""The ``wsim`` command line; nothing else in the project imports it.
+
+`main` holds run, validate, calibrate, compare and report; `sweep` holds sweep, resume,
+status, analyze and rerun.
+"""
