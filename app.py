@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import solara
 import solara.lab
@@ -90,6 +91,16 @@ def baseline_run(run: Scenario) -> Iterator[Snapshot]:
         yield snapshot
 
 
+def latest_policy() -> Shown | None:
+    """The policy run's latest yield (solara types a generator task's `latest` as the generator)."""
+    return cast("Shown | None", policy_run.latest)
+
+
+def latest_baseline() -> Snapshot | None:
+    """The baseline run's latest snapshot."""
+    return cast("Snapshot | None", baseline_run.latest)
+
+
 def choose(name: str) -> None:
     """Select a scenario file: its settings and months replace the page's."""
     scenario_name.set(name)
@@ -141,7 +152,7 @@ def compare_clicked() -> None:
     except (ValueError, OSError) as err:
         run_error.set(f"Compare with baseline: {err}")
         return
-    shown = policy_run.latest
+    shown = latest_policy()
     if shown is None or shown[1].scenario != chosen:
         start_run(chosen)
     baseline_of.set(chosen)
@@ -247,12 +258,12 @@ def Results() -> None:
         solara.Error(f"The run stopped: {policy_run.exception}")
     if baseline_run.error:
         solara.Error(f"The baseline run stopped: {baseline_run.exception}")
-    shown = policy_run.latest
+    shown = latest_policy()
     if shown is None:
         solara.Info("Choose a scenario, set the levers and press Run.")
         return
     number, run = shown
-    base = baseline_run.latest if baseline_of.value == run.scenario else None
+    base = latest_baseline() if baseline_of.value == run.scenario else None
     solara.Text(status(number, run, policy_run.pending), classes=["run-status"])
     if policy_run.pending:
         solara.ProgressLinear(value=100 * run.month / run.scenario.run.months)

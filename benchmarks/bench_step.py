@@ -152,7 +152,7 @@ def profile_phases(params: Scenario, months: int) -> dict[str, float]:
         collect(m)
         spent["collect"] += time.perf_counter() - t
 
-    model.datacollector.collect = timed_collect  # type: ignore[method-assign]
+    model.datacollector.collect = timed_collect  # type: ignore[method-assign, assignment]
     for _ in range(months):
         model.step()
     return {name: seconds / months * 1e3 for name, seconds in spent.items()}

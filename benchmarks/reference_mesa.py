@@ -494,8 +494,10 @@ class ReferenceEconomy(WorkshopEconomy):
         line = self.poverty_line
         for household in self.household_agents:
             household.start_poverty(line)
-        self.tracker = PovertyRoll(self.household_agents)
-        self.poor = self.tracker.poor
+        self.roll = PovertyRoll(self.household_agents)
+        # the shared reporting code reads only `per_capita` and `poor`, which the roll has
+        self.tracker = self.roll  # type: ignore[assignment]
+        self.poor = self.roll.poor
         self.poverty = collection.poverty_by_group(self)
 
     def _each_household(self, method: str, *args: object) -> None:
@@ -550,8 +552,8 @@ class ReferenceEconomy(WorkshopEconomy):
 
     def _update_poverty(self) -> None:
         self._each_household("assess_poverty", self.month, self.poverty_line)
-        self.flows = self.tracker.flows()
-        self.poor = self.tracker.poor
+        self.flows = self.roll.flows()
+        self.poor = self.roll.poor
         self.poverty = collection.poverty_by_group(self)
 
 

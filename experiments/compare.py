@@ -44,7 +44,8 @@ from experiments.figures.arms import (
     plot_workshops_by_arm,
 )
 from experiments.figures.sweep import plot_cost_per_exit, plot_effects
-from experiments.outputs import MANIFEST, check_output_dir, code_version, scenario_files, staging
+from experiments.outputs import MANIFEST, check_output_dir, scenario_files, staging
+from experiments.provenance import code_version
 from experiments.sweep.seeding import ARM
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate

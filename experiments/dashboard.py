@@ -121,18 +121,10 @@ def scenario_files(directory: Path) -> list[str]:
     return sorted(names, key=lambda name: name != DEFAULT_SCENARIO)
 
 
-def value_at(scenario: Scenario, key: str) -> Any:
-    """The value of a dotted key, e.g. ``policy.training.enabled``."""
-    value: Any = scenario
-    for part in key.split("."):
-        value = getattr(value, part)
-    return value
-
-
 def settings_of(scenario: Scenario) -> dict[str, Setting]:
     """Every switch and slider of the page as the scenario sets it (display units)."""
-    switches: dict[str, Setting] = {key: bool(value_at(scenario, key)) for key in SWITCHES}
-    return switches | {key: s.display(value_at(scenario, key)) for key, s in SLIDERS.items()}
+    switches: dict[str, Setting] = {key: bool(scenario.value(key)) for key in SWITCHES}
+    return switches | {key: s.display(scenario.number(key)) for key, s in SLIDERS.items()}
 
 
 def changes(scenario: Scenario, settings: Mapping[str, Setting]) -> dict[str, Any]:

@@ -227,3 +227,8 @@ class Dask:
                 lost.append(futures[future])
         if lost:
             raise LostTasks(lost, 1 + dask.config.get("distributed.scheduler.allowed-failures"))
+
+
+def serial_or_processes(workers: int) -> Serial | Processes:
+    """This process for one worker (or fewer), else a pool of `workers` worker processes."""
+    return Serial() if workers <= 1 else Processes(workers)

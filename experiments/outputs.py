@@ -17,26 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import platform
 import secrets
 import shutil
-import subprocess
-import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from experiments.figures.run import plot_run
-from model.scenario import Scenario
+from experiments.provenance import VERSION_KEY, code_version
+from model.scenario import Scenario, extends_chain
 from model.simulate import RunResult
 
-MANIFEST = "manifest.json"
-VERSION_KEY = "workshop_sim_version"  # marks a directory as written by write_run
-PACKAGES = ("numpy", "mesa", "pandas", "pyarrow", "matplotlib", "pydantic")
-REPO_ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = "manifest.json"  # its `VERSION_KEY` marks a directory as written by write_run
 
 
 class OutputError(ValueError):
@@ -135,43 +129,9 @@ def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, r
     }
 
 
-def code_version() -> dict[str, Any]:
-    """Versions of workshop-sim, Python and the main packages, and the git commit."""
-    return {VERSION_KEY: _version("workshop-sim"), "python_version": platform.python_version(),
-            "package_versions": {name: _version(name) for name in PACKAGES},
-            "git_sha": git_sha()}
-
-
 def scenario_files(path: Path) -> list[dict[str, str]]:
     """Path and text of a scenario file and of every file it extends, nearest first."""
     return [{"path": str(p), "text": p.read_text(encoding="utf-8")} for p in extends_chain(path)]
-
-
-def extends_chain(path: Path) -> list[Path]:
-    """The scenario file and every file it extends, nearest first (resolved paths)."""
-    chain: list[Path] = []
-    current: Path | None = path.resolve()
-    while current is not None and current not in chain:
-        chain.append(current)
-        parent = tomllib.loads(current.read_text(encoding="utf-8")).get("extends")
-        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
-    return chain
-
-
-def git_sha() -> str | None:
-    """Commit of the code's git repository (``+dirty`` if changed), or None if unknown."""
-    try:
-        sha = _git("rev-parse", "HEAD")
-        dirty = bool(_git("status", "--porcelain"))
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{sha}+dirty" if dirty else sha
-
-
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          check=True, timeout=10)
-    return done.stdout.strip()
 
 
 @contextmanager
@@ -224,13 +184,6 @@ def _is_output_dir(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(manifest, dict) and VERSION_KEY in manifest
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def _finite_or_none(value: Any) -> Any:

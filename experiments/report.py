@@ -24,11 +24,12 @@ from typing import Any
 import pandas as pd
 
 from experiments.analysis.effects import AnalysisError, analyze
-from experiments.cli.sweep import format_value, readable
+from experiments.analysis.formatting import format_value, readable
 from experiments.compare import DIFFERENCES, KIND
 from experiments.figures.arms import REPLICATE
 from experiments.figures.sweep import plot_sweep
-from experiments.outputs import MANIFEST, VERSION_KEY, scenario_files, staging
+from experiments.outputs import MANIFEST, scenario_files, staging
+from experiments.provenance import VERSION_KEY
 from experiments.sweep.engine import open_sweep
 from experiments.sweep.seeding import ARM
 from experiments.sweep.spec import SpecError

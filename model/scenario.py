@@ -1,10 +1,12 @@
-"""Scenario schema, TOML loading and `extends` + overrides (reforms).
+"""Scenario schema, TOML loading, `extends` + overrides (reforms) and dotted keys.
 
 A scenario is one TOML file per county or policy set. It is validated into a frozen
 pydantic model; every field carries a unit and a one-line description, and the TOML
 file carries the source of each value as a comment. A file may start with
 ``extends = "other.toml"`` and give only the keys it changes: the base is resolved
 first (recursively), and a key the base does not have is rejected with a suggestion.
+A dotted key (``policy.training.enabled``) names one value: `Scenario.value` reads it,
+`Scenario.with_changes` replaces it and `defining_comment` finds the line that sets it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 import tomllib
 from enum import IntEnum
 from pathlib import Path
@@ -33,6 +36,9 @@ from pydantic import (
 # 850 to 1,060 at 100,000 to 1,000,000 households; rounded up.
 BYTES_PER_HOUSEHOLD = 1_100
 GIB = 2**30  # bytes
+KeyValue = bool | int | float | str  # what a dotted key of a scenario holds, in its unit
+_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]")  # a TOML table header line: [policy.training]
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_.\"-]+)\s*=")  # a TOML key line: key = value
 
 
 def physical_memory_bytes() -> int:
@@ -530,6 +536,36 @@ class Scenario(Section):
         """
         return self.run.households / self.county.households
 
+    def value(self, key: str) -> KeyValue:
+        """The value a dotted key holds, in the key's unit (``policy.training.enabled``: True).
+
+        Raises:
+            KeyError: naming the key, if the scenario has no such key or it holds a table,
+                a list or a date rather than one value.
+        """
+        node: Any = self
+        for part in key.split("."):
+            if isinstance(node, BaseModel) and part in type(node).model_fields:
+                node = getattr(node, part)
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                raise KeyError(f"{key}: not a key of the scenario {self.name!r}")
+        if not isinstance(node, KeyValue):
+            raise KeyError(f"{key}: holds a {type(node).__name__}, not one value")
+        return node
+
+    def number(self, key: str) -> int | float:
+        """The number a dotted key holds, in the key's unit (yuan, share, households...).
+
+        Raises:
+            KeyError: naming the key, if the scenario has no such key or it holds no number.
+        """
+        value = self.value(key)
+        if isinstance(value, bool | str):
+            raise KeyError(f"{key}: holds {value!r}, not a number")
+        return value
+
     def with_changes(self, changes: dict[str, Any], origin: str = "<changes>") -> Scenario:
         """A validated copy with dotted keys replaced, e.g. {"policy.training.enabled": False}.
 
@@ -663,6 +699,37 @@ def apply_reforms(base: Scenario, reforms: list[str | Path]) -> Scenario:
         diff.pop("extends", None)
         scenario = scenario_from_dict(_merge(scenario.model_dump(), diff), reform)
     return scenario
+
+
+def extends_chain(path: Path) -> list[Path]:
+    """The scenario file and every file it extends, nearest first (resolved paths)."""
+    chain: list[Path] = []
+    current: Path | None = path.resolve()
+    while current is not None and current not in chain:
+        chain.append(current)
+        parent = tomllib.loads(current.read_text(encoding="utf-8")).get("extends")
+        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
+    return chain
+
+
+def defining_comment(scenario_path: Path, key: str) -> tuple[Path, str]:
+    """The file of the `extends` chain that sets a dotted key (nearest first), and its comment.
+
+    Returns:
+        The file and the comment on the key's line (empty if it has none).
+
+    Raises:
+        KeyError: if no file of the chain sets the key.
+    """
+    for file in extends_chain(scenario_path):
+        table = ""
+        for line in file.read_text(encoding="utf-8").splitlines():
+            header, assignment = _HEADER.match(line), _ASSIGNMENT.match(line)
+            if header:
+                table = header.group(1).strip()
+            elif assignment and ".".join(filter(None, (table, assignment.group(1)))) == key:
+                return file, line.partition("#")[2]
+    raise KeyError(key)
 
 
 def scenario_from_dict(data: dict[str, Any], origin: str | Path = "<dict>") -> Scenario:

@@ -23,8 +23,8 @@ rank then rests on noise as much as on the model). Two conclusions are drawn per
 each holding when it is the same under every rule: the direction of its effect on net
 exits, and its rank.
 
-Usage: ``python -m experiments.analysis.decision_rules SWEEP_DIR [--out DIR]`` writes
-``summary.md`` and ``ranking.csv`` into DIR (default: ``SWEEP_DIR/analysis``).
+`write_summary` writes ``summary.md`` and ``ranking.csv`` (``wsim analyze-rules SWEEP_DIR
+[--out DIR]``; DIR defaults to ``SWEEP_DIR/analysis``).
 """
 
 from __future__ import annotations
@@ -32,18 +32,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import typer
 
 from experiments.analysis.effects import EXITS, cost_per_exit, effects, pairs, run_values
 from experiments.sweep.design import arm_label, reference_arms, sample
 from experiments.sweep.engine import open_sweep
 from experiments.sweep.seeding import ARM
-from experiments.sweep.spec import LeverColumn, Spec, SpecError
-from experiments.sweep.store import StoreError, SweepData
+from experiments.sweep.spec import LeverColumn, Spec
+from experiments.sweep.store import SweepData
 from model.scenario import INSTRUMENTS
 from model.streams import make_stream
 
@@ -242,8 +241,8 @@ def _method(spec: Spec, table: pd.DataFrame, wall_time: str) -> list[str]:
         "95% interval excludes 0; the rank of an arm without a clear effect rests on noise "
         "as much as on the model.",
         "",
-        "Regenerate: `python -m experiments.analysis.decision_rules results/"
-        f"{spec.name} --out results/examples/{spec.name}`.",
+        f"Regenerate: `wsim analyze-rules results/{spec.name} --out "
+        f"results/examples/{spec.name}`.",
     ]
 
 
@@ -296,6 +295,13 @@ def _markdown_table(group: pd.DataFrame) -> list[str]:
 def write_summary(directory: Path, out: Path | None = None) -> list[Path]:
     """Write the ranking CSV and the summary page of the sweep in `directory`.
 
+    Args:
+        directory: the decision-rule sweep's directory.
+        out: folder to write into (default: ``directory/analysis``).
+
+    Returns:
+        The ranking CSV and the summary page written.
+
     Raises:
         StoreError, SpecError: not a readable sweep.
         SummaryError: a sweep without a single crossed lever.
@@ -317,29 +323,3 @@ def _wall_time(manifest: dict[str, Any]) -> str:
         return "sweep not finished"
     elapsed = pd.Timestamp(manifest["finished_utc"]) - pd.Timestamp(manifest["started_utc"])
     return f"{elapsed.total_seconds() / 60:.1f} min from start to finish"
-
-
-app = typer.Typer(add_completion=False)
-
-
-@app.command()
-def main(directory: Annotated[Path, typer.Argument(help="Sweep directory.")],
-         out: Annotated[Path | None, typer.Option(
-             help="Folder for summary.md and ranking.csv [default: DIRECTORY/analysis].",
-             show_default=False)] = None) -> None:
-    """Rank the arms of the decision-rule sweep in DIRECTORY under each rule."""
-    try:
-        paths = write_summary(directory, out)
-    except (StoreError, SpecError, SummaryError) as err:
-        fail(str(err))
-    typer.echo("written: " + ", ".join(map(str, paths)))
-
-
-def fail(message: str) -> NoReturn:
-    """Print one error line and exit with code 1."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-if __name__ == "__main__":
-    app()

@@ -21,13 +21,13 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from scipy import stats
 
+from experiments.intervals import CONFIDENCE, t_half_width
 from experiments.sweep.design import problem, reference_arms, sample, unit_sample
 from experiments.sweep.seeding import ARM, BASELINE, points, run_id
 from experiments.sweep.spec import Spec
 from experiments.sweep.store import DONE, RUN_ID, SweepData
 from model.streams import make_stream
 
-CONFIDENCE = 0.95
 BOOTSTRAP_SAMPLES = 2000
 BASE = "_baseline"  # suffix of the baseline run's values in a pairs frame
 EFFECT_OUTCOMES = ("headcount", "net_exits", "gross_exits", "income_per_capita",
@@ -39,13 +39,6 @@ SPENDING, EXITS = "total_spending_yuan", "net_exits"
 
 class AnalysisError(ValueError):
     """Results that cannot give an analysis (e.g. a Sobol design with rows missing)."""
-
-
-def t_half_width(sd: Any, n: Any, confidence: float = CONFIDENCE) -> np.ndarray:
-    """Half-width of the t confidence interval of a mean (NaN for n < 2)."""
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(stats.t.ppf((1 + confidence) / 2, n - 1) * np.asarray(sd) / np.sqrt(n))
 
 
 def welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> float:

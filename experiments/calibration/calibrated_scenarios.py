@@ -19,9 +19,8 @@ from rich.console import JustifyMethod
 from rich.table import Table
 
 from experiments.calibration.fit import Fit, Values, evaluate
-from experiments.calibration.replicates import Runner
+from experiments.calibration.replicates import replicate_executor
 from experiments.calibration.targets import CountyCalibration, TargetsError, TargetsFile
-from experiments.scenario_keys import scenario_value
 from model.scenario import load_scenario
 
 CALIBRATED_DIR = "calibrated"
@@ -45,7 +44,7 @@ def inherited_values(county: CountyCalibration) -> Values:
             raise TargetsError(path, f'shared."{p.key}"', f"a calibrated scenario of "
                                f"{p.fitted_in}, which fits this shared key: calibrate "
                                f"{p.fitted_in} first")
-        values[p.key] = scenario_value(load_scenario(path), p.key)
+        values[p.key] = load_scenario(path).number(p.key)
     return values
 
 
@@ -116,14 +115,14 @@ def check_calibration(targets: TargetsFile, share: float, replicates: int) -> pd
         The `evaluate` rows of all counties, with a ``scenario`` column (file run).
     """
     tables = []
-    with Runner.for_replicates(replicates) as runner:
+    with replicate_executor(replicates) as executor:
         for county in targets.counties.values():
             path = calibrated_path(county.scenario)
             path = path if path.is_file() else county.scenario
             scenario = load_scenario(path)
             households = max(1, round(share * scenario.county.households))
             table = evaluate(scenario.with_overrides(households=households), county.targets,
-                             replicates, runner)
+                             replicates, executor)
             tables.append(table.assign(scenario=str(path)))
     return pd.concat(tables, ignore_index=True)
 

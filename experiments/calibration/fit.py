@@ -34,11 +34,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
-from experiments.calibration.replicates import Runner
+from experiments.calibration.replicates import measures, replicate_executor
 from experiments.calibration.targets import CountyCalibration, FreeParameter, Target
-from experiments.scenario_keys import scenario_value
+from experiments.executors import Executor, Serial
+from experiments.intervals import t_half_width
 from model.scenario import Scenario
 
 NAN_PENALTY = 100.0       # loss term of a target whose measure is undefined (e.g. no workers)
@@ -54,14 +55,14 @@ Values = dict[str, float | int]
 
 
 def evaluate(scenario: Scenario, targets: Sequence[Target], replicates: int,
-             runner: Runner | None = None) -> pd.DataFrame:
+             executor: Executor | None = None) -> pd.DataFrame:
     """Simulate replicates 0..R-1 and compare each target's measure with its figure.
 
     Args:
         scenario: the scenario as run (its `scale` converts counts to real scale).
         targets: the targets to measure (used or not).
         replicates: number of replicates R.
-        runner: where to run them (default: in this process).
+        executor: where to run them, entered (default: in this process).
 
     Returns:
         One row per target: county, target, unit, published, mean, ci95 (half-width of
@@ -70,7 +71,7 @@ def evaluate(scenario: Scenario, targets: Sequence[Target], replicates: int,
         deviation ((mean - published) / band), within, used, measure, note.
     """
     names = sorted({t.measure for t in targets})
-    runs = (runner or Runner()).measures(scenario, range(replicates), names)
+    runs = measures(executor or Serial(), scenario, range(replicates), names)
     rows = [_row(t, runs[t.measure].to_numpy(dtype=float)) for t in targets]
     return pd.DataFrame(rows)
 
@@ -80,8 +81,7 @@ def _row(target: Target, values: np.ndarray) -> dict[str, Any]:
     values = values[~np.isnan(values)]
     n = len(values)
     mean = float(np.mean(values)) if n else float("nan")
-    ci = float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / math.sqrt(n)) \
-        if n > 1 else float("nan")
+    ci = float(t_half_width(np.std(values, ddof=1), n)) if n > 1 else float("nan")
     return {"county": target.county, "target": target.name, "unit": target.unit,
             "published": target.value, "mean": mean, "ci95": ci,
             "tolerance": target.tolerance_text, "band": target.band,
@@ -113,7 +113,7 @@ class Space:
     def of(cls, parameters: Sequence[FreeParameter], scenario: Scenario) -> Space:
         """The space of `parameters` for runs of `scenario` (its scale)."""
         return cls(tuple(parameters),
-                   tuple(isinstance(scenario_value(scenario, p.key), int) for p in parameters),
+                   tuple(isinstance(scenario.number(p.key), int) for p in parameters),
                    scenario.scale)
 
     def _whole(self, p: FreeParameter, value: float) -> int:
@@ -191,7 +191,7 @@ class _Objective:
     scenario: Scenario
     targets: tuple[Target, ...]
     replicates: int
-    runner: Runner
+    executor: Executor
     budget: int
 
     def __post_init__(self) -> None:
@@ -204,7 +204,7 @@ class _Objective:
             if len(self.seen) >= self.budget:
                 raise _BudgetSpent
             table = evaluate(self.scenario.with_changes(values), self.targets,
-                             self.replicates, self.runner)
+                             self.replicates, self.executor)
             self.seen[key] = (loss(table), values, table)
         return self.seen[key][0]
 
@@ -235,8 +235,8 @@ def fit(county: CountyCalibration, base: Scenario, households: int, replicates: 
     seed = base.run.seed if seed is None else seed
     scenario = base.with_overrides(households=households, seed=seed)
     space = Space.of(county.free, scenario)
-    with Runner.for_replicates(replicates) as runner:
-        objective = _Objective(space, scenario, county.used_targets, replicates, runner,
+    with replicate_executor(replicates) as executor:
+        objective = _Objective(space, scenario, county.used_targets, replicates, executor,
                                max_evaluations)
         with contextlib.suppress(_BudgetSpent):
             if start is None:

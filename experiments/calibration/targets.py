@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from experiments.calibration.measures import UnknownMeasureError, measure
-from experiments.outputs import REPO_ROOT
-from experiments.scenario_keys import defining_comment, scenario_value
-from model.scenario import Scenario, load_scenario
+from experiments.provenance import REPO_ROOT
+from model.scenario import Scenario, defining_comment, load_scenario
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios"
@@ -336,7 +335,7 @@ def _check_order(path: Path, counties: dict[str, CountyCalibration]) -> None:
 
 def _check_key(path: Path, where: str, scenario: Scenario, key: str) -> None:
     try:
-        scenario_value(scenario, key)
+        scenario.number(key)
     except KeyError:
         raise TargetsError(path, where, f"a numeric key of the scenario "
                            f"{scenario.name!r}, '{key}' is not one") from None

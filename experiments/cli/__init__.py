@@ -1,5 +1,5 @@
 """The ``wsim`` command line; nothing else in the project imports it.
 
 `main` holds run, validate, calibrate, compare and report; `sweep` holds sweep, resume,
-status, analyze and rerun.
+status, analyze, analyze-rules and rerun; `errors` how a command ends on invalid input.
 """

@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, NoReturn, Self
+from typing import Annotated, Self
 
 import pandas as pd
 import typer
@@ -36,6 +36,7 @@ from experiments.calibration.targets import (
     TargetsFile,
     load_targets,
 )
+from experiments.cli.errors import EXIT_INVALID, fail
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
 from experiments.compare import (
     DIFFERENCES,
@@ -48,12 +49,10 @@ from experiments.compare import (
 from experiments.executors import LostTasks
 from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
 from experiments.report import ReportError, write_report
-from experiments.scenario_keys import scenario_value
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
 from model.simulate import RunResult, simulate
 
-EXIT_INVALID = 1  # exit code 2 (usage error) comes from click
 PROGRESS_DELAY_S = 1.0
 RESULTS_DIR = Path("results")
 COMPARE_REPLICATES = 8  # default replicates per compared scenario
@@ -318,7 +317,7 @@ def _earlier_fit(county: CountyCalibration, out: Path) -> dict[str, float | int]
     if not out.is_file():
         fail(f"--refine: expected an earlier fit at {out}; run without --refine first")
     earlier = load(out)
-    return {p.key: scenario_value(earlier, p.key) for p in county.free}
+    return {p.key: earlier.number(p.key) for p in county.free}
 
 
 def _targets(path: Path, scenarios: Path) -> TargetsFile:
@@ -335,12 +334,6 @@ def _county(targets: Path, scenario: Path) -> CountyCalibration:
         return _targets(targets, scenario.parent).county(scenario.stem)
     except TargetsError as err:
         fail(str(err))
-
-
-def fail(message: str) -> NoReturn:
-    """Print one ``error:`` line to stderr and exit with code 1."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_INVALID)
 
 
 def load(path: Path) -> Scenario:

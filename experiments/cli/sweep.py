@@ -1,4 +1,4 @@
-"""``wsim sweep | resume | status | analyze | rerun``: sweeps of a spec's levers and uncertainties.
+"""``wsim sweep | resume | status | analyze | analyze-rules | rerun``: sweeps and their analysis.
 
 `register(app)` adds the commands to a typer app (the ``wsim`` command);
 ``python -m experiments.cli.sweep COMMAND ...`` runs them on their own.
@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn, Self
+from typing import Annotated, Self
 
 import pandas as pd
 import typer
@@ -30,19 +30,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from experiments.analysis.decision_rules import SummaryError, write_summary
 from experiments.analysis.effects import AnalysisError, analyze
-from experiments.executors import Dask, Executor, ExecutorError, Processes, Serial
+from experiments.analysis.formatting import format_value, readable
+from experiments.cli.errors import fail
+from experiments.executors import Dask, Executor, ExecutorError, serial_or_processes
 from experiments.sweep.engine import open_sweep, run_sweep, spec_hash, start, status
 from experiments.sweep.rerun import RerunError, rerun
 from experiments.sweep.spec import Spec, SpecError, load_spec
 from experiments.sweep.store import RunRecord, StoreError, SweepStore
 
-EXIT_INVALID = 1
 RESULTS_DIR = Path("results")
 ANALYSIS_DIR = "analysis"
-HIDDEN = {"effects": ["n", "arm_mean"], "differences": ["reference", "half_width_unpaired"],
-          "rates": ["households", "of"],
-          "cost_per_exit": ["bootstrap_valid"], "morris": ["mu"]}  # shown in the CSVs only
 
 SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
 DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False)]
@@ -64,11 +63,12 @@ RunIdArg = Annotated[str, typer.Argument(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the sweep commands (sweep, resume, status, analyze, rerun) to `app`."""
+    """Add the sweep commands (sweep, resume, status, analyze, analyze-rules, rerun) to `app`."""
     app.command("sweep")(sweep)
     app.command("resume")(resume)
     app.command("status")(status_command)
     app.command("analyze")(analyze_command)
+    app.command("analyze-rules")(analyze_rules_command)
     app.command("rerun")(rerun_command)
 
 
@@ -137,6 +137,23 @@ def analyze_command(directory: DirArg) -> None:
     typer.echo(f"tables written to {folder}/")
 
 
+def analyze_rules_command(directory: DirArg, out: Annotated[Path | None, typer.Option(
+        help="Folder for summary.md and ranking.csv [default: DIRECTORY/analysis].",
+        show_default=False)] = None) -> None:
+    """Rank the arms of the decision-rule sweep in DIRECTORY under each rule.
+
+    The sweep crosses one lever, the decision rule, with the others (as
+    experiments/specs/decision_rules.toml does). Writes ranking.csv (each arm's extra net
+    exits and cost per net exit under each rule, with 95% CIs, and its rank) and
+    summary.md (which conclusions hold under every rule and which depend on it).
+    """
+    try:
+        paths = write_summary(directory, out)
+    except (StoreError, SpecError, SummaryError) as err:
+        fail(str(err))
+    typer.echo("written: " + ", ".join(map(str, paths)))
+
+
 def rerun_command(directory: DirArg, run_id: RunIdArg) -> None:
     """Redo one run of the sweep in DIRECTORY and check it reproduces its stored rows.
 
@@ -165,7 +182,7 @@ def make_executor(workers: int | None, dask: str | None) -> Executor:
     count = workers or os.cpu_count() or 1
     if dask is not None:
         return Dask(dask, count)
-    return Serial() if count == 1 else Processes(count)
+    return serial_or_processes(count)
 
 
 def execute(spec: Spec, store: SweepStore, executor: Executor,
@@ -223,27 +240,6 @@ class SweepProgress:
                              else "sweeping")
 
 
-def readable(title: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """An analysis table for reading (the CSV keeps every column).
-
-    CIs are joined into one text column, detail columns and instruments nobody spent on
-    are left out.
-    """
-    shown = frame.drop(columns=HIDDEN.get(title, []))
-    if title == "instruments":
-        shown = shown[(frame["spending_yuan"] != 0) | (frame["extra_yuan"].fillna(0) != 0)]
-    if {"ci_low", "ci_high"} <= set(shown.columns):
-        ci = [f"[{format_value(lo)}, {format_value(hi)}]" for lo, hi in zip(
-            shown["ci_low"], shown["ci_high"], strict=True)]
-        shown = shown.drop(columns=["ci_low", "ci_high"]).assign(**{"95% CI": ci})
-    for conf in [c for c in shown.columns if c.endswith("_conf")]:
-        shown[conf.removesuffix("_conf")] = [
-            f"{format_value(v)} ± {format_value(c)}"
-            for v, c in zip(shown[conf.removesuffix("_conf")], shown[conf], strict=True)]
-        shown = shown.drop(columns=conf)
-    return shown
-
-
 def rich_table(title: str, frame: pd.DataFrame) -> Table:
     """An analysis table for reading in a terminal (`readable`); text wraps, never truncates."""
     shown = readable(title, frame)
@@ -254,21 +250,6 @@ def rich_table(title: str, frame: pd.DataFrame) -> Table:
     for row in shown.itertuples(index=False):
         table.add_row(*(format_value(value) for value in row))
     return table
-
-
-def fail(message: str) -> NoReturn:
-    """Print one ``error:`` line to stderr and exit with code 1."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_INVALID)
-
-
-def format_value(value: object) -> str:
-    """A value for reading: n/a for NaN, thousands separated from 1,000, else 4 digits."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n/a"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value + 0.0:.4g}"  # no "-0"
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def main() -> None:

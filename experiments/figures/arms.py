@@ -5,7 +5,7 @@ columns ``arm`` and ``replicate`` in front of a run's own table columns (the sta
 tables of `wsim compare`, or a sweep's stored tables joined with its runs), so the same
 figures serve comparisons and sweeps. Arms keep the order of their first row. A 95% CI
 is Student's t across replicates, mean ± t * sd / sqrt(n)
-(`experiments.analysis.effects.t_half_width`); with one replicate it is empty. Each figure is
+(`experiments.intervals.t_half_width`); with one replicate it is empty. Each figure is
 saved with exactly its plotted numbers as CSV (`experiments.figures.run.save_figure`).
 """
 
@@ -20,7 +20,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import StrMethodFormatter
 
-from experiments.analysis.effects import t_half_width
 from experiments.figures.style import (
     EDGE_COLOUR,
     EDGE_WIDTH,
@@ -35,6 +34,7 @@ from experiments.figures.style import (
     save_figure,
     styled,
 )
+from experiments.intervals import t_half_width
 from experiments.sweep.seeding import ARM
 
 REPLICATE = "replicate"

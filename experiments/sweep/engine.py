@@ -17,15 +17,14 @@ import math
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.effects import t_half_width
 from experiments.executors import Executor
-from experiments.outputs import git_sha
+from experiments.intervals import t_half_width
+from experiments.provenance import git_sha, package_version
 from experiments.sweep.design import sample
 from experiments.sweep.runs import evaluate
 from experiments.sweep.seeding import RunSetup, RunTask, tasks
@@ -96,7 +95,7 @@ def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> None:
         manifest = {"experiment": spec.name, "spec_file": str(spec.path.resolve()),
                     "spec_text": spec.text, "spec": spec.file.model_dump(mode="json"),
                     "spec_hash": digest, "code_version": session["code_version"],
-                    "package_versions": {p: _version(p) for p in PACKAGES},
+                    "package_versions": {p: package_version(p) for p in PACKAGES},
                     "python_version": platform.python_version(), "host": platform.node(),
                     "started_utc": session["started_utc"], "finished_utc": None,
                     "sessions": [session]}
@@ -191,10 +190,3 @@ def status(directory: Path) -> SweepStatus:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.sweep.spec import NO_REFORM, Spec, Value
-from model.scenario import Scenario, apply_reforms
+from experiments.sweep.spec import NO_REFORM, Spec
+from model.scenario import KeyValue, Scenario, apply_reforms
 
 RUN_ID_LENGTH = 16  # hex digits of SHA-256: collisions are negligible below ~10^9 runs
 ARM = "arm"  # column of an experiments table naming the lever setting
@@ -41,7 +41,7 @@ class RunTask:
     run_id: str
     replicate: int
     arm: str
-    point: dict[str, Value]
+    point: dict[str, KeyValue]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class RunSetup:
         return cls(spec.base, reforms, run, spec.monthly_columns, outputs.summary,
                    outputs.panel_every_months if outputs.panel else None)
 
-    def scenario(self, point: Mapping[str, Value]) -> Scenario:
+    def scenario(self, point: Mapping[str, KeyValue]) -> Scenario:
         """The scenario of a parameter point: reforms (in lever order), then values."""
         files: list[str | Path] = [self.reforms[column][str(level)]
                                    for column, level in point.items()
@@ -84,7 +84,7 @@ class RunSetup:
         return scenario.with_changes(changes, origin="sweep point").with_overrides(**self.run)
 
 
-def run_id(point: Mapping[str, Value], replicate: int) -> str:
+def run_id(point: Mapping[str, KeyValue], replicate: int) -> str:
     """Deterministic id of a run: hash of the canonical JSON of its values and replicate."""
     text = json.dumps({"point": dict(point), "replicate": replicate}, sort_keys=True,
                       separators=(",", ":"), allow_nan=False, default=_native)
@@ -105,7 +105,7 @@ def tasks(design: pd.DataFrame, replicates: Iterable[int]) -> list[RunTask]:
     return list(out.values())
 
 
-def points(design: pd.DataFrame) -> list[dict[str, Value]]:
+def points(design: pd.DataFrame) -> list[dict[str, KeyValue]]:
     """The parameter values of each row of an experiments table (its ``arm`` left out)."""
     return [{str(k): v for k, v in row.items() if k != ARM} for row in design.to_dict("records")]
 

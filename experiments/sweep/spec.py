@@ -29,12 +29,11 @@ from pydantic import (
     model_validator,
 )
 
-from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
+from model.scenario import KeyValue, Scenario, ScenarioError, apply_reforms, load_scenario
 from model.simulate import simulate
 
 NO_REFORM = "none"  # level of a reform lever in the base scenario
 PROBE_HOUSEHOLDS = 20  # a one-month run this small lists the model's output columns
-Value = bool | int | float | str
 
 
 class SpecError(ValueError):
@@ -62,7 +61,7 @@ class Lever(Block):
     """A policy setting: a dotted scenario key with values, or named reform files."""
 
     key: str | None = Field(None, description="dotted scenario key, e.g. policy.training.enabled")
-    values: list[Value] | None = Field(None, min_length=1, description="values of the key")
+    values: list[KeyValue] | None = Field(None, min_length=1, description="values of the key")
     reforms: dict[str, str] | None = Field(
         None, min_length=1, description="reform name -> TOML file (relative to the spec)")
     crossed: bool = Field(False, description="run every arm of the other levers at each "
@@ -201,8 +200,8 @@ class LeverColumn:
 
     name: str
     column: str
-    levels: tuple[Value, ...]
-    base: Value
+    levels: tuple[KeyValue, ...]
+    base: KeyValue
     reforms: dict[str, Path] | None = None
     crossed: bool = False
 
@@ -263,18 +262,6 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     _check_columns(path, levers, uncertainties)
     monthly = _check_outputs(path, file, base)
     return Spec(path, text, file, base, levers, uncertainties, monthly)
-
-
-def scenario_value(scenario: Scenario, key: str) -> Value:
-    """The value at a dotted key of a scenario (KeyError if it has no such leaf)."""
-    node: Any = scenario.model_dump()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(key)
-        node = node[part]
-    if not isinstance(node, Value):
-        raise KeyError(key)
-    return node
 
 
 def _read_text(path: Path) -> str:
@@ -369,17 +356,17 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
     assert lever.key is not None and lever.values is not None  # by Lever._one_kind
     key = lever.key
     try:
-        levels = tuple(scenario_value(base.with_changes({key: v}), key) for v in lever.values)
+        levels = tuple(base.with_changes({key: v}).value(key) for v in lever.values)
     except (ScenarioError, KeyError) as err:
         if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
             raise _missing_key(path, f"levers.{name}.key", base, key) from err
         raise SpecError(path, f"levers.{name}.values", err.expected) from err
-    return LeverColumn(name, key, levels, scenario_value(base, key), crossed=lever.crossed)
+    return LeverColumn(name, key, levels, base.value(key), crossed=lever.crossed)
 
 
 def _uncertainty(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
     try:
-        value = scenario_value(base, u.key)
+        value = base.value(u.key)
     except KeyError as err:
         raise _missing_key(path, f"uncertainties.{name}.key", base, u.key) from err
     if isinstance(value, bool | str):

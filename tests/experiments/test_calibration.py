@@ -21,7 +21,6 @@ from experiments.calibration.targets import (
     TargetsError,
     load_targets,
 )
-from experiments.scenario_keys import defining_comment
 from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult
 
@@ -205,14 +204,6 @@ def test_bad_targets_file_names_file_and_key(tmp_path: Path, edit: str) -> None:
     with pytest.raises(TargetsError) as caught:
         load_targets(path, SCENARIOS)
     assert str(caught.value).startswith(f"{path}: {BAD_EDITS[edit][2]}")
-
-
-def test_defining_comment_follows_extends_to_the_nearest_file() -> None:
-    file, comment = defining_comment(SCENARIOS / "qingchuan.toml",
-                                     "workshops.park.entrants_per_month")
-    assert file.name == "qingchuan.toml" and "free:" in comment
-    file, comment = defining_comment(SCENARIOS / "qingchuan.toml", "incomes.pension_age")
-    assert file.name == "baseline.toml"
 
 
 # ---------------------------------------------------------------- fit pieces

@@ -8,14 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from experiment_helpers import ROOT
-from sweep_helpers import spec_of, sweep_serial
-from typer.testing import CliRunner
+from sweep_helpers import spec_of, sweep_serial, wsim
 
 from experiments.analysis.decision_rules import (
     RANKING_FILE,
     SUMMARY_FILE,
     UNRANKED,
-    app,
     write_summary,
 )
 
@@ -103,7 +101,7 @@ def test_a_sweep_without_a_crossed_lever_is_refused(tmp_path: Path) -> None:
     spec = spec_of(tmp_path, TINY_SWEEP.replace("crossed = true", "").replace(
         "count = 3", "count = 1").replace('["income_max", "satisficing"]', '["income_max"]'))
     sweep_serial(spec, tmp_path / "sweep")
-    result = CliRunner().invoke(app, [str(tmp_path / "sweep")])
+    result = wsim("analyze-rules", tmp_path / "sweep")
     assert result.exit_code == 1
     assert "expected one crossed lever" in result.output
 

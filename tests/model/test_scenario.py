@@ -15,6 +15,8 @@ from model.scenario import (
     Scenario,
     ScenarioError,
     apply_reforms,
+    defining_comment,
+    extends_chain,
     interpolate_by_year,
     load_scenario,
     max_households,
@@ -343,6 +345,53 @@ def test_scenario_round_trips_through_its_dump(tiny):
 
 def test_start_date_is_a_date(tiny):
     assert tiny.run.start == dt.date(2016, 1, 1)
+
+
+def test_value_reads_a_dotted_key_as_the_scenario_holds_it(tiny):
+    assert tiny.value("policy.training.enabled") is tiny.policy.training.enabled
+    assert tiny.value("choice.rule") == tiny.choice.rule
+    assert tiny.value("choice.option_constants.farming") == \
+        tiny.choice.option_constants["farming"]
+    assert tiny.number("run.households") == 400
+    assert isinstance(tiny.number("run.households"), int)
+    assert tiny.number("policy.wage_subsidy.share_of_poor_wage_bill") == \
+        tiny.policy.wage_subsidy.share_of_poor_wage_bill
+
+
+@pytest.mark.parametrize(("key", "why"), [
+    ("policy.training.places_per_mnth", "not a key of the scenario"),
+    ("run.months.first", "not a key of the scenario"),
+    ("scale", "not a key of the scenario"),  # a property, not a key
+    ("policy.training", "holds a Training, not one value"),
+    ("run.start", "holds a date, not one value"),
+])
+def test_value_of_a_key_holding_no_single_value_names_the_key(tiny, key, why):
+    with pytest.raises(KeyError, match=f"{key}: {why}"):
+        tiny.value(key)
+
+
+@pytest.mark.parametrize("key", ["policy.training.enabled", "choice.rule"])
+def test_number_of_a_key_holding_no_number_names_the_key(tiny, key):
+    with pytest.raises(KeyError, match=f"{key}: holds .*, not a number"):
+        tiny.number(key)
+
+
+def test_extends_chain_lists_the_file_then_its_bases(tmp_path):
+    chain = extends_chain(SCENARIOS / "qingchuan.toml")
+    assert chain[0] == (SCENARIOS / "qingchuan.toml").resolve()
+    assert chain[-1] == (SCENARIOS / "baseline.toml").resolve()
+    looped = write(tmp_path, "loop.toml", 'extends = "loop.toml"\n')
+    assert extends_chain(looped) == [looped.resolve()]
+
+
+def test_defining_comment_follows_extends_to_the_nearest_file() -> None:
+    file, comment = defining_comment(SCENARIOS / "qingchuan.toml",
+                                     "workshops.park.entrants_per_month")
+    assert file.name == "qingchuan.toml" and "free:" in comment
+    file, comment = defining_comment(SCENARIOS / "qingchuan.toml", "incomes.pension_age")
+    assert file.name == "baseline.toml"
+    with pytest.raises(KeyError):
+        defining_comment(SCENARIOS / "qingchuan.toml", "incomes.no_such_key")
 
 
 def test_interpolate_by_year_is_linear_inside_and_flat_outside():

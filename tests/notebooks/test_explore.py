@@ -2,12 +2,14 @@
 
 The notebook is executed with nbclient on the `python3` kernel of this interpreter, in a
 temporary directory; a cell after its "parameters" cell sets a tiny run size and points
-its outputs there, so nothing is written under results/.
+its outputs there, so nothing is written under results/. It works through the Python
+interface (`experiments`), never by starting commands.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +27,8 @@ HOUSEHOLDS, MONTHS, REPLICATES = 1_000, 12, 2  # a workshop or two: effects are 
 ARMS = ("no policy", "default policy", "wage subsidy 40%")
 SWEEP_ARMS = 3  # the base and its two levers, one at a time
 CELL_TIMEOUT_S = 300
+COMMANDS = re.compile(r"\bsubprocess\b|\bos\.(system|popen|exec\w*)\b|^\s*[!%]",
+                      re.MULTILINE)  # what starts a command from a notebook
 
 
 def tagged(notebook: nbformat.NotebookNode, tag: str) -> nbformat.NotebookNode:
@@ -62,6 +66,13 @@ def test_notebook_is_stored_without_outputs() -> None:
     assert all(not c.outputs and c.execution_count is None for c in code)
 
 
+def test_notebook_starts_no_command() -> None:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "import experiments" in code
+    assert COMMANDS.search(code) is None, COMMANDS.search(code)
+
+
 def test_notebook_runs_and_compares_and_sweeps(tmp_path: Path, kernel_name: str) -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     output = tmp_path / "output"
@@ -79,5 +90,6 @@ def test_notebook_runs_and_compares_and_sweeps(tmp_path: Path, kernel_name: str)
     runs = SWEEP_ARMS * REPLICATES
     assert f"Loaded {runs} runs ({runs} done, 0 failed)" in text_of(
         tagged(notebook, "sweep-runs"))
-    assert (output / "figures" / "spending.png").is_file()
+    assert (output / "comparison" / "plots" / "spending.png").is_file()
+    assert (output / "comparison" / "manifest.json").is_file()
     assert any(output.glob("sweep_*/manifest.json"))
