@@ -33,6 +33,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model experiments tests benchmarks app.py
+	$(VENV)/bin/ruff format --check model experiments tests benchmarks app.py
 	$(VENV)/bin/mypy model experiments benchmarks app.py
 
 test: lint browser

@@ -120,8 +120,9 @@ def change(key: str, value: Setting) -> None:
 def configured() -> Scenario | None:
     """The scenario as the page sets it; None (and the reason shown) if it is invalid."""
     try:
-        chosen = configure(SCENARIO_DIR / scenario_name.value, households.value,
-                           months.value, settings.value)
+        chosen = configure(
+            SCENARIO_DIR / scenario_name.value, households.value, months.value, settings.value
+        )
     except (ValueError, OSError) as err:
         run_error.set(str(err))
         return None
@@ -165,13 +166,27 @@ def SliderFor(slider: Slider, enabled: bool) -> None:
     value = settings.value[slider.key]
     top = max(slider.maximum, value)
     if float(slider.step).is_integer():
-        solara.SliderInt(slider.label, value=int(value), min=0, max=int(top),
-                         step=int(slider.step), on_value=partial(change, slider.key),
-                         thumb_label="always", disabled=not enabled)
+        solara.SliderInt(
+            slider.label,
+            value=int(value),
+            min=0,
+            max=int(top),
+            step=int(slider.step),
+            on_value=partial(change, slider.key),
+            thumb_label="always",
+            disabled=not enabled,
+        )
     else:
-        solara.SliderFloat(slider.label, value=float(value), min=0.0, max=float(top),
-                           step=slider.step, on_value=partial(change, slider.key),
-                           thumb_label="always", disabled=not enabled)
+        solara.SliderFloat(
+            slider.label,
+            value=float(value),
+            min=0.0,
+            max=float(top),
+            step=slider.step,
+            on_value=partial(change, slider.key),
+            thumb_label="always",
+            disabled=not enabled,
+        )
 
 
 @solara.component
@@ -182,8 +197,7 @@ def InstrumentControls(control: Control) -> None:
         solara.Text(control.label, style={"font-weight": "bold"})
     else:
         enabled = bool(settings.value[control.switch])
-        solara.Switch(label=control.label, value=enabled,
-                      on_value=partial(change, control.switch))
+        solara.Switch(label=control.label, value=enabled, on_value=partial(change, control.switch))
     for slider in control.sliders:
         SliderFor(slider, enabled)
 
@@ -191,25 +205,26 @@ def InstrumentControls(control: Control) -> None:
 @solara.component
 def Controls() -> None:
     """Scenario, run size, levers, shock and the run buttons."""
-    solara.Select("Scenario", values=scenario_files(SCENARIO_DIR), value=scenario_name.value,
-                  on_value=choose)
+    solara.Select(
+        "Scenario", values=scenario_files(SCENARIO_DIR), value=scenario_name.value, on_value=choose
+    )
     chosen = scenario.value
     if load_error.value is not None or chosen is None:
         solara.Error(load_error.value or "no scenario")
         return
-    solara.Text(f"{chosen.description} (seed {chosen.run.seed}, from "
-                f"{chosen.run.start:%Y-%m})")
-    solara.InputInt(f"Households ({HOUSEHOLDS_MIN:,} to {HOUSEHOLDS_MAX:,})",
-                    value=households)
+    solara.Text(f"{chosen.description} (seed {chosen.run.seed}, from {chosen.run.start:%Y-%m})")
+    solara.InputInt(f"Households ({HOUSEHOLDS_MIN:,} to {HOUSEHOLDS_MAX:,})", value=households)
     solara.InputInt(f"Months (1 to {MONTHS_MAX})", value=months)
     solara.Text(COUNTY_SCALE_NOTE, style={"font-size": "small"})
     for control in CONTROLS:
         InstrumentControls(control)
     shock = chosen.shocks.migration_stop
-    solara.Switch(label=f"Migration stop from {shock.start:%Y-%m}, {shock.months} months, "
-                        f"{shock.share_kept_home:.0%} of migrants kept home",
-                  value=bool(settings.value[MIGRATION_SHOCK]),
-                  on_value=partial(change, MIGRATION_SHOCK))
+    solara.Switch(
+        label=f"Migration stop from {shock.start:%Y-%m}, {shock.months} months, "
+        f"{shock.share_kept_home:.0%} of migrants kept home",
+        value=bool(settings.value[MIGRATION_SHOCK]),
+        on_value=partial(change, MIGRATION_SHOCK),
+    )
     with solara.Row():
         solara.Button("Run", on_click=run_clicked, color="primary")
         solara.Button("Compare with baseline", on_click=compare_clicked, outlined=True)
@@ -228,8 +243,10 @@ def status(number: int | None, snapshot: Snapshot, running: bool) -> str:
     run = snapshot.scenario.run
     what = f"Run {number}: {snapshot.scenario.name}" if number else snapshot.scenario.name
     state = "done" if snapshot.finished and not running else "running"
-    return (f"{what}, {run.households:,} households, seed {run.seed}: month "
-            f"{snapshot.month} of {run.months} ({snapshot.at(snapshot.month)['date']}), {state}")
+    return (
+        f"{what}, {run.households:,} households, seed {run.seed}: month "
+        f"{snapshot.month} of {run.months} ({snapshot.at(snapshot.month)['date']}), {state}"
+    )
 
 
 @solara.component
@@ -245,8 +262,7 @@ def NumbersTable(rows: list[tuple[str, ...]]) -> None:
                 with solara.v.Html(tag="tr"):
                     solara.v.Html(tag="td", children=[row[0]])
                     for cell in row[1:]:
-                        solara.v.Html(tag="td", children=[cell],
-                                      style_="text-align: right")
+                        solara.v.Html(tag="td", children=[cell], style_="text-align: right")
 
 
 @solara.component

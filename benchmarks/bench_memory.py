@@ -93,17 +93,26 @@ def report(name: str, households: int, months: int) -> bool:
         growth = rss / early - 1
         within = growth <= GROWTH_TOLERANCE
         ok &= within
-        print(f"  RSS after month {month:>4}: {rss / MIB:9,.1f} MiB  (x{rss / early:.3f} of "
-              f"month {EARLY_MONTH}{'' if within else ', GROWS'})")
+        print(
+            f"  RSS after month {month:>4}: {rss / MIB:9,.1f} MiB  (x{rss / early:.3f} of "
+            f"month {EARLY_MONTH}{'' if within else ', GROWS'})"
+        )
     if households >= PEAK_MIN_HOUSEHOLDS:
         per_household = measured.peak_growth / households
         ok &= per_household <= BYTES_PER_HOUSEHOLD
-        print(f"  peak {per_household:,.0f} bytes per household "
-              f"(model.scenario.BYTES_PER_HOUSEHOLD = {BYTES_PER_HOUSEHOLD:,})")
-    print(f"  {'ok' if ok else 'FAILED'}: growth from month {EARLY_MONTH} within "
-          f"{GROWTH_TOLERANCE:.0%}" + (f", peak within {BYTES_PER_HOUSEHOLD:,} bytes per "
-                                        "household" if households >= PEAK_MIN_HOUSEHOLDS
-                                        else ""))
+        print(
+            f"  peak {per_household:,.0f} bytes per household "
+            f"(model.scenario.BYTES_PER_HOUSEHOLD = {BYTES_PER_HOUSEHOLD:,})"
+        )
+    print(
+        f"  {'ok' if ok else 'FAILED'}: growth from month {EARLY_MONTH} within "
+        f"{GROWTH_TOLERANCE:.0%}"
+        + (
+            f", peak within {BYTES_PER_HOUSEHOLD:,} bytes per household"
+            if households >= PEAK_MIN_HOUSEHOLDS
+            else ""
+        )
+    )
     return ok
 
 
@@ -111,10 +120,15 @@ def main() -> int:
     """Measure the default cases, or the run --households/--months, each in its own process."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, help="one run of this many households")
-    parser.add_argument("--months", type=int, default=LATE_MONTH,
-                        help=f"months of that run (more than {EARLY_MONTH})")
-    parser.add_argument("--default-malloc", action="store_true",
-                        help="measure with glibc's default mmap threshold")
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=LATE_MONTH,
+        help=f"months of that run (more than {EARLY_MONTH})",
+    )
+    parser.add_argument(
+        "--default-malloc", action="store_true", help="measure with glibc's default mmap threshold"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.months <= EARLY_MONTH:
@@ -126,8 +140,19 @@ def main() -> int:
     failed = 0
     for name, households, months in cases:
         print(f"# {name}", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--measure", "--households",
-                               str(households), "--months", str(months)], env=env, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--measure",
+                "--households",
+                str(households),
+                "--months",
+                str(months),
+            ],
+            env=env,
+            check=False,
+        )
         failed += done.returncode != 0
     return 1 if failed else 0
 

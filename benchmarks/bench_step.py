@@ -38,18 +38,26 @@ from model.economy import WorkshopEconomy
 from model.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_NS = 100.0            # full model, ns per household-month, at 10^5 and 10^6
-STATE_BYTES_TARGET = 200.0   # state bytes per household
+TARGET_NS = 100.0  # full model, ns per household-month, at 10^5 and 10^6
+STATE_BYTES_TARGET = 200.0  # state bytes per household
 SCALING_TARGET = (9.0, 12.0)  # time(10^6) / time(10^5); linear scaling is 10
 LONG_RUN = (1_000_000, 120)  # households, months
 LONG_RUN_TARGET_S = 20.0
 SIZES = (10_000, 100_000, 1_000_000)
-LARGE = 1_000_000            # sizes from here on repeat `--repeats-large` times
+LARGE = 1_000_000  # sizes from here on repeat `--repeats-large` times
 PROFILE_HOUSEHOLDS = 100_000
 QUICK = {"sizes": [2_000, 10_000], "months": 6, "repeats": 1}
 KIB = 1024
-PHASES = ("_age_people", "_apply_shocks", "_run_policy", "_update_workshops",
-          "_revise_choices", "_match_labour", "_pay_month", "_update_poverty")
+PHASES = (
+    "_age_people",
+    "_apply_shocks",
+    "_run_policy",
+    "_update_workshops",
+    "_revise_choices",
+    "_match_labour",
+    "_pay_month",
+    "_update_poverty",
+)
 
 
 def scenario_at(households: int, months: int) -> Scenario:
@@ -64,11 +72,11 @@ class SizeRun:
 
     households: int
     months: int
-    seconds: list[float]       # wall time of the monthly steps, one per repeat
-    cpu_seconds: list[float]   # CPU time of this process over the same steps
-    setup_seconds: float       # building the model (synthesis and starting state), last run
-    state_bytes: int           # People, Households and tracker arrays
-    memory_bytes: int          # peak resident memory less the resident memory before
+    seconds: list[float]  # wall time of the monthly steps, one per repeat
+    cpu_seconds: list[float]  # CPU time of this process over the same steps
+    setup_seconds: float  # building the model (synthesis and starting state), last run
+    state_bytes: int  # People, Households and tracker arrays
+    memory_bytes: int  # peak resident memory less the resident memory before
 
     @property
     def ns(self) -> float:
@@ -92,8 +100,12 @@ def resident_kib(field: str) -> int:
 def state_bytes(model: WorkshopEconomy) -> int:
     """Bytes of the People, Households and poverty-tracker arrays."""
     parts = (model.people, model.households, model.tracker)
-    return sum(value.nbytes for part in parts for value in vars(part).values()
-               if isinstance(value, np.ndarray))
+    return sum(
+        value.nbytes
+        for part in parts
+        for value in vars(part).values()
+        if isinstance(value, np.ndarray)
+    )
 
 
 def measure(households: int, months: int, repeats: int) -> SizeRun:
@@ -112,31 +124,53 @@ def measure(households: int, months: int, repeats: int) -> SizeRun:
         cpu_seconds.append(time.process_time() - cpu_start)
         size = state_bytes(model)
         del model
-    return SizeRun(households, months, seconds, cpu_seconds, setup, size,
-                   (resident_kib("VmHWM") - baseline) * KIB)
+    return SizeRun(
+        households,
+        months,
+        seconds,
+        cpu_seconds,
+        setup,
+        size,
+        (resident_kib("VmHWM") - baseline) * KIB,
+    )
 
 
-def measure_in_fresh_process(households: int, months: int, repeats: int,
-                             compiled: bool = True) -> SizeRun:
+def measure_in_fresh_process(
+    households: int, months: int, repeats: int, compiled: bool = True
+) -> SizeRun:
     """`measure` in a new Python process, so that memory peaks of sizes do not mix.
 
     With `compiled` False the process runs the array versions of the compiled loops
     (`WSIM_NUMBA=0`, see `model.jit`).
     """
     env = {**os.environ, "WSIM_NUMBA": "1" if compiled else "0"}
-    out = subprocess.run([sys.executable, __file__, "--measure", str(households),
-                          "--months", str(months), "--repeats", str(repeats)],
-                         check=True, capture_output=True, text=True, env=env).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--measure",
+            str(households),
+            "--months",
+            str(months),
+            "--repeats",
+            str(repeats),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
     return SizeRun(**json.loads(out.splitlines()[-1]))
 
 
-def report_array_versions(households: int, months: int, repeats: int,
-                          compiled_ns: float) -> None:
+def report_array_versions(households: int, months: int, repeats: int, compiled_ns: float) -> None:
     """Time the array versions of the compiled loops at one size, beside the model's."""
     arrays = measure_in_fresh_process(households, months, repeats, compiled=False)
-    print(f"array versions only (WSIM_NUMBA=0) at {households:,} households  "
-          f"{arrays.ns:6.0f} ns/household-month  model {compiled_ns:.0f}  "
-          f"compiled loops save {1 - compiled_ns / arrays.ns:.0%}")
+    print(
+        f"array versions only (WSIM_NUMBA=0) at {households:,} households  "
+        f"{arrays.ns:6.0f} ns/household-month  model {compiled_ns:.0f}  "
+        f"compiled loops save {1 - compiled_ns / arrays.ns:.0%}"
+    )
 
 
 def profile_phases(params: Scenario, months: int) -> dict[str, float]:
@@ -172,14 +206,18 @@ def _wrap(model: WorkshopEconomy, name: str, spent: dict[str, float]) -> None:
 
 def report_size(run: SizeRun) -> None:
     """Print one size's speed and memory."""
-    print(f"{run.households:>10,} households  {run.ns:6.0f} ns/household-month  "
-          f"target {TARGET_NS:.0f}  ratio {run.ns / TARGET_NS:5.2f}  "
-          f"(median of {len(run.seconds)}: {', '.join(f'{s:.2f}s' for s in run.seconds)}; "
-          f"set-up {run.setup_seconds:.1f}s)")
+    print(
+        f"{run.households:>10,} households  {run.ns:6.0f} ns/household-month  "
+        f"target {TARGET_NS:.0f}  ratio {run.ns / TARGET_NS:5.2f}  "
+        f"(median of {len(run.seconds)}: {', '.join(f'{s:.2f}s' for s in run.seconds)}; "
+        f"set-up {run.setup_seconds:.1f}s)"
+    )
     print(f"{'':>22}CPU {run.cpu_ns:6.0f} ns/household-month (this process's CPU time)")
-    print(f"{'':>22}memory {run.memory_bytes / run.households:6.0f} B/household  "
-          f"state {run.state_bytes / run.households:5.0f} B/household "
-          f"(target {STATE_BYTES_TARGET:.0f})")
+    print(
+        f"{'':>22}memory {run.memory_bytes / run.households:6.0f} B/household  "
+        f"state {run.state_bytes / run.households:5.0f} B/household "
+        f"(target {STATE_BYTES_TARGET:.0f})"
+    )
 
 
 def report_long_run() -> None:
@@ -187,10 +225,12 @@ def report_long_run() -> None:
     households, months = LONG_RUN
     run = measure_in_fresh_process(households, months, 1)
     total = run.setup_seconds + run.seconds[0]
-    print(f"{households:,} households x {months} months: {total:.1f}s "
-          f"(set-up {run.setup_seconds:.1f}s, steps {run.seconds[0]:.1f}s, "
-          f"{run.ns:.0f} ns/household-month, CPU {run.cpu_ns:.0f}; "
-          f"target {LONG_RUN_TARGET_S:.0f}s)")
+    print(
+        f"{households:,} households x {months} months: {total:.1f}s "
+        f"(set-up {run.setup_seconds:.1f}s, steps {run.seconds[0]:.1f}s, "
+        f"{run.ns:.0f} ns/household-month, CPU {run.cpu_ns:.0f}; "
+        f"target {LONG_RUN_TARGET_S:.0f}s)"
+    )
 
 
 def main() -> None:
@@ -199,10 +239,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--repeats-large", type=int, default=3,
-                        help=f"repeats at {LARGE:,} households and more")
-    parser.add_argument("--long", action="store_true",
-                        help=f"also time {LONG_RUN[0]:,} households x {LONG_RUN[1]} months")
+    parser.add_argument(
+        "--repeats-large", type=int, default=3, help=f"repeats at {LARGE:,} households and more"
+    )
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help=f"also time {LONG_RUN[0]:,} households x {LONG_RUN[1]} months",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, one short run")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -220,9 +264,11 @@ def main() -> None:
     rows = [(n, run.ns) for n, run in runs.items()]
     for (n0, ns0), (n1, ns1) in zip(rows, rows[1:], strict=False):
         cpu = runs[n1].cpu_ns * n1 / (runs[n0].cpu_ns * n0)
-        print(f"scaling {n1:,}/{n0:,}: time ratio {ns1 * n1 / (ns0 * n0):.1f}, CPU {cpu:.1f} "
-              f"(linear = {n1 / n0:.0f}; target {SCALING_TARGET[0]:.0f} to "
-              f"{SCALING_TARGET[1]:.0f} for 10x)")
+        print(
+            f"scaling {n1:,}/{n0:,}: time ratio {ns1 * n1 / (ns0 * n0):.1f}, CPU {cpu:.1f} "
+            f"(linear = {n1 / n0:.0f}; target {SCALING_TARGET[0]:.0f} to "
+            f"{SCALING_TARGET[1]:.0f} for 10x)"
+        )
     if args.long:
         report_long_run()
     profiled = max((n for n in args.sizes if n <= PROFILE_HOUSEHOLDS), default=args.sizes[0])
@@ -232,19 +278,27 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     total = sum(ms.values())
     shares = {name: value / total for name, value in ms.items()}
-    (out / "phase_profile.json").write_text(json.dumps(
-        {"households": profiled, "months": args.months, "ms_per_month": ms,
-         "shares": shares}, indent=2))
+    (out / "phase_profile.json").write_text(
+        json.dumps(
+            {"households": profiled, "months": args.months, "ms_per_month": ms, "shares": shares},
+            indent=2,
+        )
+    )
     ranked = sorted(shares.items(), key=lambda item: -item[1])
-    print(f"phase shares at {profiled:,} ({total:.1f} ms/month):",
-          ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in ranked))
+    print(
+        f"phase shares at {profiled:,} ({total:.1f} ms/month):",
+        ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in ranked),
+    )
     full_ns = dict(rows).get(YARDSTICK_HOUSEHOLDS)
     if full_ns is not None:
-        reference_ns = ns_per_household_month(scenario_at(YARDSTICK_HOUSEHOLDS, args.months),
-                                              args.repeats)
-        print(f"idiomatic Mesa reference at {YARDSTICK_HOUSEHOLDS:,} households  "
-              f"{reference_ns:8.0f} ns/household-month  model {full_ns:.0f}  "
-              f"reference / model {reference_ns / full_ns:.1f}x (target >= {SPEEDUP_TARGET:.0f}x)")
+        reference_ns = ns_per_household_month(
+            scenario_at(YARDSTICK_HOUSEHOLDS, args.months), args.repeats
+        )
+        print(
+            f"idiomatic Mesa reference at {YARDSTICK_HOUSEHOLDS:,} households  "
+            f"{reference_ns:8.0f} ns/household-month  model {full_ns:.0f}  "
+            f"reference / model {reference_ns / full_ns:.1f}x (target >= {SPEEDUP_TARGET:.0f}x)"
+        )
 
 
 if __name__ == "__main__":

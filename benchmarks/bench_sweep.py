@@ -86,28 +86,41 @@ def machine_capacity(scenario: Scenario, runs: int = CAPACITY_RUNS) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=32, help="replicates per arm (x4 runs)")
-    parser.add_argument("--households", type=int, default=SWEEP_HOUSEHOLDS,
-                        help="simulated households per run")
+    parser.add_argument(
+        "--households", type=int, default=SWEEP_HOUSEHOLDS, help="simulated households per run"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench_sweep.toml"
-        path.write_text(SPEC.format(base=(ROOT / "scenarios" / "default.toml").as_posix(),
-                                    replicates=args.replicates, households=args.households))
+        path.write_text(
+            SPEC.format(
+                base=(ROOT / "scenarios" / "default.toml").as_posix(),
+                replicates=args.replicates,
+                households=args.households,
+            )
+        )
         spec = load_spec(path)
         serial_s, serial = timed_sweep(spec, Path(tmp) / "serial", Serial())
         parallel_s, parallel = timed_sweep(spec, Path(tmp) / "processes", Processes(2))
     for name in ("monthly", "summary"):
         pd.testing.assert_frame_equal(getattr(serial, name), getattr(parallel, name))
-    pd.testing.assert_frame_equal(serial.runs.drop(columns="seconds"),
-                                  parallel.runs.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        serial.runs.drop(columns="seconds"), parallel.runs.drop(columns="seconds")
+    )
     speedup = serial_s / parallel_s
-    print(f"{len(serial.runs)} runs: 1 worker {serial_s:.1f} s, 2 workers {parallel_s:.1f} s; "
-          f"results identical")
-    print(f"2-worker speed-up: {speedup:.2f}x (target >= {TARGET}x: "
-          f"{'met' if speedup >= TARGET else 'not met'})")
+    print(
+        f"{len(serial.runs)} runs: 1 worker {serial_s:.1f} s, 2 workers {parallel_s:.1f} s; "
+        f"results identical"
+    )
+    print(
+        f"2-worker speed-up: {speedup:.2f}x (target >= {TARGET}x: "
+        f"{'met' if speedup >= TARGET else 'not met'})"
+    )
     capacity = machine_capacity(spec.base)
-    print(f"2 bare processes on the same model runs (no sweep machinery): {capacity:.2f}x; "
-          f"the sweep reaches {speedup / capacity:.0%} of it")
+    print(
+        f"2 bare processes on the same model runs (no sweep machinery): {capacity:.2f}x; "
+        f"the sweep reaches {speedup / capacity:.0%} of it"
+    )
 
 
 if __name__ == "__main__":

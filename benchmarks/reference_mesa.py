@@ -69,7 +69,7 @@ from model.workshops import MONTHS_PER_YEAR, WorkshopTable
 
 NS_PER_SECOND = 1e9
 YARDSTICK_HOUSEHOLDS = 10_000  # scale at which the vectorised model is compared with this one
-SPEEDUP_TARGET = 30.0          # vectorised model at least this many times faster there
+SPEEDUP_TARGET = 30.0  # vectorised model at least this many times faster there
 NO_SPELL = -1  # spell start of a household not in poverty
 COUNTY_POOLS = (Activity.HOME_OUTWORK, Activity.PARK_WORKSHOP, Activity.COMMUNITY_FACTORY)
 CARE_BOUND = (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY)
@@ -83,15 +83,15 @@ LOGIT = "logit"
 class Member:
     """A household member: fixed traits, and state copied from the shared person arrays."""
 
-    index: int          # row in the person arrays and in the month's uniforms
+    index: int  # row in the person arrays and in the month's uniforms
     female: bool
-    skill: float        # productivity multiplier
-    age: int = 0        # years
+    skill: float  # productivity multiplier
+    age: int = 0  # years
     health: int = Health.HEALTHY
     capacity: float = 0.0  # labour capacity (0 = cannot work)
     carer: bool = False
     kept_home: bool = False
-    courses: int = 0    # training courses completed
+    courses: int = 0  # training courses completed
     on_course: bool = False  # trained this month (the household gets the board allowance)
     activity: int = Activity.NOT_WORKING
     employer: int = NO_EMPLOYER  # workshop slot
@@ -132,16 +132,20 @@ class ColumnMirror:
 class Jobs:
     """Each workshop slot's job this month, as Python lists."""
 
-    pay: list[float]         # yuan/month at capacity 1: pay x this month's utilisation
-    piece_rate: list[bool]   # paid by the piece (times the worker's productivity)
-    activity: list[int]      # activity a job there counts as
-    open: list[bool]         # open or idle
+    pay: list[float]  # yuan/month at capacity 1: pay x this month's utilisation
+    piece_rate: list[bool]  # paid by the piece (times the worker's productivity)
+    activity: list[int]  # activity a job there counts as
+    open: list[bool]  # open or idle
 
     @classmethod
     def of(cls, table: WorkshopTable, utilisation: np.ndarray) -> Jobs:
         """The jobs of the shared workshop table at this month's utilisation (per slot)."""
-        return cls((table.pay * utilisation).tolist(), table.piece_rate.tolist(),
-                   table.activity.tolist(), table.is_open.tolist())
+        return cls(
+            (table.pay * utilisation).tolist(),
+            table.piece_rate.tolist(),
+            table.activity.tolist(),
+            table.is_open.tolist(),
+        )
 
 
 @dataclass
@@ -149,39 +153,55 @@ class ChoiceSituation:
     """What every reviser sees this month (incomes and costs in yuan/month)."""
 
     params: Scenario
-    coef: Choice                  # decision coefficients (inertia 0 while settling)
-    u_revise: list[float]         # one uniform per person, float32 values
-    u_choice: list[float]         # one uniform per person
-    revision_threshold: float     # revision rate rounded to float32, as u_revise is
-    pool_pay: list[float]         # expected pay of applying per pool, at capacity 1
-    pool_open: list[bool]         # pool has a hiring workshop
-    n_villages: int               # village pools come first, then one per county activity
+    coef: Choice  # decision coefficients (inertia 0 while settling)
+    u_revise: list[float]  # one uniform per person, float32 values
+    u_choice: list[float]  # one uniform per person
+    revision_threshold: float  # revision rate rounded to float32, as u_revise is
+    pool_pay: list[float]  # expected pay of applying per pool, at capacity 1
+    pool_open: list[bool]  # pool has a hiring workshop
+    n_villages: int  # village pools come first, then one per county activity
     jobs: Jobs
-    net_migrant_wage: float       # at skill 1
-    commute_yuan: list[float]     # to the park, per village (float32 values)
-    constants: list[float]        # utility constant per option
+    net_migrant_wage: float  # at skill 1
+    commute_yuan: list[float]  # to the park, per village (float32 values)
+    constants: list[float]  # utility constant per option
     decisions: list[tuple[int, int, bool]] = field(default_factory=list)
     # (person, chosen activity, current activity still feasible), appended by the agents
 
     @classmethod
-    def of(cls, model: WorkshopEconomy, market: Market, coef: Choice, u_revise: np.ndarray,
-           u_choice: np.ndarray) -> ChoiceSituation:
+    def of(
+        cls,
+        model: WorkshopEconomy,
+        market: Market,
+        coef: Choice,
+        u_revise: np.ndarray,
+        u_choice: np.ndarray,
+    ) -> ChoiceSituation:
         """The shared market and the scenario's rules, as Python numbers."""
         params = model.params
         commute = params.choice.commute_yuan_per_km_month * model.geography.park_distance_km
-        return cls(params, coef, u_revise.tolist(), u_choice.tolist(),
-                   float(np.float32(params.choice.revision_rate_per_month)),
-                   market.pool_pay.tolist(), market.pool_open.tolist(),
-                   model.geography.n_villages, Jobs.of(market.table, market.utilisation),
-                   migrant_net_wage(params, model.year), commute.tolist(),
-                   [coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
+        return cls(
+            params,
+            coef,
+            u_revise.tolist(),
+            u_choice.tolist(),
+            float(np.float32(params.choice.revision_rate_per_month)),
+            market.pool_pay.tolist(),
+            market.pool_open.tolist(),
+            model.geography.n_villages,
+            Jobs.of(market.table, market.utilisation),
+            migrant_net_wage(params, model.year),
+            commute.tolist(),
+            [coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES],
+        )
 
     def decided(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The decisions as the full model's arrays: revisers in person order, choice, ok."""
         decisions = sorted(self.decisions)
-        return (np.array([d[0] for d in decisions], dtype=np.int64),
-                np.array([d[1] for d in decisions], dtype=np.int8),
-                np.array([d[2] for d in decisions], dtype=bool))
+        return (
+            np.array([d[0] for d in decisions], dtype=np.int64),
+            np.array([d[1] for d in decisions], dtype=np.int8),
+            np.array([d[2] for d in decisions], dtype=bool),
+        )
 
 
 @dataclass
@@ -190,7 +210,7 @@ class PayRates:
 
     params: Scenario
     jobs: Jobs
-    net_migrant_wage: float          # yuan/month at skill 1
+    net_migrant_wage: float  # yuan/month at skill 1
     cooperative_active_share: float  # share of cooperatives open and not idle
 
 
@@ -207,8 +227,8 @@ class PovertyStatus:
         self.rolling = first_month_income * MONTHS_PER_YEAR
         self.poor = self.per_capita < line
         self.ever_exited = False
-        self.months_out = 0        # consecutive months non-poor after an exit
-        self.stayed_out = False    # an exit lasted STAYED_OUT_MONTHS
+        self.months_out = 0  # consecutive months non-poor after an exit
+        self.stayed_out = False  # an exit lasted STAYED_OUT_MONTHS
         self.spell_start = 0 if self.poor else NO_SPELL
         self.spell_lengths: list[int] = []
         self.exited = self.entered = self.re_entered = False  # this month
@@ -258,8 +278,11 @@ class PovertyRoll:
     def flows(self) -> Transitions:
         """Exits, entries and re-entries this month."""
         statuses = [h.poverty for h in self.households]
-        return Transitions(sum(s.exited for s in statuses), sum(s.entered for s in statuses),
-                           sum(s.re_entered for s in statuses))
+        return Transitions(
+            sum(s.exited for s in statuses),
+            sum(s.entered for s in statuses),
+            sum(s.re_entered for s in statuses),
+        )
 
 
 # ------------------------------------------------------------------ the household agent
@@ -279,10 +302,10 @@ class Household(mesa.Agent):
         self.land_mu = float(hh.land_mu[row])
         self.resettled = bool(hh.resettled[row])
         self.size = int(hh.size[row])
-        self.young_child = False            # copied from the shared care load
-        self.equity_yuan = 0.0              # cooperative shares held (float32 value)
-        self.dibao_yuan_per_month = 0.0     # minimum living allowance (float32 value)
-        self.income = [0.0] * len(Source)   # this month, yuan by Source
+        self.young_child = False  # copied from the shared care load
+        self.equity_yuan = 0.0  # cooperative shares held (float32 value)
+        self.dibao_yuan_per_month = 0.0  # minimum living allowance (float32 value)
+        self.income = [0.0] * len(Source)  # this month, yuan by Source
         self.poverty: PovertyStatus
 
     def _farmers(self) -> int:
@@ -296,8 +319,11 @@ class Household(mesa.Agent):
 
     def choose(self, s: ChoiceSituation) -> None:
         """Members who revise this month (at random, or because they must) pick an activity."""
-        revising = [m for m in self.members if m.capacity > 0 and (
-            m.must_revise or s.u_revise[m.index] < s.revision_threshold)]
+        revising = [
+            m
+            for m in self.members
+            if m.capacity > 0 and (m.must_revise or s.u_revise[m.index] < s.revision_threshold)
+        ]
         if not revising:
             return
         farmers = self._farmers()
@@ -321,10 +347,12 @@ class Household(mesa.Agent):
         available[Activity.VILLAGE_WORKSHOP] = s.pool_open[self.village]
         income[Activity.MIGRATION] = s.net_migrant_wage * prod * cap
         # A member who takes up farming joins the household's other farmers.
-        mu = self._mu_per_farmer(farmers - (m.activity == Activity.FARMING) + 1,
-                                 params.incomes.mu_per_farmer_max)
-        income[Activity.FARMING] = (mu * params.incomes.farm_net_yuan_per_mu_year
-                                    / MONTHS_PER_YEAR * cap)
+        mu = self._mu_per_farmer(
+            farmers - (m.activity == Activity.FARMING) + 1, params.incomes.mu_per_farmer_max
+        )
+        income[Activity.FARMING] = (
+            mu * params.incomes.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * cap
+        )
         slot = m.employer
         if slot != NO_EMPLOYER and s.jobs.open[slot]:
             own = s.jobs.activity[slot]
@@ -346,12 +374,17 @@ class Household(mesa.Agent):
             available[Activity.VILLAGE_WORKSHOP] and near_ok,
             available[Activity.PARK_WORKSHOP] and away_ok,
             available[Activity.COMMUNITY_FACTORY] and self.resettled and near_ok,
-            (away_ok and m.health == Health.HEALTHY
-             and m.age <= s.params.population.migrant_age_max and not m.kept_home),
+            (
+                away_ok
+                and m.health == Health.HEALTHY
+                and m.age <= s.params.population.migrant_age_max
+                and not m.kept_home
+            ),
         ]
 
-    def _utilities(self, m: Member, net: list[float | None], coef: Choice,
-                   constants: list[float]) -> list[float | None]:
+    def _utilities(
+        self, m: Member, net: list[float | None], coef: Choice, constants: list[float]
+    ) -> list[float | None]:
         """Systematic utility of each feasible option (None where infeasible)."""
         mother = m.female and self.young_child
         v: list[float | None] = []
@@ -400,25 +433,30 @@ class Household(mesa.Agent):
             m.earnings = earned
             pensioners += m.age >= inc.pension_age
             trainees += m.on_course
-        self._add_transfers(income, max(self.land_mu - farmed_mu, 0.0), pensioners, trainees,
-                            rates)
+        self._add_transfers(income, max(self.land_mu - farmed_mu, 0.0), pensioners, trainees, rates)
         self.income = income
 
-    def _add_transfers(self, income: list[float], idle_mu: float, pensioners: int,
-                       trainees: int, rates: PayRates) -> None:
+    def _add_transfers(
+        self, income: list[float], idle_mu: float, pensioners: int, trainees: int, rates: PayRates
+    ) -> None:
         """Land rent, pensions, dividends, dibao and the training board allowance (yuan)."""
         params = rates.params
-        income[Source.FARMING] += (idle_mu * params.incomes.land_rent_yuan_per_mu_year
-                                   / MONTHS_PER_YEAR)
+        income[Source.FARMING] += (
+            idle_mu * params.incomes.land_rent_yuan_per_mu_year / MONTHS_PER_YEAR
+        )
         income[Source.PENSION] += pensioners * params.incomes.pension_yuan_per_month
         if self.equity_yuan:  # shares are held in float32, and the dividend computed so
             income[Source.DIVIDENDS] += float(
-                np.float32(self.equity_yuan) * params.policy.equity.dividend_rate_per_year
-                / MONTHS_PER_YEAR * rates.cooperative_active_share)
+                np.float32(self.equity_yuan)
+                * params.policy.equity.dividend_rate_per_year
+                / MONTHS_PER_YEAR
+                * rates.cooperative_active_share
+            )
         income[Source.DIBAO] += self.dibao_yuan_per_month
         training = params.policy.training
-        income[Source.TRAINING_ALLOWANCE] += (trainees * training.board_yuan_per_day
-                                              * training.days_per_course)
+        income[Source.TRAINING_ALLOWANCE] += (
+            trainees * training.board_yuan_per_day * training.days_per_course
+        )
 
     def total_income(self) -> float:
         """This month's income over all sources (yuan), summed in source order."""
@@ -470,21 +508,27 @@ class ReferenceEconomy(WorkshopEconomy):
 
     def __init__(self, params: Scenario, replicate: int = 0) -> None:
         if params.choice.rule != LOGIT:
-            raise ValueError(f"the reference writes only the {LOGIT!r} decision rule, "
-                             f"not {params.choice.rule!r}")
+            raise ValueError(
+                f"the reference writes only the {LOGIT!r} decision rule, not {params.choice.rule!r}"
+            )
         super().__init__(params, replicate)
 
     def _create_population(self) -> None:
         """Synthesise the households as the full model does, then make each an agent."""
         super()._create_population()
         p = self.people
-        self.members = [Member(i, female, skill) for i, (female, skill)
-                        in enumerate(zip(p.female.tolist(), p.skill.tolist(), strict=True))]
+        self.members = [
+            Member(i, female, skill)
+            for i, (female, skill) in enumerate(
+                zip(p.female.tolist(), p.skill.tolist(), strict=True)
+            )
+        ]
         by_household: list[list[Member]] = [[] for _ in range(len(self.households))]
         for member, row in zip(self.members, p.household.tolist(), strict=True):
             by_household[row].append(member)
-        self.household_agents = [Household(self, row, members)
-                                 for row, members in enumerate(by_household)]
+        self.household_agents = [
+            Household(self, row, members) for row, members in enumerate(by_household)
+        ]
         self.member_mirror = ColumnMirror(self.members)
         self.household_mirror = ColumnMirror(self.household_agents)
 
@@ -508,13 +552,27 @@ class ReferenceEconomy(WorkshopEconomy):
         p, hh = self.people, self.households
         on_course = np.zeros(len(p), dtype=bool)
         on_course[self.trainees] = True
-        self.member_mirror.pull({
-            "age": p.age, "health": p.health, "capacity": p.capacity, "carer": p.carer,
-            "kept_home": p.kept_home, "courses": p.courses, "on_course": on_course,
-            "activity": p.activity, "employer": p.employer, "must_revise": self.must_revise})
-        self.household_mirror.pull({"young_child": hh.young_child,
-                                    "equity_yuan": hh.equity_yuan,
-                                    "dibao_yuan_per_month": hh.dibao_yuan_per_month})
+        self.member_mirror.pull(
+            {
+                "age": p.age,
+                "health": p.health,
+                "capacity": p.capacity,
+                "carer": p.carer,
+                "kept_home": p.kept_home,
+                "courses": p.courses,
+                "on_course": on_course,
+                "activity": p.activity,
+                "employer": p.employer,
+                "must_revise": self.must_revise,
+            }
+        )
+        self.household_mirror.pull(
+            {
+                "young_child": hh.young_child,
+                "equity_yuan": hh.equity_yuan,
+                "dibao_yuan_per_month": hh.dibao_yuan_per_month,
+            }
+        )
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """Each household's revising members choose, reading the month's shared uniforms."""
@@ -523,8 +581,9 @@ class ReferenceEconomy(WorkshopEconomy):
         u_choice = rng.random(len(self.people))
         self._pull()
         self.staff = Staff.count(self.people, self.registered_person, len(self.workshop_table))
-        situation = ChoiceSituation.of(self, self._market(self.staff), coef or self.params.choice,
-                                       u_revise, u_choice)
+        situation = ChoiceSituation.of(
+            self, self._market(self.staff), coef or self.params.choice, u_revise, u_choice
+        )
         self._each_household("choose", situation)
         self.must_revise[:] = False
         self.choices = situation.decided()
@@ -534,19 +593,36 @@ class ReferenceEconomy(WorkshopEconomy):
         table = self.workshop_table
         self.employed = np.flatnonzero(self.people.employer >= 0)
         self.staff = Staff.count(self.people, self.registered_person, len(table), self.employed)
-        ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
-                         self.registered_person, self.trainees,
-                         cooperative_active_share(table), self.employed,
-                         self.staff, self.farms)
+        ctx = PayContext(
+            self.params,
+            self.year,
+            table,
+            table.utilisation(self.staff.workers),
+            self.registered_person,
+            self.trainees,
+            cooperative_active_share(table),
+            self.employed,
+            self.staff,
+            self.farms,
+        )
         self._pull()
-        self._each_household("earn", PayRates(self.params, Jobs.of(table, ctx.utilisation),
-                                              migrant_net_wage(self.params, self.year),
-                                              ctx.cooperative_active_share))
+        self._each_household(
+            "earn",
+            PayRates(
+                self.params,
+                Jobs.of(table, ctx.utilisation),
+                migrant_net_wage(self.params, self.year),
+                ctx.cooperative_active_share,
+            ),
+        )
         self.people.earnings[:] = [m.earnings for m in self.members]
         book_accounts(self.people, ctx)
         n = len(self.household_agents)
-        by_household = np.fromiter(chain.from_iterable(h.income for h in self.household_agents),
-                                   np.float64, n * len(Source)).reshape(n, len(Source))
+        by_household = np.fromiter(
+            chain.from_iterable(h.income for h in self.household_agents),
+            np.float64,
+            n * len(Source),
+        ).reshape(n, len(Source))
         for source in Source:
             self.ledger.set(source, by_household[:, source])
 

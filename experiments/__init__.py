@@ -28,13 +28,24 @@ if TYPE_CHECKING:
     from experiments.executors import Dask, Processes, Serial
 
 __all__ = [  # no name of a submodule: importing it would replace the name's value
-    "ComparisonResults", "Dask", "Processes", "ResultsError", "RunResults", "Serial",
-    "SweepResults", "arm", "compare_scenarios", "load", "run_scenario", "run_sweep",
+    "ComparisonResults",
+    "Dask",
+    "Processes",
+    "ResultsError",
+    "RunResults",
+    "Serial",
+    "SweepResults",
+    "arm",
+    "compare_scenarios",
+    "load",
+    "run_scenario",
+    "run_sweep",
     "spec_from_dict",
 ]
 _EXECUTORS = ("Dask", "Processes", "Serial")
-_HOMES = {name: "experiments.executors" if name in _EXECUTORS else "experiments.api"
-          for name in __all__}  # exported name -> the module defining it
+_HOMES = {
+    name: "experiments.executors" if name in _EXECUTORS else "experiments.api" for name in __all__
+}  # exported name -> the module defining it
 
 
 def __getattr__(name: str) -> Any:

@@ -71,66 +71,131 @@ _LABEL = "-"  # the unit of a label: a name, a category, a flag or text
 # counts and money are those of the row's month; summary ones are over the whole run.
 UNITS: dict[str, str] = {
     # which run, month and category a row is of
-    ARM: _LABEL, REPLICATE: "index", "run_id": _LABEL, "month": "months since the start "
-    "(0 = starting state)", "date": "YYYY-MM", "group": _LABEL, "source": _LABEL,
-    "activity": _LABEL, "sex": _LABEL, "carer": _LABEL, "form": _LABEL, "status": _LABEL,
-    "instrument": _LABEL, "household": "index", "village": "index",
-    "registered_poor": _LABEL, "poor": _LABEL,
+    ARM: _LABEL,
+    REPLICATE: "index",
+    "run_id": _LABEL,
+    "month": "months since the start (0 = starting state)",
+    "date": "YYYY-MM",
+    "group": _LABEL,
+    "source": _LABEL,
+    "activity": _LABEL,
+    "sex": _LABEL,
+    "carer": _LABEL,
+    "form": _LABEL,
+    "status": _LABEL,
+    "instrument": _LABEL,
+    "household": "index",
+    "village": "index",
+    "registered_poor": _LABEL,
+    "poor": _LABEL,
     # monthly
-    "headcount": "share of people", "poverty_gap": "share of the poverty line",
-    "severity": "squared share of the poverty line", "poor_households": "households",
-    "exits": "households", "entries": "households", "re_entries": "households",
+    "headcount": "share of people",
+    "poverty_gap": "share of the poverty line",
+    "severity": "squared share of the poverty line",
+    "poor_households": "households",
+    "exits": "households",
+    "entries": "households",
+    "re_entries": "households",
     "income_per_capita": "yuan per person per month",
-    "poverty_line": "yuan per person per year", "spending": "yuan",
-    "budget_remaining": "yuan", "workshops_open": "workshops", "jobs_filled": "people",
-    "poor_workers": "people", "poor_share_of_jobs": "share of jobs filled",
-    "workshop_applicants": "people", "workshop_refused": "people", "trainees": "people",
-    "insured_workers": "people", "loans_issued_yuan": "yuan (cumulative)",
+    "poverty_line": "yuan per person per year",
+    "spending": "yuan",
+    "budget_remaining": "yuan",
+    "workshops_open": "workshops",
+    "jobs_filled": "people",
+    "poor_workers": "people",
+    "poor_share_of_jobs": "share of jobs filled",
+    "workshop_applicants": "people",
+    "workshop_refused": "people",
+    "trainees": "people",
+    "insured_workers": "people",
+    "loans_issued_yuan": "yuan (cumulative)",
     # breakdowns
-    "fgt0": "share of people", "fgt1": "share of the poverty line",
-    "fgt2": "squared share of the poverty line", "people": "people",
-    "yuan_per_capita": "yuan per person per month", "count": "workshops",
-    "capacity": "workers", "certified": "workshops", "due": "yuan", "paid": "yuan",
+    "fgt0": "share of people",
+    "fgt1": "share of the poverty line",
+    "fgt2": "squared share of the poverty line",
+    "people": "people",
+    "yuan_per_capita": "yuan per person per month",
+    "count": "workshops",
+    "capacity": "workers",
+    "certified": "workshops",
+    "due": "yuan",
+    "paid": "yuan",
     "earnings_yuan_per_month": "yuan per worker per month",
     "poor_gain_yuan_per_year": "yuan per worker per year",
     # summary
-    "households": "households", "months": "months", "poor_households_start": "households",
-    "poor_households_end": "households", "gross_exits": "households",
-    "gross_entries": "households", "net_exits": "households",
-    "stayed_out_12_months": "households", "mean_spell_months": "months",
-    "total_spending_yuan": "yuan", "cost_per_net_exit_yuan": "yuan per net exit",
+    "households": "households",
+    "months": "months",
+    "poor_households_start": "households",
+    "poor_households_end": "households",
+    "gross_exits": "households",
+    "gross_entries": "households",
+    "net_exits": "households",
+    "stayed_out_12_months": "households",
+    "mean_spell_months": "months",
+    "total_spending_yuan": "yuan",
+    "cost_per_net_exit_yuan": "yuan per net exit",
     "income_gain_workshop_yuan": "yuan per person per year",
     "income_gain_other_yuan": "yuan per person per year",
     "income_gain_difference_yuan": "yuan per person per year",
     # household panel
-    "size": "people", "income_per_capita_yuan": "yuan per person per year",
+    "size": "people",
+    "income_per_capita_yuan": "yuan per person per year",
     "equity_yuan": "yuan",
     # sweep runs and failures
-    "seconds": "s", "error": _LABEL, "traceback": _LABEL,
+    "seconds": "s",
+    "error": _LABEL,
+    "traceback": _LABEL,
     # analysis tables
-    "reference": _LABEL, "outcome": _LABEL, OUTCOME_UNIT: _LABEL, "rate": _LABEL,
+    "reference": _LABEL,
+    "outcome": _LABEL,
+    OUTCOME_UNIT: _LABEL,
+    "rate": _LABEL,
     "input": _LABEL,
 }
-_PAIRED = {"n": "pairs", "baseline": OUTCOME_UNIT, "reference_mean": OUTCOME_UNIT,
-           "arm_mean": OUTCOME_UNIT, "difference": OUTCOME_UNIT, "ci_low": OUTCOME_UNIT,
-           "ci_high": OUTCOME_UNIT, "half_width_unpaired": OUTCOME_UNIT}
+_PAIRED = {
+    "n": "pairs",
+    "baseline": OUTCOME_UNIT,
+    "reference_mean": OUTCOME_UNIT,
+    "arm_mean": OUTCOME_UNIT,
+    "difference": OUTCOME_UNIT,
+    "ci_low": OUTCOME_UNIT,
+    "ci_high": OUTCOME_UNIT,
+    "half_width_unpaired": OUTCOME_UNIT,
+}
 _PER_EXIT = "yuan per net exit"
 TABLE_UNITS: dict[str, dict[str, str]] = {  # analysis tables: their own columns' units
     "differences": _PAIRED,
     "effects": _PAIRED,
-    "rates": {"households": "households", "of": "households", "share": "share of households",
-              "ci_low": "share of households", "ci_high": "share of households"},
-    "cost_per_exit": {"extra_spending_yuan": "yuan", "extra_net_exits": "households",
-                      "yuan_per_extra_net_exit": _PER_EXIT, "ci_low": _PER_EXIT,
-                      "ci_high": _PER_EXIT, "bootstrap_valid": "share of bootstrap samples"},
-    "instruments": {"spending_yuan": "yuan", "share": "share of the arm's spending",
-                    "extra_yuan": "yuan", "yuan_per_extra_net_exit": _PER_EXIT},
+    "rates": {
+        "households": "households",
+        "of": "households",
+        "share": "share of households",
+        "ci_low": "share of households",
+        "ci_high": "share of households",
+    },
+    "cost_per_exit": {
+        "extra_spending_yuan": "yuan",
+        "extra_net_exits": "households",
+        "yuan_per_extra_net_exit": _PER_EXIT,
+        "ci_low": _PER_EXIT,
+        "ci_high": _PER_EXIT,
+        "bootstrap_valid": "share of bootstrap samples",
+    },
+    "instruments": {
+        "spending_yuan": "yuan",
+        "share": "share of the arm's spending",
+        "extra_yuan": "yuan",
+        "yuan_per_extra_net_exit": _PER_EXIT,
+    },
     "sobol": dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), "share of the outcome's variance"),
-    "morris": dict.fromkeys(("mu", "mu_star", "mu_star_conf", "sigma"),
-                            f"{OUTCOME_UNIT} per full range of the input"),
+    "morris": dict.fromkeys(
+        ("mu", "mu_star", "mu_star_conf", "sigma"), f"{OUTCOME_UNIT} per full range of the input"
+    ),
 }
-_PATTERN_UNITS = ((re.compile(r"spending_\w+_yuan"), "yuan"),
-                  (re.compile(r"workers_\w+"), "people"))
+_PATTERN_UNITS = (
+    (re.compile(r"spending_\w+_yuan"), "yuan"),
+    (re.compile(r"workers_\w+"), "people"),
+)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -171,8 +236,9 @@ def column_unit(column: str) -> str | None:
     return scenario_key_unit(column)
 
 
-def with_units(frame: pd.DataFrame, table: str = "",
-               extra: Mapping[str, str] | None = None) -> pd.DataFrame:
+def with_units(
+    frame: pd.DataFrame, table: str = "", extra: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """`frame` with ``attrs["units"]``: column -> unit, for every column whose unit is known.
 
     Args:
@@ -193,8 +259,11 @@ def _with_outcome_unit(frame: pd.DataFrame) -> pd.DataFrame:
     if "outcome" not in frame.columns or OUTCOME_UNIT in frame.columns:
         return frame
     shown = frame.copy()
-    shown.insert(list(shown.columns).index("outcome") + 1, OUTCOME_UNIT,
-                 [column_unit(str(o)) or "" for o in shown["outcome"]])
+    shown.insert(
+        list(shown.columns).index("outcome") + 1,
+        OUTCOME_UNIT,
+        [column_unit(str(o)) or "" for o in shown["outcome"]],
+    )
     return shown
 
 
@@ -215,15 +284,20 @@ def scenario_file(source: str | Path) -> Path:
         return Path(source)
     path = SCENARIO_DIR / f"{source}.toml"
     if not path.is_file():
-        names = sorted(p.relative_to(SCENARIO_DIR).with_suffix("").as_posix()
-                       for p in SCENARIO_DIR.rglob("*.toml") if "reforms" not in p.parts)
-        raise ScenarioError(source, "(name)", f"a scenario name ({', '.join(names)}) or the "
-                            "path of a scenario file")
+        names = sorted(
+            p.relative_to(SCENARIO_DIR).with_suffix("").as_posix()
+            for p in SCENARIO_DIR.rglob("*.toml")
+            if "reforms" not in p.parts
+        )
+        raise ScenarioError(
+            source, "(name)", f"a scenario name ({', '.join(names)}) or the path of a scenario file"
+        )
     return path
 
 
-def arm(source: str | Path | Arm, changes: Mapping[str, Any] | None = None, *,
-        name: str | None = None) -> Arm:
+def arm(
+    source: str | Path | Arm, changes: Mapping[str, Any] | None = None, *, name: str | None = None
+) -> Arm:
     """A scenario with changes, ready to `run_scenario` or to `compare_scenarios`.
 
     Args:
@@ -257,13 +331,13 @@ def _sized(chosen: Arm, overrides: Mapping[str, int]) -> Arm:
     """The arm with its ``[run]`` households, months and seed replaced."""
     if not overrides:
         return chosen
-    scenario = chosen.scenario.with_changes({f"run.{k}": v for k, v in overrides.items()},
-                                            origin="run size")
+    scenario = chosen.scenario.with_changes(
+        {f"run.{k}": v for k, v in overrides.items()}, origin="run size"
+    )
     return Arm(chosen.label, scenario, chosen.path)
 
 
-def _run_overrides(households: int | None, months: int | None,
-                   seed: int | None) -> dict[str, int]:
+def _run_overrides(households: int | None, months: int | None, seed: int | None) -> dict[str, int]:
     """The ``[run]`` values given (those left out are not included)."""
     given = dict(zip(RUN_SIZE, (households, months, seed), strict=True))
     return {key: value for key, value in given.items() if value is not None}
@@ -312,8 +386,12 @@ class RunResults:
         """
         if replicate not in self.replicates:
             raise KeyError(f"replicate {replicate}: expected one of {list(self.replicates)}")
-        rows = {name: table[table[REPLICATE] == replicate].drop(columns=REPLICATE)
-                .reset_index(drop=True) for name, table in self.tables.items()}
+        rows = {
+            name: table[table[REPLICATE] == replicate]
+            .drop(columns=REPLICATE)
+            .reset_index(drop=True)
+            for name, table in self.tables.items()
+        }
         monthly, summary, panel = (rows.pop(n, None) for n in ("monthly", "summary", "panel"))
         assert monthly is not None and summary is not None  # every run has both
         return RunResult(monthly, rows, summary, panel)
@@ -329,15 +407,27 @@ class RunResults:
             OutputError: `out` holds other files, or a parent of it is a file.
         """
         chosen = self.replicates[0] if replicate is None else replicate
-        write_run(self.result(chosen), self.scenario, self.file, Path(out), replicate=chosen,
-                  overrides=self.overrides)
+        write_run(
+            self.result(chosen),
+            self.scenario,
+            self.file,
+            Path(out),
+            replicate=chosen,
+            overrides=self.overrides,
+        )
         return Path(out)
 
 
-def run_scenario(scenario: str | Path | Arm, changes: Mapping[str, Any] | None = None, *,
-                 replicates: int = 1, households: int | None = None,
-                 months: int | None = None, seed: int | None = None,
-                 executor: Executor | None = None) -> RunResults:
+def run_scenario(
+    scenario: str | Path | Arm,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    replicates: int = 1,
+    households: int | None = None,
+    months: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+) -> RunResults:
     """Run replicates 0..R-1 of a scenario.
 
     Args:
@@ -363,8 +453,7 @@ def run_scenario(scenario: str | Path | Arm, changes: Mapping[str, Any] | None =
     with executor or Serial() as entered:
         stacked = run_comparison([chosen], replicates, entered)
     tables = {name: with_units(table.drop(columns=ARM)) for name, table in stacked.items()}
-    return RunResults(chosen.scenario, chosen.path, tuple(range(replicates)), tables,
-                      overrides)
+    return RunResults(chosen.scenario, chosen.path, tuple(range(replicates)), tables, overrides)
 
 
 # ---------------------------------------------------------------------- comparisons
@@ -440,10 +529,15 @@ class ComparisonResults:
         return Path(out)
 
 
-def compare_scenarios(reference: str | Path | Arm, *arms: str | Path | Arm, replicates: int,
-                      households: int | None = None, months: int | None = None,
-                      seed: int | None = None,
-                      executor: Executor | None = None) -> ComparisonResults:
+def compare_scenarios(
+    reference: str | Path | Arm,
+    *arms: str | Path | Arm,
+    replicates: int,
+    households: int | None = None,
+    months: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+) -> ComparisonResults:
     """Run scenarios on the same replicates and compare each with the reference.
 
     Every arm runs replicates 0..R-1 with the reference's seed, households and months
@@ -468,8 +562,9 @@ def compare_scenarios(reference: str | Path | Arm, *arms: str | Path | Arm, repl
     if not arms:
         raise ValueError("arms: expected at least one scenario to compare with the reference")
     if replicates < MIN_COMPARE_REPLICATES:
-        raise ValueError(f"replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, "
-                         f"got {replicates}")
+        raise ValueError(
+            f"replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, got {replicates}"
+        )
     overrides = _run_overrides(households, months, seed)
     chosen = [_sized(arm(a), overrides) for a in (reference, *arms)]
     aligned, notes = comparison_arms([(a.path, a.scenario) for a in chosen])
@@ -526,8 +621,7 @@ class SweepResults(SweepData):
             tables = analyze(self.spec, self)
         except AnalysisError as err:
             raise AnalysisError(f"{self.folder}: {err}") from err
-        return {name: with_units(_with_outcome_unit(table), name)
-                for name, table in tables.items()}
+        return {name: with_units(_with_outcome_unit(table), name) for name, table in tables.items()}
 
 
 def spec_from_dict(data: Mapping[str, Any], directory: str | Path = ".") -> Spec:
@@ -547,15 +641,22 @@ def spec_from_dict(data: Mapping[str, Any], directory: str | Path = ".") -> Spec
     """
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        raise SpecError(Path(directory) / "<dict>", "name", "an experiment name (it names "
-                        "the results folder) for a spec given as a dictionary")
+        raise SpecError(
+            Path(directory) / "<dict>",
+            "name",
+            "an experiment name (it names the results folder) for a spec given as a dictionary",
+        )
     path = Path(directory) / f"{name}.toml"
     return load_spec(path, "\n".join(_toml_lines(data, path)) + "\n")
 
 
-def run_sweep(spec: Spec | str | Path | Mapping[str, Any], out: str | Path | None = None, *,
-              executor: Executor | None = None,
-              runs_per_task: int | None = None) -> SweepResults:
+def run_sweep(
+    spec: Spec | str | Path | Mapping[str, Any],
+    out: str | Path | None = None,
+    *,
+    executor: Executor | None = None,
+    runs_per_task: int | None = None,
+) -> SweepResults:
     """Run every run of a sweep into a resumable folder, and read it back.
 
     A folder holding this spec's sweep is continued (runs done or failed are not run
@@ -588,13 +689,14 @@ def run_sweep(spec: Spec | str | Path | Mapping[str, Any], out: str | Path | Non
 
 def _toml_lines(table: Mapping[str, Any], origin: Path, header: str = "") -> list[str]:
     """A table of a spec as TOML lines: its values, then each sub-table under its header."""
-    keys = {str(k): f"{header}.{_toml_key(str(k))}" if header else _toml_key(str(k))
-            for k in table}
+    keys = {str(k): f"{header}.{_toml_key(str(k))}" if header else _toml_key(str(k)) for k in table}
     values = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
     lines = [f"[{header}]"] if header and (values or not table) else []
-    lines += [f"{_toml_key(str(k))} = {_toml_value(v, origin, keys[str(k)])}"
-              for k, v in values.items()
-              if v is not None]  # TOML has no null: a key left out takes its default
+    lines += [
+        f"{_toml_key(str(k))} = {_toml_value(v, origin, keys[str(k)])}"
+        for k, v in values.items()
+        if v is not None
+    ]  # TOML has no null: a key left out takes its default
     for key, sub in table.items():
         if isinstance(sub, Mapping):
             lines += _toml_lines(sub, origin, keys[str(key)])
@@ -624,8 +726,11 @@ def _toml_value(value: Any, origin: Path, key: str) -> str:
         return _toml_string(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v, origin, key) for v in value) + "]"
-    raise SpecError(origin, key, "text, a number, true or false, a list or a table, got "
-                    f"{type(value).__name__} {value!r}")
+    raise SpecError(
+        origin,
+        key,
+        f"text, a number, true or false, a list or a table, got {type(value).__name__} {value!r}",
+    )
 
 
 # ---------------------------------------------------------------------------- loading
@@ -636,8 +741,9 @@ def load(folder: str | Path, kind: Literal["run"], *, panel: bool = True) -> Run
 
 
 @overload
-def load(folder: str | Path, kind: Literal["comparison"], *,
-         panel: bool = True) -> ComparisonResults: ...
+def load(
+    folder: str | Path, kind: Literal["comparison"], *, panel: bool = True
+) -> ComparisonResults: ...
 
 
 @overload
@@ -645,12 +751,14 @@ def load(folder: str | Path, kind: Literal["sweep"], *, panel: bool = True) -> S
 
 
 @overload
-def load(folder: str | Path, kind: None = None, *,
-         panel: bool = True) -> RunResults | ComparisonResults | SweepResults: ...
+def load(
+    folder: str | Path, kind: None = None, *, panel: bool = True
+) -> RunResults | ComparisonResults | SweepResults: ...
 
 
-def load(folder: str | Path, kind: Kind | None = None, *,
-         panel: bool = True) -> RunResults | ComparisonResults | SweepResults:
+def load(
+    folder: str | Path, kind: Kind | None = None, *, panel: bool = True
+) -> RunResults | ComparisonResults | SweepResults:
     """Read a results folder: a run, a comparison or a sweep, told apart by its manifest.
 
     Args:
@@ -668,9 +776,11 @@ def load(folder: str | Path, kind: Kind | None = None, *,
     manifest = _manifest(folder)
     found = folder_kind(manifest)
     if found is None:
-        raise ResultsError(f"{folder}: expected {kind and KINDS[kind] or 'a results folder'}, "
-                           f"found a {MANIFEST} of none of these (its keys: "
-                           f"{', '.join(list(manifest)[:8])})")
+        raise ResultsError(
+            f"{folder}: expected {kind and KINDS[kind] or 'a results folder'}, "
+            f"found a {MANIFEST} of none of these (its keys: "
+            f"{', '.join(list(manifest)[:8])})"
+        )
     if kind is not None and found != kind:
         raise ResultsError(f"{folder}: expected {KINDS[kind]}, found {KINDS[found]}")
     if found == "run":
@@ -704,17 +814,21 @@ def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         held = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
-        found = (f"no {MANIFEST} among its {len(held)} entries ({', '.join(held[:6])}"
-                 f"{', ...' if len(held) > 6 else ''})" if held else "an empty folder")
+        found = (
+            f"no {MANIFEST} among its {len(held)} entries ({', '.join(held[:6])}"
+            f"{', ...' if len(held) > 6 else ''})"
+            if held
+            else "an empty folder"
+        )
         raise ResultsError(f"{folder}: {expected}, found {found}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ResultsError(f"{folder}: {expected}, found a {MANIFEST} that is not readable "
-                           f"JSON ({err})") from err
+        raise ResultsError(
+            f"{folder}: {expected}, found a {MANIFEST} that is not readable JSON ({err})"
+        ) from err
     if not isinstance(manifest, dict):
-        raise ResultsError(f"{folder}: {expected}, found a {MANIFEST} that is not a JSON "
-                           "object")
+        raise ResultsError(f"{folder}: {expected}, found a {MANIFEST} that is not a JSON object")
     return manifest
 
 
@@ -732,9 +846,13 @@ def _load_run(folder: Path, manifest: dict[str, Any], panel: bool) -> RunResults
         table = pd.read_parquet(folder / "tables" / f"{name}.parquet")
         table.insert(0, REPLICATE, replicate)
         tables[name] = with_units(table)
-    return RunResults(_stored_scenario(folder, manifest["scenario"]),
-                      Path(manifest["scenario_file"]), (replicate,), tables,
-                      dict(manifest["overrides"]))
+    return RunResults(
+        _stored_scenario(folder, manifest["scenario"]),
+        Path(manifest["scenario_file"]),
+        (replicate,),
+        tables,
+        dict(manifest["overrides"]),
+    )
 
 
 def _load_sweep(folder: Path, manifest: dict[str, Any], panel: bool) -> SweepResults:
@@ -746,16 +864,34 @@ def _load_sweep(folder: Path, manifest: dict[str, Any], panel: bool) -> SweepRes
 
 
 def _load_comparison(folder: Path, manifest: dict[str, Any]) -> ComparisonResults:
-    arms = [Arm(s["arm"], _stored_scenario(folder, s["scenario"]), Path(s["file"]))
-            for s in manifest["scenarios"]]
-    stored = [Path(f) for f in manifest["files"]
-              if f.startswith("tables/") and f.endswith(".parquet")]
+    arms = [
+        Arm(s["arm"], _stored_scenario(folder, s["scenario"]), Path(s["file"]))
+        for s in manifest["scenarios"]
+    ]
+    stored = [
+        Path(f) for f in manifest["files"] if f.startswith("tables/") and f.endswith(".parquet")
+    ]
     tables = {path.stem: with_units(pd.read_parquet(folder / path)) for path in stored}
-    return ComparisonResults(Comparison(arms, int(manifest["replicates"]), tables,
-                                        list(manifest["aligned"]), dict(manifest["overrides"])))
+    return ComparisonResults(
+        Comparison(
+            arms,
+            int(manifest["replicates"]),
+            tables,
+            list(manifest["aligned"]),
+            dict(manifest["overrides"]),
+        )
+    )
 
 
 __all__ = [
-    "ComparisonResults", "ResultsError", "RunResults", "SweepResults", "arm",
-    "compare_scenarios", "load", "run_scenario", "run_sweep", "spec_from_dict",
+    "ComparisonResults",
+    "ResultsError",
+    "RunResults",
+    "SweepResults",
+    "arm",
+    "compare_scenarios",
+    "load",
+    "run_scenario",
+    "run_sweep",
+    "spec_from_dict",
 ]

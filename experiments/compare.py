@@ -53,8 +53,14 @@ from model.streams import make_stream
 
 KIND = "compare"  # the manifest's "kind": marks a comparison directory
 DIFFERENCES = "differences.csv"
-OUTCOMES = ("headcount", "net_exits", "gross_exits", "income_per_capita",
-            "total_spending_yuan", "cost_per_net_exit_yuan")  # differences.csv, in order
+OUTCOMES = (
+    "headcount",
+    "net_exits",
+    "gross_exits",
+    "income_per_capita",
+    "total_spending_yuan",
+    "cost_per_net_exit_yuan",
+)  # differences.csv, in order
 FINAL_MONTH = ("headcount", "income_per_capita")  # outcomes read at the run's final month
 ALIGNED = ("seed", "households", "months")  # [run] values every arm shares
 
@@ -124,18 +130,25 @@ def comparison_arms(loaded: list[tuple[Path, Scenario]]) -> tuple[list[Arm], lis
     """
     first = loaded[0][1].run
     shared = {key: getattr(first, key) for key in ALIGNED}
-    notes = [f"{path}: run with {key} {shared[key]} of {loaded[0][0]} (its own: "
-             f"{getattr(scenario.run, key)}), so every arm has the same households and shocks"
-             for path, scenario in loaded[1:] for key in ALIGNED
-             if getattr(scenario.run, key) != shared[key]]
+    notes = [
+        f"{path}: run with {key} {shared[key]} of {loaded[0][0]} (its own: "
+        f"{getattr(scenario.run, key)}), so every arm has the same households and shocks"
+        for path, scenario in loaded[1:]
+        for key in ALIGNED
+        if getattr(scenario.run, key) != shared[key]
+    ]
     labels = [scenario.name for _, scenario in loaded]
     if len(set(labels)) < len(labels):
         labels = [path.stem for path, _ in loaded]
     if len(set(labels)) < len(labels):
-        raise CompareError(f"{', '.join(str(p) for p, _ in loaded)}: (name): scenarios with "
-                           "distinct names or file names, to label the arms")
-    arms = [Arm(label, scenario.with_overrides(**shared), path)
-            for label, (path, scenario) in zip(labels, loaded, strict=True)]
+        raise CompareError(
+            f"{', '.join(str(p) for p, _ in loaded)}: (name): scenarios with "
+            "distinct names or file names, to label the arms"
+        )
+    arms = [
+        Arm(label, scenario.with_overrides(**shared), path)
+        for label, (path, scenario) in zip(labels, loaded, strict=True)
+    ]
     return arms, notes
 
 
@@ -145,8 +158,9 @@ def simulate_arm(job: tuple[int, int], scenarios: list[Scenario]) -> tuple[int, 
     return arm, replicate, simulate(scenarios[arm], replicate=replicate)
 
 
-def run_comparison(arms: list[Arm], replicates: int, executor: Executor,
-                   on_run: Callable[[], None] | None = None) -> dict[str, pd.DataFrame]:
+def run_comparison(
+    arms: list[Arm], replicates: int, executor: Executor, on_run: Callable[[], None] | None = None
+) -> dict[str, pd.DataFrame]:
     """Run replicates 0..R-1 of every arm on `executor` (entered) and stack the tables.
 
     Args:
@@ -165,11 +179,18 @@ def run_comparison(arms: list[Arm], replicates: int, executor: Executor,
         results[arm, replicate] = result
         if on_run is not None:
             on_run()
-    return {name: pd.concat({(arms[arm].label, replicate): results[arm, replicate]
-                             .all_tables()[name] for arm, replicate in jobs},
-                            names=[ARM, REPLICATE])
-            .reset_index(level=[ARM, REPLICATE]).reset_index(drop=True)
-            for name in results[0, 0].all_tables()}
+    return {
+        name: pd.concat(
+            {
+                (arms[arm].label, replicate): results[arm, replicate].all_tables()[name]
+                for arm, replicate in jobs
+            },
+            names=[ARM, REPLICATE],
+        )
+        .reset_index(level=[ARM, REPLICATE])
+        .reset_index(drop=True)
+        for name in results[0, 0].all_tables()
+    }
 
 
 def arm_values(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -201,8 +222,14 @@ def extra_cost_per_exit(comparison: Comparison) -> pd.DataFrame:
 
 def quotas(arms: list[Arm]) -> dict[str, float | None]:
     """Each arm's poor-worker quota (share of staff), None where certification is off."""
-    return {a.label: (a.scenario.policy.certification.poor_share_min
-                      if a.scenario.policy.certification.enabled else None) for a in arms}
+    return {
+        a.label: (
+            a.scenario.policy.certification.poor_share_min
+            if a.scenario.policy.certification.enabled
+            else None
+        )
+        for a in arms
+    }
 
 
 def plot_comparison(comparison: Comparison, diffs: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -258,10 +285,16 @@ def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
     return {
         "kind": KIND,
         "reference": comparison.reference,
-        "scenarios": [{"arm": a.label, "name": a.scenario.name, "file": str(a.path),
-                       "scenario_files": scenario_files(a.path),
-                       "scenario": a.scenario.model_dump(mode="json")}
-                      for a in comparison.arms],
+        "scenarios": [
+            {
+                "arm": a.label,
+                "name": a.scenario.name,
+                "file": str(a.path),
+                "scenario_files": scenario_files(a.path),
+                "scenario": a.scenario.model_dump(mode="json"),
+            }
+            for a in comparison.arms
+        ],
         "seed": run.seed,
         "households": run.households,
         "months": run.months,

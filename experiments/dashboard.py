@@ -90,27 +90,59 @@ class Control:
 
 
 CONTROLS = (
-    Control("Budget", None, (
-        Slider("Million yuan a year", "policy.budget_yuan_per_year", 50.0, 0.5, MILLION),)),
-    Control("Certification: poor-worker quota", "policy.certification.enabled", (
-        Slider("% of staff poor", "policy.certification.poor_share_min", 100.0, 5.0,
-               PER_CENT),)),
-    Control("Wage subsidy", "policy.wage_subsidy.enabled", (
-        Slider("% of poor workers' wages", "policy.wage_subsidy.share_of_poor_wage_bill",
-               100.0, 5.0, PER_CENT),)),
-    Control("Training", "policy.training.enabled", (
-        Slider("Course places a month", "policy.training.places_per_month", 400.0, 10.0,
-               whole=True),)),
-    Control("Opening subsidy", "policy.opening_subsidy.enabled", (
-        Slider("Small, thousand yuan", "policy.opening_subsidy.small_yuan", 200.0, 5.0,
-               THOUSAND),
-        Slider("Large, thousand yuan", "policy.opening_subsidy.large_yuan", 200.0, 5.0,
-               THOUSAND))),
-    Control("Equity shares from poverty funds", "policy.equity.enabled", (
-        Slider("Million yuan", "policy.equity.funds_yuan", 20.0, 0.5, MILLION),)),
+    Control(
+        "Budget",
+        None,
+        (Slider("Million yuan a year", "policy.budget_yuan_per_year", 50.0, 0.5, MILLION),),
+    ),
+    Control(
+        "Certification: poor-worker quota",
+        "policy.certification.enabled",
+        (Slider("% of staff poor", "policy.certification.poor_share_min", 100.0, 5.0, PER_CENT),),
+    ),
+    Control(
+        "Wage subsidy",
+        "policy.wage_subsidy.enabled",
+        (
+            Slider(
+                "% of poor workers' wages",
+                "policy.wage_subsidy.share_of_poor_wage_bill",
+                100.0,
+                5.0,
+                PER_CENT,
+            ),
+        ),
+    ),
+    Control(
+        "Training",
+        "policy.training.enabled",
+        (
+            Slider(
+                "Course places a month", "policy.training.places_per_month", 400.0, 10.0, whole=True
+            ),
+        ),
+    ),
+    Control(
+        "Opening subsidy",
+        "policy.opening_subsidy.enabled",
+        (
+            Slider(
+                "Small, thousand yuan", "policy.opening_subsidy.small_yuan", 200.0, 5.0, THOUSAND
+            ),
+            Slider(
+                "Large, thousand yuan", "policy.opening_subsidy.large_yuan", 200.0, 5.0, THOUSAND
+            ),
+        ),
+    ),
+    Control(
+        "Equity shares from poverty funds",
+        "policy.equity.enabled",
+        (Slider("Million yuan", "policy.equity.funds_yuan", 20.0, 0.5, MILLION),),
+    ),
 )
-COUNTY_SCALE_NOTE = ("Money and course places are the whole county's; a run of fewer "
-                     "households gets its share.")
+COUNTY_SCALE_NOTE = (
+    "Money and course places are the whole county's; a run of fewer households gets its share."
+)
 SLIDERS = {s.key: s for c in CONTROLS for s in c.sliders}
 SWITCHES = tuple(c.switch for c in CONTROLS if c.switch is not None) + (MIGRATION_SHOCK,)
 
@@ -134,14 +166,21 @@ def changes(scenario: Scenario, settings: Mapping[str, Setting]) -> dict[str, An
     leave the file's exact values.
     """
     shown = settings_of(scenario)
-    diff: dict[str, Any] = {key: bool(settings[key]) for key in SWITCHES
-                            if key in settings and settings[key] != shown[key]}
-    return diff | {key: SLIDERS[key].scenario_value(float(settings[key])) for key in SLIDERS
-                   if key in settings and settings[key] != shown[key]}
+    diff: dict[str, Any] = {
+        key: bool(settings[key])
+        for key in SWITCHES
+        if key in settings and settings[key] != shown[key]
+    }
+    return diff | {
+        key: SLIDERS[key].scenario_value(float(settings[key]))
+        for key in SLIDERS
+        if key in settings and settings[key] != shown[key]
+    }
 
 
-def configure(path: Path, households: int, months: int,
-              settings: Mapping[str, Setting]) -> Scenario:
+def configure(
+    path: Path, households: int, months: int, settings: Mapping[str, Setting]
+) -> Scenario:
     """The scenario file with the page's run size and settings applied.
 
     Args:
@@ -156,8 +195,9 @@ def configure(path: Path, households: int, months: int,
         OSError: the file cannot be read.
     """
     if not HOUSEHOLDS_MIN <= households <= HOUSEHOLDS_MAX:
-        raise ValueError(f"households: expected {HOUSEHOLDS_MIN:,} to {HOUSEHOLDS_MAX:,}, "
-                         f"got {households:,}")
+        raise ValueError(
+            f"households: expected {HOUSEHOLDS_MIN:,} to {HOUSEHOLDS_MAX:,}, got {households:,}"
+        )
     if not 1 <= months <= MONTHS_MAX:
         raise ValueError(f"months: expected 1 to {MONTHS_MAX}, got {months}")
     scenario = load_scenario(path).with_overrides(households=households, months=months)
@@ -172,7 +212,9 @@ def without_policy(scenario: Scenario, baseline: Scenario) -> Scenario:
     """
     data = scenario.model_dump() | {
         "name": f"{scenario.name} ({NO_POLICY})",
-        "workshops": baseline.workshops.model_dump(), "policy": baseline.policy.model_dump()}
+        "workshops": baseline.workshops.model_dump(),
+        "policy": baseline.policy.model_dump(),
+    }
     return scenario_from_dict(data, f"{scenario.name} without policy")
 
 
@@ -197,9 +239,12 @@ class Snapshot:
         """The tables a model has collected so far."""
         dc = model.datacollector
         paid = wide(dc.get_table_dataframe("spending"), "instrument", "paid").set_index("month")
-        return cls(model.params, dc.get_model_vars_dataframe().reset_index(drop=True),
-                   wide(dc.get_table_dataframe("activity"), "activity", "people"),
-                   paid.cumsum().reset_index())
+        return cls(
+            model.params,
+            dc.get_model_vars_dataframe().reset_index(drop=True),
+            wide(dc.get_table_dataframe("activity"), "activity", "people"),
+            paid.cumsum().reset_index(),
+        )
 
     @property
     def month(self) -> int:
@@ -222,7 +267,7 @@ class Snapshot:
 
     def spending_yuan(self, month: int) -> float:
         """Policy spending paid up to `month` (yuan)."""
-        return float(self.monthly["spending"].iloc[:min(month, self.month) + 1].sum())
+        return float(self.monthly["spending"].iloc[: min(month, self.month) + 1].sum())
 
 
 def live_run(scenario: Scenario, refresh_seconds: float = REFRESH_SECONDS) -> Iterator[Snapshot]:
@@ -258,8 +303,14 @@ HEADLINE = {  # measure on the page: number format
 def numbers(run: Snapshot, month: int) -> dict[str, float]:
     """The `HEADLINE` measures of a run at `month` (its latest month if not there yet)."""
     row = run.at(month)
-    values = (100 * row["headcount"], row["poor_households"], run.net_exits(month),
-              run.spending_yuan(month), row["workshops_open"], row["jobs_filled"])
+    values = (
+        100 * row["headcount"],
+        row["poor_households"],
+        run.net_exits(month),
+        run.spending_yuan(month),
+        row["workshops_open"],
+        row["jobs_filled"],
+    )
     return dict(zip(HEADLINE, map(float, values), strict=True))
 
 
@@ -274,16 +325,22 @@ def headline(run: Snapshot, baseline: Snapshot | None = None) -> list[tuple[str,
     ours = numbers(run, month)
     spent, exits = ours[SPENDING], int(ours[NET_EXITS])
     if baseline is None:
-        return [("Measure", "This run"),
-                *((m, _format(ours[m], fmt)) for m, fmt in HEADLINE.items()),
-                ("Yuan per net exit", _format(cost_per_exit(spent, exits), ",.0f"))]
+        return [
+            ("Measure", "This run"),
+            *((m, _format(ours[m], fmt)) for m, fmt in HEADLINE.items()),
+            ("Yuan per net exit", _format(cost_per_exit(spent, exits), ",.0f")),
+        ]
     theirs = numbers(baseline, month)
-    rows = [(m, _format(ours[m], fmt), _format(theirs[m], fmt),
-             _format(ours[m] - theirs[m], "+" + fmt)) for m, fmt in HEADLINE.items()]
-    extra = cost_per_exit(spent - baseline.spending_yuan(month),
-                          exits - baseline.net_exits(month))
-    return [("Measure", "This run", NO_POLICY.capitalize(), "Difference"), *rows,
-            ("Extra yuan per extra net exit", "", "", _format(extra, ",.0f"))]
+    rows = [
+        (m, _format(ours[m], fmt), _format(theirs[m], fmt), _format(ours[m] - theirs[m], "+" + fmt))
+        for m, fmt in HEADLINE.items()
+    ]
+    extra = cost_per_exit(spent - baseline.spending_yuan(month), exits - baseline.net_exits(month))
+    return [
+        ("Measure", "This run", NO_POLICY.capitalize(), "Difference"),
+        *rows,
+        ("Extra yuan per extra net exit", "", "", _format(extra, ",.0f")),
+    ]
 
 
 def headcount_figure(run: Snapshot, baseline: Snapshot | None = None) -> Figure:
@@ -291,8 +348,12 @@ def headcount_figure(run: Snapshot, baseline: Snapshot | None = None) -> Figure:
     with mpl.rc_context(FIGURE_STYLE):
         fig, (ax,) = new_figure("Poverty headcount")
         for snap, style in _with_baseline(run, baseline):
-            ax.plot(snap.monthly["month"], 100 * snap.monthly["headcount"], linestyle=style,
-                    label=_label(snap, baseline))
+            ax.plot(
+                snap.monthly["month"],
+                100 * snap.monthly["headcount"],
+                linestyle=style,
+                label=_label(snap, baseline),
+            )
         ax.set_ylabel("% of people in poor households")
         ax.set_ylim(bottom=0)
         _finish(ax, run)
@@ -303,11 +364,14 @@ def exits_figure(run: Snapshot, baseline: Snapshot | None = None) -> Figure:
     """Net exits since the start (line) and exits each month (bars), in households."""
     with mpl.rc_context(FIGURE_STYLE):
         fig, (ax,) = new_figure("Poverty exits")
-        ax.bar(run.monthly["month"], run.monthly["exits"], color="0.8",
-               label="exits this month")
+        ax.bar(run.monthly["month"], run.monthly["exits"], color="0.8", label="exits this month")
         for snap, style in _with_baseline(run, baseline):
-            ax.plot(snap.monthly["month"], net_exits_by_month(snap), linestyle=style,
-                    label=f"net exits since the start: {_label(snap, baseline)}")
+            ax.plot(
+                snap.monthly["month"],
+                net_exits_by_month(snap),
+                linestyle=style,
+                label=f"net exits since the start: {_label(snap, baseline)}",
+            )
         ax.set_ylabel("households")
         _finish(ax, run)
     return fig
@@ -335,9 +399,14 @@ def _stacked(run: Snapshot, data: pd.DataFrame, title: str, ylabel: str) -> Figu
         series = [c for c in data.columns if c != "month"]
         if series:
             colours = AREA_COLOURS(np.linspace(0.35, 1.0, len(series)))
-            areas = ax.stackplot(data["month"], *(data[c] for c in series),
-                                 labels=[c.replace("_", " ") for c in series],
-                                 colors=colours, edgecolor="0.2", linewidth=0.4)
+            areas = ax.stackplot(
+                data["month"],
+                *(data[c] for c in series),
+                labels=[c.replace("_", " ") for c in series],
+                colors=colours,
+                edgecolor="0.2",
+                linewidth=0.4,
+            )
             for area, hatch in zip(areas, HATCHES, strict=False):
                 area.set_hatch(hatch)
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), reverse=True)
@@ -349,8 +418,7 @@ def _stacked(run: Snapshot, data: pd.DataFrame, title: str, ylabel: str) -> Figu
     return fig
 
 
-def _with_baseline(run: Snapshot,
-                   baseline: Snapshot | None) -> list[tuple[Snapshot, str]]:
+def _with_baseline(run: Snapshot, baseline: Snapshot | None) -> list[tuple[Snapshot, str]]:
     """The run (solid) and the no-policy run if any (dashed)."""
     return [(run, LINE_STYLES[0])] + ([(baseline, LINE_STYLES[1])] if baseline else [])
 

@@ -26,9 +26,9 @@ from typing import Any, Protocol, Self, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-MAX_TASKS_PER_CHILD = 20   # tasks before a worker process is replaced (bounds memory)
+MAX_TASKS_PER_CHILD = 20  # tasks before a worker process is replaced (bounds memory)
 DASK_CONNECT_TIMEOUT_S = 3
-WORKER_RETRIES = 2         # fresh one-worker pools tried for a task whose worker died
+WORKER_RETRIES = 2  # fresh one-worker pools tried for a task whose worker died
 
 
 class ExecutorError(RuntimeError):
@@ -45,8 +45,10 @@ class LostTasks(RuntimeError):
 
     def __init__(self, items: Sequence[Any], attempts: int) -> None:
         self.items, self.attempts = list(items), attempts
-        super().__init__(f"the worker process running it died on each of {attempts} "
-                         "attempts (killed, or out of memory)")
+        super().__init__(
+            f"the worker process running it died on each of {attempts} "
+            "attempts (killed, or out of memory)"
+        )
 
 
 class Executor(Protocol):
@@ -56,8 +58,12 @@ class Executor(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
 
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]: ...
 
@@ -70,8 +76,12 @@ class Serial:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         return None
 
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
@@ -101,8 +111,12 @@ class Processes:
         self._context.set_forkserver_preload(["__main__", __name__])
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         return None
 
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any) -> Iterator[R]:
@@ -115,12 +129,13 @@ class Processes:
         generation = self.workers * MAX_TASKS_PER_CHILD
         lost: list[T] = []
         for first in range(0, len(items), generation):
-            lost += yield from self._generation(fn, items[first:first + generation], args)
+            lost += yield from self._generation(fn, items[first : first + generation], args)
         if lost:
             raise LostTasks(lost, 1 + WORKER_RETRIES)
 
-    def _generation(self, fn: Callable[..., R], items: Sequence[T],
-                    args: tuple[Any, ...]) -> Generator[R, None, list[T]]:
+    def _generation(
+        self, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+    ) -> Generator[R, None, list[T]]:
         """Yield the results of one pool's tasks, then retry the ones whose worker died.
 
         Returns:
@@ -136,8 +151,9 @@ class Processes:
                 lost.append(item)
         return lost
 
-    def _pool(self, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...],
-              workers: int) -> Generator[R, None, list[T]]:
+    def _pool(
+        self, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...], workers: int
+    ) -> Generator[R, None, list[T]]:
         """Yield the results of `items` run on a fresh pool; return those whose worker died."""
         pool = ProcessPoolExecutor(workers, mp_context=self._context)
         futures: dict[Future[R], T] = {}
@@ -184,21 +200,32 @@ class Dask:
         from distributed import Client, LocalCluster
 
         if self.address == "local":
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                         processes=True, host="127.0.0.1",
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             self._client = Client(self._cluster)
             return self
         try:
             self._client = Client(self.address, timeout=DASK_CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError, TypeError) as err:  # TypeError: no TLS set-up
-            raise ExecutorError(f"--dask {self.address}: could not reach a Dask scheduler "
-                                f"within {DASK_CONNECT_TIMEOUT_S} s ({err})") from err
+            raise ExecutorError(
+                f"--dask {self.address}: could not reach a Dask scheduler "
+                f"within {DASK_CONNECT_TIMEOUT_S} s ({err})"
+            ) from err
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         for resource in (self._client, self._cluster):
             if resource is not None:
                 resource.close()

@@ -71,13 +71,22 @@ def check_output_dir(out_dir: Path) -> None:
     if existing != path:
         return
     if any(out_dir.iterdir()) and not _is_output_dir(out_dir):
-        raise OutputError(f"{out_dir}: expected a new or empty directory or an earlier "
-                          f"wsim output directory (with {MANIFEST}); it holds other files, "
-                          "which would be replaced")
+        raise OutputError(
+            f"{out_dir}: expected a new or empty directory or an earlier "
+            f"wsim output directory (with {MANIFEST}); it holds other files, "
+            "which would be replaced"
+        )
 
 
-def write_run(result: RunResult, scenario: Scenario, scenario_path: Path, out_dir: Path, *,
-              replicate: int = 0, overrides: Mapping[str, int] | None = None) -> RunOutputs:
+def write_run(
+    result: RunResult,
+    scenario: Scenario,
+    scenario_path: Path,
+    out_dir: Path,
+    *,
+    replicate: int = 0,
+    overrides: Mapping[str, int] | None = None,
+) -> RunOutputs:
     """Write a run's tables, figures and manifest into `out_dir`, atomically.
 
     Args:
@@ -101,13 +110,21 @@ def write_run(result: RunResult, scenario: Scenario, scenario_path: Path, out_di
         manifest = build_manifest(result, scenario, scenario_path, replicate, overrides)
         manifest["files"] = [str(p.relative_to(tmp)) for p in (*_with_csv(tables), *plots)]
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
-    return RunOutputs(out_dir, out_dir / MANIFEST,
-                      {name: out_dir / p.relative_to(tmp) for name, p in tables.items()},
-                      [out_dir / p.relative_to(tmp) for p in plots])
+    return RunOutputs(
+        out_dir,
+        out_dir / MANIFEST,
+        {name: out_dir / p.relative_to(tmp) for name, p in tables.items()},
+        [out_dir / p.relative_to(tmp) for p in plots],
+    )
 
 
-def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, replicate: int,
-                   overrides: Mapping[str, int] | None = None) -> dict[str, Any]:
+def build_manifest(
+    result: RunResult,
+    scenario: Scenario,
+    scenario_path: Path,
+    replicate: int,
+    overrides: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """What was run, from which files, with which code and when (JSON-ready)."""
     return {
         "scenario_name": scenario.name,
@@ -121,10 +138,13 @@ def build_manifest(result: RunResult, scenario: Scenario, scenario_path: Path, r
         "start": scenario.run.start.isoformat(),
         **code_version(),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "summary": {k: _finite_or_none(v)
-                    for k, v in result.summary.to_dict(orient="records")[0].items()},
-        "tables": {name: {"rows": len(df), "columns": list(df.columns)}
-                   for name, df in result.all_tables().items()},
+        "summary": {
+            k: _finite_or_none(v) for k, v in result.summary.to_dict(orient="records")[0].items()
+        },
+        "tables": {
+            name: {"rows": len(df), "columns": list(df.columns)}
+            for name, df in result.all_tables().items()
+        },
         "scenario": scenario.model_dump(mode="json"),
     }
 

@@ -28,10 +28,12 @@ def package_version(package: str) -> str | None:
 
 def code_version() -> dict[str, Any]:
     """Versions of workshop-sim, Python and the main packages (`PACKAGES`), and the commit."""
-    return {VERSION_KEY: package_version("workshop-sim"),
-            "python_version": platform.python_version(),
-            "package_versions": {name: package_version(name) for name in PACKAGES},
-            "git_sha": git_sha()}
+    return {
+        VERSION_KEY: package_version("workshop-sim"),
+        "python_version": platform.python_version(),
+        "package_versions": {name: package_version(name) for name in PACKAGES},
+        "git_sha": git_sha(),
+    }
 
 
 def git_sha() -> str | None:
@@ -45,6 +47,12 @@ def git_sha() -> str | None:
 
 
 def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          check=True, timeout=GIT_TIMEOUT_S)
+    done = subprocess.run(
+        ["git", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=GIT_TIMEOUT_S,
+    )
     return done.stdout.strip()

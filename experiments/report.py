@@ -91,8 +91,10 @@ def write_report(directory: Path, out: Path | None = None) -> Path:
     elif VERSION_KEY in manifest and "scenario_name" in manifest:
         title, sections = run_report(directory, manifest)
     else:
-        raise ReportError(f"{directory}: {MANIFEST}: the manifest of a wsim run, a wsim "
-                          "compare or a sweep directory")
+        raise ReportError(
+            f"{directory}: {MANIFEST}: the manifest of a wsim run, a wsim "
+            "compare or a sweep directory"
+        )
     out = out or directory / REPORT
     write_atomically(out, page(title, [*sections, manifest_section(manifest)]))
     return out
@@ -103,8 +105,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ReportError(f"{directory}: {MANIFEST}: a readable JSON manifest of an output "
-                          f"directory ({err})") from err
+        raise ReportError(
+            f"{directory}: {MANIFEST}: a readable JSON manifest of an output directory ({err})"
+        ) from err
     if not isinstance(manifest, dict):
         raise ReportError(f"{directory}: {MANIFEST}: a JSON object")
     return manifest
@@ -114,14 +117,18 @@ def run_report(directory: Path, manifest: dict[str, Any]) -> tuple[str, list[Sec
     """Title and sections of a `wsim run` directory."""
     summary = pd.read_csv(directory / "tables" / "summary.csv").T.reset_index()
     summary.columns = pd.Index(["measure", "value"])
-    title = (f"{manifest['scenario_name']}: {manifest['households']:,} households, "
-             f"{manifest['months']} months, seed {manifest['seed']}, "
-             f"replicate {manifest['replicate']}")
+    title = (
+        f"{manifest['scenario_name']}: {manifest['households']:,} households, "
+        f"{manifest['months']} months, seed {manifest['seed']}, "
+        f"replicate {manifest['replicate']}"
+    )
     return title, [
         Section("Summary", table_html(summary)),
         Section("Figures", figures_html(directory, manifest["files"])),
-        Section("Scenario files", overrides_html(manifest["overrides"])
-                + files_html(manifest["scenario_files"])),
+        Section(
+            "Scenario files",
+            overrides_html(manifest["overrides"]) + files_html(manifest["scenario_files"]),
+        ),
     ]
 
 
@@ -131,16 +138,24 @@ def comparison_report(directory: Path, manifest: dict[str, Any]) -> tuple[str, l
     means = summary.drop(columns=REPLICATE).groupby(ARM, sort=False).mean().T
     means.columns.name = None
     arms = " vs ".join(str(a["arm"]) for a in manifest["scenarios"])
-    title = (f"Comparison {arms}: {manifest['households']:,} households, {manifest['months']} "
-             f"months, seed {manifest['seed']}, {manifest['replicates']} replicates")
+    title = (
+        f"Comparison {arms}: {manifest['households']:,} households, {manifest['months']} "
+        f"months, seed {manifest['seed']}, {manifest['replicates']} replicates"
+    )
     notes = "".join(f"<p>{html.escape(note)}</p>" for note in manifest["aligned"])
-    scenarios = "".join(f"<h3>{html.escape(a['arm'])}</h3>" + files_html(a["scenario_files"])
-                        for a in manifest["scenarios"])
+    scenarios = "".join(
+        f"<h3>{html.escape(a['arm'])}</h3>" + files_html(a["scenario_files"])
+        for a in manifest["scenarios"]
+    )
     return title, [
-        Section("Summary by scenario (mean of replicates)",
-                table_html(means.rename_axis("measure").reset_index())),
-        Section(f"Differences from {manifest['reference']}",
-                table_html(readable("differences", pd.read_csv(directory / DIFFERENCES)))),
+        Section(
+            "Summary by scenario (mean of replicates)",
+            table_html(means.rename_axis("measure").reset_index()),
+        ),
+        Section(
+            f"Differences from {manifest['reference']}",
+            table_html(readable("differences", pd.read_csv(directory / DIFFERENCES))),
+        ),
         Section("Figures", figures_html(directory, manifest["files"])),
         Section("Scenario files", notes + overrides_html(manifest["overrides"]) + scenarios),
     ]
@@ -159,19 +174,33 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
         with staging(plots) as tmp:
             plot_sweep(spec, data, tables, tmp)
     runs = data.runs["status"].value_counts()
-    title = (f"Sweep {spec.name} on {spec.base.name}: {spec.file.design.method} design, "
-             f"seed {spec.seed}, {int(runs.get(DONE, 0))} runs done")
+    title = (
+        f"Sweep {spec.name} on {spec.base.name}: {spec.file.design.method} design, "
+        f"seed {spec.seed}, {int(runs.get(DONE, 0))} runs done"
+    )
     base = spec.path.parent / spec.file.base
-    reforms = [{"path": str(path), "text": path.read_text(encoding="utf-8")}
-               for lever in spec.levers for path in (lever.reforms or {}).values()]
+    reforms = [
+        {"path": str(path), "text": path.read_text(encoding="utf-8")}
+        for lever in spec.levers
+        for path in (lever.reforms or {}).values()
+    ]
     spec_file = [{"path": str(spec.path), "text": spec.text}]
     return title, [
-        *(Section(heading, table_html(readable(name, tables[name])))
-          for name, heading in SWEEP_TABLES.items() if name in tables),
-        Section("Figures", figures_html(directory, sorted(
-            str(p.relative_to(directory)) for p in plots.glob("*.png")))),
-        Section("Sweep spec and scenario files",
-                files_html([*spec_file, *scenario_files(base), *reforms])),
+        *(
+            Section(heading, table_html(readable(name, tables[name])))
+            for name, heading in SWEEP_TABLES.items()
+            if name in tables
+        ),
+        Section(
+            "Figures",
+            figures_html(
+                directory, sorted(str(p.relative_to(directory)) for p in plots.glob("*.png"))
+            ),
+        ),
+        Section(
+            "Sweep spec and scenario files",
+            files_html([*spec_file, *scenario_files(base), *reforms]),
+        ),
     ]
 
 
@@ -186,17 +215,20 @@ def figures_html(directory: Path, files: Iterable[str]) -> str:
     for name in (f for f in files if f.endswith(".png")):
         payload = base64.b64encode((directory / name).read_bytes()).decode("ascii")
         data = html.escape(str(Path(name).with_suffix(".csv")))
-        figures.append(f'<figure><img alt="{html.escape(Path(name).stem)}" '
-                       f'src="data:image/png;base64,{payload}">'
-                       f"<figcaption>{html.escape(name)}; plotted numbers in {data}"
-                       "</figcaption></figure>")
+        figures.append(
+            f'<figure><img alt="{html.escape(Path(name).stem)}" '
+            f'src="data:image/png;base64,{payload}">'
+            f"<figcaption>{html.escape(name)}; plotted numbers in {data}"
+            "</figcaption></figure>"
+        )
     return "\n".join(figures)
 
 
 def files_html(files: Iterable[dict[str, str]]) -> str:
     """Each file's path as a heading and its text, comments and all, preformatted."""
-    return "\n".join(f"<h4>{html.escape(f['path'])}</h4><pre>{html.escape(f['text'])}</pre>"
-                     for f in files)
+    return "\n".join(
+        f"<h4>{html.escape(f['path'])}</h4><pre>{html.escape(f['text'])}</pre>" for f in files
+    )
 
 
 def overrides_html(overrides: dict[str, Any]) -> str:
@@ -215,11 +247,14 @@ def manifest_section(manifest: dict[str, Any]) -> Section:
 
 def page(title: str, sections: list[Section]) -> str:
     """The whole HTML document."""
-    body = "\n".join(f"<section><h2>{html.escape(s.heading)}</h2>\n{s.body}</section>"
-                     for s in sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
-            f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
+    body = "\n".join(
+        f"<section><h2>{html.escape(s.heading)}</h2>\n{s.body}</section>" for s in sections
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
+        f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from model.choice import Offers, Revisers
 
 
-def satisfied(r: Revisers, offers: Offers, feasible: np.ndarray,
-              aspiration_yuan_per_month: float) -> np.ndarray:
+def satisfied(
+    r: Revisers, offers: Offers, feasible: np.ndarray, aspiration_yuan_per_month: float
+) -> np.ndarray:
     """Whether each reviser's current activity is feasible and pays at least the aspiration.
 
     Args:
@@ -44,10 +45,13 @@ def satisfied(r: Revisers, offers: Offers, feasible: np.ndarray,
     return feasible[rows, r.current] & (net >= aspiration_yuan_per_month)
 
 
-def satisficing_choice(r: Revisers, offers: Offers, feasible: np.ndarray,
-                       aspiration_yuan_per_month: float,
-                       search: Callable[[Revisers, Offers, np.ndarray], np.ndarray],
-                       ) -> np.ndarray:
+def satisficing_choice(
+    r: Revisers,
+    offers: Offers,
+    feasible: np.ndarray,
+    aspiration_yuan_per_month: float,
+    search: Callable[[Revisers, Offers, np.ndarray], np.ndarray],
+) -> np.ndarray:
     """Keep the current activity if satisfied, otherwise take what `search` finds.
 
     Args:

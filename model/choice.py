@@ -35,13 +35,13 @@ YUAN_PER_UTILITY_UNIT = 1000.0  # utility_per_1000_yuan is per thousand yuan a m
 class Revisers:
     """What the revising people are and can see (one row per reviser)."""
 
-    current: np.ndarray        # int8, current activity
-    carer: np.ndarray          # bool
-    health: np.ndarray         # int8
-    age: np.ndarray            # int16
-    kept_home: np.ndarray      # bool
-    has_land: np.ndarray       # bool
-    resettled: np.ndarray      # bool
+    current: np.ndarray  # int8, current activity
+    carer: np.ndarray  # bool
+    health: np.ndarray  # int8
+    age: np.ndarray  # int16
+    kept_home: np.ndarray  # bool
+    has_land: np.ndarray  # bool
+    resettled: np.ndarray  # bool
     mother: np.ndarray | None = None  # bool, a woman in a household with a young child
 
 
@@ -52,13 +52,14 @@ class Offers:
     The arrays may be column-major, so that an option's column is contiguous.
     """
 
-    income: np.ndarray     # float64 (n, N_OPTIONS), yuan/month
-    cost: np.ndarray       # float64 (n, N_OPTIONS), non-income cost, yuan/month
+    income: np.ndarray  # float64 (n, N_OPTIONS), yuan/month
+    cost: np.ndarray  # float64 (n, N_OPTIONS), non-income cost, yuan/month
     available: np.ndarray  # bool (n, N_OPTIONS), places exist or the person holds one
 
 
-def feasible_options(r: Revisers, offers: Offers, migrant_age_max: int,
-                     flexible_hours: bool) -> np.ndarray:
+def feasible_options(
+    r: Revisers, offers: Offers, migrant_age_max: int, flexible_hours: bool
+) -> np.ndarray:
     """Boolean (n, N_OPTIONS): the options each reviser may choose."""
     feasible = offers.available.copy(order="K")
     feasible[:, Activity.NOT_WORKING] = True
@@ -75,8 +76,13 @@ def feasible_options(r: Revisers, offers: Offers, migrant_age_max: int,
     return feasible
 
 
-def away_misfits(activity: np.ndarray, carer: np.ndarray, health: np.ndarray,
-                 age: np.ndarray, migrant_age_max: int) -> np.ndarray:
+def away_misfits(
+    activity: np.ndarray,
+    carer: np.ndarray,
+    health: np.ndarray,
+    age: np.ndarray,
+    migrant_age_max: int,
+) -> np.ndarray:
     """People away from home who may no longer be (bool per person).
 
     Carers and disabled people working away, and migrants who fell ill or passed the
@@ -87,7 +93,8 @@ def away_misfits(activity: np.ndarray, carer: np.ndarray, health: np.ndarray,
         away |= activity == option
     migrant = activity == Activity.MIGRATION
     return (away & (carer | (health == Health.DISABLED))) | (
-        migrant & ((health != Health.HEALTHY) | (age > migrant_age_max)))
+        migrant & ((health != Health.HEALTHY) | (age > migrant_age_max))
+    )
 
 
 def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
@@ -169,28 +176,36 @@ def income_max_choice(r: Revisers, offers: Offers, feasible: np.ndarray) -> np.n
 Rule = Callable[[Revisers, Offers, np.ndarray, Choice, np.ndarray], np.ndarray]
 
 
-def _logit_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
-                u: np.ndarray) -> np.ndarray:
+def _logit_rule(
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+) -> np.ndarray:
     return logit_choice(utilities(r, offers, coef), feasible, u)
 
 
-def _income_max_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
-                     u: np.ndarray) -> np.ndarray:
+def _income_max_rule(
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+) -> np.ndarray:
     return income_max_choice(r, offers, feasible)
 
 
-def _satisficing_rule(r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice,
-                      u: np.ndarray) -> np.ndarray:
-    return satisficing_choice(r, offers, feasible, coef.aspiration_yuan_per_month,
-                              search=income_max_choice)
+def _satisficing_rule(
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+) -> np.ndarray:
+    return satisficing_choice(
+        r, offers, feasible, coef.aspiration_yuan_per_month, search=income_max_choice
+    )
 
 
-RULES: dict[str, Rule] = {"logit": _logit_rule, "income_max": _income_max_rule,
-                          "satisficing": _satisficing_rule}
+RULES: dict[str, Rule] = {
+    "logit": _logit_rule,
+    "income_max": _income_max_rule,
+    "satisficing": _satisficing_rule,
+}
 
 
-def choose(r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int,
-           u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def choose(
+    r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Apply the scenario's decision rule.
 
     Returns:

@@ -26,17 +26,30 @@ from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status, Workshop
 if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
 
-POVERTY_GROUPS = ("all", "registered_poor", "care_load", "resettled", "has_disabled",
-                  "no_labour")
+POVERTY_GROUPS = ("all", "registered_poor", "care_load", "resettled", "has_disabled", "no_labour")
 TABLES = {
     "poverty": ["month", "group", "fgt0", "fgt1", "fgt2", "people"],
     "activity": ["month", "activity", "sex", "carer", "people"],
     "income": ["month", "group", "source", "yuan_per_capita"],
-    "workshops": ["month", "form", "status", "count", "capacity", "jobs_filled",
-                  "poor_workers", "certified"],
+    "workshops": [
+        "month",
+        "form",
+        "status",
+        "count",
+        "capacity",
+        "jobs_filled",
+        "poor_workers",
+        "certified",
+    ],
     "spending": ["month", "instrument", "due", "paid"],
-    "jobs": ["month", "form", "jobs_filled", "poor_workers", "earnings_yuan_per_month",
-             "poor_gain_yuan_per_year"],
+    "jobs": [
+        "month",
+        "form",
+        "jobs_filled",
+        "poor_workers",
+        "earnings_yuan_per_month",
+        "poor_gain_yuan_per_year",
+    ],
 }
 INCOME_GROUPS = ("all", "registered_poor")
 
@@ -57,19 +70,26 @@ Block = dict[str, Sequence[Any] | np.ndarray]
 def poverty_groups(households: Households) -> Groups:
     """The poverty subgroups of households, and their people."""
     hh = households
-    masks = {"all": np.ones(len(hh), dtype=bool), "registered_poor": hh.registered_poor,
-             "care_load": hh.care_need, "resettled": hh.resettled,
-             "has_disabled": hh.has_disabled, "no_labour": ~hh.has_labour}
+    masks = {
+        "all": np.ones(len(hh), dtype=bool),
+        "registered_poor": hh.registered_poor,
+        "care_load": hh.care_need,
+        "resettled": hh.resettled,
+        "has_disabled": hh.has_disabled,
+        "no_labour": ~hh.has_labour,
+    }
     return Groups.of(masks, hh.size)
 
 
 def poverty_by_group(model: WorkshopEconomy) -> dict[str, tuple[float, float, float]]:
     """FGT 0/1/2 of each subgroup this month."""
-    return fgt_of_groups(model.tracker.per_capita, model.poverty_line, model.households.size,
-                         model.poverty_groups)
+    return fgt_of_groups(
+        model.tracker.per_capita, model.poverty_line, model.households.size, model.poverty_groups
+    )
 
 
 # ---- headline reporters (one value per month)
+
 
 def month(m: WorkshopEconomy) -> int:
     """Month index (1 = the scenario's start month)."""
@@ -182,11 +202,30 @@ def insured_workers(m: WorkshopEconomy) -> int:
     return m.insured_workers
 
 
-REPORTERS = (month, date, headcount, poverty_gap, severity, poor_households, exits, entries,
-             re_entries, income_per_capita, poverty_line, spending, budget_remaining,
-             workshops_open, jobs_filled, poor_workers, poor_share_of_jobs,
-             workshop_applicants, workshop_refused, trainees, insured_workers,
-             loans_issued_yuan)
+REPORTERS = (
+    month,
+    date,
+    headcount,
+    poverty_gap,
+    severity,
+    poor_households,
+    exits,
+    entries,
+    re_entries,
+    income_per_capita,
+    poverty_line,
+    spending,
+    budget_remaining,
+    workshops_open,
+    jobs_filled,
+    poor_workers,
+    poor_share_of_jobs,
+    workshop_applicants,
+    workshop_refused,
+    trainees,
+    insured_workers,
+    loans_issued_yuan,
+)
 
 
 class ActivityCensus:
@@ -211,8 +250,9 @@ class ActivityCensus:
             self.codes, self.counts = code, np.bincount(code, minlength=n)
         else:
             changed = np.flatnonzero(code != self.codes)
-            self.counts += (np.bincount(code[changed], minlength=n)
-                            - np.bincount(self.codes[changed], minlength=n))
+            self.counts += np.bincount(code[changed], minlength=n) - np.bincount(
+                self.codes[changed], minlength=n
+            )
             self.codes[changed] = code[changed]
         return self.counts[:ACTIVITY_CODES].copy()
 
@@ -232,11 +272,14 @@ class EconomyCollector(mesa.DataCollector):
     def collect(self, model: WorkshopEconomy) -> None:
         """Collect the headline reporters and the breakdown tables for this month."""
         super().collect(model)
-        for table, block in (("poverty", _poverty_block(model)),
-                             ("activity", _activity_block(model, self.census)),
-                             ("income", _income_block(model)),
-                             ("workshops", _workshop_block(model)),
-                             ("spending", _spending_block(model)), ("jobs", _jobs_block(model))):
+        for table, block in (
+            ("poverty", _poverty_block(model)),
+            ("activity", _activity_block(model, self.census)),
+            ("income", _income_block(model)),
+            ("workshops", _workshop_block(model)),
+            ("spending", _spending_block(model)),
+            ("jobs", _jobs_block(model)),
+        ):
             self.blocks[table].append(block)
 
     def get_table_dataframe(self, table_name: str) -> pd.DataFrame:
@@ -244,8 +287,7 @@ class EconomyCollector(mesa.DataCollector):
         columns = self.tables[table_name]
         for block in self.blocks[table_name]:
             for key, values in block.items():
-                columns[key].extend(values.tolist() if isinstance(values, np.ndarray)
-                                    else values)
+                columns[key].extend(values.tolist() if isinstance(values, np.ndarray) else values)
         self.blocks[table_name].clear()
         return super().get_table_dataframe(table_name)
 
@@ -258,16 +300,25 @@ def make_collector() -> EconomyCollector:
 def _poverty_block(m: WorkshopEconomy) -> Block:
     groups = list(m.poverty)
     measures = list(m.poverty.values())
-    return {"month": [m.month] * len(groups), "group": groups,
-            "fgt0": [p[0] for p in measures], "fgt1": [p[1] for p in measures],
-            "fgt2": [p[2] for p in measures],
-            "people": [m.poverty_groups.people[g] for g in groups]}
+    return {
+        "month": [m.month] * len(groups),
+        "group": groups,
+        "fgt0": [p[0] for p in measures],
+        "fgt1": [p[1] for p in measures],
+        "fgt2": [p[2] for p in measures],
+        "people": [m.poverty_groups.people[g] for g in groups],
+    }
 
 
 def _activity_block(m: WorkshopEconomy, census: ActivityCensus) -> Block:
     """People able to work by activity x sex x carer."""
-    return {"month": [m.month] * ACTIVITY_CODES, "activity": CATEGORY_ACTIVITY,
-            "sex": CATEGORY_SEX, "carer": CATEGORY_CARER, "people": census.count(m.people)}
+    return {
+        "month": [m.month] * ACTIVITY_CODES,
+        "activity": CATEGORY_ACTIVITY,
+        "sex": CATEGORY_SEX,
+        "carer": CATEGORY_CARER,
+        "people": census.count(m.people),
+    }
 
 
 def _income_block(m: WorkshopEconomy) -> Block:
@@ -275,13 +326,16 @@ def _income_block(m: WorkshopEconomy) -> Block:
     # the registered households' columns, summed one after the other (see fgt_of_groups)
     registered = column_sums(by_source, m.registered_households)
     totals = (by_source.sum(axis=1), registered)
-    per_capita = [t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals,
-                                                                          strict=True)]
+    per_capita = [
+        t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals, strict=True)
+    ]
     n = len(SOURCE_NAMES)
-    return {"month": [m.month] * (n * len(INCOME_GROUPS)),
-            "group": [g for g in INCOME_GROUPS for _ in SOURCE_NAMES],
-            "source": SOURCE_NAMES * len(INCOME_GROUPS),
-            "yuan_per_capita": np.concatenate(per_capita)}
+    return {
+        "month": [m.month] * (n * len(INCOME_GROUPS)),
+        "group": [g for g in INCOME_GROUPS for _ in SOURCE_NAMES],
+        "source": SOURCE_NAMES * len(INCOME_GROUPS),
+        "yuan_per_capita": np.concatenate(per_capita),
+    }
 
 
 def _column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -294,8 +348,10 @@ def _column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 column_sums = twin(
-    compiled_measures.column_sums, _column_sums,
-    test="tests/model/test_compiled_measures.py::test_column_sums_twins_are_identical")
+    compiled_measures.column_sums,
+    _column_sums,
+    test="tests/model/test_compiled_measures.py::test_column_sums_twins_are_identical",
+)
 
 
 def _workshop_block(m: WorkshopEconomy) -> Block:
@@ -306,10 +362,16 @@ def _workshop_block(m: WorkshopEconomy) -> Block:
     def count(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(code, weights, WORKSHOP_CODES).astype(np.int64)
 
-    return {"month": [m.month] * WORKSHOP_CODES, "form": CATEGORY_FORM,
-            "status": CATEGORY_STATUS, "count": count(), "capacity": count(t.capacity),
-            "jobs_filled": count(t.workers * open_),
-            "poor_workers": count(t.poor_workers * open_), "certified": count(t.certified)}
+    return {
+        "month": [m.month] * WORKSHOP_CODES,
+        "form": CATEGORY_FORM,
+        "status": CATEGORY_STATUS,
+        "count": count(),
+        "capacity": count(t.capacity),
+        "jobs_filled": count(t.workers * open_),
+        "poor_workers": count(t.poor_workers * open_),
+        "certified": count(t.certified),
+    }
 
 
 def _jobs_block(m: WorkshopEconomy) -> Block:
@@ -322,18 +384,35 @@ def _jobs_block(m: WorkshopEconomy) -> Block:
     n_forms = len(Form)
     p = m.people
     jobs, poor_jobs, earned, gain_sum, gain_n = job_sums(
-        m.employed_now(), p.employer, m.workshop_table.form, m.registered_person, p.earnings,
-        p.earnings_before_job, n_forms)
+        m.employed_now(),
+        p.employer,
+        m.workshop_table.form,
+        m.registered_person,
+        p.earnings,
+        p.earnings_before_job,
+        n_forms,
+    )
     yearly = MONTHS_PER_YEAR * gain_sum / np.where(gain_n > 0, gain_n, np.nan)
     mean_earnings = earned / np.where(jobs > 0, jobs, np.nan)
-    return {"month": [m.month] * n_forms, "form": [FORM_FIELDS[f] for f in Form],
-            "jobs_filled": jobs, "poor_workers": poor_jobs,
-            "earnings_yuan_per_month": mean_earnings, "poor_gain_yuan_per_year": yearly}
+    return {
+        "month": [m.month] * n_forms,
+        "form": [FORM_FIELDS[f] for f in Form],
+        "jobs_filled": jobs,
+        "poor_workers": poor_jobs,
+        "earnings_yuan_per_month": mean_earnings,
+        "poor_gain_yuan_per_year": yearly,
+    }
 
 
-def _job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
-              registered: np.ndarray, earnings: np.ndarray, earnings_before_job: np.ndarray,
-              n_forms: int) -> tuple[np.ndarray, ...]:
+def _job_sums(
+    employed: np.ndarray,
+    employer: np.ndarray,
+    form: np.ndarray,
+    registered: np.ndarray,
+    earnings: np.ndarray,
+    earnings_before_job: np.ndarray,
+    n_forms: int,
+) -> tuple[np.ndarray, ...]:
     """Jobs, poor workers, earnings, poor workers' known gains and their number, by form.
 
     The twin of `model.compiled.measures.job_sums` (same arguments and results): sums add
@@ -345,20 +424,28 @@ def _job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
     gain = (earned - earnings_before_job[employed]).astype(np.float64)
     known = np.flatnonzero(poor & ~np.isnan(gain))  # indices: faster than a boolean mask
     known_forms = forms[known]
-    return (np.bincount(forms, minlength=n_forms),
-            np.bincount(forms, poor, n_forms).astype(np.int64),
-            # bincount of nothing gives integer zeros
-            np.bincount(forms, earned, n_forms).astype(np.float64, copy=False),
-            np.bincount(known_forms, gain[known], n_forms).astype(np.float64, copy=False),
-            np.bincount(known_forms, minlength=n_forms))
+    return (
+        np.bincount(forms, minlength=n_forms),
+        np.bincount(forms, poor, n_forms).astype(np.int64),
+        # bincount of nothing gives integer zeros
+        np.bincount(forms, earned, n_forms).astype(np.float64, copy=False),
+        np.bincount(known_forms, gain[known], n_forms).astype(np.float64, copy=False),
+        np.bincount(known_forms, minlength=n_forms),
+    )
 
 
-job_sums = twin(compiled_measures.job_sums, _job_sums,
-                test="tests/model/test_compiled_measures.py::test_job_sums_twins_are_identical")
+job_sums = twin(
+    compiled_measures.job_sums,
+    _job_sums,
+    test="tests/model/test_compiled_measures.py::test_job_sums_twins_are_identical",
+)
 
 
 def _spending_block(m: WorkshopEconomy) -> Block:
     b = m.policy.budget
-    return {"month": [m.month] * len(INSTRUMENTS), "instrument": list(INSTRUMENTS),
-            "due": [b.due[name] for name in INSTRUMENTS],
-            "paid": [b.paid[name] for name in INSTRUMENTS]}
+    return {
+        "month": [m.month] * len(INSTRUMENTS),
+        "instrument": list(INSTRUMENTS),
+        "due": [b.due[name] for name in INSTRUMENTS],
+        "paid": [b.paid[name] for name in INSTRUMENTS],
+    }

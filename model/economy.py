@@ -83,12 +83,15 @@ def _uniforms_at(rng: np.random.Generator, n: int, positions: np.ndarray) -> np.
 
 
 uniforms_at = twin(
-    compiled_uniforms.uniforms_at, _uniforms_at,
-    test="tests/model/test_compiled_uniforms.py::test_uniforms_at_twins_are_identical")
+    compiled_uniforms.uniforms_at,
+    _uniforms_at,
+    test="tests/model/test_compiled_uniforms.py::test_uniforms_at_twins_are_identical",
+)
 
 
-def _decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choice,
-               u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _decisions(
+    viewer: Viewer, market: Market, params: Scenario, coef: Choice, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each reviser's choice by the rule of `coef` (`model.choice.choose`).
 
     For the logit rule, the twin of `model.compiled.choice.logit_decisions` (same
@@ -98,13 +101,20 @@ def _decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choice,
         The chosen activity per reviser, and whether each reviser's current activity is
         still feasible.
     """
-    return choose(_revisers(viewer), build_offers(viewer, market, params), coef,
-                  params.population.migrant_age_max, u)
+    return choose(
+        _revisers(viewer),
+        build_offers(viewer, market, params),
+        coef,
+        params.population.migrant_age_max,
+        u,
+    )
 
 
 logit_decisions = twin(
-    compiled_choice.logit_decisions, _decisions,
-    test="tests/model/test_compiled_choice.py::test_logit_decisions_twins_are_identical")
+    compiled_choice.logit_decisions,
+    _decisions,
+    test="tests/model/test_compiled_choice.py::test_logit_decisions_twins_are_identical",
+)
 
 
 def _revisers(viewer: Viewer) -> Revisers:
@@ -112,10 +122,15 @@ def _revisers(viewer: Viewer) -> Revisers:
     people, hh, idx = viewer.people, viewer.households, viewer.idx
     home = people.household[idx]
     return Revisers(
-        current=people.activity[idx], carer=people.carer[idx],
-        health=people.health[idx], age=people.age[idx], kept_home=people.kept_home[idx],
-        has_land=hh.land_mu[home] > 0, resettled=hh.resettled[home],
-        mother=people.female[idx] & hh.young_child[home])
+        current=people.activity[idx],
+        carer=people.carer[idx],
+        health=people.health[idx],
+        age=people.age[idx],
+        kept_home=people.kept_home[idx],
+        has_land=hh.land_mu[home] > 0,
+        resettled=hh.resettled[home],
+        mother=people.female[idx] & hh.young_child[home],
+    )
 
 
 class WorkshopEconomy(mesa.Model):
@@ -127,8 +142,11 @@ class WorkshopEconomy(mesa.Model):
     """
 
     def __init__(self, params: Scenario, replicate: int = 0) -> None:
-        super().__init__(rng=np.random.default_rng(
-            np.random.SeedSequence(params.run.seed, spawn_key=(replicate,))))
+        super().__init__(
+            rng=np.random.default_rng(
+                np.random.SeedSequence(params.run.seed, spawn_key=(replicate,))
+            )
+        )
         self.params = params
         self.streams = Streams(params.run.seed, replicate)
         self.month = 0  # months simulated so far; step k simulates calendar month k
@@ -149,7 +167,8 @@ class WorkshopEconomy(mesa.Model):
 
     def _create_population(self) -> None:
         self.households, self.people, self.geography = synthesise(
-            self.params, self.streams["population"])
+            self.params, self.streams["population"]
+        )
         self.registered_person = self.households.registered_poor[self.people.household]
         self.registered_people = np.flatnonzero(self.registered_person)
         self.registered_households = np.flatnonzero(self.households.registered_poor)
@@ -161,8 +180,9 @@ class WorkshopEconomy(mesa.Model):
 
     def _count_pensioners(self) -> None:
         pensioners = np.flatnonzero(self.people.age >= self.params.incomes.pension_age)
-        self.pensioners = np.bincount(self.people.household[pensioners],
-                                      minlength=len(self.households))
+        self.pensioners = np.bincount(
+            self.people.household[pensioners], minlength=len(self.households)
+        )
 
     def _create_workshops(self) -> None:
         self.workshop_table = WorkshopTable(FormRules.of(self.params.workshops))
@@ -185,8 +205,9 @@ class WorkshopEconomy(mesa.Model):
         away choose again); the first month's income fills the 12-month window.
         """
         people = self.people
-        people.activity[:] = np.where(self.households.land_mu[people.household] > 0,
-                                      Activity.FARMING, Activity.NOT_WORKING)
+        people.activity[:] = np.where(
+            self.households.land_mu[people.household] > 0, Activity.FARMING, Activity.NOT_WORKING
+        )
         people.activity[people.capacity <= 0] = Activity.NOT_WORKING
         self.farms = Farms(people, self.households, self.params)
         self.ledger = IncomeLedger.empty(len(self.households))
@@ -231,8 +252,9 @@ class WorkshopEconomy(mesa.Model):
     def poverty_line(self) -> float:
         """Poverty line this year, yuan per person per year in current prices."""
         p = self.params.poverty
-        return p.line_2010_yuan_per_person_year * interpolate_by_year(p.deflator_by_year,
-                                                                      self.date.year)
+        return p.line_2010_yuan_per_person_year * interpolate_by_year(
+            p.deflator_by_year, self.date.year
+        )
 
     @property
     def workshops(self) -> mesa.agent.AgentSet:
@@ -274,8 +296,13 @@ class WorkshopEconomy(mesa.Model):
         stopped = np.flatnonzero(could_work & (people.capacity <= 0))
         self._release(stopped)
         people.activity[stopped] = Activity.NOT_WORKING
-        misfit = away_misfits(people.activity, people.carer, people.health, people.age,
-                              self.params.population.migrant_age_max)
+        misfit = away_misfits(
+            people.activity,
+            people.carer,
+            people.health,
+            people.age,
+            self.params.population.migrant_age_max,
+        )
         self.must_revise |= (people.capacity > 0) & (~could_work | misfit)
 
     def _apply_shocks(self) -> None:
@@ -315,9 +342,11 @@ class WorkshopEconomy(mesa.Model):
     def _open_workshops(self) -> None:
         market_rate = self.params.workshops.market_interest_rate_per_year
         loans = self.params.policy.loans
-        opening = [e for e in draw_entrants(self, self.streams["entry"])
-                   if e.operating_profit(market_rate, loans.term_months)
-                   + self.policy.support_for(e) > 0]
+        opening = [
+            e
+            for e in draw_entrants(self, self.streams["entry"])
+            if e.operating_profit(market_rate, loans.term_months) + self.policy.support_for(e) > 0
+        ]
         new = self.add_workshops(opening)
         self.policy.grant_loans(new, self.streams["entry"])
         self._announce_in_villages(new)
@@ -352,24 +381,26 @@ class WorkshopEconomy(mesa.Model):
 
     def _market(self, staff: Staff) -> Market:
         """Places on offer at the head counts `staff`."""
-        return Market.of(self.workshop_table, staff.workers, self.geography.n_villages,
-                         self.queue)
+        return Market.of(self.workshop_table, staff.workers, self.geography.n_villages, self.queue)
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
         people, rng = self.people, self.streams["choices"]
         u_revise = rng.random(len(people), dtype=np.float32)
         revising = (people.capacity > 0) & (
-            (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise)
+            (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise
+        )
         idx = np.flatnonzero(revising)
         self.must_revise[:] = False
         # the next uniform per person, of which the revisers' choose
         u = uniforms_at(rng, len(people), idx)
         coef = coef or self.params.choice
-        viewer = Viewer(idx, people, self.households, self.geography.park_distance_km,
-                        self.year, self.farms)
-        self.staff = Staff.count(people, self.registered_person, len(self.workshop_table),
-                                 self.employed_now())
+        viewer = Viewer(
+            idx, people, self.households, self.geography.park_distance_km, self.year, self.farms
+        )
+        self.staff = Staff.count(
+            people, self.registered_person, len(self.workshop_table), self.employed_now()
+        )
         market = self._market(self.staff)
         if coef.rule == "logit":
             chosen, current_ok = logit_decisions(viewer, market, self.params, coef, u)
@@ -403,14 +434,25 @@ class WorkshopEconomy(mesa.Model):
         market = self._market(staff)
         quota = self.params.policy.certification
         village = self.households.village[self.people.household[persons]]
-        apps = Applications(persons, market_key(wanted, village, self.geography.n_villages),
-                            self.registered_person[persons], self.people.courses[persons] > 0)
+        apps = Applications(
+            persons,
+            market_key(wanted, village, self.geography.n_villages),
+            self.registered_person[persons],
+            self.people.courses[persons] > 0,
+        )
         target = pick_workshops(apps, market.slot_key, market.vacancies, rng.random(len(persons)))
         quota_share = quota.poor_share_min if quota.enabled else 0.0
         rules = self.params.workshops
-        hired = hire(apps, target, market.vacancies, staff, quota_share, rng.random(len(persons)),
-                     market.table.needs_training,
-                     Priority(rules.poor_priority, rules.trained_priority))
+        hired = hire(
+            apps,
+            target,
+            market.vacancies,
+            staff,
+            quota_share,
+            rng.random(len(persons)),
+            market.table.needs_training,
+            Priority(rules.poor_priority, rules.trained_priority),
+        )
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         if self.employed is not None:
             self.employed = merge_sorted(self.employed, persons[hired])
@@ -425,10 +467,18 @@ class WorkshopEconomy(mesa.Model):
         table = self.workshop_table
         employed = self.employed_now()
         self.staff = Staff.count(people, self.registered_person, len(table), employed)
-        ctx = PayContext(self.params, self.year, table, table.utilisation(self.staff.workers),
-                         self.registered_person, self.trainees,
-                         cooperative_active_share(table), employed,
-                         self.staff, self.farms)
+        ctx = PayContext(
+            self.params,
+            self.year,
+            table,
+            table.utilisation(self.staff.workers),
+            self.registered_person,
+            self.trainees,
+            cooperative_active_share(table),
+            employed,
+            self.staff,
+            self.farms,
+        )
         pay_month(people, self.households, ctx, self.ledger)
         book_accounts(people, ctx)
 

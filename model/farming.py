@@ -69,8 +69,11 @@ class Farms:
         started = people.activity[changed] == Activity.FARMING
         stopped = self.seen[changed] == Activity.FARMING
         n = len(self.farmers)
-        return (self.farmers + np.bincount(home[started], minlength=n)
-                - np.bincount(home[stopped], minlength=n))
+        return (
+            self.farmers
+            + np.bincount(home[started], minlength=n)
+            - np.bincount(home[stopped], minlength=n)
+        )
 
     def update(self, people: People, households: Households) -> FarmUpdate:
         """Recompute the farms of households whose farmers changed (all when invalid)."""
@@ -80,25 +83,31 @@ class Farms:
             return FarmUpdate(np.arange(len(people)), *self._recompute(people, households))
         changed = np.flatnonzero(people.activity != self.seen)
         farming_changed = (people.activity[changed] == Activity.FARMING) != (
-            self.seen[changed] == Activity.FARMING)
+            self.seen[changed] == Activity.FARMING
+        )
         self.seen[changed] = people.activity[changed]
         dirty = np.zeros(len(households), dtype=bool)
         dirty[people.household[changed[farming_changed]]] = True
         return FarmUpdate(changed, *self._recompute(people, households, np.flatnonzero(dirty)))
 
-    def _recompute(self, people: People, households: Households,
-                   rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _recompute(
+        self, people: People, households: Households, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Farmers, farm income and rent of households `rows` (all if None).
 
         Returns the farmers of those households and their farm earnings (yuan).
         """
-        return recompute_farms(people, households, rows, self.params, self.farmers,
-                               self.income)
+        return recompute_farms(people, households, rows, self.params, self.farmers, self.income)
 
 
-def _recompute_farms(people: People, households: Households, rows: np.ndarray | None,
-                     params: Scenario, farmers: np.ndarray,
-                     income: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _recompute_farms(
+    people: People,
+    households: Households,
+    rows: np.ndarray | None,
+    params: Scenario,
+    farmers: np.ndarray,
+    income: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Farmers and farm income (farming plus rent on idle land) of households `rows`.
 
     The twin of `model.compiled.pay.recompute_farms` (same arguments and results): rows
@@ -125,5 +134,7 @@ def _recompute_farms(people: People, households: Households, rows: np.ndarray | 
 
 
 recompute_farms = twin(
-    compiled_pay.recompute_farms, _recompute_farms,
-    test="tests/model/test_compiled_pay.py::test_recompute_farms_twins_are_identical")
+    compiled_pay.recompute_farms,
+    _recompute_farms,
+    test="tests/model/test_compiled_pay.py::test_recompute_farms_twins_are_identical",
+)

@@ -45,7 +45,9 @@ SOURCE_NAMES = [s.name.lower() for s in Source]
 # Activities a person does away from home all day (a carer may not, or only with flexible hours).
 AWAY_ACTIVITIES = (Activity.PARK_WORKSHOP, Activity.MIGRATION)
 WORKSHOP_ACTIVITIES = (
-    Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP, Activity.PARK_WORKSHOP,
+    Activity.HOME_OUTWORK,
+    Activity.VILLAGE_WORKSHOP,
+    Activity.PARK_WORKSHOP,
     Activity.COMMUNITY_FACTORY,
 )
 IS_WORKSHOP_ACTIVITY = np.isin(np.arange(len(Activity)), WORKSHOP_ACTIVITIES)  # by Activity
@@ -59,21 +61,21 @@ class People:
     rows, from `Households.first_member` (see `members`).
     """
 
-    household: np.ndarray        # int32, row in Households
-    age: np.ndarray              # int16, years
-    female: np.ndarray           # bool
-    health: np.ndarray           # int8, Health
-    frail: np.ndarray            # bool, elderly needing daily care
-    skill: np.ndarray            # float32, productivity multiplier
-    activity: np.ndarray         # int8, Activity
-    employer: np.ndarray         # int32, workshop slot or NO_EMPLOYER (only people whose
+    household: np.ndarray  # int32, row in Households
+    age: np.ndarray  # int16, years
+    female: np.ndarray  # bool
+    health: np.ndarray  # int8, Health
+    frail: np.ndarray  # bool, elderly needing daily care
+    skill: np.ndarray  # float32, productivity multiplier
+    activity: np.ndarray  # int8, Activity
+    employer: np.ndarray  # int32, workshop slot or NO_EMPLOYER (only people whose
     # activity is a workshop activity have a slot; `labour_market.release` before others)
-    tenure: np.ndarray           # int16, months with the current employer
-    courses: np.ndarray          # int8, training courses completed
-    bonus_paid: np.ndarray       # bool, hiring bonus paid for the current job
-    kept_home: np.ndarray        # bool, held home by a migration stop
+    tenure: np.ndarray  # int16, months with the current employer
+    courses: np.ndarray  # int8, training courses completed
+    bonus_paid: np.ndarray  # bool, hiring bonus paid for the current job
+    kept_home: np.ndarray  # bool, held home by a migration stop
     capacity: np.ndarray = field(init=False)  # float32, labour capacity (0 = cannot work)
-    carer: np.ndarray = field(init=False)     # bool, the household's designated carer
+    carer: np.ndarray = field(init=False)  # bool, the household's designated carer
     earnings: np.ndarray = field(init=False)  # float32, yuan this month
     earnings_before_job: np.ndarray = field(init=False)  # float32, yuan/month before the
     # current run of workshop jobs began (NaN if unknown, e.g. employed from the start)
@@ -92,21 +94,21 @@ class People:
 class Households:
     """Per-household state (all arrays have one entry per household)."""
 
-    village: np.ndarray          # int32
+    village: np.ndarray  # int32
     registered_poor: np.ndarray  # bool
-    resettled: np.ndarray        # bool
-    land_mu: np.ndarray          # float32, mu
-    size: np.ndarray = field(init=False)             # int16, members
-    care_need: np.ndarray = field(init=False)        # bool, young child, frail or disabled member
+    resettled: np.ndarray  # bool
+    land_mu: np.ndarray  # float32, mu
+    size: np.ndarray = field(init=False)  # int16, members
+    care_need: np.ndarray = field(init=False)  # bool, young child, frail or disabled member
     substitute_carer: np.ndarray = field(init=False)  # bool, a healthy elderly member can care
-    carer: np.ndarray = field(init=False)            # int32, person kept home, or -1
-    has_disabled: np.ndarray = field(init=False)     # bool
-    young_child: np.ndarray = field(init=False)      # bool, a member is a young child
-    has_labour: np.ndarray = field(init=False)       # bool, someone can work
-    equity_yuan: np.ndarray = field(init=False)      # float32, cooperative shares held
+    carer: np.ndarray = field(init=False)  # int32, person kept home, or -1
+    has_disabled: np.ndarray = field(init=False)  # bool
+    young_child: np.ndarray = field(init=False)  # bool, a member is a young child
+    has_labour: np.ndarray = field(init=False)  # bool, someone can work
+    equity_yuan: np.ndarray = field(init=False)  # float32, cooperative shares held
     dibao_yuan_per_month: np.ndarray = field(init=False)  # float32
-    ever_workshop: np.ndarray = field(init=False)    # bool, someone has held a workshop job
-    first_member: np.ndarray = field(init=False)     # int32, row of the first member in People
+    ever_workshop: np.ndarray = field(init=False)  # bool, someone has held a workshop job
+    first_member: np.ndarray = field(init=False)  # int32, row of the first member in People
 
     def __post_init__(self) -> None:
         n = len(self.village)
@@ -148,7 +150,8 @@ def _capacity_by_health(rules: Population) -> np.ndarray:
     """Labour capacity of a working-age, non-frail person by `Health` (float32)."""
     return np.array(
         [1.0, rules.chronic_capacity, rules.chronic_capacity if rules.disabled_can_work else 0.0],
-        dtype=np.float32)
+        dtype=np.float32,
+    )
 
 
 def update_care(people: People, households: Households, rules: Population) -> None:
@@ -159,12 +162,19 @@ def update_care(people: People, households: Households, rules: Population) -> No
     (where `healthy_elderly_can_care`); otherwise one working-age adult is the carer:
     the woman with the lowest skill if there is one, else the adult with the lowest skill.
     """
-    recompute_care(people, households, rules, _capacity_by_health(rules), Health.HEALTHY,
-                   Health.DISABLED)
+    recompute_care(
+        people, households, rules, _capacity_by_health(rules), Health.HEALTHY, Health.DISABLED
+    )
 
 
-def _recompute_care(people: People, households: Households, rules: Population,
-                    by_health: np.ndarray, healthy: int, disabled: int) -> None:
+def _recompute_care(
+    people: People,
+    households: Households,
+    rules: Population,
+    by_health: np.ndarray,
+    healthy: int,
+    disabled: int,
+) -> None:
     """`update_care` with arrays; the twin of `model.compiled.care.recompute_care`.
 
     Args:
@@ -179,8 +189,7 @@ def _recompute_care(people: People, households: Households, rules: Population,
     young = people.age <= rules.young_child_age_max
     is_disabled = people.health == disabled
     households.young_child = household_any(people, young, n_households)
-    households.care_need = household_any(people, young | people.frail | is_disabled,
-                                         n_households)
+    households.care_need = household_any(people, young | people.frail | is_disabled, n_households)
     households.has_disabled = household_any(people, is_disabled, n_households)
     can_care = (
         (people.age > rules.labour_age_max) & ~people.frail & (people.health == healthy)
@@ -193,8 +202,10 @@ def _recompute_care(people: People, households: Households, rules: Population,
 
 
 recompute_care = twin(
-    compiled_care.recompute_care, _recompute_care,
-    test="tests/model/test_compiled_care.py::test_recompute_care_twins_are_identical")
+    compiled_care.recompute_care,
+    _recompute_care,
+    test="tests/model/test_compiled_care.py::test_recompute_care_twins_are_identical",
+)
 
 
 def household_any(people: People, flags: np.ndarray, n_households: int) -> np.ndarray:
@@ -249,7 +260,8 @@ def members(households: Households, rows: np.ndarray) -> np.ndarray:
     size = households.size[rows].astype(np.intp)
     end = np.cumsum(size)
     return np.repeat(households.first_member[rows] - (end - size), size) + np.arange(
-        end[-1] if len(end) else 0)
+        end[-1] if len(end) else 0
+    )
 
 
 def household_sum(people: People, values: np.ndarray, n_households: int) -> np.ndarray:

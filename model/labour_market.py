@@ -27,12 +27,17 @@ QUOTA_TOLERANCE = 1e-9
 class Staff:
     """Head counts per workshop slot."""
 
-    workers: np.ndarray       # int64
+    workers: np.ndarray  # int64
     poor_workers: np.ndarray  # int64
 
     @classmethod
-    def count(cls, people: People, poor_person: np.ndarray, n_slots: int,
-              employed: np.ndarray | None = None) -> Staff:
+    def count(
+        cls,
+        people: People,
+        poor_person: np.ndarray,
+        n_slots: int,
+        employed: np.ndarray | None = None,
+    ) -> Staff:
         """Count each workshop's workers and registered-poor workers.
 
         Args:
@@ -44,8 +49,10 @@ class Staff:
         if employed is None:
             employed = np.flatnonzero(people.employer >= 0)
         slots = people.employer[employed]
-        return cls(np.bincount(slots, minlength=n_slots),
-                   np.bincount(slots[poor_person[employed]], minlength=n_slots))
+        return cls(
+            np.bincount(slots, minlength=n_slots),
+            np.bincount(slots[poor_person[employed]], minlength=n_slots),
+        )
 
     def without(self, slots: np.ndarray, poor: np.ndarray) -> Staff:
         """Head counts after people left the jobs `slots` (NO_EMPLOYER: they had none).
@@ -56,8 +63,10 @@ class Staff:
         """
         had_job = slots >= 0
         n = len(self.workers)
-        return Staff(self.workers - np.bincount(slots[had_job], minlength=n),
-                     self.poor_workers - np.bincount(slots[had_job & poor], minlength=n))
+        return Staff(
+            self.workers - np.bincount(slots[had_job], minlength=n),
+            self.poor_workers - np.bincount(slots[had_job & poor], minlength=n),
+        )
 
 
 def market_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np.ndarray:
@@ -65,8 +74,9 @@ def market_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np
 
     One pool per village for village workshops, one county-wide pool per other kind.
     """
-    return np.where(activity == Activity.VILLAGE_WORKSHOP, village,
-                    n_villages + activity.astype(np.int64))
+    return np.where(
+        activity == Activity.VILLAGE_WORKSHOP, village, n_villages + activity.astype(np.int64)
+    )
 
 
 def nonpoor_room(staff: Staff, quota_share: float) -> np.ndarray:
@@ -102,14 +112,15 @@ class Priority:
 class Applications:
     """Who applies for what this month (one entry per applicant)."""
 
-    person: np.ndarray   # int64, person index
-    key: np.ndarray      # int64, market_key of the wanted activity
-    poor: np.ndarray     # bool, registered poor
+    person: np.ndarray  # int64, person index
+    key: np.ndarray  # int64, market_key of the wanted activity
+    poor: np.ndarray  # bool, registered poor
     trained: np.ndarray  # bool, has completed a course
 
 
-def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarray,
-                   u: np.ndarray) -> np.ndarray:
+def pick_workshops(
+    apps: Applications, slot_key: np.ndarray, vacancies: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """For each applicant, a workshop of its pool drawn in proportion to vacancies (-1 if none)."""
     order = np.argsort(slot_key, kind="stable")
     keys, room = slot_key[order], vacancies[order].astype(np.float64)
@@ -117,8 +128,9 @@ def pick_workshops(apps: Applications, slot_key: np.ndarray, vacancies: np.ndarr
     return pick_in_pools(apps.key, u, keys, order, cum)
 
 
-def _pick_in_pools(key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray,
-                   cumulative: np.ndarray) -> np.ndarray:
+def _pick_in_pools(
+    key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray, cumulative: np.ndarray
+) -> np.ndarray:
     """Each applicant's workshop, drawn in proportion to vacancies within its pool.
 
     The twin of `model.compiled.matching.pick_in_pools`.
@@ -144,13 +156,22 @@ def _pick_in_pools(key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.n
 
 
 pick_in_pools = twin(
-    compiled_matching.pick_in_pools, _pick_in_pools,
-    test="tests/model/test_compiled_matching.py::test_pick_in_pools_twins_are_identical")
+    compiled_matching.pick_in_pools,
+    _pick_in_pools,
+    test="tests/model/test_compiled_matching.py::test_pick_in_pools_twins_are_identical",
+)
 
 
-def hire(apps: Applications, target: np.ndarray, vacancies: np.ndarray, staff: Staff,
-         quota_share: float, u: np.ndarray, needs_training: np.ndarray | None = None,
-         priority: Priority | None = None) -> np.ndarray:
+def hire(
+    apps: Applications,
+    target: np.ndarray,
+    vacancies: np.ndarray,
+    staff: Staff,
+    quota_share: float,
+    u: np.ndarray,
+    needs_training: np.ndarray | None = None,
+    priority: Priority | None = None,
+) -> np.ndarray:
     """Which applicants their target workshop hires (bool per applicant).
 
     Applicants are ranked by a random score moved ahead by `priority` for registered-poor
@@ -194,8 +215,10 @@ def _hiring_order(slot: np.ndarray, score: np.ndarray, n_slots: int) -> np.ndarr
 
 
 hiring_order = twin(
-    compiled_matching.hiring_order, _hiring_order,
-    test="tests/model/test_compiled_matching.py::test_hiring_order_twins_are_identical")
+    compiled_matching.hiring_order,
+    _hiring_order,
+    test="tests/model/test_compiled_matching.py::test_hiring_order_twins_are_identical",
+)
 
 
 def _rank_within(mask: np.ndarray, group_start: np.ndarray) -> np.ndarray:
@@ -216,8 +239,7 @@ def release(people: People, leavers: np.ndarray) -> None:
     people.bonus_paid[leavers] = False
 
 
-def take_up(people: People, persons: np.ndarray, slots: np.ndarray,
-            activities: np.ndarray) -> None:
+def take_up(people: People, persons: np.ndarray, slots: np.ndarray, activities: np.ndarray) -> None:
     """Persons start at their new workshops.
 
     Those coming from outside workshops keep last month's earnings as their before-job

@@ -20,8 +20,9 @@ from model.workshops import MONTHS_PER_YEAR
 STAYED_OUT_MONTHS = 12  # an exit counts as lasting after this many months out of poverty
 
 
-def fgt(income_per_capita: np.ndarray, line: float,
-        weights: np.ndarray) -> tuple[float, float, float]:
+def fgt(
+    income_per_capita: np.ndarray, line: float, weights: np.ndarray
+) -> tuple[float, float, float]:
     """FGT 0, 1, 2 (headcount, gap, severity) of a population.
 
     Args:
@@ -53,8 +54,7 @@ class Groups:
     @classmethod
     def of(cls, masks: dict[str, np.ndarray], weights: np.ndarray) -> Groups:
         """Groups from copies of their masks; `weights` are the people per household."""
-        people = {name: int(np.sum(weights * mask, dtype=np.int64))
-                  for name, mask in masks.items()}
+        people = {name: int(np.sum(weights * mask, dtype=np.int64)) for name, mask in masks.items()}
         membership = np.stack(list(masks.values()), axis=1).astype(bool, copy=False)
         return cls({name: membership[:, g] for g, name in enumerate(masks)}, people, membership)
 
@@ -74,26 +74,35 @@ def _memberships(membership: np.ndarray, households: np.ndarray) -> tuple[np.nda
     return position, flat - position * n
 
 
-def fgt_of_groups(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
-                  groups: Groups) -> dict[str, tuple[float, float, float]]:
+def fgt_of_groups(
+    income_per_capita: np.ndarray, line: float, weights: np.ndarray, groups: Groups
+) -> dict[str, tuple[float, float, float]]:
     """FGT 0, 1, 2 of each group of households (see `fgt`).
 
     The gap and squared-gap sums add the group's poor households left to right in
     household order (households at or above the line add nothing).
     """
-    poor_sums, gap_sums, severity_sums = fgt_sums(income_per_capita, line, weights,
-                                                  groups.membership)
+    poor_sums, gap_sums, severity_sums = fgt_sums(
+        income_per_capita, line, weights, groups.membership
+    )
     measures = {}
     for g, name in enumerate(groups.masks):
         people = groups.people[name]
-        measures[name] = (0.0, 0.0, 0.0) if people == 0 else (
-            int(poor_sums[g]) / people, float(gap_sums[g] / people),
-            float(severity_sums[g] / people))
+        measures[name] = (
+            (0.0, 0.0, 0.0)
+            if people == 0
+            else (
+                int(poor_sums[g]) / people,
+                float(gap_sums[g] / people),
+                float(severity_sums[g] / people),
+            )
+        )
     return measures
 
 
-def _fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
-              membership: np.ndarray) -> np.ndarray:
+def _fgt_sums(
+    income_per_capita: np.ndarray, line: float, weights: np.ndarray, membership: np.ndarray
+) -> np.ndarray:
     """Sums of people, people x gap and people x gap squared over each group's poor.
 
     The twin of `model.compiled.measures.fgt_sums` (same arguments and result).
@@ -106,14 +115,21 @@ def _fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
     # order, the groups interleaved (independent additions, which run side by side)
     position, group = _memberships(membership, poor)
     n = membership.shape[1]
-    return np.stack((np.bincount(group, poor_people[position], n),  # whole people: exact
-                     np.bincount(group, gap_terms[position], n),
-                     np.bincount(group, (gap_terms * gap)[position], n)),
-                    dtype=np.float64)  # bincount of nothing gives integer zeros
+    return np.stack(
+        (
+            np.bincount(group, poor_people[position], n),  # whole people: exact
+            np.bincount(group, gap_terms[position], n),
+            np.bincount(group, (gap_terms * gap)[position], n),
+        ),
+        dtype=np.float64,
+    )  # bincount of nothing gives integer zeros
 
 
-fgt_sums = twin(compiled_measures.fgt_sums, _fgt_sums,
-                test="tests/model/test_compiled_measures.py::test_fgt_sums_twins_are_identical")
+fgt_sums = twin(
+    compiled_measures.fgt_sums,
+    _fgt_sums,
+    test="tests/model/test_compiled_measures.py::test_fgt_sums_twins_are_identical",
+)
 
 
 @dataclass
@@ -131,15 +147,15 @@ class PovertyTracker:
     def __init__(self, first_month_income: np.ndarray, size: np.ndarray, line: float) -> None:
         """Start every household's window at 12 times its first month's income."""
         n = len(size)
-        self.size = np.maximum(size, 1).astype(np.int16)   # members (at least 1)
+        self.size = np.maximum(size, 1).astype(np.int16)  # members (at least 1)
         self.window = np.tile(first_month_income.astype(np.float64), (MONTHS_PER_YEAR, 1))
         self.rolling = first_month_income.astype(np.float64) * MONTHS_PER_YEAR
         self.start_rolling = self.rolling.copy()
         self.poor = self.per_capita < line
         self.start_poor = self.poor.copy()
         self.ever_exited = np.zeros(n, dtype=bool)
-        self.months_out = np.zeros(n, dtype=np.int16)   # consecutive months non-poor after exit
-        self.stayed_out = np.zeros(n, dtype=bool)       # an exit lasted STAYED_OUT_MONTHS
+        self.months_out = np.zeros(n, dtype=np.int16)  # consecutive months non-poor after exit
+        self.stayed_out = np.zeros(n, dtype=bool)  # an exit lasted STAYED_OUT_MONTHS
         self.spell_start = np.where(self.poor, 0, -1).astype(np.int16)  # month, -1: no spell
         self.spell_lengths: list[np.ndarray] = []
         self.totals = Transitions(0, 0, 0)
@@ -164,9 +180,11 @@ class PovertyTracker:
         self.ever_exited[exits] = True
         self._spells(exits, entries, month)
         flows = Transitions(len(exits), len(entries), re_entries)
-        self.totals = Transitions(self.totals.exits + flows.exits,
-                                  self.totals.entries + flows.entries,
-                                  self.totals.re_entries + flows.re_entries)
+        self.totals = Transitions(
+            self.totals.exits + flows.exits,
+            self.totals.entries + flows.entries,
+            self.totals.re_entries + flows.re_entries,
+        )
         return flows
 
     def _spells(self, exits: np.ndarray, entries: np.ndarray, month: int) -> None:

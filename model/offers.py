@@ -27,14 +27,19 @@ class Market:
 
     table: WorkshopTable
     utilisation: np.ndarray  # float64 per slot, at the head counts the market was built on
-    vacancies: np.ndarray   # int64 per slot
-    slot_key: np.ndarray    # int64 per slot, pool of each workshop
-    pool_pay: np.ndarray    # float64 per pool, expected yuan/month of applying at skill 1
-    pool_open: np.ndarray   # bool per pool, has a workshop that is hiring
+    vacancies: np.ndarray  # int64 per slot
+    slot_key: np.ndarray  # int64 per slot, pool of each workshop
+    pool_pay: np.ndarray  # float64 per pool, expected yuan/month of applying at skill 1
+    pool_open: np.ndarray  # bool per pool, has a workshop that is hiring
 
     @classmethod
-    def of(cls, table: WorkshopTable, workers: np.ndarray, n_villages: int,
-           queue: np.ndarray | None = None) -> Market:
+    def of(
+        cls,
+        table: WorkshopTable,
+        workers: np.ndarray,
+        n_villages: int,
+        queue: np.ndarray | None = None,
+    ) -> Market:
         """Vacancies and expected pay per pool.
 
         Expected pay is the capacity-weighted mean of pay x utilisation over the pool's
@@ -50,11 +55,11 @@ class Market:
         paid = np.bincount(slot_key, places * table.pay * utilisation, n_pools)
         open_places = np.bincount(slot_key, vacancies, n_pools)
         waiting = np.zeros(n_pools) if queue is None else queue
-        chance = np.divide(open_places, open_places + waiting, out=np.zeros(n_pools),
-                           where=open_places > 0)
+        chance = np.divide(
+            open_places, open_places + waiting, out=np.zeros(n_pools), where=open_places > 0
+        )
         pool_pay = np.divide(paid, weight, out=np.zeros(n_pools), where=weight > 0) * chance
-        return cls(table, utilisation, vacancies.astype(np.int64), slot_key, pool_pay,
-                   weight > 0)
+        return cls(table, utilisation, vacancies.astype(np.int64), slot_key, pool_pay, weight > 0)
 
     @property
     def n_pools(self) -> int:
@@ -62,8 +67,9 @@ class Market:
         return len(self.pool_pay)
 
 
-def productivity(people: People, gain_per_course: float,
-                 persons: np.ndarray | None = None) -> np.ndarray:
+def productivity(
+    people: People, gain_per_course: float, persons: np.ndarray | None = None
+) -> np.ndarray:
     """Output multiplier: skill times (1 + gain) per completed course (of `persons`, or all)."""
     if persons is None:
         return people.skill * course_gain(gain_per_course, people.courses)
@@ -90,12 +96,12 @@ def migrant_net_wage(params: Scenario, year: float) -> float:
 class Viewer:
     """The revising people and the context they see."""
 
-    idx: np.ndarray              # person indices
+    idx: np.ndarray  # person indices
     people: People
     households: Households
     park_distance_km: np.ndarray  # per village
     year: float
-    farms: Farms                 # the households' farms
+    farms: Farms  # the households' farms
 
     @cached_property
     def farmers(self) -> np.ndarray:
@@ -129,14 +135,21 @@ def build_offers(v: Viewer, market: Market, params: Scenario) -> Offers:
     income[:, Activity.FARMING] = farm_yuan(mu, cap, params)
     _own_job(v, market, prod, cap, income, available)
     cost = np.zeros((n, N_OPTIONS), order="F")
-    cost[:, Activity.PARK_WORKSHOP] = (params.choice.commute_yuan_per_km_month
-                                       * v.park_distance_km[village])
+    cost[:, Activity.PARK_WORKSHOP] = (
+        params.choice.commute_yuan_per_km_month * v.park_distance_km[village]
+    )
     cost[:, Activity.MIGRATION] = params.choice.migration_cost_yuan_per_month
     return Offers(income, cost, available)
 
 
-def _own_job(v: Viewer, market: Market, prod: np.ndarray, cap: np.ndarray,
-             income: np.ndarray, available: np.ndarray) -> None:
+def _own_job(
+    v: Viewer,
+    market: Market,
+    prod: np.ndarray,
+    cap: np.ndarray,
+    income: np.ndarray,
+    available: np.ndarray,
+) -> None:
     """A reviser holding a job at an open workshop sees that job's pay."""
     slot = v.people.employer[v.idx]
     rows = np.flatnonzero(slot >= 0)
@@ -146,6 +159,7 @@ def _own_job(v: Viewer, market: Market, prod: np.ndarray, cap: np.ndarray,
     table = market.table
     piece = table.piece_rate[slot]
     activity = table.activity[slot]
-    income[rows, activity] = (table.pay[slot] * market.utilisation[slot] * cap[rows]
-                              * np.where(piece, prod[rows], 1.0))
+    income[rows, activity] = (
+        table.pay[slot] * market.utilisation[slot] * cap[rows] * np.where(piece, prod[rows], 1.0)
+    )
     available[rows, activity] = True

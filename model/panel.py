@@ -19,8 +19,17 @@ if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
 
 WORKER_COLUMNS = [f"workers_{name}" for name in ACTIVITY_NAMES]
-PANEL_COLUMNS = ["month", "household", "village", "size", "registered_poor",
-                 "income_per_capita_yuan", "poor", *WORKER_COLUMNS, "equity_yuan"]
+PANEL_COLUMNS = [
+    "month",
+    "household",
+    "village",
+    "size",
+    "registered_poor",
+    "income_per_capita_yuan",
+    "poor",
+    *WORKER_COLUMNS,
+    "equity_yuan",
+]
 
 
 def household_panel(model: WorkshopEconomy) -> pd.DataFrame:

@@ -31,17 +31,18 @@ class PayContext:
     params: Scenario
     year: float
     table: WorkshopTable
-    utilisation: np.ndarray          # per slot, this month
-    registered_person: np.ndarray    # bool per person
-    trainees: np.ndarray             # person indices trained this month
+    utilisation: np.ndarray  # per slot, this month
+    registered_person: np.ndarray  # bool per person
+    trainees: np.ndarray  # person indices trained this month
     cooperative_active_share: float  # share of cooperatives open and not idle
-    employed: np.ndarray             # people with a workshop job (ascending)
-    staff: Staff                     # head counts per slot
-    farms: Farms                     # households' farmers and farm income
+    employed: np.ndarray  # people with a workshop job (ascending)
+    staff: Staff  # head counts per slot
+    farms: Farms  # households' farmers and farm income
 
 
-def pay_month(people: People, households: Households, ctx: PayContext,
-              ledger: IncomeLedger) -> None:
+def pay_month(
+    people: People, households: Households, ctx: PayContext, ledger: IncomeLedger
+) -> None:
     """Compute every person's earnings and each household's income this month (yuan).
 
     Earnings are written to `people`, household income by source to every row of `ledger`.
@@ -53,18 +54,36 @@ def pay_month(people: People, households: Households, ctx: PayContext,
     gains = course_gains(ctx.params.policy.training.productivity_gain)
     t, employed = ctx.table, ctx.employed
     homes = people.household[employed]
-    credit_workshop_workers(people, employed, t.pay, ctx.utilisation, t.piece_rate, gains,
-                            ledger.cleared_row(Source.WAGES, homes),
-                            ledger.cleared_row(Source.PIECE_WORK, homes))
-    credit_migrants(people, np.flatnonzero(people.activity == Activity.MIGRATION),
-                    migrant_net_wage(ctx.params, ctx.year), gains, ledger.row(Source.MIGRANT))
+    credit_workshop_workers(
+        people,
+        employed,
+        t.pay,
+        ctx.utilisation,
+        t.piece_rate,
+        gains,
+        ledger.cleared_row(Source.WAGES, homes),
+        ledger.cleared_row(Source.PIECE_WORK, homes),
+    )
+    credit_migrants(
+        people,
+        np.flatnonzero(people.activity == Activity.MIGRATION),
+        migrant_net_wage(ctx.params, ctx.year),
+        gains,
+        ledger.row(Source.MIGRANT),
+    )
     _transfers(people, households, ctx, ledger)
 
 
-def _credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarray,
-                             utilisation: np.ndarray, piece_rate: np.ndarray,
-                             course_gains: np.ndarray, wages: np.ndarray,
-                             piece_work: np.ndarray) -> None:
+def _credit_workshop_workers(
+    people: People,
+    employed: np.ndarray,
+    pay: np.ndarray,
+    utilisation: np.ndarray,
+    piece_rate: np.ndarray,
+    course_gains: np.ndarray,
+    wages: np.ndarray,
+    piece_work: np.ndarray,
+) -> None:
     """Wages (pay x utilisation x capacity) and piece work (also x productivity).
 
     The twin of `model.compiled.pay.credit_workshop_workers` (same arguments): earnings
@@ -76,46 +95,66 @@ def _credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarr
     by_piece = piece_rate[slot]
     wage_earners, pieceworkers = employed[~by_piece], employed[by_piece]
     by_wage = base[~by_piece]
-    by_pieces = base[by_piece] * (people.skill[pieceworkers]
-                                  * course_gains[people.courses[pieceworkers]])
-    for persons, amounts, income in ((wage_earners, by_wage, wages),
-                                     (pieceworkers, by_pieces, piece_work)):
+    by_pieces = base[by_piece] * (
+        people.skill[pieceworkers] * course_gains[people.courses[pieceworkers]]
+    )
+    for persons, amounts, income in (
+        (wage_earners, by_wage, wages),
+        (pieceworkers, by_pieces, piece_work),
+    ):
         people.earnings[persons] = amounts
         homes = people.household[persons]
         income[homes] += np.bincount(homes, amounts, len(income))[homes]
 
 
-def _credit_migrants(people: People, migrants: np.ndarray, net_wage: float,
-                     course_gains: np.ndarray, household_income: np.ndarray) -> None:
+def _credit_migrants(
+    people: People,
+    migrants: np.ndarray,
+    net_wage: float,
+    course_gains: np.ndarray,
+    household_income: np.ndarray,
+) -> None:
     """Migrants earn the net wage x productivity x capacity (yuan this month).
 
     The twin of `model.compiled.pay.credit_migrants` (same arguments): earnings are
     written to `people`, and `household_income` is overwritten with each household's sum.
     """
-    amounts = (net_wage * (people.skill[migrants] * course_gains[people.courses[migrants]])
-               * people.capacity[migrants])
+    amounts = (
+        net_wage
+        * (people.skill[migrants] * course_gains[people.courses[migrants]])
+        * people.capacity[migrants]
+    )
     people.earnings[migrants] = amounts
-    household_income[:] = np.bincount(people.household[migrants], amounts,
-                                      len(household_income))
+    household_income[:] = np.bincount(people.household[migrants], amounts, len(household_income))
 
 
 credit_workshop_workers = twin(
-    compiled_pay.credit_workshop_workers, _credit_workshop_workers,
-    test="tests/model/test_compiled_pay.py::test_credit_workshop_workers_twins_are_identical")
+    compiled_pay.credit_workshop_workers,
+    _credit_workshop_workers,
+    test="tests/model/test_compiled_pay.py::test_credit_workshop_workers_twins_are_identical",
+)
 credit_migrants = twin(
-    compiled_pay.credit_migrants, _credit_migrants,
-    test="tests/model/test_compiled_pay.py::test_credit_migrants_twins_are_identical")
+    compiled_pay.credit_migrants,
+    _credit_migrants,
+    test="tests/model/test_compiled_pay.py::test_credit_migrants_twins_are_identical",
+)
 
 
-def _transfers(people: People, households: Households, ctx: PayContext,
-               ledger: IncomeLedger) -> None:
+def _transfers(
+    people: People, households: Households, ctx: PayContext, ledger: IncomeLedger
+) -> None:
     """Book dividends and the training board allowance.
 
     Pensions and the dibao are booked when they change (`book_pensions`, `review_dibao`).
     """
     equity = ctx.params.policy.equity
-    ledger.set(Source.DIVIDENDS, households.equity_yuan * equity.dividend_rate_per_year
-               / MONTHS_PER_YEAR * ctx.cooperative_active_share)
+    ledger.set(
+        Source.DIVIDENDS,
+        households.equity_yuan
+        * equity.dividend_rate_per_year
+        / MONTHS_PER_YEAR
+        * ctx.cooperative_active_share,
+    )
     training = ctx.params.policy.training
     homes, trainees = np.unique(people.household[ctx.trainees], return_counts=True)
     allowance = ledger.cleared_row(Source.TRAINING_ALLOWANCE, homes)
@@ -144,8 +183,9 @@ def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario)
     own = ledger.total - ledger.by_source[Source.DIBAO]
     per_capita_year = own * MONTHS_PER_YEAR / np.maximum(households.size, 1)
     shortfall = np.maximum(params.incomes.dibao_line_yuan_per_person_year - per_capita_year, 0)
-    households.dibao_yuan_per_month = (shortfall * households.size / MONTHS_PER_YEAR
-                                       ).astype(np.float32)
+    households.dibao_yuan_per_month = (shortfall * households.size / MONTHS_PER_YEAR).astype(
+        np.float32
+    )
     np.copyto(ledger.row(Source.DIBAO), households.dibao_yuan_per_month)
 
 
@@ -153,17 +193,21 @@ def book_accounts(people: People, ctx: PayContext) -> None:
     """Write each open workshop's staff, wage bills and value added for this month."""
     t, staff, employed = ctx.table, ctx.staff, ctx.employed
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
-    wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age,
-                                      len(t))
+    wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age, len(t))
     open_ = np.flatnonzero(t.is_open)
     t.workers[open_], t.poor_workers[open_] = staff.workers[open_], staff.poor_workers[open_]
     t.wage_bill[open_], t.poor_wage_bill[open_] = wage_bill[open_], poor_bill[open_]
-    t.value_added[open_] = (t.rules.value_added[t.form[open_]] * t.productivity[open_]
-                            * ctx.utilisation[open_] * staff.workers[open_])
+    t.value_added[open_] = (
+        t.rules.value_added[t.form[open_]]
+        * t.productivity[open_]
+        * ctx.utilisation[open_]
+        * staff.workers[open_]
+    )
 
 
-def _wage_bills(people: People, employed: np.ndarray, registered: np.ndarray,
-                subsidy_age_max: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+def _wage_bills(
+    people: People, employed: np.ndarray, registered: np.ndarray, subsidy_age_max: int, n_slots: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
 
     The twin of `model.compiled.pay.wage_bills` (same arguments and results).
@@ -177,8 +221,11 @@ def _wage_bills(people: People, employed: np.ndarray, registered: np.ndarray,
     return wage_bill, poor_bill
 
 
-wage_bills = twin(compiled_pay.wage_bills, _wage_bills,
-                  test="tests/model/test_compiled_pay.py::test_wage_bills_twins_are_identical")
+wage_bills = twin(
+    compiled_pay.wage_bills,
+    _wage_bills,
+    test="tests/model/test_compiled_pay.py::test_wage_bills_twins_are_identical",
+)
 
 
 def cooperative_active_share(table: WorkshopTable) -> float:

@@ -112,8 +112,13 @@ class WageSubsidy(Instrument):
         budget.pay(self.name, self.params.share_of_poor_wage_bill * bills)
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
-        return (self.params.share_of_poor_wage_bill * entrant.spec.pay_yuan_per_month
-                * entrant.expected_poor_workers * entrant.busy_share * entrant.months)
+        return (
+            self.params.share_of_poor_wage_bill
+            * entrant.spec.pay_yuan_per_month
+            * entrant.expected_poor_workers
+            * entrant.busy_share
+            * entrant.months
+        )
 
 
 class HiringBonus(Instrument):
@@ -128,9 +133,13 @@ class HiringBonus(Instrument):
         people, p, table = model.people, self.params, model.workshop_table
         qualifying_shop = table.certified & (table.poor_workers >= p.poor_hired_min)
         employed = model.employed_now()
-        due = np.compress(model.registered_person[employed] & ~people.bonus_paid[employed]
-                          & (people.tenure[employed] >= p.contract_months_min)
-                          & qualifying_shop[people.employer[employed]], employed)
+        due = np.compress(
+            model.registered_person[employed]
+            & ~people.bonus_paid[employed]
+            & (people.tenure[employed] >= p.contract_months_min)
+            & qualifying_shop[people.employer[employed]],
+            employed,
+        )
         paid = budget.pay(self.name, np.full(len(due), p.yuan_per_worker))
         people.bonus_paid[due[paid]] = True
 
@@ -146,8 +155,9 @@ class AbsorptionAward(Instrument):
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
-        due = np.flatnonzero(table.certified & ~table.awarded
-                             & (table.poor_workers >= self.params.poor_hired_min))
+        due = np.flatnonzero(
+            table.certified & ~table.awarded & (table.poor_workers >= self.params.poor_hired_min)
+        )
         table.awarded[due] = budget.pay(self.name, np.full(len(due), self.params.award_yuan))
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
@@ -174,9 +184,11 @@ class Training(Instrument):
         people, p, rng = model.people, self.params, model.streams["training"]
         registered = model.registered_people
         # np.compress takes the selected indices: faster than a boolean mask on large arrays
-        eligible = np.compress((people.capacity[registered] > 0)
-                               & (people.courses[registered] < p.courses_per_person_max),
-                               registered)
+        eligible = np.compress(
+            (people.capacity[registered] > 0)
+            & (people.courses[registered] < p.courses_per_person_max),
+            registered,
+        )
         places = stochastic_round(p.places_per_month * model.params.scale, rng)
         chosen = rng.choice(eligible, size=min(places, len(eligible)), replace=False)
         paid = budget.pay(self.name, np.full(len(chosen), self.cost_per_trainee))
@@ -203,8 +215,11 @@ class Loans(Instrument):
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
-        due = np.flatnonzero(table.is_open & table.subsidised_loan
-                             & (model.month - table.opened_month < self.params.term_months))
+        due = np.flatnonzero(
+            table.is_open
+            & table.subsidised_loan
+            & (model.month - table.opened_month < self.params.term_months)
+        )
         monthly = np.array([self._monthly(loan, model) for loan in table.rules.loan.tolist()])
         budget.pay(self.name, monthly[table.form[due]])
 
@@ -249,8 +264,9 @@ class FreeRent(Instrument):
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
-        due = np.flatnonzero(table.is_open
-                             & (model.month - table.opened_month < self.params.months))
+        due = np.flatnonzero(
+            table.is_open & (model.month - table.opened_month < self.params.months)
+        )
         budget.pay(self.name, table.rules.rent[table.form[due]])
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
@@ -296,21 +312,32 @@ class Equity(Instrument):
         table = model.workshop_table
         if not (table.is_open & (table.form == Form.COOPERATIVE)).any():
             return
-        eligible = np.flatnonzero(hh.registered_poor & ~hh.has_labour & model.poor
-                                  & (hh.equity_yuan == 0))
+        eligible = np.flatnonzero(
+            hh.registered_poor & ~hh.has_labour & model.poor & (hh.equity_yuan == 0)
+        )
         from_pool = eligible[: int(self.returned_yuan // share)]
         hh.equity_yuan[from_pool] = share
         self.returned_yuan -= share * len(from_pool)
-        rest = eligible[len(from_pool):][: int(self.uninvested_yuan // share)]
+        rest = eligible[len(from_pool) :][: int(self.uninvested_yuan // share)]
         paid = budget.pay(self.name, np.full(len(rest), share))
         hh.equity_yuan[rest[paid]] = share
         self.uninvested_yuan -= share * int(paid.sum())
 
 
 INSTRUMENT_CLASSES: dict[str, type[Instrument]] = {
-    cls.name: cls for cls in (OpeningSubsidy, WageSubsidy, HiringBonus, AbsorptionAward,
-                              Training, Loans, InjuryInsurance, FreeRent,
-                              FactoryCashSupport, Equity)
+    cls.name: cls
+    for cls in (
+        OpeningSubsidy,
+        WageSubsidy,
+        HiringBonus,
+        AbsorptionAward,
+        Training,
+        Loans,
+        InjuryInsurance,
+        FreeRent,
+        FactoryCashSupport,
+        Equity,
+    )
 }
 
 
@@ -327,8 +354,9 @@ class PolicyAgent(mesa.Agent):
         super().__init__(model)
         self.params = params
         self.budget = Budget()
-        self.instruments = [self._make(name) for name in params.payment_order
-                            if getattr(params, name).enabled]
+        self.instruments = [
+            self._make(name) for name in params.payment_order if getattr(params, name).enabled
+        ]
 
     def _make(self, name: str) -> Instrument:
         block = getattr(self.params, name)

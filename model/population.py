@@ -9,9 +9,9 @@ import numpy as np
 from model.households import NO_EMPLOYER, Health, Households, People, update_care
 from model.scenario import Activity, HouseholdProfile, Scenario
 
-ADULT_AGES = (18, 59)   # years, working-age adults drawn uniformly in this range
+ADULT_AGES = (18, 59)  # years, working-age adults drawn uniformly in this range
 ELDERLY_AGES = (60, 85)  # years
-SCHOOL_AGE_MIN = 6       # years, children from this age go to school (to 15)
+SCHOOL_AGE_MIN = 6  # years, children from this age go to school (to 15)
 SCHOOL_AGE_MAX = 15
 
 
@@ -34,13 +34,16 @@ class Geography:
 
     def households_in(self, villages: np.ndarray) -> np.ndarray:
         """The households of `villages` (village indices), ascending."""
-        parts = [self.by_village[self.village_start[v]:self.village_start[v + 1]]
-                 for v in villages.tolist()]
+        parts = [
+            self.by_village[self.village_start[v] : self.village_start[v + 1]]
+            for v in villages.tolist()
+        ]
         return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
 
 
-def synthesise(scenario: Scenario,
-               rng: np.random.Generator) -> tuple[Households, People, Geography]:
+def synthesise(
+    scenario: Scenario, rng: np.random.Generator
+) -> tuple[Households, People, Geography]:
     """Draw villages, households and members for a run.
 
     Args:
@@ -54,8 +57,8 @@ def synthesise(scenario: Scenario,
     n = scenario.run.households
     n_villages = max(1, round(scenario.county.villages * scenario.scale))
     geography = Geography(
-        n_villages, rng.exponential(scenario.county.park_distance_km_mean, n_villages)
-        .astype(np.float32)
+        n_villages,
+        rng.exponential(scenario.county.park_distance_km_mean, n_villages).astype(np.float32),
     )
     registered = rng.random(n) < pop.registered_poor_share
     households = Households(
@@ -97,9 +100,7 @@ def _members(rows: np.ndarray, profile: HouseholdProfile, rng: np.random.Generat
     high = np.array([ADULT_AGES[1], ELDERLY_AGES[1], SCHOOL_AGE_MIN - 1, SCHOOL_AGE_MAX])[kind]
     age = rng.integers(low, high + 1).astype(np.int16)
     grown = kind <= 1
-    health = np.where(
-        grown, _draw_health(len(kind), profile, rng), Health.HEALTHY
-    ).astype(np.int8)
+    health = np.where(grown, _draw_health(len(kind), profile, rng), Health.HEALTHY).astype(np.int8)
     m = len(household)
     return People(
         household=household,
@@ -107,8 +108,9 @@ def _members(rows: np.ndarray, profile: HouseholdProfile, rng: np.random.Generat
         female=rng.random(m) < profile.female_share,
         health=health,
         frail=(kind == 1) & (rng.random(m) < profile.frail_elderly_share),
-        skill=(profile.skill_mean * rng.lognormal(-profile.skill_sd**2 / 2, profile.skill_sd, m))
-        .astype(np.float32),
+        skill=(
+            profile.skill_mean * rng.lognormal(-(profile.skill_sd**2) / 2, profile.skill_sd, m)
+        ).astype(np.float32),
         activity=np.full(m, Activity.NOT_WORKING, dtype=np.int8),
         employer=np.full(m, NO_EMPLOYER, dtype=np.int32),
         tenure=np.zeros(m, dtype=np.int16),
@@ -123,13 +125,28 @@ def _draw_health(m: int, profile: HouseholdProfile, rng: np.random.Generator) ->
     return np.where(
         u < profile.disability_share,
         Health.DISABLED,
-        np.where(u < profile.disability_share + profile.chronic_illness_share,
-                 Health.CHRONIC, Health.HEALTHY),
+        np.where(
+            u < profile.disability_share + profile.chronic_illness_share,
+            Health.CHRONIC,
+            Health.HEALTHY,
+        ),
     )
 
 
-_PERSON_FIELDS = ("household", "age", "female", "health", "frail", "skill", "activity",
-                  "employer", "tenure", "courses", "bonus_paid", "kept_home")
+_PERSON_FIELDS = (
+    "household",
+    "age",
+    "female",
+    "health",
+    "frail",
+    "skill",
+    "activity",
+    "employer",
+    "tenure",
+    "courses",
+    "bonus_paid",
+    "kept_home",
+)
 
 
 def _concatenate(parts: list[People]) -> People:

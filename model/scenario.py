@@ -131,9 +131,7 @@ class HouseholdProfile(Section):
         unit="share", desc="probability of 0, 1, 2, 3, 4 working-age adults (18-59)"
     )
     young_children_mean: float = P(unit="children", desc="mean children aged 0-5 (Poisson)", ge=0)
-    school_children_mean: float = P(
-        unit="children", desc="mean children aged 6-15 (Poisson)", ge=0
-    )
+    school_children_mean: float = P(unit="children", desc="mean children aged 6-15 (Poisson)", ge=0)
     elderly_probs: list[float] = P(unit="share", desc="probability of 0, 1, 2 members aged 60+")
     frail_elderly_share: float = P(unit="share", desc="elderly who need care", **Share)
     chronic_illness_share: float = P(
@@ -158,8 +156,9 @@ class Population(Section):
     """Who lives in the county and when people can work or need care."""
 
     registered_poor_share: float = P(unit="share", desc="households registered as poor", **Share)
-    resettled_share: float = P(unit="share", desc="households moved to a resettlement site",
-                               **Share)
+    resettled_share: float = P(
+        unit="share", desc="households moved to a resettlement site", **Share
+    )
     poor: HouseholdProfile
     nonpoor: HouseholdProfile
     labour_age_min: int = P(unit="years", desc="youngest age at which a person works", ge=14)
@@ -198,7 +197,8 @@ class Incomes(Section):
     pension_yuan_per_month: float = P(unit="yuan/month", desc="rural basic pension", **Money)
     pension_age: int = P(unit="years", desc="age at which the pension is paid", ge=0)
     dibao_line_yuan_per_person_year: float = P(
-        unit="yuan/person/yr", desc="minimum living allowance line; poorer households topped up",
+        unit="yuan/person/yr",
+        desc="minimum living allowance line; poorer households topped up",
         **Money,
     )
 
@@ -231,8 +231,10 @@ class Choice(Section):
     """Decision rule and its coefficients (utility in thousand yuan a month)."""
 
     rule: Literal["logit", "income_max", "satisficing"] = P(
-        unit="-", desc="decision rule: logit random utility, income maximisation, or "
-        "satisficing against an aspiration income")
+        unit="-",
+        desc="decision rule: logit random utility, income maximisation, or "
+        "satisficing against an aspiration income",
+    )
     revision_rate_per_month: float = P(
         unit="share/month", desc="people who reconsider their activity each month", **Share
     )
@@ -257,15 +259,20 @@ class Choice(Section):
     )
     flexible_hours: bool = P(unit="-", desc="carers may walk to a workshop in their village")
     aspiration_yuan_per_month: float = P(
-        unit="yuan/month", desc="satisficing rule: net income of the current activity at or "
-        "above which a reviser keeps it without searching", **Money)
+        unit="yuan/month",
+        desc="satisficing rule: net income of the current activity at or "
+        "above which a reviser keeps it without searching",
+        **Money,
+    )
 
     @model_validator(mode="after")
     def _known_activities(self) -> Choice:
         unknown = set(self.option_constants) - set(ACTIVITY_NAMES)
         if unknown:
-            raise ValueError(f"option_constants has unknown activities {sorted(unknown)}; "
-                             f"known: {ACTIVITY_NAMES}")
+            raise ValueError(
+                f"option_constants has unknown activities {sorted(unknown)}; "
+                f"known: {ACTIVITY_NAMES}"
+            )
         return self
 
 
@@ -292,7 +299,8 @@ class WorkshopForm(Section):
     capacity_workers_min: int = P(unit="workers", desc="smallest capacity", gt=0)
     capacity_workers_max: int = P(unit="workers", desc="largest capacity", gt=0)
     pay_yuan_per_month: float = P(
-        unit="yuan/month", desc="wage at full orders; for outwork, earnings of a skill-1 worker",
+        unit="yuan/month",
+        desc="wage at full orders; for outwork, earnings of a skill-1 worker",
         gt=0,
     )
     value_added_yuan_per_worker_month: float = P(
@@ -327,11 +335,19 @@ class Workshops(Section):
         unit="share", desc="share of capacity an entrant expects to fill", **Share
     )
     poor_priority: float = P(
-        unit="score range", desc="how far registered-poor applicants move ahead in hiring "
-        "(1 = ahead of all non-poor, other things equal; 0 = no priority)", ge=0, le=2)
+        unit="score range",
+        desc="how far registered-poor applicants move ahead in hiring "
+        "(1 = ahead of all non-poor, other things equal; 0 = no priority)",
+        ge=0,
+        le=2,
+    )
     trained_priority: float = P(
-        unit="score range", desc="how far applicants with a course move ahead in hiring "
-        "(1 = ahead of all untrained, other things equal)", ge=0, le=2)
+        unit="score range",
+        desc="how far applicants with a course move ahead in hiring "
+        "(1 = ahead of all untrained, other things equal)",
+        ge=0,
+        le=2,
+    )
     factory: WorkshopForm
     outwork: WorkshopForm
     cooperative: WorkshopForm
@@ -348,8 +364,9 @@ class Instrument(Section):
 class Certification(Instrument):
     """A workshop is certified while poor workers are at least this share of its staff."""
 
-    poor_share_min: float = P(unit="share", desc="minimum share of registered-poor workers",
-                              **Share)
+    poor_share_min: float = P(
+        unit="share", desc="minimum share of registered-poor workers", **Share
+    )
 
 
 class OpeningSubsidy(Instrument):
@@ -357,8 +374,7 @@ class OpeningSubsidy(Instrument):
 
     small_yuan: float = P(unit="yuan", desc="amount for a small workshop", **Money)
     large_yuan: float = P(unit="yuan", desc="amount for a large workshop", **Money)
-    large_min_workers: int = P(unit="workers", desc="capacity from which a workshop is large",
-                               gt=0)
+    large_min_workers: int = P(unit="workers", desc="capacity from which a workshop is large", gt=0)
 
 
 class WageSubsidy(Instrument):
@@ -386,8 +402,7 @@ class AbsorptionAward(Instrument):
 class Training(Instrument):
     """Free courses for registered-poor workers that raise their productivity."""
 
-    places_per_month: int = P(unit="trainees/month", desc="course places started each month",
-                              ge=0)
+    places_per_month: int = P(unit="trainees/month", desc="course places started each month", ge=0)
     cost_yuan_per_trainee: float = P(unit="yuan", desc="training subsidy per trainee", **Money)
     board_yuan_per_day: float = P(unit="yuan/day", desc="board allowance", **Money)
     days_per_course: int = P(unit="days", desc="course length", gt=0)
@@ -398,11 +413,11 @@ class Training(Instrument):
 class Loans(Instrument):
     """Start-up guarantee loans with subsidised interest."""
 
-    interest_subsidy_share: float = P(unit="share", desc="share of interest the county pays",
-                                      **Share)
+    interest_subsidy_share: float = P(
+        unit="share", desc="share of interest the county pays", **Share
+    )
     term_months: int = P(unit="months", desc="loan term", gt=0)
-    take_up_share: float = P(unit="share", desc="new workshops granted a guaranteed loan",
-                             **Share)
+    take_up_share: float = P(unit="share", desc="new workshops granted a guaranteed loan", **Share)
 
 
 class InjuryInsurance(Instrument):
@@ -410,8 +425,11 @@ class InjuryInsurance(Instrument):
 
     premium_yuan_per_worker_month: float = P(unit="yuan/worker/month", desc="premium", **Money)
     poor_workers_only: bool = P(unit="-", desc="insure registered-poor employees only")
-    take_up_share: float = P(unit="share", desc="certified workshops whose employees the "
-                             "county enrols (decided once per workshop)", **Share)
+    take_up_share: float = P(
+        unit="share",
+        desc="certified workshops whose employees the county enrols (decided once per workshop)",
+        **Share,
+    )
 
 
 class FreeRent(Instrument):
@@ -436,19 +454,34 @@ class Equity(Instrument):
 
 
 INSTRUMENTS = (
-    "opening_subsidy", "wage_subsidy", "hiring_bonus", "absorption_award", "training",
-    "loans", "injury_insurance", "free_rent", "factory_cash_support", "equity",
+    "opening_subsidy",
+    "wage_subsidy",
+    "hiring_bonus",
+    "absorption_award",
+    "training",
+    "loans",
+    "injury_insurance",
+    "free_rent",
+    "factory_cash_support",
+    "equity",
 )
 
 
 class Policy(Section):
     """The county's workshop policy: a budget and one block per instrument."""
 
-    budget_yuan_per_year: float = P(unit="yuan/yr", desc="allocated each January; unspent "
-                                    "funds carry over; above 0 when any instrument is "
-                                    "enabled (every instrument pays from it)", **Money)
-    payment_order: list[str] = P(unit="-", desc="instruments in the order they are paid; when "
-                                 "the budget runs out the last ones go unpaid")
+    budget_yuan_per_year: float = P(
+        unit="yuan/yr",
+        desc="allocated each January; unspent "
+        "funds carry over; above 0 when any instrument is "
+        "enabled (every instrument pays from it)",
+        **Money,
+    )
+    payment_order: list[str] = P(
+        unit="-",
+        desc="instruments in the order they are paid; when "
+        "the budget runs out the last ones go unpaid",
+    )
     certification: Certification
     opening_subsidy: OpeningSubsidy
     wage_subsidy: WageSubsidy
@@ -472,8 +505,10 @@ class Policy(Section):
         """Every instrument pays from the budget: one in force needs a budget above 0."""
         enabled = [name for name in INSTRUMENTS if getattr(self, name).enabled]
         if enabled and self.budget_yuan_per_year <= 0:
-            raise ValueError(f"budget_yuan_per_year > 0 while instruments paid from it are "
-                             f"enabled ({', '.join(enabled)}), got {self.budget_yuan_per_year}")
+            raise ValueError(
+                f"budget_yuan_per_year > 0 while instruments paid from it are "
+                f"enabled ({', '.join(enabled)}), got {self.budget_yuan_per_year}"
+            )
         return self
 
 
@@ -500,8 +535,9 @@ class Illness(Section):
     """Chronic illness striking healthy working-age people."""
 
     enabled: bool = P(unit="-", desc="whether illness strikes")
-    incidence_per_month: float = P(unit="1/month", desc="probability a healthy adult falls ill",
-                                   **Share)
+    incidence_per_month: float = P(
+        unit="1/month", desc="probability a healthy adult falls ill", **Share
+    )
 
 
 class Shocks(Section):
@@ -585,9 +621,7 @@ class Scenario(Section):
 
     def with_overrides(self, **run: int) -> Scenario:
         """Return a copy with `run` settings (months, households, seed) replaced."""
-        return self.model_validate(
-            {**self.model_dump(), "run": {**self.run.model_dump(), **run}}
-        )
+        return self.model_validate({**self.model_dump(), "run": {**self.run.model_dump(), **run}})
 
 
 # ----------------------------------------------------------------------------- loading

@@ -32,8 +32,9 @@ def shock_window(start: dt.date, shock: OrderCollapse | MigrationStop, month: in
     return ""
 
 
-def collapse_orders(table: WorkshopTable, shock: OrderCollapse, phase: str,
-                    rng: np.random.Generator) -> None:
+def collapse_orders(
+    table: WorkshopTable, shock: OrderCollapse, phase: str, rng: np.random.Generator
+) -> None:
     """At the start, a share of open workshops lose orders; at the end all recover."""
     open_now = np.flatnonzero(table.is_open)
     if phase == "start":
@@ -43,8 +44,9 @@ def collapse_orders(table: WorkshopTable, shock: OrderCollapse, phase: str,
         table.order_multiplier[open_now] = 1.0
 
 
-def stop_migration(people: People, shock: MigrationStop, phase: str,
-                   rng: np.random.Generator) -> np.ndarray:
+def stop_migration(
+    people: People, shock: MigrationStop, phase: str, rng: np.random.Generator
+) -> np.ndarray:
     """Keep a share of migrants home at the start of the shock; release them at its end.
 
     Returns the people who must revise their choice.
@@ -62,11 +64,13 @@ def stop_migration(people: People, shock: MigrationStop, phase: str,
     return np.empty(0, dtype=np.int64)
 
 
-def strike_illness(people: People, incidence_per_month: float,
-                   rng: np.random.Generator) -> np.ndarray:
+def strike_illness(
+    people: People, incidence_per_month: float, rng: np.random.Generator
+) -> np.ndarray:
     """Healthy working-age people fall chronically ill; returns who did."""
     u = rng.random(len(people))
-    ill = np.flatnonzero((u < incidence_per_month) & (people.health == Health.HEALTHY)
-                         & (people.capacity > 0))
+    ill = np.flatnonzero(
+        (u < incidence_per_month) & (people.health == Health.HEALTHY) & (people.capacity > 0)
+    )
     people.health[ill] = Health.CHRONIC
     return ill

@@ -41,8 +41,12 @@ class RunResult:
         return {"monthly": self.monthly, **self.tables, "summary": self.summary, **panel}
 
 
-def simulate(params: Scenario, replicate: int = 0, on_month: MonthCallback | None = None,
-             panel_every_months: int | None = None) -> RunResult:
+def simulate(
+    params: Scenario,
+    replicate: int = 0,
+    on_month: MonthCallback | None = None,
+    panel_every_months: int | None = None,
+) -> RunResult:
     """Run the scenario for `params.run.months` months.
 
     Args:
@@ -58,8 +62,11 @@ def simulate(params: Scenario, replicate: int = 0, on_month: MonthCallback | Non
     Raises:
         ValueError: if `panel_every_months` is not a positive number of months.
     """
-    snapshot_at = (set() if panel_every_months is None
-                   else set(panel_months(params.run.months, panel_every_months)))
+    snapshot_at = (
+        set()
+        if panel_every_months is None
+        else set(panel_months(params.run.months, panel_every_months))
+    )
     model = WorkshopEconomy(params, replicate=replicate)
     snapshots = [household_panel(model)] if 0 in snapshot_at else []
     for _ in range(params.run.months):
@@ -85,7 +92,7 @@ def run_summary(model: WorkshopEconomy) -> pd.DataFrame:
     tracker, hh = model.tracker, model.households
     net_exits = int(tracker.start_poor.sum() - tracker.poor.sum())
     spent = sum(model.policy.budget.spent_total.values())
-    gain = (tracker.per_capita - tracker.start_rolling / tracker.size)
+    gain = tracker.per_capita - tracker.start_rolling / tracker.size
     row = {
         "households": len(hh),
         "people": int(hh.size.sum()),
@@ -104,8 +111,9 @@ def run_summary(model: WorkshopEconomy) -> pd.DataFrame:
         "income_gain_other_yuan": _mean(gain[~hh.ever_workshop]),
         **{f"spending_{k}_yuan": v for k, v in model.policy.budget.spent_total.items()},
     }
-    row["income_gain_difference_yuan"] = (row["income_gain_workshop_yuan"]
-                                          - row["income_gain_other_yuan"])
+    row["income_gain_difference_yuan"] = (
+        row["income_gain_workshop_yuan"] - row["income_gain_other_yuan"]
+    )
     return pd.DataFrame([row])
 
 

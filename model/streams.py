@@ -13,8 +13,16 @@ import zlib
 
 import numpy as np
 
-STREAM_NAMES = ("population", "orders", "entry", "choices", "matching", "shocks", "training",
-                "enrolment")
+STREAM_NAMES = (
+    "population",
+    "orders",
+    "entry",
+    "choices",
+    "matching",
+    "shocks",
+    "training",
+    "enrolment",
+)
 
 
 def stream_key(name: str) -> int:

@@ -27,19 +27,27 @@ MONTHS_PER_YEAR = 12
 class Form(IntEnum):
     """Workshop forms named by the counties (FACTS section 1)."""
 
-    FACTORY = 0      # factory-type village workshop
-    OUTWORK = 1      # home outwork firm, pays by piece
+    FACTORY = 0  # factory-type village workshop
+    OUTWORK = 1  # home outwork firm, pays by piece
     COOPERATIVE = 2  # cooperative / equity workshop in a village, pays dividends
-    PARK = 3         # park-type workshop in the county industrial park
-    COMMUNITY = 4    # community factory at a resettlement site
+    PARK = 3  # park-type workshop in the county industrial park
+    COMMUNITY = 4  # community factory at a resettlement site
 
 
-FORM_FIELDS = {Form.FACTORY: "factory", Form.OUTWORK: "outwork",
-               Form.COOPERATIVE: "cooperative", Form.PARK: "park",
-               Form.COMMUNITY: "community"}
-FORM_ACTIVITY = {Form.FACTORY: Activity.VILLAGE_WORKSHOP, Form.OUTWORK: Activity.HOME_OUTWORK,
-                 Form.COOPERATIVE: Activity.VILLAGE_WORKSHOP, Form.PARK: Activity.PARK_WORKSHOP,
-                 Form.COMMUNITY: Activity.COMMUNITY_FACTORY}
+FORM_FIELDS = {
+    Form.FACTORY: "factory",
+    Form.OUTWORK: "outwork",
+    Form.COOPERATIVE: "cooperative",
+    Form.PARK: "park",
+    Form.COMMUNITY: "community",
+}
+FORM_ACTIVITY = {
+    Form.FACTORY: Activity.VILLAGE_WORKSHOP,
+    Form.OUTWORK: Activity.HOME_OUTWORK,
+    Form.COOPERATIVE: Activity.VILLAGE_WORKSHOP,
+    Form.PARK: Activity.PARK_WORKSHOP,
+    Form.COMMUNITY: Activity.COMMUNITY_FACTORY,
+}
 PIECE_RATE_FORMS = (Form.OUTWORK,)
 VILLAGE_FORMS = (Form.FACTORY, Form.COOPERATIVE)
 IS_VILLAGE_FORM = np.isin(np.arange(len(Form)), VILLAGE_FORMS)  # by Form
@@ -73,19 +81,19 @@ class FormRules:
     """Each form's parameters as arrays indexed by `Form`, for the rules over all slots."""
 
     orders: list[OrderProcess]
-    persistence: np.ndarray        # float64, AR(1) coefficient of log orders
-    volatility: np.ndarray         # float64, sd of monthly log-order innovations
-    stationary_var: np.ndarray     # float64, variance of log orders around their mean
-    mean_load: np.ndarray          # float64, x capacity
+    persistence: np.ndarray  # float64, AR(1) coefficient of log orders
+    volatility: np.ndarray  # float64, sd of monthly log-order innovations
+    stationary_var: np.ndarray  # float64, variance of log orders around their mean
+    mean_load: np.ndarray  # float64, x capacity
     sales_channel_load: np.ndarray  # float64, x capacity
-    idle_load: np.ndarray          # float64, x capacity
+    idle_load: np.ndarray  # float64, x capacity
     idle_months_to_close: np.ndarray  # int64, months
     training_required: np.ndarray  # bool
-    value_added: np.ndarray        # float64, yuan per worker-month at full orders
-    rent: np.ndarray               # float64, yuan per month
-    loan: np.ndarray               # float64, yuan
-    activity: np.ndarray           # int8, Activity of a job
-    piece_rate: np.ndarray         # bool, pays by piece
+    value_added: np.ndarray  # float64, yuan per worker-month at full orders
+    rent: np.ndarray  # float64, yuan per month
+    loan: np.ndarray  # float64, yuan
+    activity: np.ndarray  # int8, Activity of a job
+    piece_rate: np.ndarray  # bool, pays by piece
 
     @classmethod
     def of(cls, workshops: Workshops) -> FormRules:
@@ -131,17 +139,17 @@ class WorkshopTable:
     """
 
     rules: FormRules
-    form: np.ndarray = _column(np.int8)             # Form
-    village: np.ndarray = _column(np.int32)         # NO_VILLAGE outside villages
-    capacity: np.ndarray = _column(np.int32)        # places
-    pay: np.ndarray = _column(np.float64)           # yuan per month at full orders
+    form: np.ndarray = _column(np.int8)  # Form
+    village: np.ndarray = _column(np.int32)  # NO_VILLAGE outside villages
+    capacity: np.ndarray = _column(np.int32)  # places
+    pay: np.ndarray = _column(np.float64)  # yuan per month at full orders
     productivity: np.ndarray = _column(np.float64)  # value added relative to the form's
-    opened_month: np.ndarray = _column(np.int32)    # model month it opened
-    status: np.ndarray = _column(np.int8)           # Status
-    idle_months: np.ndarray = _column(np.int32)     # consecutive idle months
-    order_state: np.ndarray = _column(np.float64)   # log deviation of orders from their mean
+    opened_month: np.ndarray = _column(np.int32)  # model month it opened
+    status: np.ndarray = _column(np.int8)  # Status
+    idle_months: np.ndarray = _column(np.int32)  # consecutive idle months
+    order_state: np.ndarray = _column(np.float64)  # log deviation of orders from their mean
     order_multiplier: np.ndarray = _column(np.float64)  # shocks multiply orders
-    load: np.ndarray = _column(np.float64)          # orders this month, x capacity
+    load: np.ndarray = _column(np.float64)  # orders this month, x capacity
     certified: np.ndarray = _column(bool)
     subsidised_loan: np.ndarray = _column(bool)
     insurance_enrolled: np.ndarray = _column(np.int8)  # 1, 0, or UNDECIDED until certified
@@ -163,12 +171,15 @@ class WorkshopTable:
         if not n:
             return np.arange(first, first)
         new: dict[str, Any] = {
-            "form": [e.form for e in entrants], "village": [e.village for e in entrants],
+            "form": [e.form for e in entrants],
+            "village": [e.village for e in entrants],
             "capacity": [e.capacity for e in entrants],
             "pay": [e.spec.pay_yuan_per_month for e in entrants],
             "productivity": [e.productivity for e in entrants],
             "load": [e.spec.orders.mean_load for e in entrants],
-            "opened_month": month, "status": Status.OPEN, "order_multiplier": 1.0,
+            "opened_month": month,
+            "status": Status.OPEN,
+            "order_multiplier": 1.0,
             "insurance_enrolled": UNDECIDED,
         }
         for name in self.columns():
@@ -215,12 +226,14 @@ class WorkshopTable:
         0 at idle workshops, 1 where nobody works yet.
         """
         busy = self.load * self.capacity / np.maximum(workers, 1)
-        return np.where(self.status == Status.IDLE, 0.0,
-                        np.where(workers == 0, 1.0, np.minimum(1.0, busy)))
+        return np.where(
+            self.status == Status.IDLE, 0.0, np.where(workers == 0, 1.0, np.minimum(1.0, busy))
+        )
 
 
-def receive_orders(table: WorkshopTable, slots: np.ndarray, innovations: np.ndarray,
-                   month_of_year: int) -> None:
+def receive_orders(
+    table: WorkshopTable, slots: np.ndarray, innovations: np.ndarray, month_of_year: int
+) -> None:
     """This month's order load of `slots`, from their AR(1) log processes and the season.
 
     Args:
@@ -230,11 +243,15 @@ def receive_orders(table: WorkshopTable, slots: np.ndarray, innovations: np.ndar
         month_of_year: calendar month, 1 to 12.
     """
     rules, form = table.rules, table.form[slots]
-    state = rules.persistence[form] * table.order_state[slots] \
-        + rules.volatility[form] * innovations
+    state = (
+        rules.persistence[form] * table.order_state[slots] + rules.volatility[form] * innovations
+    )
     table.order_state[slots] = state
-    market = (rules.mean_load[form] * rules.seasonal(month_of_year)[form]
-              * np.exp(state - rules.stationary_var[form] / 2))
+    market = (
+        rules.mean_load[form]
+        * rules.seasonal(month_of_year)[form]
+        * np.exp(state - rules.stationary_var[form] / 2)
+    )
     table.load[slots] = (market + rules.sales_channel_load[form]) * table.order_multiplier[slots]
 
 
@@ -269,8 +286,9 @@ class SlotAttribute[T]:
         write: converts an assigned value to the stored one (default: as is).
     """
 
-    def __init__(self, read: Callable[[Any], T], column: str = "",
-                 write: Callable[[T], Any] | None = None) -> None:
+    def __init__(
+        self, read: Callable[[Any], T], column: str = "", write: Callable[[T], Any] | None = None
+    ) -> None:
         self.read, self.column, self.write = read, column, write
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -378,7 +396,7 @@ class Entrant:
     capacity: int
     expected_workers: float
     expected_poor_workers: float
-    months: int          # planning horizon
+    months: int  # planning horizon
     productivity: float  # firm's value added relative to its form's
 
     @property
@@ -398,11 +416,13 @@ class Entrant:
         and the interest on its start-up loan at the market rate.
         """
         spec = self.spec
-        margin = spec.value_added_yuan_per_worker_month * self.productivity \
-            - spec.pay_yuan_per_month
+        margin = (
+            spec.value_added_yuan_per_worker_month * self.productivity - spec.pay_yuan_per_month
+        )
         monthly = self.expected_workers * self.busy_share * margin - spec.rent_yuan_per_month
-        interest = spec.loan_yuan * market_rate_per_year * min(self.months, loan_months) \
-            / MONTHS_PER_YEAR
+        interest = (
+            spec.loan_yuan * market_rate_per_year * min(self.months, loan_months) / MONTHS_PER_YEAR
+        )
         return self.months * monthly - spec.setup_cost_yuan - interest
 
 
@@ -417,19 +437,27 @@ def draw_entrants(model: WorkshopEconomy, rng: np.random.Generator) -> list[Entr
     return entrants
 
 
-def _entrant(model: WorkshopEconomy, form: Form, spec: WorkshopForm,
-             rng: np.random.Generator) -> Entrant:
+def _entrant(
+    model: WorkshopEconomy, form: Form, spec: WorkshopForm, rng: np.random.Generator
+) -> Entrant:
     params = model.params
     capacity = int(rng.integers(spec.capacity_workers_min, spec.capacity_workers_max + 1))
-    village = int(rng.integers(model.geography.n_villages)) if form in VILLAGE_FORMS \
-        else NO_VILLAGE
+    village = int(rng.integers(model.geography.n_villages)) if form in VILLAGE_FORMS else NO_VILLAGE
     workers = params.workshops.expected_fill_share * capacity
     quota = params.policy.certification
-    productivity = float(rng.lognormal(-spec.firm_productivity_sd**2 / 2,
-                                       spec.firm_productivity_sd))
-    return Entrant(form, spec, village, capacity, workers,
-                   workers * (quota.poor_share_min if quota.enabled else 0.0),
-                   params.workshops.planning_horizon_months, productivity)
+    productivity = float(
+        rng.lognormal(-(spec.firm_productivity_sd**2) / 2, spec.firm_productivity_sd)
+    )
+    return Entrant(
+        form,
+        spec,
+        village,
+        capacity,
+        workers,
+        workers * (quota.poor_share_min if quota.enabled else 0.0),
+        params.workshops.planning_horizon_months,
+        productivity,
+    )
 
 
 def initial_workshops(model: WorkshopEconomy, rng: np.random.Generator) -> list[Entrant]:
@@ -437,6 +465,7 @@ def initial_workshops(model: WorkshopEconomy, rng: np.random.Generator) -> list[
     return [
         _entrant(model, form, form_spec(model.params.workshops, form), rng)
         for form in Form
-        for _ in range(round(form_spec(model.params.workshops, form).initial_count
-                             * model.params.scale))
+        for _ in range(
+            round(form_spec(model.params.workshops, form).initial_count * model.params.scale)
+        )
     ]

@@ -31,8 +31,13 @@ PACKAGES = ("model", "experiments")
 #   cli: the ``wsim`` command, on top of everything; nothing else imports it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
-    ("experiments.executors", "experiments.provenance", "experiments.intervals",
-     "experiments.sweep", "experiments.calibration"),
+    (
+        "experiments.executors",
+        "experiments.provenance",
+        "experiments.intervals",
+        "experiments.sweep",
+        "experiments.calibration",
+    ),
     ("experiments.analysis",),
     ("experiments.figures",),
     ("experiments.outputs", "experiments.compare"),
@@ -66,9 +71,12 @@ KNOWN = frozenset(module_name(p) for p in source_files())
 
 def layer(module: str) -> int | None:
     """Index in `LAYERS` of the most specific name covering `module` (None: not layered)."""
-    covering = [(len(name), index) for index, names in enumerate(LAYERS) for name in names
-                if module == name or (name not in PACKAGE_ONLY and
-                                      module.startswith(name + "."))]
+    covering = [
+        (len(name), index)
+        for index, names in enumerate(LAYERS)
+        for name in names
+        if module == name or (name not in PACKAGE_ONLY and module.startswith(name + "."))
+    ]
     return max(covering)[1] if covering else None
 
 
@@ -102,15 +110,21 @@ def violations(source: str, module: str, file: str, is_package: bool = False) ->
     for imported in imports(source, module, is_package):
         target = layer(imported.module)
         if target is not None and target > own:
-            messages.append(f"{file}:{imported.line}: {module} (layer {own}) imports "
-                            f"{imported.module} (layer {target}, higher)")
+            messages.append(
+                f"{file}:{imported.line}: {module} (layer {own}) imports "
+                f"{imported.module} (layer {target}, higher)"
+            )
     return messages
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_imports_point_down_the_layers(path: Path) -> None:
-    found = violations(path.read_text(encoding="utf-8"), module_name(path),
-                       str(path.relative_to(ROOT)), path.name == "__init__.py")
+    found = violations(
+        path.read_text(encoding="utf-8"),
+        module_name(path),
+        str(path.relative_to(ROOT)),
+        path.name == "__init__.py",
+    )
     assert not found, "\n".join(found)
 
 
@@ -125,28 +139,47 @@ def test_the_model_is_below_everything_and_the_cli_above() -> None:
     assert layer("experiments.sweep.engine") == layer("experiments.calibration.fit")
 
 
-@pytest.mark.parametrize(("module", "source", "offending"), [
-    ("model.simulate", "import numpy\n\ndef f():\n    from experiments.outputs import write_run\n",
-     "model/simulate.py:4: model.simulate (layer 0) imports experiments.outputs"),
-    ("experiments.report", "from experiments.cli.sweep import format_value\n",
-     "experiments/report.py:1: experiments.report (layer 5) imports experiments.cli.sweep"),
-    ("experiments.sweep.engine", "from ..analysis import effects\n",
-     "experiments/sweep/engine.py:1: experiments.sweep.engine (layer 1) imports "
-     "experiments.analysis.effects"),
-    ("experiments.dashboard", "if True:\n    from experiments import cli\n",
-     "experiments/dashboard.py:2: experiments.dashboard (layer 5) imports experiments.cli"),
-    ("experiments.figures.arms", "import experiments.compare as compare\n",
-     "experiments/figures/arms.py:1: experiments.figures.arms (layer 3) imports "
-     "experiments.compare"),
-])
-def test_an_upward_import_is_named_with_its_line(module: str, source: str,
-                                                 offending: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "source", "offending"),
+    [
+        (
+            "model.simulate",
+            "import numpy\n\ndef f():\n    from experiments.outputs import write_run\n",
+            "model/simulate.py:4: model.simulate (layer 0) imports experiments.outputs",
+        ),
+        (
+            "experiments.report",
+            "from experiments.cli.sweep import format_value\n",
+            "experiments/report.py:1: experiments.report (layer 5) imports experiments.cli.sweep",
+        ),
+        (
+            "experiments.sweep.engine",
+            "from ..analysis import effects\n",
+            "experiments/sweep/engine.py:1: experiments.sweep.engine (layer 1) imports "
+            "experiments.analysis.effects",
+        ),
+        (
+            "experiments.dashboard",
+            "if True:\n    from experiments import cli\n",
+            "experiments/dashboard.py:2: experiments.dashboard (layer 5) imports experiments.cli",
+        ),
+        (
+            "experiments.figures.arms",
+            "import experiments.compare as compare\n",
+            "experiments/figures/arms.py:1: experiments.figures.arms (layer 3) imports "
+            "experiments.compare",
+        ),
+    ],
+)
+def test_an_upward_import_is_named_with_its_line(module: str, source: str, offending: str) -> None:
     file = module.replace(".", "/") + ".py"
     [message] = violations(source, module, file)
     assert message.startswith(offending)
 
 
 def test_imports_of_the_same_or_a_lower_layer_pass() -> None:
-    source = ("from experiments.sweep.spec import Spec\nfrom model.scenario import Scenario\n"
-              "import numpy\nfrom . import effects\n")
+    source = (
+        "from experiments.sweep.spec import Spec\nfrom model.scenario import Scenario\n"
+        "import numpy\nfrom . import effects\n"
+    )
     assert violations(source, "experiments.analysis.decision_rules", "x.py") == []

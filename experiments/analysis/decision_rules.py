@@ -65,8 +65,9 @@ def rule_lever(spec: Spec) -> LeverColumn:
     """
     crossed = [lever for lever in spec.levers if lever.crossed]
     if len(crossed) != 1:
-        raise SummaryError(f"{spec.path}: expected one crossed lever (the decision rule), "
-                           f"got {len(crossed)}")
+        raise SummaryError(
+            f"{spec.path}: expected one crossed lever (the decision rule), got {len(crossed)}"
+        )
     return crossed[0]
 
 
@@ -84,9 +85,14 @@ def arm_instruments(spec: Spec) -> pd.DataFrame:
     rows = []
     for point in design.to_dict("records"):
         changed = [lever for lever in others if point[lever.column] != lever.base]
-        rows.append({ARM: point[ARM], RULE: point[rule.column],
-                     "lever_arm": arm_label(others, point),
-                     "instrument": _instrument(changed)})
+        rows.append(
+            {
+                ARM: point[ARM],
+                RULE: point[rule.column],
+                "lever_arm": arm_label(others, point),
+                "instrument": _instrument(changed),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -109,38 +115,56 @@ def ranking(spec: Spec, data: SweepData) -> pd.DataFrame:
     ``rank`` (1 = cheapest; 0 = unranked) and ``unranked_because`` ("" when ranked).
     """
     arms = arm_instruments(spec)
-    paired = pairs(run_values(data), ["replicate", rule_lever(spec).column],
-                   reference_arms(spec.levers))
+    paired = pairs(
+        run_values(data), ["replicate", rule_lever(spec).column], reference_arms(spec.levers)
+    )
     exits = effects(paired, [EXITS]).set_index(ARM).to_dict("index")
     rng = make_stream(spec.seed, "bootstrap")
     rows = []
     for arm in arms.to_dict("records"):
         effect = exits[arm[ARM]]
         cost = _instrument_cost(paired[paired[ARM] == arm[ARM]], arm["instrument"], rng)
-        rows.append({RULE: arm[RULE], "lever_arm": arm["lever_arm"],
-                     "instrument": arm["instrument"], "n": int(effect["n"]),
-                     "extra_net_exits": effect["difference"],
-                     "exits_ci_low": effect["ci_low"], "exits_ci_high": effect["ci_high"],
-                     **cost, "direction": direction(effect["ci_low"], effect["ci_high"])})
+        rows.append(
+            {
+                RULE: arm[RULE],
+                "lever_arm": arm["lever_arm"],
+                "instrument": arm["instrument"],
+                "n": int(effect["n"]),
+                "extra_net_exits": effect["difference"],
+                "exits_ci_low": effect["ci_low"],
+                "exits_ci_high": effect["ci_high"],
+                **cost,
+                "direction": direction(effect["ci_low"], effect["ci_high"]),
+            }
+        )
     table = pd.DataFrame(rows)
     table["unranked_because"] = [_unranked_because(row) for row in table.to_dict("records")]
     rankable = table["yuan_per_net_exit"].where(table["unranked_because"] == "")
-    table.insert(len(table.columns) - 1, "rank",
-                 rankable.groupby(table[RULE]).rank(method="min").fillna(UNRANKED).astype(int))
+    table.insert(
+        len(table.columns) - 1,
+        "rank",
+        rankable.groupby(table[RULE]).rank(method="min").fillna(UNRANKED).astype(int),
+    )
     return table
 
 
-def _instrument_cost(group: pd.DataFrame, instrument: str,
-                     rng: np.random.Generator) -> dict[str, float]:
+def _instrument_cost(
+    group: pd.DataFrame, instrument: str, rng: np.random.Generator
+) -> dict[str, float]:
     """Change of the instrument's spending and its cost per net exit with the 95% CI."""
     if not instrument:
-        return dict.fromkeys(["extra_instrument_yuan", "yuan_per_net_exit", "ci_low",
-                              "ci_high", "bootstrap_valid"], math.nan)
+        return dict.fromkeys(
+            ["extra_instrument_yuan", "yuan_per_net_exit", "ci_low", "ci_high", "bootstrap_valid"],
+            math.nan,
+        )
     cost = cost_per_exit(group, rng, spending=f"spending_{instrument}_yuan").iloc[0]
-    return {"extra_instrument_yuan": cost["extra_spending_yuan"],
-            "yuan_per_net_exit": cost["yuan_per_extra_net_exit"],
-            "ci_low": cost["ci_low"], "ci_high": cost["ci_high"],
-            "bootstrap_valid": cost["bootstrap_valid"]}
+    return {
+        "extra_instrument_yuan": cost["extra_spending_yuan"],
+        "yuan_per_net_exit": cost["yuan_per_extra_net_exit"],
+        "ci_low": cost["ci_low"],
+        "ci_high": cost["ci_high"],
+        "bootstrap_valid": cost["bootstrap_valid"],
+    }
 
 
 def _unranked_because(row: Row) -> str:
@@ -172,13 +196,25 @@ def conclusions(table: pd.DataFrame) -> pd.DataFrame:
         by_rule = group.set_index(RULE).reindex(rules).to_dict("index")
         effect = {str(rule): _effect_text(row) for rule, row in by_rule.items()}
         moves = {row["direction"] for row in by_rule.values()}
-        rows.append({"lever_arm": lever_arm, "kind": "effect", "holds": len(moves) == 1,
-                     "text": _agreement(moves.pop() if len(moves) == 1 else None, effect)})
+        rows.append(
+            {
+                "lever_arm": lever_arm,
+                "kind": "effect",
+                "holds": len(moves) == 1,
+                "text": _agreement(moves.pop() if len(moves) == 1 else None, effect),
+            }
+        )
         ranks = {str(rule): _rank_text(row) for rule, row in by_rule.items()}
         same = set(ranks.values())
-        rows.append({"lever_arm": lever_arm, "kind": "rank", "holds": len(same) == 1,
-                     "text": "cost per net exit " + _agreement(
-                         f"{same.pop()} under every rule" if len(same) == 1 else None, ranks)})
+        rows.append(
+            {
+                "lever_arm": lever_arm,
+                "kind": "rank",
+                "holds": len(same) == 1,
+                "text": "cost per net exit "
+                + _agreement(f"{same.pop()} under every rule" if len(same) == 1 else None, ranks),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -188,8 +224,9 @@ def _effect_text(row: Row) -> str:
 
 def _exits_interval(row: Row) -> str:
     """Extra net exits and their 95% CI, e.g. ``-12.3 [-20.1, -4.5]``."""
-    return (f"{row['extra_net_exits']:+.1f} "
-            f"[{row['exits_ci_low']:+.1f}, {row['exits_ci_high']:+.1f}]")
+    return (
+        f"{row['extra_net_exits']:+.1f} [{row['exits_ci_low']:+.1f}, {row['exits_ci_high']:+.1f}]"
+    )
 
 
 def _rank_text(row: Row) -> str:
@@ -204,15 +241,28 @@ def _agreement(common: str | None, by_rule: dict[str, str]) -> str:
     return f"{common} ({details})" if common is not None else details
 
 
-def summary_markdown(spec: Spec, table: pd.DataFrame, found: pd.DataFrame,
-                     wall_time: str) -> str:
+def summary_markdown(spec: Spec, table: pd.DataFrame, found: pd.DataFrame, wall_time: str) -> str:
     """The summary page: set-up, one ranking table per rule, what holds and what depends."""
-    lines = [f"# Policy conclusions under {table[RULE].nunique()} decision rules", "",
-             *_method(spec, table, wall_time), "", "## In short", "",
-             *_in_short(table, found)]
+    lines = [
+        f"# Policy conclusions under {table[RULE].nunique()} decision rules",
+        "",
+        *_method(spec, table, wall_time),
+        "",
+        "## In short",
+        "",
+        *_in_short(table, found),
+    ]
     for rule, group in table.groupby(RULE, sort=False):
-        lines += ["", f"## Rule `{rule}`", "", *_markdown_table(group.sort_values(
-            "rank", key=lambda r: r.replace(UNRANKED, len(group) + 1), kind="stable"))]
+        lines += [
+            "",
+            f"## Rule `{rule}`",
+            "",
+            *_markdown_table(
+                group.sort_values(
+                    "rank", key=lambda r: r.replace(UNRANKED, len(group) + 1), kind="stable"
+                )
+            ),
+        ]
     for holds, heading in ((True, "Hold under every rule"), (False, "Depend on the rule")):
         part = found[found["holds"] == holds]
         lines += ["", f"## {heading}", ""]
@@ -241,24 +291,37 @@ def _method(spec: Spec, table: pd.DataFrame, wall_time: str) -> list[str]:
         "95% interval excludes 0; the rank of an arm without a clear effect rests on noise "
         "as much as on the model.",
         "",
-        f"Regenerate: `wsim analyze-rules results/{spec.name} --out "
-        f"results/examples/{spec.name}`.",
+        f"Regenerate: `wsim analyze-rules results/{spec.name} --out results/examples/{spec.name}`.",
     ]
 
 
 def _in_short(table: pd.DataFrame, found: pd.DataFrame) -> list[str]:
     """The cheapest ranked arm under each rule and the count of conclusions that hold."""
-    cheapest = {str(rule): (f"`{group.loc[group['rank'] == 1, 'lever_arm'].iloc[0]}`"
-                            if (group["rank"] == 1).any() else "no arm ranked")
-                for rule, group in table.groupby(RULE, sort=False)}
+    cheapest = {
+        str(rule): (
+            f"`{group.loc[group['rank'] == 1, 'lever_arm'].iloc[0]}`"
+            if (group["rank"] == 1).any()
+            else "no arm ranked"
+        )
+        for rule, group in table.groupby(RULE, sort=False)
+    }
     same = len(set(cheapest.values())) == 1
     kinds = {"effect": "directions of effect on net exits", "rank": "ranks by cost per net exit"}
-    counts = [f"{int(found.loc[found['kind'] == kind, 'holds'].sum())} of "
-              f"{int((found['kind'] == kind).sum())} {words} hold under every rule"
-              for kind, words in kinds.items()]
-    return ["- Cheapest per net exit: " + (f"{cheapest.popitem()[1]} under every rule"
-            if same else "; ".join(f"{arm} under {rule}" for rule, arm in cheapest.items())),
-            *_clear_effects(table), f"- {counts[0]}; {counts[1]}."]
+    counts = [
+        f"{int(found.loc[found['kind'] == kind, 'holds'].sum())} of "
+        f"{int((found['kind'] == kind).sum())} {words} hold under every rule"
+        for kind, words in kinds.items()
+    ]
+    return [
+        "- Cheapest per net exit: "
+        + (
+            f"{cheapest.popitem()[1]} under every rule"
+            if same
+            else "; ".join(f"{arm} under {rule}" for rule, arm in cheapest.items())
+        ),
+        *_clear_effects(table),
+        f"- {counts[0]}; {counts[1]}.",
+    ]
 
 
 def _clear_effects(table: pd.DataFrame) -> list[str]:
@@ -273,22 +336,32 @@ def _clear_effects(table: pd.DataFrame) -> list[str]:
         else:
             where = ", ".join(f"{r[RULE]}: {r['direction']}" for r in group.to_dict("records"))
             somewhere.append(f"`{arm}` ({where})")
-    return [f"- Clear effect on net exits under every rule: {'; '.join(everywhere) or 'none'}",
-            f"- Clear effect under some rules only: {'; '.join(somewhere) or 'none'}"]
+    return [
+        f"- Clear effect on net exits under every rule: {'; '.join(everywhere) or 'none'}",
+        f"- Clear effect under some rules only: {'; '.join(somewhere) or 'none'}",
+    ]
 
 
 def _markdown_table(group: pd.DataFrame) -> list[str]:
-    header = ("| rank | arm | instrument | extra net exits [95% CI] | effect | extra "
-              "instrument yuan | yuan per net exit [95% CI] |")
+    header = (
+        "| rank | arm | instrument | extra net exits [95% CI] | effect | extra "
+        "instrument yuan | yuan per net exit [95% CI] |"
+    )
     rows = [header, "|---:|---|---|---|---|---:|---|"]
     for r in group.to_dict("records"):
         rank = f"- ({r['unranked_because']})" if r["rank"] == UNRANKED else str(r["rank"])
-        cost = "-" if math.isnan(r["yuan_per_net_exit"]) else (
-            f"{r['yuan_per_net_exit']:,.0f} [{r['ci_low']:,.0f}, {r['ci_high']:,.0f}]")
-        spent = ("-" if math.isnan(r["extra_instrument_yuan"])
-                 else f"{r['extra_instrument_yuan']:,.0f}")
-        rows.append(f"| {rank} | `{r['lever_arm']}` | {r['instrument'] or '-'} | "
-                    f"{_exits_interval(r)} | {r['direction']} | {spent} | {cost} |")
+        cost = (
+            "-"
+            if math.isnan(r["yuan_per_net_exit"])
+            else (f"{r['yuan_per_net_exit']:,.0f} [{r['ci_low']:,.0f}, {r['ci_high']:,.0f}]")
+        )
+        spent = (
+            "-" if math.isnan(r["extra_instrument_yuan"]) else f"{r['extra_instrument_yuan']:,.0f}"
+        )
+        rows.append(
+            f"| {rank} | `{r['lever_arm']}` | {r['instrument'] or '-'} | "
+            f"{_exits_interval(r)} | {r['direction']} | {spent} | {cost} |"
+        )
     return rows
 
 

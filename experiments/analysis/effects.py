@@ -30,10 +30,17 @@ from model.streams import make_stream
 
 BOOTSTRAP_SAMPLES = 2000
 BASE = "_baseline"  # suffix of the baseline run's values in a pairs frame
-EFFECT_OUTCOMES = ("headcount", "net_exits", "gross_exits", "income_per_capita",
-                   "total_spending_yuan")
-RATES = {"poor_at_end": "poor_households_end",  # rate name: summary count over households
-         "out_of_poverty_12_months": "stayed_out_12_months"}
+EFFECT_OUTCOMES = (
+    "headcount",
+    "net_exits",
+    "gross_exits",
+    "income_per_capita",
+    "total_spending_yuan",
+)
+RATES = {
+    "poor_at_end": "poor_households_end",  # rate name: summary count over households
+    "out_of_poverty_12_months": "stayed_out_12_months",
+}
 SPENDING, EXITS = "total_spending_yuan", "net_exits"
 
 
@@ -50,8 +57,9 @@ def welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENC
     return float(stats.t.ppf((1 + confidence) / 2, df) * np.sqrt(va + vb))
 
 
-def wilson_interval(successes: int, trials: int,
-                    confidence: float = CONFIDENCE) -> tuple[float, float]:
+def wilson_interval(
+    successes: int, trials: int, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion (shares in [0, 1])."""
     z = stats.norm.ppf((1 + confidence) / 2)
     p, n = successes / trials, trials
@@ -66,8 +74,9 @@ def run_values(data: SweepData) -> pd.DataFrame:
     return runs.join(data.values(), on=RUN_ID)
 
 
-def pairs(values: pd.DataFrame, keys: list[str],
-          reference: str | list[str] = BASELINE) -> pd.DataFrame:
+def pairs(
+    values: pd.DataFrame, keys: list[str], reference: str | list[str] = BASELINE
+) -> pd.DataFrame:
     """Each run of another arm beside its `reference` arm's run (columns suffixed `BASE`).
 
     Args:
@@ -77,8 +86,9 @@ def pairs(values: pd.DataFrame, keys: list[str],
         reference: the arm the others are paired with (the baseline of a sweep), or the
             arms, one per level of the crossed levers (`design.reference_arms`).
     """
-    outcomes = [c for c in values.columns if pd.api.types.is_numeric_dtype(values[c])
-                and c not in keys]
+    outcomes = [
+        c for c in values.columns if pd.api.types.is_numeric_dtype(values[c]) and c not in keys
+    ]
     is_reference = values[ARM].isin([reference] if isinstance(reference, str) else reference)
     baseline = values.loc[is_reference, [*keys, *outcomes]]
     others = values[~is_reference]
@@ -98,11 +108,21 @@ def effects(paired: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
             diff = a[keep] - b[keep]
             half = float(t_half_width(diff.std(ddof=1), len(diff))) if len(diff) > 1 else np.nan
             mean = _mean(diff)
-            rows.append({ARM: arm, "outcome": outcome, "n": len(diff),
-                         "baseline": _mean(b[keep]), "arm_mean": _mean(a[keep]),
-                         "difference": mean, "ci_low": mean - half, "ci_high": mean + half,
-                         "half_width_unpaired": welch_half_width(a[keep], b[keep])
-                         if len(diff) > 1 else np.nan})
+            rows.append(
+                {
+                    ARM: arm,
+                    "outcome": outcome,
+                    "n": len(diff),
+                    "baseline": _mean(b[keep]),
+                    "arm_mean": _mean(a[keep]),
+                    "difference": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "half_width_unpaired": welch_half_width(a[keep], b[keep])
+                    if len(diff) > 1
+                    else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -114,13 +134,26 @@ def rates(values: pd.DataFrame) -> pd.DataFrame:
         for rate, column in RATES.items():
             successes = int(group[column].sum())
             low, high = wilson_interval(successes, trials)
-            rows.append({ARM: arm, "rate": rate, "households": successes, "of": trials,
-                         "share": successes / trials, "ci_low": low, "ci_high": high})
+            rows.append(
+                {
+                    ARM: arm,
+                    "rate": rate,
+                    "households": successes,
+                    "of": trials,
+                    "share": successes / trials,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def cost_per_exit(paired: pd.DataFrame, rng: np.random.Generator,
-                  samples: int = BOOTSTRAP_SAMPLES, spending: str = SPENDING) -> pd.DataFrame:
+def cost_per_exit(
+    paired: pd.DataFrame,
+    rng: np.random.Generator,
+    samples: int = BOOTSTRAP_SAMPLES,
+    spending: str = SPENDING,
+) -> pd.DataFrame:
     """Extra spending per extra net exit of each arm against the baseline (yuan).
 
     The estimate is mean extra spending over mean extra net exits (NaN when the arm
@@ -139,10 +172,17 @@ def cost_per_exit(paired: pd.DataFrame, rng: np.random.Generator,
         same_side = (np.sign(den) == np.sign(exits.mean())) & (den != 0)
         ratios = num[same_side] / den[same_side]
         low, high = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
-        rows.append({ARM: arm, "extra_spending_yuan": spend.mean(),
-                     "extra_net_exits": exits.mean(),
-                     "yuan_per_extra_net_exit": _ratio(spend.mean(), exits.mean()),
-                     "ci_low": low, "ci_high": high, "bootstrap_valid": len(ratios) / samples})
+        rows.append(
+            {
+                ARM: arm,
+                "extra_spending_yuan": spend.mean(),
+                "extra_net_exits": exits.mean(),
+                "yuan_per_extra_net_exit": _ratio(spend.mean(), exits.mean()),
+                "ci_low": low,
+                "ci_high": high,
+                "bootstrap_valid": len(ratios) / samples,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -159,10 +199,17 @@ def instruments(values: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for arm, mean in spent.items():
         gain = gains.get(arm, dict.fromkeys([*names, EXITS], math.nan))
-        rows += [{ARM: arm, "instrument": c.removeprefix("spending_").removesuffix("_yuan"),
-                  "spending_yuan": mean[c], "share": _ratio(mean[c], mean[SPENDING]),
-                  "extra_yuan": gain[c], "yuan_per_extra_net_exit": _ratio(gain[c], gain[EXITS])}
-                 for c in names]
+        rows += [
+            {
+                ARM: arm,
+                "instrument": c.removeprefix("spending_").removesuffix("_yuan"),
+                "spending_yuan": mean[c],
+                "share": _ratio(mean[c], mean[SPENDING]),
+                "extra_yuan": gain[c],
+                "yuan_per_extra_net_exit": _ratio(gain[c], gain[EXITS]),
+            }
+            for c in names
+        ]
     return pd.DataFrame(rows)
 
 
@@ -172,32 +219,52 @@ def row_outcomes(design: pd.DataFrame, values: pd.Series, replicates: list[int])
     Raises:
         AnalysisError: if a row has no done run (SALib needs every row).
     """
-    y = np.array([values.reindex([run_id(p, r) for r in replicates]).mean()
-                  for p in points(design)])
+    y = np.array(
+        [values.reindex([run_id(p, r) for r in replicates]).mean() for p in points(design)]
+    )
     if np.isnan(y).any():
-        raise AnalysisError(f"{int(np.isnan(y).sum())} of {len(y)} design rows of "
-                            f"{values.name} have no done run; resume the sweep first")
+        raise AnalysisError(
+            f"{int(np.isnan(y).sum())} of {len(y)} design rows of "
+            f"{values.name} have no done run; resume the sweep first"
+        )
     return y
 
 
 def sobol_indices(salib_problem: dict[str, Any], y: np.ndarray, seed: int) -> pd.DataFrame:
     """First- and total-order Sobol indices (with 95% CI half-widths) of each input."""
     result = sobol_analysis.analyze(salib_problem, y, calc_second_order=True, seed=seed)
-    return pd.DataFrame({"input": salib_problem["names"], "S1": result["S1"],
-                         "S1_conf": result["S1_conf"], "ST": result["ST"],
-                         "ST_conf": result["ST_conf"]})
+    return pd.DataFrame(
+        {
+            "input": salib_problem["names"],
+            "S1": result["S1"],
+            "S1_conf": result["S1_conf"],
+            "ST": result["ST"],
+            "ST_conf": result["ST_conf"],
+        }
+    )
 
 
-def morris_indices(salib_problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
-                   rng: np.random.Generator, levels: int) -> pd.DataFrame:
+def morris_indices(
+    salib_problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    levels: int,
+) -> pd.DataFrame:
     """Morris mu, mu* (with its 95% CI half-width) and sigma of each input.
 
     Inputs are on the unit cube, so effects are per full range of each input.
     """
     result = morris_analysis.analyze(salib_problem, x, y, num_levels=levels, seed=rng)
-    return pd.DataFrame({"input": salib_problem["names"], "mu": result["mu"],
-                         "mu_star": result["mu_star"], "mu_star_conf": result["mu_star_conf"],
-                         "sigma": result["sigma"]})
+    return pd.DataFrame(
+        {
+            "input": salib_problem["names"],
+            "mu": result["mu"],
+            "mu_star": result["mu_star"],
+            "mu_star_conf": result["mu_star_conf"],
+            "sigma": result["sigma"],
+        }
+    )
 
 
 def sensitivity(spec: Spec, data: SweepData) -> pd.DataFrame:
@@ -213,8 +280,13 @@ def sensitivity(spec: Spec, data: SweepData) -> pd.DataFrame:
             seed = int(make_stream(spec.seed, "sobol").integers(1, 2**31))
             table = sobol_indices(salib_problem, y, seed)
         else:
-            table = morris_indices(salib_problem, unit_sample(spec, spec.seed), y,
-                                   make_stream(spec.seed, "morris"), spec.file.design.levels)
+            table = morris_indices(
+                salib_problem,
+                unit_sample(spec, spec.seed),
+                y,
+                make_stream(spec.seed, "morris"),
+                spec.file.design.levels,
+            )
         frames.append(table.assign(outcome=outcome)[["outcome", *table.columns]])
     return pd.concat(frames, ignore_index=True)
 
@@ -232,18 +304,26 @@ def analyze(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
     if {"households", *RATES.values()} <= set(values.columns):
         tables["rates"] = rates(values)
     crossed = [lever.column for lever in spec.levers if lever.crossed]
-    paired = pairs(values, ["replicate", *(u.column for u in spec.uncertainties), *crossed],
-                   reference_arms(spec.levers))
+    paired = pairs(
+        values,
+        ["replicate", *(u.column for u in spec.uncertainties), *crossed],
+        reference_arms(spec.levers),
+    )
     if len(paired):
-        names = [c for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
-                 if c in values.columns]
+        names = [
+            c
+            for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
+            if c in values.columns
+        ]
         tables["effects"] = effects(paired, names)
     if len(paired) and {SPENDING, EXITS} <= set(values.columns):
         tables["cost_per_exit"] = cost_per_exit(paired, make_stream(spec.seed, "bootstrap"))
         tables["instruments"] = instruments(values, paired)
     arms = {arm: i for i, arm in enumerate(dict.fromkeys(sample(spec, spec.seed)[ARM]))}
-    tables = {name: table.sort_values(ARM, key=lambda a: a.map(arms), kind="stable")
-              for name, table in tables.items()}
+    tables = {
+        name: table.sort_values(ARM, key=lambda a: a.map(arms), kind="stable")
+        for name, table in tables.items()
+    }
     if spec.file.design.method in ("sobol", "morris"):
         tables[spec.file.design.method] = sensitivity(spec, data)
     return tables

@@ -10,9 +10,13 @@ import math
 
 import pandas as pd
 
-HIDDEN = {"effects": ["n", "arm_mean"], "differences": ["reference", "half_width_unpaired"],
-          "rates": ["households", "of"],
-          "cost_per_exit": ["bootstrap_valid"], "morris": ["mu"]}  # shown in the CSVs only
+HIDDEN = {
+    "effects": ["n", "arm_mean"],
+    "differences": ["reference", "half_width_unpaired"],
+    "rates": ["households", "of"],
+    "cost_per_exit": ["bootstrap_valid"],
+    "morris": ["mu"],
+}  # shown in the CSVs only
 
 
 def readable(title: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -25,13 +29,16 @@ def readable(title: str, frame: pd.DataFrame) -> pd.DataFrame:
     if title == "instruments":
         shown = shown[(frame["spending_yuan"] != 0) | (frame["extra_yuan"].fillna(0) != 0)]
     if {"ci_low", "ci_high"} <= set(shown.columns):
-        ci = [f"[{format_value(lo)}, {format_value(hi)}]" for lo, hi in zip(
-            shown["ci_low"], shown["ci_high"], strict=True)]
+        ci = [
+            f"[{format_value(lo)}, {format_value(hi)}]"
+            for lo, hi in zip(shown["ci_low"], shown["ci_high"], strict=True)
+        ]
         shown = shown.drop(columns=["ci_low", "ci_high"]).assign(**{"95% CI": ci})
     for conf in [c for c in shown.columns if c.endswith("_conf")]:
         shown[conf.removesuffix("_conf")] = [
             f"{format_value(v)} ± {format_value(c)}"
-            for v, c in zip(shown[conf.removesuffix("_conf")], shown[conf], strict=True)]
+            for v, c in zip(shown[conf.removesuffix("_conf")], shown[conf], strict=True)
+        ]
         shown = shown.drop(columns=conf)
     return shown
 

@@ -41,9 +41,13 @@ def inherited_values(county: CountyCalibration) -> Values:
     for p in county.inherited:
         path = calibrated_path(county.scenario.parent / f"{p.fitted_in}.toml")
         if not path.is_file():
-            raise TargetsError(path, f'shared."{p.key}"', f"a calibrated scenario of "
-                               f"{p.fitted_in}, which fits this shared key: calibrate "
-                               f"{p.fitted_in} first")
+            raise TargetsError(
+                path,
+                f'shared."{p.key}"',
+                f"a calibrated scenario of "
+                f"{p.fitted_in}, which fits this shared key: calibrate "
+                f"{p.fitted_in} first",
+            )
         values[p.key] = load_scenario(path).number(p.key)
     return values
 
@@ -73,11 +77,18 @@ def render(fit: Fit, inherited: Mapping[str, float | int], out: Path) -> str:
         f'name = "{county.name}_calibrated"',
         f'description = "{scenario.description} (calibrated)"',
     ]
-    comments = {p.key: (f"# fitted: {_toml(fit.values[p.key])}, bounds [{p.lower:g}, "
-                        f"{p.upper:g}], loss {fit.loss:.4g}, {today}, replicates "
-                        f"{fit.replicates}, households {fit.households}") for p in county.free}
-    comments |= {p.key: f"# shared: fitted in {p.fitted_in}, bounds [{p.lower:g}, {p.upper:g}]"
-                 for p in county.inherited}
+    comments = {
+        p.key: (
+            f"# fitted: {_toml(fit.values[p.key])}, bounds [{p.lower:g}, "
+            f"{p.upper:g}], loss {fit.loss:.4g}, {today}, replicates "
+            f"{fit.replicates}, households {fit.households}"
+        )
+        for p in county.free
+    }
+    comments |= {
+        p.key: f"# shared: fitted in {p.fitted_in}, bounds [{p.lower:g}, {p.upper:g}]"
+        for p in county.inherited
+    }
     values = {**fit.values, **inherited}
     tables: dict[str, list[str]] = {}
     for key in values:
@@ -121,8 +132,9 @@ def check_calibration(targets: TargetsFile, share: float, replicates: int) -> pd
             path = path if path.is_file() else county.scenario
             scenario = load_scenario(path)
             households = max(1, round(share * scenario.county.households))
-            table = evaluate(scenario.with_overrides(households=households), county.targets,
-                             replicates, executor)
+            table = evaluate(
+                scenario.with_overrides(households=households), county.targets, replicates, executor
+            )
             tables.append(table.assign(scenario=str(path)))
     return pd.concat(tables, ignore_index=True)
 
@@ -137,14 +149,24 @@ def results_table(table: pd.DataFrame, title: str) -> Table:
     """Rich table: target | unit | published | simulated mean ± 95% CI | tolerance | within?"""
     out = Table(title=title)
     columns: list[tuple[str, JustifyMethod]] = [
-        ("target", "left"), ("unit", "left"), ("published", "right"),
-        ("simulated mean ± 95% CI", "right"), ("tolerance", "right"), ("within?", "left")]
+        ("target", "left"),
+        ("unit", "left"),
+        ("published", "right"),
+        ("simulated mean ± 95% CI", "right"),
+        ("tolerance", "right"),
+        ("within?", "left"),
+    ]
     for name, justify in columns:
         out.add_column(name, justify=justify)
     for row in table.to_dict(orient="records"):
         verdict = ("yes" if row["within"] else "NO") if row["used"] else "(unused)"
-        out.add_row(str(row["target"]), str(row["unit"]),
-                    _number(row["published"]), f"{_number(row['mean'])} ± {_number(row['ci95'])}",
-                    str(row["tolerance"]), verdict, style=None if row["used"] else "dim")
+        out.add_row(
+            str(row["target"]),
+            str(row["unit"]),
+            _number(row["published"]),
+            f"{_number(row['mean'])} ± {_number(row['ci95'])}",
+            str(row["tolerance"]),
+            verdict,
+            style=None if row["used"] else "dim",
+        )
     return out
-

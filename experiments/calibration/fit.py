@@ -42,10 +42,10 @@ from experiments.executors import Executor, Serial
 from experiments.intervals import t_half_width
 from model.scenario import Scenario
 
-NAN_PENALTY = 100.0       # loss term of a target whose measure is undefined (e.g. no workers)
-GLOBAL_SHARE = 2 / 3      # share of the evaluations spent on the DIRECT phase
-POWELL_STEP = 0.1         # Powell's first step along each parameter, in unit-cube coordinates
-LOG_SPAN = 10.0           # bounds spanning this factor or more are searched on a log scale
+NAN_PENALTY = 100.0  # loss term of a target whose measure is undefined (e.g. no workers)
+GLOBAL_SHARE = 2 / 3  # share of the evaluations spent on the DIRECT phase
+POWELL_STEP = 0.1  # Powell's first step along each parameter, in unit-cube coordinates
+LOG_SPAN = 10.0  # bounds spanning this factor or more are searched on a log scale
 SIGNIFICANT_DIGITS = 4
 SCALED_COUNT = ".initial_count"  # keys the model scales and rounds (model/workshops.py)
 CUBE = "in the unit cube of the bounds, log scale for bounds spanning 10x or more"
@@ -54,8 +54,9 @@ REFINE_METHOD = f"bounded Powell (scipy.optimize) from the earlier fit's values 
 Values = dict[str, float | int]
 
 
-def evaluate(scenario: Scenario, targets: Sequence[Target], replicates: int,
-             executor: Executor | None = None) -> pd.DataFrame:
+def evaluate(
+    scenario: Scenario, targets: Sequence[Target], replicates: int, executor: Executor | None = None
+) -> pd.DataFrame:
     """Simulate replicates 0..R-1 and compare each target's measure with its figure.
 
     Args:
@@ -82,11 +83,21 @@ def _row(target: Target, values: np.ndarray) -> dict[str, Any]:
     n = len(values)
     mean = float(np.mean(values)) if n else float("nan")
     ci = float(t_half_width(np.std(values, ddof=1), n)) if n > 1 else float("nan")
-    return {"county": target.county, "target": target.name, "unit": target.unit,
-            "published": target.value, "mean": mean, "ci95": ci,
-            "tolerance": target.tolerance_text, "band": target.band,
-            "deviation": target.deviation(mean), "within": target.within(mean),
-            "used": target.used, "measure": target.measure, "note": target.note}
+    return {
+        "county": target.county,
+        "target": target.name,
+        "unit": target.unit,
+        "published": target.value,
+        "mean": mean,
+        "ci95": ci,
+        "tolerance": target.tolerance_text,
+        "band": target.band,
+        "deviation": target.deviation(mean),
+        "within": target.within(mean),
+        "used": target.used,
+        "measure": target.measure,
+        "note": target.note,
+    }
 
 
 def loss(table: pd.DataFrame) -> float:
@@ -112,9 +123,11 @@ class Space:
     @classmethod
     def of(cls, parameters: Sequence[FreeParameter], scenario: Scenario) -> Space:
         """The space of `parameters` for runs of `scenario` (its scale)."""
-        return cls(tuple(parameters),
-                   tuple(isinstance(scenario.number(p.key), int) for p in parameters),
-                   scenario.scale)
+        return cls(
+            tuple(parameters),
+            tuple(isinstance(scenario.number(p.key), int) for p in parameters),
+            scenario.scale,
+        )
 
     def _whole(self, p: FreeParameter, value: float) -> int:
         if p.key.endswith(SCALED_COUNT):
@@ -134,8 +147,9 @@ class Space:
             else:
                 value = p.lower + x * (p.upper - p.lower)
             value = min(max(value, p.lower), p.upper)
-            out[p.key] = self._whole(p, value) if whole \
-                else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+            out[p.key] = (
+                self._whole(p, value) if whole else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+            )
         return out
 
     def point(self, values: Mapping[str, float]) -> np.ndarray:
@@ -203,8 +217,9 @@ class _Objective:
         if key not in self.seen:
             if len(self.seen) >= self.budget:
                 raise _BudgetSpent
-            table = evaluate(self.scenario.with_changes(values), self.targets,
-                             self.replicates, self.executor)
+            table = evaluate(
+                self.scenario.with_changes(values), self.targets, self.replicates, self.executor
+            )
             self.seen[key] = (loss(table), values, table)
         return self.seen[key][0]
 
@@ -213,8 +228,15 @@ class _Objective:
         return min(self.seen.values(), key=lambda entry: entry[0])
 
 
-def fit(county: CountyCalibration, base: Scenario, households: int, replicates: int,
-        max_evaluations: int, seed: int | None = None, start: Values | None = None) -> Fit:
+def fit(
+    county: CountyCalibration,
+    base: Scenario,
+    households: int,
+    replicates: int,
+    max_evaluations: int,
+    seed: int | None = None,
+    start: Values | None = None,
+) -> Fit:
     """Fit the county's free parameters to its used targets.
 
     Without `start`, DIRECT searches the whole box and Powell refines its best point;
@@ -236,37 +258,56 @@ def fit(county: CountyCalibration, base: Scenario, households: int, replicates: 
     scenario = base.with_overrides(households=households, seed=seed)
     space = Space.of(county.free, scenario)
     with replicate_executor(replicates) as executor:
-        objective = _Objective(space, scenario, county.used_targets, replicates, executor,
-                               max_evaluations)
+        objective = _Objective(
+            space, scenario, county.used_targets, replicates, executor, max_evaluations
+        )
         with contextlib.suppress(_BudgetSpent):
             if start is None:
                 _global_search(objective, len(county.free), max_evaluations)
-            _local_search(objective, space.point(start or objective.best()[1]),
-                          max_evaluations)
+            _local_search(objective, space.point(start or objective.best()[1]), max_evaluations)
     best_loss, values, table = objective.best()
-    return Fit(county, values, best_loss, len(objective.seen), table, households, replicates,
-               seed, METHOD if start is None else REFINE_METHOD)
+    return Fit(
+        county,
+        values,
+        best_loss,
+        len(objective.seen),
+        table,
+        households,
+        replicates,
+        seed,
+        METHOD if start is None else REFINE_METHOD,
+    )
 
 
 def _global_search(objective: _Objective, dims: int, budget: int) -> None:
     """DIRECT over the cube, with a share of the budget."""
-    optimize.direct(objective, [(0.0, 1.0)] * dims,
-                    maxfun=max(1, round(budget * GLOBAL_SHARE)), locally_biased=True)
+    optimize.direct(
+        objective,
+        [(0.0, 1.0)] * dims,
+        maxfun=max(1, round(budget * GLOBAL_SHARE)),
+        locally_biased=True,
+    )
 
 
 def _local_search(objective: _Objective, start: np.ndarray, budget: int) -> None:
     """Bounded Powell from `start` (spends the rest of the budget)."""
     dims = len(start)
-    optimize.minimize(objective, start, method="Powell", bounds=[(0.0, 1.0)] * dims,
-                      options={"maxfev": budget, "xtol": 1e-2, "ftol": 1e-3,
-                               "direc": np.eye(dims) * POWELL_STEP})
+    optimize.minimize(
+        objective,
+        start,
+        method="Powell",
+        bounds=[(0.0, 1.0)] * dims,
+        options={"maxfev": budget, "xtol": 1e-2, "ftol": 1e-3, "direc": np.eye(dims) * POWELL_STEP},
+    )
 
 
 def fit_summary(fit_: Fit) -> str:
     """One line: evaluations, final loss, settings."""
     used = len(fit_.county.used_targets)
     within = int(fit_.table.loc[fit_.table["used"], "within"].sum())
-    return (f"{fit_.county.name}: {fit_.evaluations} evaluations, loss {fit_.loss:.3g}, "
-            f"{within} of {used} used targets within tolerance "
-            f"(households {fit_.households:,}, replicates {fit_.replicates}, "
-            f"{dt.date.today().isoformat()})")
+    return (
+        f"{fit_.county.name}: {fit_.evaluations} evaluations, loss {fit_.loss:.3g}, "
+        f"{within} of {used} used targets within tolerance "
+        f"(households {fit_.households:,}, replicates {fit_.replicates}, "
+        f"{dt.date.today().isoformat()})"
+    )

@@ -118,8 +118,13 @@ def total_spending(result: RunResult, scale: float) -> float:
 def _registry() -> dict[str, Measure]:
     measures: dict[str, Measure] = {
         name: partial(_monthly_last, name)
-        for name in ("workshops_open", "jobs_filled", "poor_workers", "insured_workers",
-                     "loans_issued_yuan")
+        for name in (
+            "workshops_open",
+            "jobs_filled",
+            "poor_workers",
+            "insured_workers",
+            "loans_issued_yuan",
+        )
     }
     for form in FORMS:
         measures[f"workshops_open_{form}"] = partial(workshops_open_of, form)

@@ -19,14 +19,16 @@ from model.scenario import Scenario
 from model.simulate import simulate
 
 
-def run_measures(replicate: int, scenario: Scenario,
-                 names: list[str]) -> tuple[int, dict[str, float]]:
+def run_measures(
+    replicate: int, scenario: Scenario, names: list[str]
+) -> tuple[int, dict[str, float]]:
     """Simulate one replicate; return its index and its named measures (real scale)."""
     return replicate, compute(names, simulate(scenario, replicate=replicate), scenario.scale)
 
 
-def measures(executor: Executor, scenario: Scenario, replicates: Iterable[int],
-             names: list[str]) -> pd.DataFrame:
+def measures(
+    executor: Executor, scenario: Scenario, replicates: Iterable[int], names: list[str]
+) -> pd.DataFrame:
     """One row per replicate (index, in the order given), one column per measure.
 
     Args:
@@ -37,8 +39,9 @@ def measures(executor: Executor, scenario: Scenario, replicates: Iterable[int],
     """
     reps = list(replicates)
     by_replicate = dict(executor.map(run_measures, reps, scenario, names))
-    return pd.DataFrame([by_replicate[r] for r in reps],
-                        index=pd.Index(reps, name="replicate"), columns=names)
+    return pd.DataFrame(
+        [by_replicate[r] for r in reps], index=pd.Index(reps, name="replicate"), columns=names
+    )
 
 
 def replicate_executor(replicates: int) -> Serial | Processes:

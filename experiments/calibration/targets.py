@@ -38,9 +38,18 @@ from model.scenario import Scenario, defining_comment, load_scenario
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios"
 
-TARGET_FIELDS = {"county": str, "name": str, "value": float, "unit": str, "source": str,
-                 "measure": str, "used": bool, "tolerance": float, "tolerance_abs": float,
-                 "note": str}
+TARGET_FIELDS = {
+    "county": str,
+    "name": str,
+    "value": float,
+    "unit": str,
+    "source": str,
+    "measure": str,
+    "used": bool,
+    "tolerance": float,
+    "tolerance_abs": float,
+    "note": str,
+}
 TARGET_REQUIRED = ("county", "name", "value", "unit", "source", "measure", "used")
 FREE_FIELDS = {"lower": float, "upper": float, "reason": str, "set_from": str}
 SHARED_FIELDS = {**FREE_FIELDS, "fitted_in": str}
@@ -167,9 +176,11 @@ class TargetsFile:
             TargetsError: if the file has no ``[county.<name>]`` section.
         """
         if name not in self.counties:
-            raise TargetsError(self.path, f"county.{name}",
-                               f"a [county.{name}] section with its targets; the file has "
-                               f"{sorted(self.counties)}")
+            raise TargetsError(
+                self.path,
+                f"county.{name}",
+                f"a [county.{name}] section with its targets; the file has {sorted(self.counties)}",
+            )
         return self.counties[name]
 
 
@@ -184,8 +195,9 @@ def _typed(file: Path, key: str, value: Any, kind: type) -> Any:
     return value
 
 
-def _fields(file: Path, key: str, table: Any, spec: dict[str, type],
-            required: tuple[str, ...]) -> dict[str, Any]:
+def _fields(
+    file: Path, key: str, table: Any, spec: dict[str, type], required: tuple[str, ...]
+) -> dict[str, Any]:
     """A table's fields, typed; unknown and missing fields are errors."""
     if not isinstance(table, dict):
         raise TargetsError(file, key, "a table")
@@ -203,8 +215,11 @@ def _target(file: Path, index: int, raw: Any) -> Target:
     key = f"target '{name}'" if isinstance(name, str) else f"target[{index}]"
     target = Target(**_fields(file, key, raw, TARGET_FIELDS, TARGET_REQUIRED))
     if (target.tolerance is None) == (target.tolerance_abs is None):
-        raise TargetsError(file, f"{key}.tolerance", "exactly one of tolerance (relative) "
-                           "and tolerance_abs (absolute)")
+        raise TargetsError(
+            file,
+            f"{key}.tolerance",
+            "exactly one of tolerance (relative) and tolerance_abs (absolute)",
+        )
     if target.band <= 0:
         raise TargetsError(file, f"{key}.tolerance", "a tolerance > 0 (on a non-zero value)")
     try:
@@ -221,8 +236,11 @@ def _parameter(file: Path, key: str, name: str, raw: Any, county: str | None) ->
     spec, required = (FREE_FIELDS, ()) if county else (SHARED_FIELDS, ("fitted_in",))
     fields = _fields(file, key, raw, spec, ("lower", "upper", "reason", *required))
     if fields["lower"] > fields["upper"]:
-        raise TargetsError(file, f"{key}.lower", f"lower <= upper, got lower {fields['lower']:g}"
-                           f" > upper {fields['upper']:g}")
+        raise TargetsError(
+            file,
+            f"{key}.lower",
+            f"lower <= upper, got lower {fields['lower']:g} > upper {fields['upper']:g}",
+        )
     return FreeParameter(**{"fitted_in": county, **fields, "key": name})
 
 
@@ -243,11 +261,14 @@ def load_targets(path: Path, scenarios: Path) -> TargetsFile:
     data = _read(path)
     targets = [_target(path, i, raw) for i, raw in enumerate(_list(path, data, "target"))]
     counties = _table(path, data, "county")
-    shared = {name: _parameter(path, f'shared."{name}"', name, raw, None)
-              for name, raw in _table(path, data, "shared").items()}
+    shared = {
+        name: _parameter(path, f'shared."{name}"', name, raw, None)
+        for name, raw in _table(path, data, "shared").items()
+    }
     _check_target_names(path, targets, counties)
-    result = {name: _county(path, name, raw, targets, shared, scenarios)
-              for name, raw in counties.items()}
+    result = {
+        name: _county(path, name, raw, targets, shared, scenarios) for name, raw in counties.items()
+    }
     _check_shared(path, shared, counties)
     _check_order(path, result)
     return TargetsFile(path, result)
@@ -280,23 +301,33 @@ def _check_target_names(path: Path, targets: list[Target], counties: dict[str, A
     seen: set[tuple[str, str]] = set()
     for t in targets:
         if t.county not in counties:
-            raise TargetsError(path, f"target '{t.name}'.county", f"a county with a "
-                               f"[county.{t.county}] section; known: {sorted(counties)}")
+            raise TargetsError(
+                path,
+                f"target '{t.name}'.county",
+                f"a county with a [county.{t.county}] section; known: {sorted(counties)}",
+            )
         if (t.county, t.name) in seen:
             raise TargetsError(path, f"target '{t.name}'.name", f"a name unique in {t.county}")
         seen.add((t.county, t.name))
 
 
-def _county(path: Path, name: str, raw: Any, targets: list[Target],
-            shared: dict[str, FreeParameter], scenarios: Path) -> CountyCalibration:
+def _county(
+    path: Path,
+    name: str,
+    raw: Any,
+    targets: list[Target],
+    shared: dict[str, FreeParameter],
+    scenarios: Path,
+) -> CountyCalibration:
     key = f"county.{name}"
     _fields(path, key, raw, {"free": dict, "shared": list}, ())
     scenario_path = scenarios / f"{name}.toml"
     if not scenario_path.is_file():
         raise TargetsError(path, key, f"a county with a scenario file, {scenario_path} not found")
     own = tuple(t for t in targets if t.county == name)
-    free = [_parameter(path, f'{key}.free."{k}"', k, v, name)
-            for k, v in raw.get("free", {}).items()]
+    free = [
+        _parameter(path, f'{key}.free."{k}"', k, v, name) for k, v in raw.get("free", {}).items()
+    ]
     for k in raw.get("shared", []):
         if k not in shared:
             raise TargetsError(path, f"{key}.shared", f"keys declared in [shared], got {k!r}")
@@ -309,16 +340,23 @@ def _county(path: Path, name: str, raw: Any, targets: list[Target],
         _check_key(path, where, scenario, p.key)
         if p.fitted_in == name:
             _check_marked(path, where, scenario_path, p, own)
-    return CountyCalibration(name, scenario_path, own,
-                             tuple(p for p in (*free, *reused) if p.fitted_in == name),
-                             tuple(p for p in reused if p.fitted_in != name))
+    return CountyCalibration(
+        name,
+        scenario_path,
+        own,
+        tuple(p for p in (*free, *reused) if p.fitted_in == name),
+        tuple(p for p in reused if p.fitted_in != name),
+    )
 
 
 def _check_shared(path: Path, shared: dict[str, FreeParameter], counties: dict[str, Any]) -> None:
     for p in shared.values():
         if p.key not in counties.get(p.fitted_in, {}).get("shared", []):
-            raise TargetsError(path, f'shared."{p.key}".fitted_in', "a county that lists the "
-                               f"key in its shared list, got {p.fitted_in!r}")
+            raise TargetsError(
+                path,
+                f'shared."{p.key}".fitted_in',
+                f"a county that lists the key in its shared list, got {p.fitted_in!r}",
+            )
 
 
 def _check_order(path: Path, counties: dict[str, CountyCalibration]) -> None:
@@ -328,8 +366,12 @@ def _check_order(path: Path, counties: dict[str, CountyCalibration]) -> None:
     while len(done) < len(needs):
         ready = {name for name, deps in needs.items() if name not in done and deps <= done}
         if not ready:
-            raise TargetsError(path, "shared", "counties that can be calibrated one after "
-                               f"another; {sorted(set(needs) - done)} reuse each other's fits")
+            raise TargetsError(
+                path,
+                "shared",
+                "counties that can be calibrated one after "
+                f"another; {sorted(set(needs) - done)} reuse each other's fits",
+            )
         done |= ready
 
 
@@ -337,23 +379,30 @@ def _check_key(path: Path, where: str, scenario: Scenario, key: str) -> None:
     try:
         scenario.number(key)
     except KeyError:
-        raise TargetsError(path, where, f"a numeric key of the scenario "
-                           f"{scenario.name!r}, '{key}' is not one") from None
+        raise TargetsError(
+            path, where, f"a numeric key of the scenario {scenario.name!r}, '{key}' is not one"
+        ) from None
 
 
-def _check_marked(path: Path, where: str, scenario_path: Path, p: FreeParameter,
-                  targets: tuple[Target, ...]) -> None:
+def _check_marked(
+    path: Path, where: str, scenario_path: Path, p: FreeParameter, targets: tuple[Target, ...]
+) -> None:
     """A free key must be marked free/assumption, or say which target it was set from."""
     if p.set_from is not None:
         if not any(t.name == p.set_from and t.used for t in targets):
-            raise TargetsError(path, f"{where}.set_from", f"a used target of {p.fitted_in}, "
-                               f"got {p.set_from!r}")
+            raise TargetsError(
+                path, f"{where}.set_from", f"a used target of {p.fitted_in}, got {p.set_from!r}"
+            )
         return
     try:
         file, comment = defining_comment(scenario_path, p.key)
     except KeyError:
         file, comment = scenario_path, ""
     if not any(marker in comment for marker in FREE_MARKERS):
-        raise TargetsError(path, where, f"a key marked 'free:' or 'assumption' in the scenario "
-                           f"files, or set_from naming a target; {file.name} says "
-                           f"'#{comment}'")
+        raise TargetsError(
+            path,
+            where,
+            f"a key marked 'free:' or 'assumption' in the scenario "
+            f"files, or set_from naming a target; {file.name} says "
+            f"'#{comment}'",
+        )

@@ -62,10 +62,10 @@ app = typer.Typer(
     name="wsim",
     help="Simulate household income under poverty-alleviation workshop policies.",
     epilog="Exit codes: 0 ok; 1 invalid input (scenario or spec file, option value or "
-           "output directory; one 'error:' line on stderr, nothing written), a results "
-           "directory that cannot be written (what was stored stays readable; a sweep goes "
-           "on with 'wsim resume') or a rerun that does not reproduce its stored rows; 2 "
-           "usage error (unknown command or option, missing argument).",
+    "output directory; one 'error:' line on stderr, nothing written), a results "
+    "directory that cannot be written (what was stored stays readable; a sweep goes "
+    "on with 'wsim resume') or a rerun that does not reproduce its stored rows; 2 "
+    "usage error (unknown command or option, missing argument).",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
@@ -76,29 +76,58 @@ register(app)
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
 MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Root seed (replaces [run] seed).")]
-HouseholdsOpt = Annotated[int | None, typer.Option(
-    help="Simulated households (replaces [run] households).")]
-OutOpt = Annotated[Path | None, typer.Option(
-    help="Output directory [default: results/<scenario name>]; an earlier output "
-         "directory there is replaced.", show_default=False)]
-ReplicateOpt = Annotated[int, typer.Option(
-    help="Replicate index; with the seed it fixes every random stream.")]
-ReformOpt = Annotated[list[Path] | None, typer.Option(
-    "--reform", help="Reform file to overlay on SCENARIO (repeat to compose, in order).",
-    show_default=False)]
-ReplicatesOpt = Annotated[int, typer.Option(
-    help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers).")]
+HouseholdsOpt = Annotated[
+    int | None, typer.Option(help="Simulated households (replaces [run] households).")
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Output directory [default: results/<scenario name>]; an earlier output "
+        "directory there is replaced.",
+        show_default=False,
+    ),
+]
+ReplicateOpt = Annotated[
+    int, typer.Option(help="Replicate index; with the seed it fixes every random stream.")
+]
+ReformOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--reform",
+        help="Reform file to overlay on SCENARIO (repeat to compose, in order).",
+        show_default=False,
+    ),
+]
+ReplicatesOpt = Annotated[
+    int,
+    typer.Option(
+        help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers)."
+    ),
+]
 TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
-PanelOpt = Annotated[int | None, typer.Option(
-    "--panel-every", help="Months between household panel snapshots: also write "
-    "tables/panel.parquet (and .csv), one row per household at month 0, every this many "
-    "months and the final month [default: no panel].", show_default=False)]
+PanelOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--panel-every",
+        help="Months between household panel snapshots: also write "
+        "tables/panel.parquet (and .csv), one row per household at month 0, every this many "
+        "months and the final month [default: no panel].",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
-def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
-        households: HouseholdsOpt = None, out: OutOpt = None, replicate: ReplicateOpt = 0,
-        reform: ReformOpt = None, panel_every: PanelOpt = None) -> None:
+def run(
+    scenario: ScenarioArg,
+    months: MonthsOpt = None,
+    seed: SeedOpt = None,
+    households: HouseholdsOpt = None,
+    out: OutOpt = None,
+    replicate: ReplicateOpt = 0,
+    reform: ReformOpt = None,
+    panel_every: PanelOpt = None,
+) -> None:
     """Run SCENARIO and write its outputs.
 
     Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
@@ -117,19 +146,22 @@ def run(scenario: ScenarioArg, months: MonthsOpt = None, seed: SeedOpt = None,
     except OutputError as err:
         fail(f"--out {err}")
     with DelayedProgress(params.run.months) as progress:
-        result = simulate(params, replicate, on_month=progress,
-                          panel_every_months=panel_every)
+        result = simulate(params, replicate, on_month=progress, panel_every_months=panel_every)
     try:
-        outputs = write_run(result, params, scenario, out_dir, replicate=replicate,
-                            overrides=overrides)
+        outputs = write_run(
+            result, params, scenario, out_dir, replicate=replicate, overrides=overrides
+        )
     except (OSError, OutputError) as err:
         fail(f"{out_dir}: could not write the outputs: {err}")
     report(outputs, result, params, replicate)
 
 
 @app.command()
-def validate(scenarios: Annotated[list[Path], typer.Argument(
-        help="Scenario TOML files.", show_default=False)]) -> None:
+def validate(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario TOML files.", show_default=False)
+    ],
+) -> None:
     """Check scenario files; write nothing.
 
     Prints one OK line per valid file and one error line (file: key: expected) per
@@ -143,30 +175,46 @@ def validate(scenarios: Annotated[list[Path], typer.Argument(
             typer.echo(f"error: {load_error(path, err)}", err=True)
             failed += 1
             continue
-        typer.echo(f"OK {path}: {params.name}, {params.run.households:,} households, "
-                   f"{params.run.months} months")
+        typer.echo(
+            f"OK {path}: {params.name}, {params.run.households:,} households, "
+            f"{params.run.months} months"
+        )
     if failed:
         raise typer.Exit(EXIT_INVALID)
 
 
 @app.command("calibrate")
 def calibrate_command(
-        scenario: ScenarioArg,
-        households: Annotated[int | None, typer.Option(
+    scenario: ScenarioArg,
+    households: Annotated[
+        int | None,
+        typer.Option(
             help="Simulated households per run [default: the scenario's]; shares are kept.",
-            show_default=False)] = None,
-        replicates: ReplicatesOpt = 8,
-        max_evaluations: Annotated[
-            int, typer.Option(help="Most parameter sets to simulate.")] = 150,
-        targets: TargetsOpt = DEFAULT_TARGETS,
-        out: Annotated[Path | None, typer.Option(
+            show_default=False,
+        ),
+    ] = None,
+    replicates: ReplicatesOpt = 8,
+    max_evaluations: Annotated[int, typer.Option(help="Most parameter sets to simulate.")] = 150,
+    targets: TargetsOpt = DEFAULT_TARGETS,
+    out: Annotated[
+        Path | None,
+        typer.Option(
             help="Calibrated scenario file [default: calibrated/<file> beside SCENARIO].",
-            show_default=False)] = None,
-        seed: Annotated[int | None, typer.Option(
-            help="Root seed of the runs [default: the scenario's].", show_default=False)] = None,
-        refine: Annotated[bool, typer.Option(
-            "--refine", help="Search locally (Powell) from the values in the --out file, an "
-            "earlier fit, instead of searching the whole box first.")] = False,
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Root seed of the runs [default: the scenario's].", show_default=False),
+    ] = None,
+    refine: Annotated[
+        bool,
+        typer.Option(
+            "--refine",
+            help="Search locally (Powell) from the values in the --out file, an "
+            "earlier fit, instead of searching the whole box first.",
+        ),
+    ] = False,
 ) -> None:
     """Fit the free parameters of the county SCENARIO to its published figures.
 
@@ -174,8 +222,12 @@ def calibrate_command(
     file. Writes a scenario that extends SCENARIO and sets the fitted keys, and prints
     each target against the fitted model.
     """
-    for option, value, least in (("--households", households, 1), ("--replicates", replicates, 1),
-                                 ("--max-evaluations", max_evaluations, 1), ("--seed", seed, 0)):
+    for option, value, least in (
+        ("--households", households, 1),
+        ("--replicates", replicates, 1),
+        ("--max-evaluations", max_evaluations, 1),
+        ("--seed", seed, 0),
+    ):
         if value is not None and value < least:
             fail(f"{option}: expected a whole number >= {least}, got {value}")
     county = _county(targets, scenario)
@@ -191,11 +243,14 @@ def calibrate_command(
         fail(str(err))
     start = _earlier_fit(county, out) if refine else None
     size = with_overrides(base, {"households": households or base.run.households}).run.households
-    typer.echo(f"calibrating {county.name}: {len(county.free)} free parameters, "
-               f"{len(county.used_targets)} used targets, up to {max_evaluations} evaluations "
-               f"x {replicates} replicates of {size:,} households")
-    with Console(stderr=True).status("fitting (Powell)" if refine else
-                                     "fitting (DIRECT, then Powell)"):
+    typer.echo(
+        f"calibrating {county.name}: {len(county.free)} free parameters, "
+        f"{len(county.used_targets)} used targets, up to {max_evaluations} evaluations "
+        f"x {replicates} replicates of {size:,} households"
+    )
+    with Console(stderr=True).status(
+        "fitting (Powell)" if refine else "fitting (DIRECT, then Powell)"
+    ):
         result = fit(county, base, size, replicates, max_evaluations, seed, start)
     written = write_calibrated(result, shared, out)
     Console().print(results_table(result.table, f"{county.name} (fitted)"))
@@ -205,12 +260,15 @@ def calibrate_command(
 
 @app.command("check-calibration")
 def check_calibration_command(
-        households_share: Annotated[float, typer.Option(
-            help="Simulated households as a share of each county's real households.")] = 1.0,
-        replicates: ReplicatesOpt = 8,
-        targets: TargetsOpt = DEFAULT_TARGETS,
-        scenarios: Annotated[Path, typer.Option(
-            help="Directory of the county scenario files.")] = DEFAULT_SCENARIOS,
+    households_share: Annotated[
+        float,
+        typer.Option(help="Simulated households as a share of each county's real households."),
+    ] = 1.0,
+    replicates: ReplicatesOpt = 8,
+    targets: TargetsOpt = DEFAULT_TARGETS,
+    scenarios: Annotated[
+        Path, typer.Option(help="Directory of the county scenario files.")
+    ] = DEFAULT_SCENARIOS,
 ) -> None:
     """Run each county's calibrated scenario and compare every target with its figure.
 
@@ -225,23 +283,35 @@ def check_calibration_command(
     for county, rows in table.groupby("county", sort=False):
         Console().print(results_table(rows, f"{county}: {rows['scenario'].iloc[0]}"))
     used = table[table["used"]]
-    typer.echo(f"{int(used['within'].sum())} of {len(used)} used targets within tolerance "
-               f"({households_share:g} of each county's households, {replicates} replicates)")
+    typer.echo(
+        f"{int(used['within'].sum())} of {len(used)} used targets within tolerance "
+        f"({households_share:g} of each county's households, {replicates} replicates)"
+    )
     if not used["within"].all():
         raise typer.Exit(EXIT_INVALID)
 
 
 @app.command()
 def compare(
-        scenarios: Annotated[list[Path], typer.Argument(
-            help="Scenario TOML files, two or more; the first is the reference.",
-            show_default=False)],
-        replicates: ReplicatesOpt = COMPARE_REPLICATES,
-        households: HouseholdsOpt = None, months: MonthsOpt = None, seed: SeedOpt = None,
-        out: Annotated[Path | None, typer.Option(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario TOML files, two or more; the first is the reference.", show_default=False
+        ),
+    ],
+    replicates: ReplicatesOpt = COMPARE_REPLICATES,
+    households: HouseholdsOpt = None,
+    months: MonthsOpt = None,
+    seed: SeedOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
             help="Output directory [default: results/compare-<names>]; an earlier output "
-                 "directory there is replaced.", show_default=False)] = None,
-        workers: WorkersOpt = None,
+            "directory there is replaced.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run SCENARIOS on the same seed and replicates and compare each with the first.
 
@@ -254,12 +324,12 @@ def compare(
     if len(scenarios) < 2:
         fail(f"SCENARIOS: expected at least two scenario files, got {len(scenarios)}")
     if replicates < MIN_COMPARE_REPLICATES:
-        fail(f"--replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, "
-             f"got {replicates}")
+        fail(f"--replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, got {replicates}")
     overrides = given_overrides(months, seed, households)
     try:
-        arms, notes = comparison_arms([(path, with_overrides(load(path), overrides))
-                                       for path in scenarios])
+        arms, notes = comparison_arms(
+            [(path, with_overrides(load(path), overrides)) for path in scenarios]
+        )
     except CompareError as err:
         fail(str(err))
     out_dir = out or RESULTS_DIR / safe_name("compare-" + "-".join(a.label for a in arms))
@@ -270,9 +340,18 @@ def compare(
     executor = make_executor(workers, None)
     for note in notes:
         typer.echo(f"note: {note}")
-    with executor, Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("runs"), TimeElapsedColumn(),
-                            console=Console(stderr=True), transient=True) as bar:
+    with (
+        executor,
+        Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("runs", total=len(arms) * replicates)
         try:
             tables = run_comparison(arms, replicates, executor, lambda: bar.advance(task))
@@ -283,17 +362,25 @@ def compare(
         differences = write_comparison(comparison, out_dir)
     except (OSError, OutputError) as err:
         fail(f"{out_dir}: could not write the outputs: {err}")
-    typer.echo(f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
-               f"{DIFFERENCES}, manifest.json")
+    typer.echo(
+        f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
+        f"{DIFFERENCES}, manifest.json"
+    )
     Console().print(rich_table("differences", differences))
 
 
 @app.command("report")
 def report_command(
-        directory: Annotated[Path, typer.Argument(
-            help="Output directory of wsim run, wsim compare or a sweep.", show_default=False)],
-        out: Annotated[Path | None, typer.Option(
-            help="HTML file [default: DIRECTORY/report.html].", show_default=False)] = None,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Output directory of wsim run, wsim compare or a sweep.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file [default: DIRECTORY/report.html].", show_default=False),
+    ] = None,
 ) -> None:
     """Write one self-contained HTML report of DIRECTORY.
 
@@ -361,11 +448,13 @@ def load_error(path: Path, err: ScenarioError | OSError) -> str:
     return f"{path}: (file): a readable file ({err.strerror or err})"
 
 
-def given_overrides(months: int | None, seed: int | None,
-                    households: int | None) -> dict[str, int]:
+def given_overrides(months: int | None, seed: int | None, households: int | None) -> dict[str, int]:
     """The `[run]` values given on the command line (options left out are not included)."""
-    return {k: v for k, v in (("months", months), ("seed", seed),
-                              ("households", households)) if v is not None}
+    return {
+        k: v
+        for k, v in (("months", months), ("seed", seed), ("households", households))
+        if v is not None
+    }
 
 
 def with_overrides(params: Scenario, overrides: dict[str, int]) -> Scenario:
@@ -399,8 +488,9 @@ class DelayedProgress:
         console: where to draw (default: stderr).
     """
 
-    def __init__(self, months: int, delay_s: float = PROGRESS_DELAY_S,
-                 console: Console | None = None) -> None:
+    def __init__(
+        self, months: int, delay_s: float = PROGRESS_DELAY_S, console: Console | None = None
+    ) -> None:
         self.months, self.delay_s = months, delay_s
         self.console = console or Console(stderr=True)
         self.progress: Progress | None = None
@@ -414,15 +504,25 @@ class DelayedProgress:
         if self.progress is None:
             if time.monotonic() - self.started < self.delay_s:
                 return
-            self.progress = Progress(TextColumn("simulating"), BarColumn(),
-                                     MofNCompleteColumn(), TextColumn("months"),
-                                     TimeElapsedColumn(), console=self.console, transient=True)
+            self.progress = Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("months"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             self.progress.add_task("months", total=self.months, completed=model.month)
             self.progress.start()
         self.progress.update(self.progress.task_ids[0], completed=model.month)
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self.progress is not None:
             self.progress.stop()
 
@@ -432,11 +532,15 @@ def report(outputs: RunOutputs, result: RunResult, params: Scenario, replicate: 
     root = outputs.directory
     typer.echo(f"outputs written to {root}/")
     typer.echo(f"  tables:   {root / 'tables'}/ ({len(outputs.tables)} tables, parquet + CSV)")
-    typer.echo(f"  plots:    {root / 'plots'}/ ({len(outputs.plots) // 3} figures, "
-               "PNG + SVG + CSV of the plotted data)")
+    typer.echo(
+        f"  plots:    {root / 'plots'}/ ({len(outputs.plots) // 3} figures, "
+        "PNG + SVG + CSV of the plotted data)"
+    )
     typer.echo(f"  manifest: {outputs.manifest}")
-    typer.echo(f"\n{params.name}: {params.run.households:,} households, {params.run.months} "
-               f"months, seed {params.run.seed}, replicate {replicate}")
+    typer.echo(
+        f"\n{params.name}: {params.run.households:,} households, {params.run.months} "
+        f"months, seed {params.run.seed}, replicate {replicate}"
+    )
     Console().print(summary_table(result))
 
 
@@ -449,8 +553,10 @@ def summary_table(result: RunResult) -> Table:
     table.add_column("result")
     table.add_column("value", justify="right")
     rows = [
-        ("poverty headcount (share of people)",
-         f"{first['headcount']:.1%} → {last['headcount']:.1%}"),
+        (
+            "poverty headcount (share of people)",
+            f"{first['headcount']:.1%} → {last['headcount']:.1%}",
+        ),
         ("poor households", f"{first['poor_households']:,} → {last['poor_households']:,}"),
         ("gross exits (households)", f"{s['gross_exits']:,}"),
         ("net exits (households)", f"{s['net_exits']:,}"),

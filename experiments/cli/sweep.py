@@ -45,21 +45,41 @@ ANALYSIS_DIR = "analysis"
 
 SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
 DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False)]
-OutOpt = Annotated[Path | None, typer.Option(
-    help="Sweep directory [default: results/<experiment name>]; a directory of the same "
-         "spec is resumed, any other non-empty one refused.", show_default=False)]
-WorkersOpt = Annotated[int | None, typer.Option(
-    help="Worker processes [default: all cores]; 1 runs in this process.", show_default=False)]
-DaskOpt = Annotated[str | None, typer.Option(
-    help="Run on a Dask cluster: its scheduler address, or 'local' for a LocalCluster of "
-         "--workers processes on 127.0.0.1.", show_default=False)]
-RunsPerTaskOpt = Annotated[int | None, typer.Option(
-    help="Runs per executor task [default: about 16 tasks per worker, at most 8 runs].",
-    show_default=False)]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Sweep directory [default: results/<experiment name>]; a directory of the same "
+        "spec is resumed, any other non-empty one refused.",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Worker processes [default: all cores]; 1 runs in this process.", show_default=False
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on a Dask cluster: its scheduler address, or 'local' for a LocalCluster of "
+        "--workers processes on 127.0.0.1.",
+        show_default=False,
+    ),
+]
+RunsPerTaskOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Runs per executor task [default: about 16 tasks per worker, at most 8 runs].",
+        show_default=False,
+    ),
+]
 
 
-RunIdArg = Annotated[str, typer.Argument(
-    help="Run id: the run_id column of the sweep's runs table.", show_default=False)]
+RunIdArg = Annotated[
+    str,
+    typer.Argument(help="Run id: the run_id column of the sweep's runs table.", show_default=False),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -72,8 +92,13 @@ def register(app: typer.Typer) -> None:
     app.command("rerun")(rerun_command)
 
 
-def sweep(spec: SpecArg, out: OutOpt = None, workers: WorkersOpt = None,
-          dask: DaskOpt = None, runs_per_task: RunsPerTaskOpt = None) -> None:
+def sweep(
+    spec: SpecArg,
+    out: OutOpt = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    runs_per_task: RunsPerTaskOpt = None,
+) -> None:
     """Run every run of the sweep SPEC and store the results.
 
     Writes manifest.json and parquet parts (runs, monthly, summary, failures) into the
@@ -91,8 +116,12 @@ def sweep(spec: SpecArg, out: OutOpt = None, workers: WorkersOpt = None,
     execute(loaded, store, make_executor(workers, dask), runs_per_task)
 
 
-def resume(directory: DirArg, workers: WorkersOpt = None, dask: DaskOpt = None,
-           runs_per_task: RunsPerTaskOpt = None) -> None:
+def resume(
+    directory: DirArg,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    runs_per_task: RunsPerTaskOpt = None,
+) -> None:
     """Continue the sweep in DIRECTORY: run what is not done or failed yet."""
     store, spec = open_or_fail(directory)
     execute(spec, store, make_executor(workers, dask), runs_per_task)
@@ -102,14 +131,17 @@ def status_command(directory: DirArg) -> None:
     """Show how many runs of the sweep in DIRECTORY are done, failed and pending, and an ETA."""
     open_or_fail(directory)
     state = status(directory)
-    typer.echo(f"{directory}: {state.done} done, {state.failed} failed, "
-               f"{state.pending} pending")
+    typer.echo(f"{directory}: {state.done} done, {state.failed} failed, {state.pending} pending")
     if not math.isnan(state.mean_seconds):
         eta = dt.timedelta(seconds=round(state.eta_seconds))
-        typer.echo(f"mean run time {state.mean_seconds:.2f} s; ETA {eta} at "
-                   f"{state.workers} worker(s)")
-    typer.echo(f"complete ({state.finished_utc})" if state.finished_utc and not state.pending
-               else f"not complete: continue with `wsim resume {directory}`")
+        typer.echo(
+            f"mean run time {state.mean_seconds:.2f} s; ETA {eta} at {state.workers} worker(s)"
+        )
+    typer.echo(
+        f"complete ({state.finished_utc})"
+        if state.finished_utc and not state.pending
+        else f"not complete: continue with `wsim resume {directory}`"
+    )
 
 
 def analyze_command(directory: DirArg) -> None:
@@ -137,9 +169,16 @@ def analyze_command(directory: DirArg) -> None:
     typer.echo(f"tables written to {folder}/")
 
 
-def analyze_rules_command(directory: DirArg, out: Annotated[Path | None, typer.Option(
-        help="Folder for summary.md and ranking.csv [default: DIRECTORY/analysis].",
-        show_default=False)] = None) -> None:
+def analyze_rules_command(
+    directory: DirArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for summary.md and ranking.csv [default: DIRECTORY/analysis].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Rank the arms of the decision-rule sweep in DIRECTORY under each rule.
 
     The sweep crosses one lever, the decision rule, with the others (as
@@ -166,13 +205,18 @@ def rerun_command(directory: DirArg, run_id: RunIdArg) -> None:
     except (RerunError, StoreError, SpecError) as err:
         fail(str(err))
     if result.error is not None:
-        fail(f"{directory}: {run_id}: expected the stored rows again, the run raised "
-             f"{result.error}")
+        fail(
+            f"{directory}: {run_id}: expected the stored rows again, the run raised {result.error}"
+        )
     if not result.reproduced:
-        fail(f"{directory}: {run_id}: expected the stored rows again, got different values "
-             f"in {', '.join(result.differing)}")
-    typer.echo(f"run {run_id} (arm {result.task.arm}, replicate {result.task.replicate}) "
-               "reproduces its stored rows exactly")
+        fail(
+            f"{directory}: {run_id}: expected the stored rows again, got different values "
+            f"in {', '.join(result.differing)}"
+        )
+    typer.echo(
+        f"run {run_id} (arm {result.task.arm}, replicate {result.task.replicate}) "
+        "reproduces its stored rows exactly"
+    )
 
 
 def make_executor(workers: int | None, dask: str | None) -> Executor:
@@ -185,8 +229,7 @@ def make_executor(workers: int | None, dask: str | None) -> Executor:
     return serial_or_processes(count)
 
 
-def execute(spec: Spec, store: SweepStore, executor: Executor,
-            runs_per_task: int | None) -> None:
+def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: int | None) -> None:
     """Start (or continue) the sweep on `executor` with a progress bar, then report."""
     if runs_per_task is not None and runs_per_task < 1:
         fail(f"--runs-per-task: expected a whole number >= 1, got {runs_per_task}")
@@ -194,14 +237,17 @@ def execute(spec: Spec, store: SweepStore, executor: Executor,
         with executor:
             start(spec, store, type(executor).__name__.lower(), executor.workers)
             with SweepProgress() as progress:
-                run_sweep(spec, store, executor, progress.add_round, progress.advance,
-                          runs_per_task)
+                run_sweep(
+                    spec, store, executor, progress.add_round, progress.advance, runs_per_task
+                )
     except (ExecutorError, StoreError) as err:
         fail(str(err))
     state = status(store.directory)
-    typer.echo(f"sweep {spec.name} written to {store.directory}/: {state.done} done, "
-               f"{state.failed} failed" + (f" (tracebacks in {store.directory}/failures/)"
-                                           if state.failed else ""))
+    typer.echo(
+        f"sweep {spec.name} written to {store.directory}/: {state.done} done, "
+        f"{state.failed} failed"
+        + (f" (tracebacks in {store.directory}/failures/)" if state.failed else "")
+    )
 
 
 def open_or_fail(directory: Path) -> tuple[SweepStore, Spec]:
@@ -217,9 +263,15 @@ class SweepProgress:
 
     def __enter__(self) -> Self:
         self.failed = 0
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn(),
-                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
         self.task = self.progress.add_task("sweeping", total=0)
         self.progress.start()
         return self
@@ -235,9 +287,11 @@ class SweepProgress:
     def advance(self, records: list[RunRecord]) -> None:
         """Count a stored batch (and its failures)."""
         self.failed += sum(r.error is not None for r in records)
-        self.progress.update(self.task, advance=len(records),
-                             description=f"sweeping ({self.failed} failed)" if self.failed
-                             else "sweeping")
+        self.progress.update(
+            self.task,
+            advance=len(records),
+            description=f"sweeping ({self.failed} failed)" if self.failed else "sweeping",
+        )
 
 
 def rich_table(title: str, frame: pd.DataFrame) -> Table:
@@ -254,8 +308,13 @@ def rich_table(title: str, frame: pd.DataFrame) -> Table:
 
 def main() -> None:
     """Run the sweep commands on their own (``python -m experiments.cli.sweep``)."""
-    app = typer.Typer(name="wsim", no_args_is_help=True, add_completion=False,
-                      rich_markup_mode=None, pretty_exceptions_show_locals=False)
+    app = typer.Typer(
+        name="wsim",
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_show_locals=False,
+    )
     register(app)
     app()
 

@@ -42,11 +42,15 @@ MEASURE, MEAN, LOW, HIGH = "measure", "mean", "ci_low", "ci_high"
 MONTHS_PER_YEAR = 12
 FINAL_MONTHS = MONTHS_PER_YEAR  # income is averaged over the final year: seasons even out
 BAR_GROUP_WIDTH = 0.8  # share of the space between categories taken by a group of bars
-POVERTY_PANELS = {"headcount": "headcount FGT0\n(share of people)",
-                  "poverty_gap": "poverty gap FGT1\n(share of the line)"}
+POVERTY_PANELS = {
+    "headcount": "headcount FGT0\n(share of people)",
+    "poverty_gap": "poverty gap FGT1\n(share of the line)",
+}
 FLOWS = {"exits": "gross exits", "entries": "entries", "re_entries": "re-entries"}
-JOBS_PANELS = {"jobs_filled": "workshop jobs filled\n(people)",
-               "poor_share_of_jobs": "registered-poor share\nof workshop jobs"}
+JOBS_PANELS = {
+    "jobs_filled": "workshop jobs filled\n(people)",
+    "poor_share_of_jobs": "registered-poor share\nof workshop jobs",
+}
 NOT_OFF_FARM = ("not_working", "farming")  # every other activity is off-farm work
 POOR_GROUP = "registered_poor"  # income group of registered-poor households
 SPENDING_PREFIX, SPENDING_SUFFIX = "spending_", "_yuan"  # summary spending_<instrument>_yuan
@@ -73,15 +77,19 @@ def across_replicates(frame: pd.DataFrame, keys: list[str], measures: list[str])
     long = frame.melt(id_vars=[ARM, REPLICATE, *keys], value_vars=measures, var_name=MEASURE)
     stats = long.groupby([ARM, MEASURE, *keys], sort=False)["value"].agg(["mean", "std", "count"])
     half = t_half_width(stats["std"], stats["count"])
-    return (stats.assign(**{LOW: stats[MEAN] - half, HIGH: stats[MEAN] + half})
-            .drop(columns=["std", "count"]).reset_index())
+    return (
+        stats.assign(**{LOW: stats[MEAN] - half, HIGH: stats[MEAN] + half})
+        .drop(columns=["std", "count"])
+        .reset_index()
+    )
 
 
 def draw_arms(ax: Axes, stats: pd.DataFrame, arms: list[str]) -> None:
     """One line per arm (the mean by month) with its 95% CI band; styles by arm order."""
     for arm, rows in stats.groupby(ARM, sort=False):
-        draw_band(ax, rows["month"], rows[MEAN], (rows[LOW], rows[HIGH]),
-                  arms.index(str(arm)), str(arm))
+        draw_band(
+            ax, rows["month"], rows[MEAN], (rows[LOW], rows[HIGH]), arms.index(str(arm)), str(arm)
+        )
 
 
 def grouped_bars(ax: Axes, stats: pd.DataFrame, category: str, series: str) -> None:
@@ -98,10 +106,20 @@ def grouped_bars(ax: Axes, stats: pd.DataFrame, category: str, series: str) -> N
     width = BAR_GROUP_WIDTH / len(names)
     for i, (name, style) in enumerate(zip(names, fills(len(names)), strict=True)):
         rows = stats[stats[series] == name]
-        x = (np.array([categories.index(c) for c in rows[category]])
-             - BAR_GROUP_WIDTH / 2 + (i + 0.5) * width)
-        ax.bar(x, rows[MEAN], width, label=str(name), edgecolor=EDGE_COLOUR,
-               linewidth=EDGE_WIDTH, **style)
+        x = (
+            np.array([categories.index(c) for c in rows[category]])
+            - BAR_GROUP_WIDTH / 2
+            + (i + 0.5) * width
+        )
+        ax.bar(
+            x,
+            rows[MEAN],
+            width,
+            label=str(name),
+            edgecolor=EDGE_COLOUR,
+            linewidth=EDGE_WIDTH,
+            **style,
+        )
         draw_whiskers(ax, x, rows[MEAN], (rows[LOW], rows[HIGH]))
     ax.set_xticks(range(len(categories)), [str(c) for c in categories])
 
@@ -110,8 +128,15 @@ def stacked_bars(ax: Axes, data: pd.DataFrame, ylabel: str) -> None:
     """One bar per row of `data` (indexed by arm), stacked from its columns (series)."""
     bottom = np.zeros(len(data))
     for column, style in zip(data.columns, fills(len(data.columns)), strict=True):
-        ax.bar(data.index.astype(str), data[column], bottom=bottom, label=str(column),
-               edgecolor=EDGE_COLOUR, linewidth=EDGE_WIDTH, **style)
+        ax.bar(
+            data.index.astype(str),
+            data[column],
+            bottom=bottom,
+            label=str(column),
+            edgecolor=EDGE_COLOUR,
+            linewidth=EDGE_WIDTH,
+            **style,
+        )
         bottom += data[column].to_numpy()
     if len(data.columns):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), reverse=True)
@@ -151,8 +176,7 @@ def plot_poverty_by_arm(monthly: pd.DataFrame, label: str, out_dir: Path) -> lis
     """
     measures = [m for m in POVERTY_PANELS if m in monthly]
     stats = across_replicates(monthly, ["month"], measures)
-    fig, axes = new_figure(f"Poverty headcount and gap, mean and 95% CI: {label}",
-                           len(measures))
+    fig, axes = new_figure(f"Poverty headcount and gap, mean and 95% CI: {label}", len(measures))
     for ax, measure in zip(axes, measures, strict=True):
         draw_arms(ax, stats[stats[MEASURE] == measure], arm_order(monthly))
         ax.set_ylabel(POVERTY_PANELS[measure])
@@ -182,11 +206,15 @@ def plot_flows_by_year(monthly: pd.DataFrame, label: str, out_dir: Path) -> list
         The paths written.
     """
     simulated = monthly[monthly["month"] >= 1]
-    yearly = (simulated.groupby([ARM, REPLICATE, years(simulated)], sort=False)[list(FLOWS)]
-              .sum().reset_index())
+    yearly = (
+        simulated.groupby([ARM, REPLICATE, years(simulated)], sort=False)[list(FLOWS)]
+        .sum()
+        .reset_index()
+    )
     stats = across_replicates(yearly, ["year"], list(FLOWS))
-    fig, grid = new_grid(f"Poverty exits, entries and re-entries per year, mean and 95% CI: "
-                         f"{label}", len(FLOWS))
+    fig, grid = new_grid(
+        f"Poverty exits, entries and re-entries per year, mean and 95% CI: {label}", len(FLOWS)
+    )
     for ax, (flow, name) in zip(grid[:, 0], FLOWS.items(), strict=True):
         grouped_bars(ax, stats[stats[MEASURE] == flow], "year", ARM)
         ax.set_ylabel(f"{name}\n(households per year)")
@@ -210,16 +238,16 @@ def plot_activity_by_arm(activity: pd.DataFrame, label: str, out_dir: Path) -> l
     """
     data = mean_by_arm(activity, "activity", "people")
     arms = arm_order(activity)
-    fig, axes = new_figure(f"People able to work by activity, mean of replicates: {label}",
-                           len(arms))
+    fig, axes = new_figure(
+        f"People able to work by activity, mean of replicates: {label}", len(arms)
+    )
     for i, (ax, arm) in enumerate(zip(axes, arms, strict=True)):
         draw_stack(ax, data.loc[arm].reset_index(), f"{arm}\n(people)", legend=i == 0)
     return save_figure(fig, data.reset_index(), out_dir / "activity")
 
 
 @styled
-def plot_employment_by_sex_carer(activity: pd.DataFrame, label: str,
-                                 out_dir: Path) -> list[Path]:
+def plot_employment_by_sex_carer(activity: pd.DataFrame, label: str, out_dir: Path) -> list[Path]:
     """Share of people able to work who work off the farm, by sex x carer, per arm (95% CI).
 
     Off-farm work is every activity but not working and farming: home outwork, the
@@ -235,13 +263,17 @@ def plot_employment_by_sex_carer(activity: pd.DataFrame, label: str,
     """
     off_farm = activity["people"].where(~activity["activity"].isin(NOT_OFF_FARM), 0)
     groups = [ARM, REPLICATE, "sex", "carer", "month"]
-    counts = (activity.assign(off_farm=off_farm).groupby(groups, sort=False)
-              [["off_farm", "people"]].sum())
+    counts = (
+        activity.assign(off_farm=off_farm).groupby(groups, sort=False)[["off_farm", "people"]].sum()
+    )
     share = (counts["off_farm"] / counts["people"].where(counts["people"] > 0)).rename("share")
     stats = across_replicates(share.reset_index(), ["sex", "carer", "month"], ["share"])
     sexes, carers = (list(dict.fromkeys(activity[c])) for c in ("sex", "carer"))
-    fig, grid = new_grid(f"Share of people able to work in off-farm work, by sex and care, "
-                         f"mean and 95% CI: {label}", len(sexes), len(carers))
+    fig, grid = new_grid(
+        f"Share of people able to work in off-farm work, by sex and care, mean and 95% CI: {label}",
+        len(sexes),
+        len(carers),
+    )
     for (row, sex), (column, carer) in itertools.product(enumerate(sexes), enumerate(carers)):
         ax = grid[row, column]
         cell = stats[(stats["sex"] == sex) & (stats["carer"] == carer)]
@@ -275,8 +307,10 @@ def plot_poor_income_by_arm(income: pd.DataFrame, label: str, out_dir: Path) -> 
     final = income[(income["group"] == POOR_GROUP) & income["month"].between(first, last)]
     per_run = final.groupby([ARM, REPLICATE, "source"], sort=False)["yuan_per_capita"].mean()
     data = mean_by_arm(per_run.reset_index(), "source", "yuan_per_capita")
-    fig, (ax,) = new_figure(f"Income of registered-poor households by source, months "
-                            f"{first}-{last}, mean of replicates: {label}")
+    fig, (ax,) = new_figure(
+        f"Income of registered-poor households by source, months "
+        f"{first}-{last}, mean of replicates: {label}"
+    )
     stacked_bars(ax, data, "yuan per person per month")
     ax.set_xlabel("arm")
     return save_figure(fig, data.rename_axis(ARM).reset_index(), out_dir / "poor_income")
@@ -297,22 +331,25 @@ def plot_workshops_by_arm(workshops: pd.DataFrame, label: str, out_dir: Path) ->
         The paths written.
     """
     stats = across_replicates(workshops, ["form", "status", "month"], ["count"])
-    forms = [f for f in dict.fromkeys(stats["form"])
-             if (stats.loc[stats["form"] == f, MEAN] != 0).any()]
+    forms = [
+        f for f in dict.fromkeys(stats["form"]) if (stats.loc[stats["form"] == f, MEAN] != 0).any()
+    ]
     stats = stats[stats["form"].isin(forms)].reset_index(drop=True)
     statuses = list(dict.fromkeys(workshops["status"]))
-    fig, grid = new_grid(f"Workshops by form and status, mean and 95% CI: {label}",
-                         len(statuses), max(1, len(forms)))
-    for (row, status), (column, form) in itertools.product(enumerate(statuses),
-                                                           enumerate(forms)):
+    fig, grid = new_grid(
+        f"Workshops by form and status, mean and 95% CI: {label}", len(statuses), max(1, len(forms))
+    )
+    for (row, status), (column, form) in itertools.product(enumerate(statuses), enumerate(forms)):
         ax = grid[row, column]
-        draw_arms(ax, stats[(stats["form"] == form) & (stats["status"] == status)],
-                  arm_order(workshops))
+        draw_arms(
+            ax, stats[(stats["form"] == form) & (stats["status"] == status)], arm_order(workshops)
+        )
         ax.set_title(f"{form}, {status}")
         ax.set_ylabel("workshops" if column == 0 else "")
     if not forms:
-        grid[0, 0].text(0.5, 0.5, "no workshop in any arm", transform=grid[0, 0].transAxes,
-                        ha="center")
+        grid[0, 0].text(
+            0.5, 0.5, "no workshop in any arm", transform=grid[0, 0].transAxes, ha="center"
+        )
     for ax in grid[-1, :]:
         ax.set_xlabel(MONTH_LABEL)
     if forms:  # without workshops there is no line to label
@@ -321,8 +358,9 @@ def plot_workshops_by_arm(workshops: pd.DataFrame, label: str, out_dir: Path) ->
 
 
 @styled
-def plot_jobs_and_quota(monthly: pd.DataFrame, quotas: Mapping[str, float | None],
-                        label: str, out_dir: Path) -> list[Path]:
+def plot_jobs_and_quota(
+    monthly: pd.DataFrame, quotas: Mapping[str, float | None], label: str, out_dir: Path
+) -> list[Path]:
     """Workshop jobs filled and their registered-poor share by month, per arm, vs the quota.
 
     Args:
@@ -339,8 +377,9 @@ def plot_jobs_and_quota(monthly: pd.DataFrame, quotas: Mapping[str, float | None
     stats = across_replicates(monthly, ["month"], list(JOBS_PANELS))
     on_share = stats[MEASURE] == "poor_share_of_jobs"
     stats["quota_share"] = stats[ARM].map(quotas).where(on_share).astype(float)
-    fig, axes = new_figure(f"Workshop jobs and the poor-worker quota, mean and 95% CI: {label}",
-                           len(JOBS_PANELS))
+    fig, axes = new_figure(
+        f"Workshop jobs and the poor-worker quota, mean and 95% CI: {label}", len(JOBS_PANELS)
+    )
     arms = arm_order(monthly)
     for ax, (measure, ylabel) in zip(axes, JOBS_PANELS.items(), strict=True):
         draw_arms(ax, stats[stats[MEASURE] == measure], arms)
@@ -350,8 +389,9 @@ def plot_jobs_and_quota(monthly: pd.DataFrame, quotas: Mapping[str, float | None
         if quota is not None:
             held_by.setdefault(quota, []).append(arm)
     for quota, quota_arms in held_by.items():
-        axes[1].axhline(quota, label=f"quota {quota:.0%} ({', '.join(quota_arms)})",
-                        **REFERENCE_LINE)
+        axes[1].axhline(
+            quota, label=f"quota {quota:.0%} ({', '.join(quota_arms)})", **REFERENCE_LINE
+        )
     axes[1].set_ylim(0, 1)
     axes[1].legend()
     return save_figure(fig, stats, out_dir / "jobs_quota")
@@ -369,14 +409,19 @@ def plot_spending_by_arm(summary: pd.DataFrame, label: str, out_dir: Path) -> li
     Returns:
         The paths written.
     """
-    columns = [c for c in map(str, summary.columns)
-               if c.startswith(SPENDING_PREFIX) and c.endswith(SPENDING_SUFFIX)]
+    columns = [
+        c
+        for c in map(str, summary.columns)
+        if c.startswith(SPENDING_PREFIX) and c.endswith(SPENDING_SUFFIX)
+    ]
     long = summary.melt(id_vars=[ARM, REPLICATE], value_vars=columns, var_name="instrument")
-    long["instrument"] = (long["instrument"].str.removeprefix(SPENDING_PREFIX)
-                          .str.removesuffix(SPENDING_SUFFIX))
+    long["instrument"] = (
+        long["instrument"].str.removeprefix(SPENDING_PREFIX).str.removesuffix(SPENDING_SUFFIX)
+    )
     data = mean_by_arm(long, "instrument", "value")
-    fig, (ax,) = new_figure(f"Policy spending by instrument over the run, mean of "
-                            f"replicates: {label}")
+    fig, (ax,) = new_figure(
+        f"Policy spending by instrument over the run, mean of replicates: {label}"
+    )
     stacked_bars(ax, data, "spending paid over the run (yuan)")
     ax.set_xlabel("arm")
     return save_figure(fig, data.rename_axis(ARM).reset_index(), out_dir / "spending")

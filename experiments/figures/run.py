@@ -26,8 +26,9 @@ def run_label(scenario: Scenario, replicate: int = 0) -> str:
 
 
 @styled
-def plot_poverty(result: RunResult, scenario: Scenario, out_dir: Path,
-                 replicate: int = 0) -> list[Path]:
+def plot_poverty(
+    result: RunResult, scenario: Scenario, out_dir: Path, replicate: int = 0
+) -> list[Path]:
     """Poverty headcount (FGT0) and poverty gap (FGT1) of all people, month by month.
 
     Args:
@@ -41,8 +42,10 @@ def plot_poverty(result: RunResult, scenario: Scenario, out_dir: Path,
     """
     data = result.monthly[["month", "headcount", "poverty_gap"]]
     fig, axes = new_figure(f"Poverty headcount and gap: {run_label(scenario, replicate)}", 2)
-    panels = (("headcount", "headcount FGT0\n(share of people)"),
-              ("poverty_gap", "poverty gap FGT1\n(share of the line)"))
+    panels = (
+        ("headcount", "headcount FGT0\n(share of people)"),
+        ("poverty_gap", "poverty gap FGT1\n(share of the line)"),
+    )
     for ax, (column, ylabel), linestyle in zip(axes, panels, LINE_STYLES, strict=False):
         ax.plot(data["month"], data[column], linestyle=linestyle)
         ax.set_ylabel(ylabel)
@@ -51,8 +54,9 @@ def plot_poverty(result: RunResult, scenario: Scenario, out_dir: Path,
 
 
 @styled
-def plot_income_sources(result: RunResult, scenario: Scenario, out_dir: Path,
-                        replicate: int = 0) -> list[Path]:
+def plot_income_sources(
+    result: RunResult, scenario: Scenario, out_dir: Path, replicate: int = 0
+) -> list[Path]:
     """Income per person of registered-poor households by source (stacked, yuan/month).
 
     Args:
@@ -71,8 +75,9 @@ def plot_income_sources(result: RunResult, scenario: Scenario, out_dir: Path,
 
 
 @styled
-def plot_activity(result: RunResult, scenario: Scenario, out_dir: Path,
-                  replicate: int = 0) -> list[Path]:
+def plot_activity(
+    result: RunResult, scenario: Scenario, out_dir: Path, replicate: int = 0
+) -> list[Path]:
     """People able to work by activity (both sexes, carers or not; stacked, people).
 
     Args:
@@ -90,8 +95,9 @@ def plot_activity(result: RunResult, scenario: Scenario, out_dir: Path,
 
 
 @styled
-def plot_spending(result: RunResult, scenario: Scenario, out_dir: Path,
-                  replicate: int = 0) -> list[Path]:
+def plot_spending(
+    result: RunResult, scenario: Scenario, out_dir: Path, replicate: int = 0
+) -> list[Path]:
     """Policy spending paid by instrument, cumulative since the start (stacked, yuan).
 
     Args:
@@ -112,7 +118,8 @@ def plot_spending(result: RunResult, scenario: Scenario, out_dir: Path,
 PLOTS = (plot_poverty, plot_income_sources, plot_activity, plot_spending)
 
 
-def plot_run(result: RunResult, scenario: Scenario, out_dir: Path,
-             replicate: int = 0) -> list[Path]:
+def plot_run(
+    result: RunResult, scenario: Scenario, out_dir: Path, replicate: int = 0
+) -> list[Path]:
     """Draw every single-run figure into `out_dir`; return all paths written."""
     return [path for plot in PLOTS for path in plot(result, scenario, out_dir, replicate)]

@@ -56,14 +56,17 @@ STYLE: dict[RcKeyType, Any] = {
 }
 MONTH_LABEL = "month of the run (0 = starting state)"
 PANEL_HEIGHT_IN = 2.4  # inches per row of panels: two rows fill the default height
-PANEL_WIDTH_IN = 2.8   # inches per column of panels, once they outgrow the default width
-BAND_ALPHA = 0.18      # opacity of a CI band: the lines of other arms show through it
+PANEL_WIDTH_IN = 2.8  # inches per column of panels, once they outgrow the default width
+BAND_ALPHA = 0.18  # opacity of a CI band: the lines of other arms show through it
 BAND_HATCH_ALPHA = 0.5  # opacity of a band's hatch, which tells bands apart in greyscale
-EDGE_COLOUR = "0.2"    # outline of filled areas and bars
-EDGE_WIDTH = 0.4       # points; whiskers are twice as wide
-WHISKER_CAP_PT = 3     # cap width of CI whiskers (points)
-REFERENCE_LINE: dict[str, Any] = {"color": "0.25", "linestyle": (0, (1, 1.5)),
-                                  "linewidth": 1.0}  # zero lines, quotas: finer than data
+EDGE_COLOUR = "0.2"  # outline of filled areas and bars
+EDGE_WIDTH = 0.4  # points; whiskers are twice as wide
+WHISKER_CAP_PT = 3  # cap width of CI whiskers (points)
+REFERENCE_LINE: dict[str, Any] = {
+    "color": "0.25",
+    "linestyle": (0, (1, 1.5)),
+    "linewidth": 1.0,
+}  # zero lines, quotas: finer than data
 
 
 def styled[**P, R](plot: Callable[P, R]) -> Callable[P, R]:
@@ -77,16 +80,23 @@ def styled[**P, R](plot: Callable[P, R]) -> Callable[P, R]:
     return in_style
 
 
-def new_grid(title: str, rows: int = 1, columns: int = 1, share_x: bool = True,
-             row_height_in: float = PANEL_HEIGHT_IN) -> tuple[Figure, np.ndarray]:
+def new_grid(
+    title: str,
+    rows: int = 1,
+    columns: int = 1,
+    share_x: bool = True,
+    row_height_in: float = PANEL_HEIGHT_IN,
+) -> tuple[Figure, np.ndarray]:
     """A figure on the Agg canvas with a `rows` x `columns` grid of panels (2-D array).
 
     The figure grows beyond the default size by `row_height_in` inches per row and
     `PANEL_WIDTH_IN` per column; a long title wraps.
     """
     width, height = STYLE["figure.figsize"]
-    fig = Figure(layout="constrained", figsize=(max(width, columns * PANEL_WIDTH_IN),
-                                                max(height, rows * row_height_in)))
+    fig = Figure(
+        layout="constrained",
+        figsize=(max(width, columns * PANEL_WIDTH_IN), max(height, rows * row_height_in)),
+    )
     FigureCanvasAgg(fig)
     grid = fig.subplots(rows, columns, sharex=share_x, squeeze=False)
     fig.suptitle(title, wrap=True)
@@ -110,22 +120,36 @@ def line_style(index: int) -> dict[str, Any]:
 def fills(count: int) -> list[dict[str, Any]]:
     """Face colour and hatch of `count` filled series (areas, bars), distinct in greyscale."""
     colours = AREA_COLOURS(np.linspace(0.35, 1.0, count))
-    return [{"facecolor": colour, "hatch": hatch}
-            for colour, hatch in zip(colours, itertools.cycle(HATCHES), strict=False)]
+    return [
+        {"facecolor": colour, "hatch": hatch}
+        for colour, hatch in zip(colours, itertools.cycle(HATCHES), strict=False)
+    ]
 
 
-def draw_band(ax: Axes, x: ArrayLike, mean: ArrayLike, ci: tuple[ArrayLike, ArrayLike],
-              index: int, label: str) -> None:
+def draw_band(
+    ax: Axes, x: ArrayLike, mean: ArrayLike, ci: tuple[ArrayLike, ArrayLike], index: int, label: str
+) -> None:
     """The `index`-th series: its mean as a line, its CI (low, high) as a hatched band."""
     style = line_style(index)
     ax.plot(x, mean, label=label, **style)
-    ax.fill_between(x, *ci, facecolor=to_rgba(style["color"], BAND_ALPHA),
-                    edgecolor=to_rgba(style["color"], BAND_HATCH_ALPHA), linewidth=0,
-                    hatch=HATCHES[1 + index % (len(HATCHES) - 1)])
+    ax.fill_between(
+        x,
+        *ci,
+        facecolor=to_rgba(style["color"], BAND_ALPHA),
+        edgecolor=to_rgba(style["color"], BAND_HATCH_ALPHA),
+        linewidth=0,
+        hatch=HATCHES[1 + index % (len(HATCHES) - 1)],
+    )
 
 
-def draw_whiskers(ax: Axes, x: ArrayLike, y: ArrayLike, ci: tuple[ArrayLike, ArrayLike],
-                  horizontal: bool = False, dots: bool = False) -> None:
+def draw_whiskers(
+    ax: Axes,
+    x: ArrayLike,
+    y: ArrayLike,
+    ci: tuple[ArrayLike, ArrayLike],
+    horizontal: bool = False,
+    dots: bool = False,
+) -> None:
     """CI whiskers from low to high at each point (x, y), vertical unless `horizontal`.
 
     A whisker spans its interval whether or not the point lies inside it (a bootstrap
@@ -134,8 +158,12 @@ def draw_whiskers(ax: Axes, x: ArrayLike, y: ArrayLike, ci: tuple[ArrayLike, Arr
     """
     low, high = (np.asarray(c, dtype=float) for c in ci)
     middle, half = (low + high) / 2, (high - low) / 2
-    whisker: dict[str, Any] = {"fmt": "none", "ecolor": LINE_COLOURS[0],
-                               "capsize": WHISKER_CAP_PT, "elinewidth": EDGE_WIDTH * 2}
+    whisker: dict[str, Any] = {
+        "fmt": "none",
+        "ecolor": LINE_COLOURS[0],
+        "capsize": WHISKER_CAP_PT,
+        "elinewidth": EDGE_WIDTH * 2,
+    }
     if horizontal:
         ax.errorbar(middle, y, xerr=half, **whisker)
     else:
@@ -165,8 +193,9 @@ def save_figure(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
 
 def wide(table: pd.DataFrame, category: str, value: str) -> pd.DataFrame:
     """One row per month, one column per category with any non-zero value."""
-    frame = table.pivot_table(index="month", columns=category, values=value, aggfunc="sum",
-                              sort=False)
+    frame = table.pivot_table(
+        index="month", columns=category, values=value, aggfunc="sum", sort=False
+    )
     frame = frame.loc[:, (frame != 0).any()]
     frame.columns = frame.columns.astype(str)
     frame.columns.name = None
@@ -178,9 +207,14 @@ def draw_stack(ax: Axes, data: pd.DataFrame, ylabel: str, legend: bool = True) -
     series = [c for c in data.columns if c != "month"]
     if series:
         styles = fills(len(series))
-        areas = ax.stackplot(data["month"], *(data[c] for c in series), labels=series,
-                             colors=[s["facecolor"] for s in styles], edgecolor=EDGE_COLOUR,
-                             linewidth=EDGE_WIDTH)
+        areas = ax.stackplot(
+            data["month"],
+            *(data[c] for c in series),
+            labels=series,
+            colors=[s["facecolor"] for s in styles],
+            edgecolor=EDGE_COLOUR,
+            linewidth=EDGE_WIDTH,
+        )
         for area, style in zip(areas, styles, strict=True):
             area.set_hatch(style["hatch"])
         if legend:

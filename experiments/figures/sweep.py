@@ -41,19 +41,28 @@ from experiments.sweep.seeding import ARM, BASELINE
 from experiments.sweep.spec import Spec
 from experiments.sweep.store import DONE, RUN_ID, SweepData
 
-OUTCOME_UNITS = {"headcount": "share of people", "poverty_gap": "share of the line",
-                 "poor_households": "households", "net_exits": "households",
-                 "gross_exits": "households", "gross_entries": "households",
-                 "re_entries": "households", "stayed_out_12_months": "households",
-                 "income_per_capita": "yuan per person per month",
-                 "total_spending_yuan": "yuan", "spending": "yuan per month",
-                 "cost_per_net_exit_yuan": "yuan per net exit"}
+OUTCOME_UNITS = {
+    "headcount": "share of people",
+    "poverty_gap": "share of the line",
+    "poor_households": "households",
+    "net_exits": "households",
+    "gross_exits": "households",
+    "gross_entries": "households",
+    "re_entries": "households",
+    "stayed_out_12_months": "households",
+    "income_per_capita": "yuan per person per month",
+    "total_spending_yuan": "yuan",
+    "spending": "yuan per month",
+    "cost_per_net_exit_yuan": "yuan per net exit",
+}
 EFFECT_PANEL_IN = 0.9  # height of an effects panel without its arms (inches)
-EFFECT_ARM_IN = 0.3    # and per arm it shows
+EFFECT_ARM_IN = 0.3  # and per arm it shows
 INDICES = {  # method: (index column, its 95% CI half-width column or None, legend label)
     "sobol": (("S1", "S1_conf", "first-order S1"), ("ST", "ST_conf", "total-order ST")),
-    "morris": (("mu_star", "mu_star_conf", "mu* (mean absolute effect)"),
-               ("sigma", None, "sigma (spread of effects)")),
+    "morris": (
+        ("mu_star", "mu_star_conf", "mu* (mean absolute effect)"),
+        ("sigma", None, "sigma (spread of effects)"),
+    ),
 }
 
 
@@ -63,8 +72,7 @@ def outcome_unit(outcome: str) -> str:
 
 
 @styled
-def plot_effects(effects: pd.DataFrame, reference: str, label: str,
-                 out_dir: Path) -> list[Path]:
+def plot_effects(effects: pd.DataFrame, reference: str, label: str, out_dir: Path) -> list[Path]:
     """Each arm's mean paired difference from `reference` with its 95% CI, per outcome.
 
     Dot-and-whisker panels, one per outcome (in its own unit), arms down the side, a
@@ -82,15 +90,19 @@ def plot_effects(effects: pd.DataFrame, reference: str, label: str,
     """
     data = effects[[ARM, "outcome", "difference", LOW, HIGH]].reset_index(drop=True)
     outcomes = list(dict.fromkeys(data["outcome"]))
-    fig, grid = new_grid(f"Differences from {reference} (paired by replicate), mean and 95% "
-                         f"CI: {label}", len(outcomes), share_x=False,
-                         row_height_in=EFFECT_PANEL_IN + EFFECT_ARM_IN * data[ARM].nunique())
+    fig, grid = new_grid(
+        f"Differences from {reference} (paired by replicate), mean and 95% CI: {label}",
+        len(outcomes),
+        share_x=False,
+        row_height_in=EFFECT_PANEL_IN + EFFECT_ARM_IN * data[ARM].nunique(),
+    )
     for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
         rows = data[data["outcome"] == outcome]
         position = np.arange(len(rows))
         ax.axvline(0, **REFERENCE_LINE)
-        draw_whiskers(ax, rows["difference"], position, (rows[LOW], rows[HIGH]),
-                      horizontal=True, dots=True)
+        draw_whiskers(
+            ax, rows["difference"], position, (rows[LOW], rows[HIGH]), horizontal=True, dots=True
+        )
         ax.set_yticks(position, rows[ARM].astype(str))
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first arm at the top
         ax.set_xlabel(f"{outcome}: difference ({outcome_unit(outcome)})")
@@ -99,8 +111,7 @@ def plot_effects(effects: pd.DataFrame, reference: str, label: str,
 
 
 @styled
-def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str,
-                       out_dir: Path) -> list[Path]:
+def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str, out_dir: Path) -> list[Path]:
     """Extra spending per extra net poverty exit of each arm against `reference`, 95% CI.
 
     Args:
@@ -115,12 +126,19 @@ def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str,
         The paths written.
     """
     data = cost[[ARM, "yuan_per_extra_net_exit", LOW, HIGH]].reset_index(drop=True)
-    fig, grid = new_grid(f"Cost per net poverty exit against {reference}, estimate and 95% "
-                         f"bootstrap CI: {label}", share_x=False)
+    fig, grid = new_grid(
+        f"Cost per net poverty exit against {reference}, estimate and 95% bootstrap CI: {label}",
+        share_x=False,
+    )
     ax = grid[0, 0]
     position = np.arange(len(data))
-    ax.bar(position, data["yuan_per_extra_net_exit"], edgecolor=EDGE_COLOUR,
-           linewidth=EDGE_WIDTH, **fills(1)[0])
+    ax.bar(
+        position,
+        data["yuan_per_extra_net_exit"],
+        edgecolor=EDGE_COLOUR,
+        linewidth=EDGE_WIDTH,
+        **fills(1)[0],
+    )
     draw_whiskers(ax, position, data["yuan_per_extra_net_exit"], (data[LOW], data[HIGH]))
     ax.axhline(0, **REFERENCE_LINE)
     ax.set_xticks(position, data[ARM].astype(str))
@@ -131,8 +149,7 @@ def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str,
 
 
 @styled
-def plot_sensitivity(indices: pd.DataFrame, method: str, label: str,
-                     out_dir: Path) -> list[Path]:
+def plot_sensitivity(indices: pd.DataFrame, method: str, label: str, out_dir: Path) -> list[Path]:
     """Sobol (S1, ST) or Morris (mu*, sigma) indices of each input, per outcome (bars).
 
     Args:
@@ -150,18 +167,36 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, label: str,
     frames = []
     for column, conf, name in INDICES[method]:
         half = indices[conf] if conf else np.nan
-        frames.append(pd.DataFrame({"outcome": indices["outcome"], "input": indices["input"],
-                                    "index": name, MEAN: indices[column],
-                                    LOW: indices[column] - half, HIGH: indices[column] + half}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "outcome": indices["outcome"],
+                    "input": indices["input"],
+                    "index": name,
+                    MEAN: indices[column],
+                    LOW: indices[column] - half,
+                    HIGH: indices[column] + half,
+                }
+            )
+        )
     data = pd.concat(frames, ignore_index=True)
     outcomes = list(dict.fromkeys(data["outcome"]))
-    fig, grid = new_grid(f"{method.capitalize()} sensitivity indices with 95% CI: {label}",
-                         len(outcomes), share_x=False)
+    fig, grid = new_grid(
+        f"{method.capitalize()} sensitivity indices with 95% CI: {label}",
+        len(outcomes),
+        share_x=False,
+    )
     for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
         grouped_bars(ax, data[data["outcome"] == outcome], "input", "index")
         ax.axhline(0, **REFERENCE_LINE)
-        ax.set_ylabel(f"{outcome}\n" + ("share of variance" if method == "sobol"
-                                        else f"{outcome_unit(outcome)}\nper full range"))
+        ax.set_ylabel(
+            f"{outcome}\n"
+            + (
+                "share of variance"
+                if method == "sobol"
+                else f"{outcome_unit(outcome)}\nper full range"
+            )
+        )
     grid[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     grid[-1, 0].set_xlabel("input (uncertain parameter)")
     return save_figure(fig, data, out_dir / method)
@@ -170,22 +205,25 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, label: str,
 def sweep_label(spec: Spec, data: SweepData) -> str:
     """Sweep name, base scenario, seed and replicates, for figure titles."""
     replicates = data.runs[REPLICATE].nunique() if len(data.runs) else 0
-    return (f"sweep {spec.name} on {spec.base.name} (seed {spec.seed}, "
-            f"{replicates} replicates)")
+    return f"sweep {spec.name} on {spec.base.name} (seed {spec.seed}, {replicates} replicates)"
 
 
 def arm_tables(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
     """The sweep's monthly and summary tables with arm and replicate, arms in design order."""
     order = {arm: i for i, arm in enumerate(dict.fromkeys(sample(spec, spec.seed)[ARM]))}
     runs = data.runs.loc[data.runs["status"] == DONE, [RUN_ID, ARM, REPLICATE]]
-    runs = runs.sort_values([ARM, REPLICATE], key=lambda c: c.map(order) if c.name == ARM
-                            else c, kind="stable")
-    return {name: runs.merge(getattr(data, name), on=RUN_ID).drop(columns=RUN_ID)
-            for name in ("monthly", "summary")}
+    runs = runs.sort_values(
+        [ARM, REPLICATE], key=lambda c: c.map(order) if c.name == ARM else c, kind="stable"
+    )
+    return {
+        name: runs.merge(getattr(data, name), on=RUN_ID).drop(columns=RUN_ID)
+        for name in ("monthly", "summary")
+    }
 
 
-def plot_sweep(spec: Spec, data: SweepData, tables: dict[str, pd.DataFrame],
-               out_dir: Path) -> list[Path]:
+def plot_sweep(
+    spec: Spec, data: SweepData, tables: dict[str, pd.DataFrame], out_dir: Path
+) -> list[Path]:
     """Every figure a sweep's results support, into `out_dir`; the paths written.
 
     Lever designs without uncertainties get poverty by month and flows per year (if the

@@ -43,8 +43,9 @@ def sample(spec: Spec, seed: int) -> pd.DataFrame:
     if not spec.uncertainties:
         return arms
     unit = unit_sample(spec, seed)
-    points = pd.DataFrame({u.column: to_values(u, unit[:, i])
-                           for i, u in enumerate(spec.uncertainties)})
+    points = pd.DataFrame(
+        {u.column: to_values(u, unit[:, i]) for i, u in enumerate(spec.uncertainties)}
+    )
     crossed = points.merge(arms, how="cross")  # point-major: every point gets every arm
     columns = [c.column for c in spec.levers] + [u.column for u in spec.uncertainties]
     return crossed[[*columns, ARM]]
@@ -52,9 +53,11 @@ def sample(spec: Spec, seed: int) -> pd.DataFrame:
 
 def problem(spec: Spec) -> dict[str, Any]:
     """The SALib problem of the spec's uncertainties, on the unit cube."""
-    return {"num_vars": len(spec.uncertainties),
-            "names": [u.column for u in spec.uncertainties],
-            "bounds": [[0.0, 1.0]] * len(spec.uncertainties)}
+    return {
+        "num_vars": len(spec.uncertainties),
+        "names": [u.column for u in spec.uncertainties],
+        "bounds": [[0.0, 1.0]] * len(spec.uncertainties),
+    }
 
 
 def unit_sample(spec: Spec, seed: int) -> np.ndarray:
@@ -106,11 +109,17 @@ def lever_arms(levers: tuple[LeverColumn, ...], one_at_a_time: bool = False) -> 
     varied = [lever for lever in levers if not lever.crossed]
     base = {lever.column: lever.base for lever in varied}
     if one_at_a_time:
-        rows = [{**base, lever.column: level} for lever in varied
-                for level in lever.levels if level != lever.base]
+        rows = [
+            {**base, lever.column: level}
+            for lever in varied
+            for level in lever.levels
+            if level != lever.base
+        ]
     else:
-        rows = [dict(zip(base, combo, strict=True))
-                for combo in itertools.product(*(lever.levels for lever in varied))]
+        rows = [
+            dict(zip(base, combo, strict=True))
+            for combo in itertools.product(*(lever.levels for lever in varied))
+        ]
     table = pd.DataFrame([base, *rows], columns=list(base)).drop_duplicates(ignore_index=True)
     table = _crossed_levels(levers).merge(table, how="cross")[[c.column for c in levers]]
     table[ARM] = [arm_label(levers, row) for row in table.to_dict("records")]
@@ -124,7 +133,8 @@ def reference_arms(levers: tuple[LeverColumn, ...]) -> list[str]:
     the crossed ones.
     """
     references = _crossed_levels(levers).assign(
-        **{lever.column: lever.base for lever in levers if not lever.crossed})
+        **{lever.column: lever.base for lever in levers if not lever.crossed}
+    )
     return [arm_label(levers, row) for row in references.to_dict("records")]
 
 
@@ -132,12 +142,16 @@ def _crossed_levels(levers: tuple[LeverColumn, ...]) -> pd.DataFrame:
     """Every combination of the crossed levers' levels, their base levels first."""
     crossed = [lever for lever in levers if lever.crossed]
     levels = [dict.fromkeys([lever.base, *lever.levels]) for lever in crossed]
-    return pd.DataFrame(list(itertools.product(*levels)),
-                        columns=[lever.column for lever in crossed])
+    return pd.DataFrame(
+        list(itertools.product(*levels)), columns=[lever.column for lever in crossed]
+    )
 
 
 def arm_label(levers: tuple[LeverColumn, ...], point: Mapping[Any, Any]) -> str:
     """``name=value`` of each lever away from its base value, or ``baseline``."""
-    changed = [f"{lever.name}={point[lever.column]}" for lever in levers
-               if point[lever.column] != lever.base]
+    changed = [
+        f"{lever.name}={point[lever.column]}"
+        for lever in levers
+        if point[lever.column] != lever.base
+    ]
     return ",".join(changed) or BASELINE

@@ -31,8 +31,18 @@ from experiments.sweep.seeding import RunSetup, RunTask, tasks
 from experiments.sweep.spec import Spec, load_spec
 from experiments.sweep.store import DONE, FAILED, RunRecord, StoreError, SweepStore
 
-PACKAGES = ("workshop-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic",
-            "SALib", "dask", "distributed")
+PACKAGES = (
+    "workshop-sim",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "SALib",
+    "dask",
+    "distributed",
+)
 
 
 @dataclass(frozen=True)
@@ -63,11 +73,16 @@ class SweepStatus:
 
 def spec_hash(spec: Spec) -> str:
     """SHA-256 of the parsed spec, the resolved base scenario and the reform files."""
-    reforms = {lever.name: {name: path.read_text(encoding="utf-8")
-                            for name, path in lever.reforms.items()}
-               for lever in spec.levers if lever.reforms}
-    content = {"spec": spec.file.model_dump(mode="json"),
-               "base": spec.base.model_dump(mode="json"), "reforms": reforms}
+    reforms = {
+        lever.name: {name: path.read_text(encoding="utf-8") for name, path in lever.reforms.items()}
+        for lever in spec.levers
+        if lever.reforms
+    }
+    content = {
+        "spec": spec.file.model_dump(mode="json"),
+        "base": spec.base.model_dump(mode="json"),
+        "reforms": reforms,
+    }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -85,20 +100,32 @@ def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> None:
         StoreError: if the directory holds another spec's sweep or other files.
     """
     digest = spec_hash(spec)
-    session = {"started_utc": _now(), "host": platform.node(), "code_version": git_sha(),
-               "executor": executor, "workers": workers}
+    session = {
+        "started_utc": _now(),
+        "host": platform.node(),
+        "code_version": git_sha(),
+        "executor": executor,
+        "workers": workers,
+    }
     if store.check_usable(digest):
         manifest = store.manifest()
         manifest["sessions"].append(session)
         manifest["finished_utc"] = None
     else:
-        manifest = {"experiment": spec.name, "spec_file": str(spec.path.resolve()),
-                    "spec_text": spec.text, "spec": spec.file.model_dump(mode="json"),
-                    "spec_hash": digest, "code_version": session["code_version"],
-                    "package_versions": {p: package_version(p) for p in PACKAGES},
-                    "python_version": platform.python_version(), "host": platform.node(),
-                    "started_utc": session["started_utc"], "finished_utc": None,
-                    "sessions": [session]}
+        manifest = {
+            "experiment": spec.name,
+            "spec_file": str(spec.path.resolve()),
+            "spec_text": spec.text,
+            "spec": spec.file.model_dump(mode="json"),
+            "spec_hash": digest,
+            "code_version": session["code_version"],
+            "package_versions": {p: package_version(p) for p in PACKAGES},
+            "python_version": platform.python_version(),
+            "host": platform.node(),
+            "started_utc": session["started_utc"],
+            "finished_utc": None,
+            "sessions": [session],
+        }
     store.remove_temporary()
     store.write_manifest(manifest)
 
@@ -114,8 +141,10 @@ def open_sweep(directory: Path) -> tuple[SweepStore, Spec]:
     manifest = store.manifest()
     spec = load_spec(Path(manifest["spec_file"]), manifest["spec_text"])
     if spec_hash(spec) != manifest["spec_hash"]:
-        raise StoreError(f"{directory}: the base scenario or a reform file of "
-                         f"{manifest['spec_file']} changed since the sweep started")
+        raise StoreError(
+            f"{directory}: the base scenario or a reform file of "
+            f"{manifest['spec_file']} changed since the sweep started"
+        )
     return store, spec
 
 
@@ -152,10 +181,14 @@ def next_round(spec: Spec, store: SweepStore, design: pd.DataFrame, n: int) -> i
     return min(rule.max, max(n + 1, needed))
 
 
-def run_sweep(spec: Spec, store: SweepStore, executor: Executor,
-              on_round: Callable[[int], None] | None = None,
-              on_batch: Callable[[list[RunRecord]], None] | None = None,
-              runs_per_task: int | None = None) -> None:
+def run_sweep(
+    spec: Spec,
+    store: SweepStore,
+    executor: Executor,
+    on_round: Callable[[int], None] | None = None,
+    on_batch: Callable[[list[RunRecord]], None] | None = None,
+    runs_per_task: int | None = None,
+) -> None:
     """Run every pending run, round after round, then mark the sweep finished.
 
     Args:
@@ -183,9 +216,14 @@ def status(directory: Path) -> SweepStatus:
     counts = runs["status"].value_counts() if len(runs) else pd.Series(dtype=int)
     seconds = float(runs["seconds"].mean()) if len(runs) else math.nan
     workers = manifest["sessions"][-1]["workers"]
-    return SweepStatus(int(counts.get(DONE, 0)), int(counts.get(FAILED, 0)),
-                       len(pending(spec, store)), seconds, int(workers),
-                       manifest["finished_utc"])
+    return SweepStatus(
+        int(counts.get(DONE, 0)),
+        int(counts.get(FAILED, 0)),
+        len(pending(spec, store)),
+        seconds,
+        int(workers),
+        manifest["finished_utc"],
+    )
 
 
 def _now() -> str:

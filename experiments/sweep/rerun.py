@@ -62,11 +62,15 @@ def rerun(directory: Path, run_id: str) -> Rerun:
     row = runs[runs[RUN_ID] == run_id]
     if row.empty:
         example = f", e.g. {runs[RUN_ID].iloc[0]}" if len(runs) else ""
-        raise RerunError(f"{directory}: {run_id}: expected the run id of a finished run of "
-                         f"this sweep (the run_id column of its runs table{example})")
+        raise RerunError(
+            f"{directory}: {run_id}: expected the run id of a finished run of "
+            f"this sweep (the run_id column of its runs table{example})"
+        )
     if row["status"].iloc[0] != DONE:
-        raise RerunError(f"{directory}: {run_id}: expected a run that was done; it failed "
-                         "when the sweep made it, so no rows were stored to compare")
+        raise RerunError(
+            f"{directory}: {run_id}: expected a run that was done; it failed "
+            "when the sweep made it, so no rows were stored to compare"
+        )
     replicate = int(row["replicate"].iloc[0])
     task = next(t for t in tasks(sample(spec, spec.seed), [replicate]) if t.run_id == run_id)
     record = run_one(task, RunSetup.from_spec(spec))
@@ -74,8 +78,11 @@ def rerun(directory: Path, run_id: str) -> Rerun:
         return Rerun(task, (), record.error)
     stored = {table: store.run_rows(table, run_id) for table in RUN_TABLES}
     made = {table: _as_stored(record, table) for table in RUN_TABLES}
-    differing = [f"{table}.{column}" for table in RUN_TABLES
-                 for column in _differing(stored[table], made[table])]
+    differing = [
+        f"{table}.{column}"
+        for table in RUN_TABLES
+        for column in _differing(stored[table], made[table])
+    ]
     return Rerun(task, tuple(differing))
 
 
@@ -93,14 +100,18 @@ def _differing(stored: pd.DataFrame, made: pd.DataFrame) -> list[str]:
     if len(stored) != len(made):
         return sorted({*stored.columns, *made.columns})
     columns = list(dict.fromkeys([*stored.columns, *made.columns]))
-    return [c for c in columns if c not in stored or c not in made or not _same(
-        stored[c].reset_index(drop=True), made[c].reset_index(drop=True))]
+    return [
+        c
+        for c in columns
+        if c not in stored
+        or c not in made
+        or not _same(stored[c].reset_index(drop=True), made[c].reset_index(drop=True))
+    ]
 
 
 def _same(a: pd.Series, b: pd.Series) -> bool:
     try:
-        pd.testing.assert_series_equal(a, b, check_dtype=False, check_exact=True,
-                                       check_names=False)
+        pd.testing.assert_series_equal(a, b, check_dtype=False, check_exact=True, check_names=False)
     except AssertionError:
         return False
     return True

@@ -71,14 +71,22 @@ class RunSetup:
         reforms = {lever.column: lever.reforms for lever in spec.levers if lever.reforms}
         run = {"seed": spec.seed, **spec.file.run.model_dump(exclude_none=True)}
         outputs = spec.file.outputs
-        return cls(spec.base, reforms, run, spec.monthly_columns, outputs.summary,
-                   outputs.panel_every_months if outputs.panel else None)
+        return cls(
+            spec.base,
+            reforms,
+            run,
+            spec.monthly_columns,
+            outputs.summary,
+            outputs.panel_every_months if outputs.panel else None,
+        )
 
     def scenario(self, point: Mapping[str, KeyValue]) -> Scenario:
         """The scenario of a parameter point: reforms (in lever order), then values."""
-        files: list[str | Path] = [self.reforms[column][str(level)]
-                                   for column, level in point.items()
-                                   if column in self.reforms and level != NO_REFORM]
+        files: list[str | Path] = [
+            self.reforms[column][str(level)]
+            for column, level in point.items()
+            if column in self.reforms and level != NO_REFORM
+        ]
         changes = {key: value for key, value in point.items() if key not in self.reforms}
         scenario = apply_reforms(self.base, files) if files else self.base
         return scenario.with_changes(changes, origin="sweep point").with_overrides(**self.run)
@@ -86,8 +94,13 @@ class RunSetup:
 
 def run_id(point: Mapping[str, KeyValue], replicate: int) -> str:
     """Deterministic id of a run: hash of the canonical JSON of its values and replicate."""
-    text = json.dumps({"point": dict(point), "replicate": replicate}, sort_keys=True,
-                      separators=(",", ":"), allow_nan=False, default=_native)
+    text = json.dumps(
+        {"point": dict(point), "replicate": replicate},
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+        default=_native,
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:RUN_ID_LENGTH]
 
 

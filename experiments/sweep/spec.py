@@ -63,15 +63,20 @@ class Lever(Block):
     key: str | None = Field(None, description="dotted scenario key, e.g. policy.training.enabled")
     values: list[KeyValue] | None = Field(None, min_length=1, description="values of the key")
     reforms: dict[str, str] | None = Field(
-        None, min_length=1, description="reform name -> TOML file (relative to the spec)")
-    crossed: bool = Field(False, description="run every arm of the other levers at each "
-                          "of this lever's values, and compare each arm with the other "
-                          "levers' base at the same value")
+        None, min_length=1, description="reform name -> TOML file (relative to the spec)"
+    )
+    crossed: bool = Field(
+        False,
+        description="run every arm of the other levers at each "
+        "of this lever's values, and compare each arm with the other "
+        "levers' base at the same value",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Lever:
         if (self.key is None) != (self.values is None) or (self.key is None) == (
-                self.reforms is None):
+            self.reforms is None
+        ):
             raise ValueError("either key and values, or reforms")
         if self.reforms is not None and NO_REFORM in self.reforms:
             raise ValueError(f"reform names other than '{NO_REFORM}' (the base scenario)")
@@ -111,8 +116,12 @@ class Design(Block):
     """How parameter points are chosen."""
 
     method: Method
-    samples: int | None = Field(None, gt=0, description="Latin hypercube points, Sobol base "
-                                "sample N (a power of 2) or Morris trajectories r")
+    samples: int | None = Field(
+        None,
+        gt=0,
+        description="Latin hypercube points, Sobol base "
+        "sample N (a power of 2) or Morris trajectories r",
+    )
     levels: int = Field(4, ge=2, multiple_of=2, description="Morris grid levels")
 
 
@@ -143,16 +152,25 @@ class Replicates(Block):
 class Outputs(Block):
     """What each run keeps, and the outcomes the analysis reports on."""
 
-    monthly: list[str] = Field(["headcount", "poor_households", "income_per_capita",
-                                "spending"], description="monthly columns kept (month added)")
+    monthly: list[str] = Field(
+        ["headcount", "poor_households", "income_per_capita", "spending"],
+        description="monthly columns kept (month added)",
+    )
     summary: bool = Field(True, description="keep the one-row run summary")
-    panel: bool = Field(False, description="household panel: one row per household every "
-                        "panel_every_months months")
-    panel_every_months: int = Field(12, gt=0, description="months between panel snapshots "
-                                    "(month 0 and the final month are always kept)")
-    outcomes: list[str] = Field(["net_exits", "gross_exits", "headcount"], min_length=1,
-                                description="summary columns or kept monthly columns (their "
-                                "final month) reported by the analysis")
+    panel: bool = Field(
+        False, description="household panel: one row per household every panel_every_months months"
+    )
+    panel_every_months: int = Field(
+        12,
+        gt=0,
+        description="months between panel snapshots (month 0 and the final month are always kept)",
+    )
+    outcomes: list[str] = Field(
+        ["net_exits", "gross_exits", "headcount"],
+        min_length=1,
+        description="summary columns or kept monthly columns (their "
+        "final month) reported by the analysis",
+    )
 
     @model_serializer(mode="wrap")
     def _interval_with_panel_only(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -171,8 +189,11 @@ class Outputs(Block):
 class SpecFile(Block):
     """The TOML file as written."""
 
-    name: str | None = Field(None, pattern=r"^\w[\w.-]*$", description="experiment name "
-                             "(a directory name) [default: the file's stem]")
+    name: str | None = Field(
+        None,
+        pattern=r"^\w[\w.-]*$",
+        description="experiment name (a directory name) [default: the file's stem]",
+    )
     description: str = ""
     base: str = Field(description="base scenario file, relative to the spec file")
     seed: int = Field(ge=0, description="root seed of every run (common random numbers)")
@@ -256,8 +277,9 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     file = _parse(path, text)
     base = _base(path, file)
     levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
-    uncertainties = tuple(_uncertainty(path, base, name, u)
-                          for name, u in file.uncertainties.items())
+    uncertainties = tuple(
+        _uncertainty(path, base, name, u) for name, u in file.uncertainties.items()
+    )
     _check_design(path, file)
     _check_columns(path, levers, uncertainties)
     monthly = _check_outputs(path, file, base)
@@ -339,8 +361,9 @@ def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
 
 def _missing_key(path: Path, where: str, base: Scenario, key: str) -> SpecError:
     known = _leaf_keys(base.model_dump())
-    return SpecError(path, where, "a key of the base scenario holding one value"
-                     + _suggest(key, known))
+    return SpecError(
+        path, where, "a key of the base scenario holding one value" + _suggest(key, known)
+    )
 
 
 def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
@@ -350,8 +373,11 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
             try:
                 apply_reforms(base, [file])
             except ScenarioError as err:
-                raise SpecError(path, f"levers.{name}.reforms.{level}",
-                                f"a reform that applies to the base ({err})") from err
+                raise SpecError(
+                    path,
+                    f"levers.{name}.reforms.{level}",
+                    f"a reform that applies to the base ({err})",
+                ) from err
         return LeverColumn(name, name, tuple(files), NO_REFORM, files, lever.crossed)
     assert lever.key is not None and lever.values is not None  # by Lever._one_kind
     key = lever.key
@@ -384,31 +410,40 @@ def _check_design(path: Path, file: SpecFile) -> None:
     method, samples = file.design.method, file.design.samples
     if method in LEVER_METHODS:
         if not file.levers or file.uncertainties:
-            raise SpecError(path, "design.method", f"{method} needs levers and no uncertainties "
-                            "(use latin_hypercube to cross levers with uncertainties)")
+            raise SpecError(
+                path,
+                "design.method",
+                f"{method} needs levers and no uncertainties "
+                "(use latin_hypercube to cross levers with uncertainties)",
+            )
         if samples is not None:
             raise SpecError(path, "design.samples", f"no samples for {method}")
         return
     if not file.uncertainties:
         raise SpecError(path, "design.method", f"{method} needs [uncertainties]")
     if method != "latin_hypercube" and file.levers:
-        raise SpecError(path, "design.method", f"{method} takes uncertainties only, no levers "
-                        "(run one sweep per lever setting)")
+        raise SpecError(
+            path,
+            "design.method",
+            f"{method} takes uncertainties only, no levers (run one sweep per lever setting)",
+        )
     if samples is None:
         raise SpecError(path, "design.samples", f"a number of samples for {method}")
     if method == "sobol" and samples & (samples - 1):
         raise SpecError(path, "design.samples", f"a power of 2 for sobol, got {samples}")
 
 
-def _check_columns(path: Path, levers: tuple[LeverColumn, ...],
-                   uncertainties: tuple[UncertaintyColumn, ...]) -> None:
+def _check_columns(
+    path: Path, levers: tuple[LeverColumn, ...], uncertainties: tuple[UncertaintyColumn, ...]
+) -> None:
     named = [(f"levers.{c.name}", c.column) for c in levers]
     named += [(f"uncertainties.{u.name}", u.column) for u in uncertainties]
     columns = [column for _, column in named]
     for where, column in named:
         if columns.count(column) > 1:
-            raise SpecError(path, where, f"a key no other lever or uncertainty sets, got "
-                            f"{column} twice")
+            raise SpecError(
+                path, where, f"a key no other lever or uncertainty sets, got {column} twice"
+            )
 
 
 def _check_outputs(path: Path, file: SpecFile, base: Scenario) -> tuple[str, ...]:
@@ -416,8 +451,9 @@ def _check_outputs(path: Path, file: SpecFile, base: Scenario) -> tuple[str, ...
     monthly_known = [c for c in probe.monthly.columns if c != "month"]
     for i, name in enumerate(file.outputs.monthly):
         if name not in monthly_known:
-            raise SpecError(path, f"outputs.monthly.{i}",
-                            "a monthly column" + _suggest(name, monthly_known))
+            raise SpecError(
+                path, f"outputs.monthly.{i}", "a monthly column" + _suggest(name, monthly_known)
+            )
     kept = tuple(dict.fromkeys(["month", *file.outputs.monthly]))
     known = [*(probe.summary.columns if file.outputs.summary else []), *kept[1:]]
     named = [(f"outputs.outcomes.{i}", n) for i, n in enumerate(file.outputs.outcomes)]
@@ -425,6 +461,10 @@ def _check_outputs(path: Path, file: SpecFile, base: Scenario) -> tuple[str, ...
         named.append(("replicates.output", file.replicates.output))
     for where, name in named:
         if name not in known:
-            raise SpecError(path, where, "a summary column (with summary = true) or a kept "
-                            "monthly column" + _suggest(name, known))
+            raise SpecError(
+                path,
+                where,
+                "a summary column (with summary = true) or a kept "
+                "monthly column" + _suggest(name, known),
+            )
     return kept

@@ -42,8 +42,11 @@ RUN_ID = "run_id"
 PART_GLOB = "part-*.parquet"
 DONE, FAILED = "done", "failed"
 PANEL_KEY = ["month", "household"]  # with run_id, identifies a row of the panel
-ROW_KEYS = {"monthly": [RUN_ID, "month"], "summary": [RUN_ID],  # a row of each run's tables
-            "panel": [RUN_ID, *PANEL_KEY]}
+ROW_KEYS = {
+    "monthly": [RUN_ID, "month"],
+    "summary": [RUN_ID],  # a row of each run's tables
+    "panel": [RUN_ID, *PANEL_KEY],
+}
 TEMPORARY_GLOB = ".*.tmp"  # a file being written (see `_atomic_write`)
 
 
@@ -81,8 +84,14 @@ class RunRecord:
 
     def row(self) -> dict[str, Any]:
         """The run's row of the runs (or failures) table."""
-        row = {RUN_ID: self.run_id, "replicate": self.replicate, "arm": self.arm, **self.point,
-               "status": FAILED if self.error else DONE, "seconds": self.seconds}
+        row = {
+            RUN_ID: self.run_id,
+            "replicate": self.replicate,
+            "arm": self.arm,
+            **self.point,
+            "status": FAILED if self.error else DONE,
+            "seconds": self.seconds,
+        }
         return row | ({"error": self.error, "traceback": self.traceback} if self.error else {})
 
 
@@ -140,14 +149,20 @@ class SweepStore:
         if (self.directory / MANIFEST).exists():
             held = self.manifest().get("spec_hash")
             if held != spec_hash:
-                raise StoreError(f"{self.directory}: holds a sweep of a different spec "
-                                 f"(hash {str(held)[:12]}, this spec {spec_hash[:12]}); "
-                                 "use another --out or remove it")
+                raise StoreError(
+                    f"{self.directory}: holds a sweep of a different spec "
+                    f"(hash {str(held)[:12]}, this spec {spec_hash[:12]}); "
+                    "use another --out or remove it"
+                )
             return True
-        if self.directory.exists() and (not self.directory.is_dir() or any(
-                not path.match(TEMPORARY_GLOB) for path in self.directory.iterdir())):
-            raise StoreError(f"{self.directory}: expected a new or empty directory or a sweep "
-                             f"directory (with {MANIFEST})")
+        if self.directory.exists() and (
+            not self.directory.is_dir()
+            or any(not path.match(TEMPORARY_GLOB) for path in self.directory.iterdir())
+        ):
+            raise StoreError(
+                f"{self.directory}: expected a new or empty directory or a sweep "
+                f"directory (with {MANIFEST})"
+            )
         return False
 
     def manifest(self) -> dict[str, Any]:
@@ -155,8 +170,9 @@ class SweepStore:
         try:
             return dict(json.loads((self.directory / MANIFEST).read_text(encoding="utf-8")))
         except (OSError, ValueError) as err:
-            raise StoreError(f"{self.directory}: not a sweep directory (no readable "
-                             f"{MANIFEST}: {err})") from err
+            raise StoreError(
+                f"{self.directory}: not a sweep directory (no readable {MANIFEST}: {err})"
+            ) from err
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write the manifest atomically (creating the directory).
@@ -186,21 +202,27 @@ class SweepStore:
         if not done:
             return
         for table in ("monthly", "summary", "panel"):
-            frames = [_with_id(getattr(r, table), r.run_id) for r in done
-                      if getattr(r, table) is not None]
+            frames = [
+                _with_id(getattr(r, table), r.run_id) for r in done if getattr(r, table) is not None
+            ]
             if frames:
                 self._write_part(table, pd.concat(frames, ignore_index=True), name)
         self._write_part("runs", pd.DataFrame([r.row() for r in done]), name)
 
     def finished(self) -> set[str]:
         """Ids of the runs done or failed (the ones a resumed sweep skips)."""
-        return {run_id for table in ("runs", "failures")
-                for run_id in self._read(table, columns=[RUN_ID])[RUN_ID]}
+        return {
+            run_id
+            for table in ("runs", "failures")
+            for run_id in self._read(table, columns=[RUN_ID])[RUN_ID]
+        }
 
     def remove_temporary(self) -> None:
         """Delete temporary files left by a sweep that was killed while writing."""
-        for path in [*self.directory.glob(TEMPORARY_GLOB),
-                     *self.directory.glob(f"*/{TEMPORARY_GLOB}")]:
+        for path in [
+            *self.directory.glob(TEMPORARY_GLOB),
+            *self.directory.glob(f"*/{TEMPORARY_GLOB}"),
+        ]:
             path.unlink(missing_ok=True)
 
     def load(self, panel: bool = True) -> SweepData:
@@ -222,8 +244,8 @@ class SweepStore:
             monthly=_dedupe(monthly[monthly[RUN_ID].isin(runs[RUN_ID])], ROW_KEYS["monthly"]),
             summary=_dedupe(summary[summary[RUN_ID].isin(runs[RUN_ID])], ROW_KEYS["summary"]),
             failures=failures,
-            panel=_dedupe(households[households[RUN_ID].isin(runs[RUN_ID])],
-                          ROW_KEYS["panel"]))
+            panel=_dedupe(households[households[RUN_ID].isin(runs[RUN_ID])], ROW_KEYS["panel"]),
+        )
 
     def run_rows(self, table: str, run_id: str) -> pd.DataFrame:
         """One run's rows of a table (monthly, summary or panel), deduplicated and sorted."""
@@ -243,11 +265,16 @@ class SweepStore:
 
     def _write_error(self, what: str, err: OSError) -> StoreError:
         """A failed write as one clear error, saying how to go on."""
-        then = (f"`wsim resume {self.directory}`" if (self.directory / MANIFEST).exists()
-                else "run `wsim sweep` again")
-        return StoreError(f"{self.directory}: could not write {what} ({err.strerror or err}); "
-                          f"the runs stored before are kept: free space or make the directory "
-                          f"writable, then {then}")
+        then = (
+            f"`wsim resume {self.directory}`"
+            if (self.directory / MANIFEST).exists()
+            else "run `wsim sweep` again"
+        )
+        return StoreError(
+            f"{self.directory}: could not write {what} ({err.strerror or err}); "
+            f"the runs stored before are kept: free space or make the directory "
+            f"writable, then {then}"
+        )
 
     def _read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         parts = sorted((self.directory / table).glob(PART_GLOB))

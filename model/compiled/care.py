@@ -22,8 +22,14 @@ if TYPE_CHECKING:  # model.households calls this module
     from model.scenario import Population
 
 
-def recompute_care(people: People, households: Households, rules: Population,
-                   by_health: np.ndarray, healthy: int, disabled: int) -> None:
+def recompute_care(
+    people: People,
+    households: Households,
+    rules: Population,
+    by_health: np.ndarray,
+    healthy: int,
+    disabled: int,
+) -> None:
     """Recompute households' care flags and carers and people's capacity and carer flag.
 
     Args:
@@ -38,12 +44,32 @@ def recompute_care(people: People, households: Households, rules: Population,
     flags = np.zeros((5, n), dtype=np.bool_)
     capacity = np.empty(m, dtype=np.float32)
     carer = np.full(n, -1, dtype=np.int32)
-    _update_care(people.age, people.health, people.frail, people.female, people.skill,
-                 households.first_member, households.size, by_health,
-                 rules.young_child_age_max, rules.labour_age_min, rules.labour_age_max,
-                 rules.healthy_elderly_can_care, healthy, disabled, capacity, flags, carer)
-    (households.young_child, households.care_need, households.has_disabled,
-     households.substitute_carer, households.has_labour) = (row.copy() for row in flags)
+    _update_care(
+        people.age,
+        people.health,
+        people.frail,
+        people.female,
+        people.skill,
+        households.first_member,
+        households.size,
+        by_health,
+        rules.young_child_age_max,
+        rules.labour_age_min,
+        rules.labour_age_max,
+        rules.healthy_elderly_can_care,
+        healthy,
+        disabled,
+        capacity,
+        flags,
+        carer,
+    )
+    (
+        households.young_child,
+        households.care_need,
+        households.has_disabled,
+        households.substitute_carer,
+        households.has_labour,
+    ) = (row.copy() for row in flags)
     people.capacity = capacity
     households.carer = carer
     people.carer = np.zeros(m, dtype=bool)
@@ -51,9 +77,25 @@ def recompute_care(people: People, households: Households, rules: Population,
 
 
 @jit
-def _update_care(age, health, frail, female, skill, first_member, size, by_health,
-                 young_max, labour_min, labour_max, elderly_can_care, healthy, disabled_code,
-                 capacity, flags, carer):
+def _update_care(
+    age,
+    health,
+    frail,
+    female,
+    skill,
+    first_member,
+    size,
+    by_health,
+    young_max,
+    labour_min,
+    labour_max,
+    elderly_can_care,
+    healthy,
+    disabled_code,
+    capacity,
+    flags,
+    carer,
+):
     for home in range(first_member.shape[0]):
         start, end = first_member[home], first_member[home] + size[home]
         young_child = care_need = has_disabled = substitute = has_labour = has_woman = False
@@ -63,8 +105,9 @@ def _update_care(age, health, frail, female, skill, first_member, size, by_healt
             young_child |= young
             care_need |= young or frail[i] or disabled
             has_disabled |= disabled
-            substitute |= (elderly_can_care and age[i] > labour_max and not frail[i]
-                           and health[i] == healthy)
+            substitute |= (
+                elderly_can_care and age[i] > labour_max and not frail[i] and health[i] == healthy
+            )
             in_age = labour_min <= age[i] <= labour_max and not frail[i]
             capacity[i] = by_health[health[i]] if in_age else np.float32(0.0)
             if capacity[i] > 0:
@@ -75,6 +118,9 @@ def _update_care(age, health, frail, female, skill, first_member, size, by_healt
         if care_need and not substitute:
             lowest = np.float32(np.inf)
             for i in range(start, end):
-                if capacity[i] > 0 and female[i] == has_woman and (
-                        carer[home] < 0 or skill[i] < lowest):
+                if (
+                    capacity[i] > 0
+                    and female[i] == has_woman
+                    and (carer[home] < 0 or skill[i] < lowest)
+                ):
                     carer[home], lowest = i, skill[i]

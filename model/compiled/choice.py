@@ -26,8 +26,15 @@ from model.offers import Market, Viewer, course_gains, migrant_net_wage
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
 from model.workshops import MONTHS_PER_YEAR
 
-NOT_WORKING, FARMING, HOME_OUTWORK, VILLAGE_WORKSHOP, PARK_WORKSHOP, COMMUNITY_FACTORY, \
-    MIGRATION = (int(a) for a in Activity)
+(
+    NOT_WORKING,
+    FARMING,
+    HOME_OUTWORK,
+    VILLAGE_WORKSHOP,
+    PARK_WORKSHOP,
+    COMMUNITY_FACTORY,
+    MIGRATION,
+) = (int(a) for a in Activity)
 HEALTHY, DISABLED = int(Health.HEALTHY), int(Health.DISABLED)
 
 
@@ -73,14 +80,14 @@ class Rates(NamedTuple):
     """Scalars of the offers and the utility (yuan/month unless stated)."""
 
     n_villages: int
-    course_gain: np.ndarray        # productivity multiplier by courses completed
-    migrant_net_wage: float        # at skill 1
-    mu_per_farmer_max: float       # mu
+    course_gain: np.ndarray  # productivity multiplier by courses completed
+    migrant_net_wage: float  # at skill 1
+    mu_per_farmer_max: float  # mu
     farm_net_yuan_per_mu_year: float
     commute_yuan_per_km_month: np.float32  # float32, as the park distances
     migration_cost: float
     utility_per_1000_yuan: float
-    option_constants: np.ndarray   # utility, per option
+    option_constants: np.ndarray  # utility, per option
     inertia: float
     care_penalty: float
     young_child_away_penalty: float
@@ -88,8 +95,9 @@ class Rates(NamedTuple):
     flexible_hours: bool
 
 
-def logit_decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choice,
-                    u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def logit_decisions(
+    viewer: Viewer, market: Market, params: Scenario, coef: Choice, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The logit choice of each reviser, as `model.choice.choose` makes it.
 
     Args:
@@ -107,9 +115,16 @@ def logit_decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choi
     gaps = np.empty((n, N_OPTIONS))
     feasible = np.empty((n, N_OPTIONS), dtype=np.bool_)
     current_ok = np.empty(n, dtype=np.bool_)
-    _utility_gaps(viewer.idx, _persons(viewer), _households(viewer), _market(market),
-                  _rates(params, coef, viewer.year, len(viewer.park_distance_km)),
-                  gaps, feasible, current_ok)
+    _utility_gaps(
+        viewer.idx,
+        _persons(viewer),
+        _households(viewer),
+        _market(market),
+        _rates(params, coef, viewer.year, len(viewer.park_distance_km)),
+        gaps,
+        feasible,
+        current_ok,
+    )
     np.exp(gaps, out=gaps)
     chosen = np.empty(n, dtype=np.int8)
     _draw(gaps, feasible, u, chosen)
@@ -118,32 +133,52 @@ def logit_decisions(viewer: Viewer, market: Market, params: Scenario, coef: Choi
 
 def _persons(v: Viewer) -> PersonColumns:
     p = v.people
-    return PersonColumns(p.household, p.activity, p.carer, p.health, p.age, p.kept_home,
-                         p.female, p.capacity, p.skill, p.courses, p.employer)
+    return PersonColumns(
+        p.household,
+        p.activity,
+        p.carer,
+        p.health,
+        p.age,
+        p.kept_home,
+        p.female,
+        p.capacity,
+        p.skill,
+        p.courses,
+        p.employer,
+    )
 
 
 def _households(v: Viewer) -> HouseholdColumns:
     hh = v.households
-    return HouseholdColumns(hh.village, hh.land_mu, hh.resettled, hh.young_child,
-                            v.park_distance_km)
+    return HouseholdColumns(
+        hh.village, hh.land_mu, hh.resettled, hh.young_child, v.park_distance_km
+    )
 
 
 def _market(m: Market) -> MarketColumns:
     t = m.table
-    return MarketColumns(m.pool_pay, m.pool_open, t.is_open, t.pay, m.utilisation,
-                         t.piece_rate, t.activity)
+    return MarketColumns(
+        m.pool_pay, m.pool_open, t.is_open, t.pay, m.utilisation, t.piece_rate, t.activity
+    )
 
 
 def _rates(params: Scenario, coef: Choice, year: float, n_villages: int) -> Rates:
     return Rates(
-        n_villages, course_gains(params.policy.training.productivity_gain),
+        n_villages,
+        course_gains(params.policy.training.productivity_gain),
         migrant_net_wage(params, year),
-        params.incomes.mu_per_farmer_max, params.incomes.farm_net_yuan_per_mu_year,
+        params.incomes.mu_per_farmer_max,
+        params.incomes.farm_net_yuan_per_mu_year,
         np.float32(params.choice.commute_yuan_per_km_month),
-        params.choice.migration_cost_yuan_per_month, coef.utility_per_1000_yuan,
+        params.choice.migration_cost_yuan_per_month,
+        coef.utility_per_1000_yuan,
         np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES]),
-        coef.inertia, coef.care_penalty, coef.young_child_away_penalty,
-        params.population.migrant_age_max, coef.flexible_hours)
+        coef.inertia,
+        coef.care_penalty,
+        coef.young_child_away_penalty,
+        params.population.migrant_age_max,
+        coef.flexible_hours,
+    )
 
 
 @jit
@@ -169,8 +204,7 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         income[COMMUNITY_FACTORY] = m.pool_pay[county + COMMUNITY_FACTORY] * cap
         income[MIGRATION] = r.migrant_net_wage * prod * cap
         others = _other_farmers(p.household, p.activity, i)
-        mu = min(np.float64(hh.land_mu[home]) / np.float64(max(others + 1, 1)),
-                 r.mu_per_farmer_max)
+        mu = min(np.float64(hh.land_mu[home]) / np.float64(max(others + 1, 1)), r.mu_per_farmer_max)
         income[FARMING] = mu * r.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * cap
         ok[HOME_OUTWORK] = m.pool_open[county + HOME_OUTWORK]
         ok[VILLAGE_WORKSHOP] = m.pool_open[village]
@@ -180,8 +214,12 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         slot = p.employer[i] if IS_WORKSHOP_ACTIVITY[p.activity[i]] else -1
         if slot >= 0 and m.slot_open[slot]:
             job = m.slot_activity[slot]
-            income[job] = m.slot_pay[slot] * m.slot_utilisation[slot] * cap * (
-                prod if m.slot_piece_rate[slot] else 1.0)
+            income[job] = (
+                m.slot_pay[slot]
+                * m.slot_utilisation[slot]
+                * cap
+                * (prod if m.slot_piece_rate[slot] else 1.0)
+            )
             ok[job] = True
         cost[PARK_WORKSHOP] = np.float64(r.commute_yuan_per_km_month * hh.park_distance_km[village])
         cost[MIGRATION] = r.migration_cost
@@ -191,8 +229,12 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         ok[FARMING] = hh.land_mu[home] > 0
         ok[COMMUNITY_FACTORY] = ok[COMMUNITY_FACTORY] and hh.resettled[home]
         ok[PARK_WORKSHOP] = ok[PARK_WORKSHOP] and away_ok
-        ok[MIGRATION] = (away_ok and p.health[i] == HEALTHY and p.age[i] <= r.migrant_age_max
-                         and not p.kept_home[i])
+        ok[MIGRATION] = (
+            away_ok
+            and p.health[i] == HEALTHY
+            and p.age[i] <= r.migrant_age_max
+            and not p.kept_home[i]
+        )
         if not r.flexible_hours:
             ok[VILLAGE_WORKSHOP] = ok[VILLAGE_WORKSHOP] and not carer
             ok[COMMUNITY_FACTORY] = ok[COMMUNITY_FACTORY] and not carer

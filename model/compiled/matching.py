@@ -26,8 +26,9 @@ def hiring_order(slot: np.ndarray, score: np.ndarray, n_slots: int) -> np.ndarra
     return _hiring_order(slot, score, n_slots)
 
 
-def pick_in_pools(key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray,
-                  cumulative: np.ndarray) -> np.ndarray:
+def pick_in_pools(
+    key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray, cumulative: np.ndarray
+) -> np.ndarray:
     """Each applicant's workshop, drawn in proportion to vacancies within its pool.
 
     Args:
@@ -75,7 +76,6 @@ def _pick_in_pools(key, u, keys, order, cumulative, target):
         if not total > 0:
             target[a] = -1
             continue
-        position = np.searchsorted(cumulative, cumulative[start] + u[a] * total,
-                                   side="right") - 1
+        position = np.searchsorted(cumulative, cumulative[start] + u[a] * total, side="right") - 1
         position = min(max(position, start), max(end - 1, start))
         target[a] = order[min(max(position, 0), last)]

@@ -16,8 +16,9 @@ import numpy as np
 from model.compiled.registry import jit
 
 
-def fgt_sums(income_per_capita: np.ndarray, line: float, weights: np.ndarray,
-             membership: np.ndarray) -> np.ndarray:
+def fgt_sums(
+    income_per_capita: np.ndarray, line: float, weights: np.ndarray, membership: np.ndarray
+) -> np.ndarray:
     """People in poor households, poverty gaps and squared gaps, summed by group.
 
     Args:
@@ -42,9 +43,15 @@ def column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return sums
 
 
-def job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
-             registered: np.ndarray, earnings: np.ndarray, earnings_before_job: np.ndarray,
-             n_forms: int) -> tuple[np.ndarray, ...]:
+def job_sums(
+    employed: np.ndarray,
+    employer: np.ndarray,
+    form: np.ndarray,
+    registered: np.ndarray,
+    earnings: np.ndarray,
+    earnings_before_job: np.ndarray,
+    n_forms: int,
+) -> tuple[np.ndarray, ...]:
     """Jobs, poor workers, earnings, poor workers' known gains and their number, by form.
 
     Earnings and gains are summed in yuan, adding in the order of `employed`; a gain is
@@ -52,14 +59,36 @@ def job_sums(employed: np.ndarray, employer: np.ndarray, form: np.ndarray,
     """
     jobs, poor_jobs, gain_n = (np.zeros(n_forms, dtype=np.int64) for _ in range(3))
     earned, gain_sum = np.zeros(n_forms), np.zeros(n_forms)
-    _job_sums(employed, employer, form, registered, earnings, earnings_before_job, jobs,
-              poor_jobs, earned, gain_sum, gain_n)
+    _job_sums(
+        employed,
+        employer,
+        form,
+        registered,
+        earnings,
+        earnings_before_job,
+        jobs,
+        poor_jobs,
+        earned,
+        gain_sum,
+        gain_n,
+    )
     return jobs, poor_jobs, earned, gain_sum, gain_n
 
 
 @jit
-def _job_sums(employed, employer, form, registered, earnings, earnings_before_job, jobs,
-              poor_jobs, earned, gain_sum, gain_n):
+def _job_sums(
+    employed,
+    employer,
+    form,
+    registered,
+    earnings,
+    earnings_before_job,
+    jobs,
+    poor_jobs,
+    earned,
+    gain_sum,
+    gain_n,
+):
     for i in employed:
         f = form[employer[i]]
         jobs[f] += 1

@@ -21,8 +21,13 @@ from model.workshops import MONTHS_PER_YEAR
 FARMING = int(Activity.FARMING)
 
 
-def credit_migrants(people: People, migrants: np.ndarray, net_wage: float,
-                    course_gains: np.ndarray, household_income: np.ndarray) -> None:
+def credit_migrants(
+    people: People,
+    migrants: np.ndarray,
+    net_wage: float,
+    course_gains: np.ndarray,
+    household_income: np.ndarray,
+) -> None:
     """Migrants earn the net wage x productivity x capacity (yuan this month).
 
     Args:
@@ -32,14 +37,29 @@ def credit_migrants(people: People, migrants: np.ndarray, net_wage: float,
         course_gains: productivity multiplier by courses completed.
         household_income: migrant income per household, overwritten (yuan).
     """
-    _credit_migrants(migrants, people.skill, people.courses, people.capacity, people.household,
-                     course_gains, net_wage, people.earnings, household_income)
+    _credit_migrants(
+        migrants,
+        people.skill,
+        people.courses,
+        people.capacity,
+        people.household,
+        course_gains,
+        net_wage,
+        people.earnings,
+        household_income,
+    )
 
 
-def credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarray,
-                            utilisation: np.ndarray, piece_rate: np.ndarray,
-                            course_gains: np.ndarray, wages: np.ndarray,
-                            piece_work: np.ndarray) -> None:
+def credit_workshop_workers(
+    people: People,
+    employed: np.ndarray,
+    pay: np.ndarray,
+    utilisation: np.ndarray,
+    piece_rate: np.ndarray,
+    course_gains: np.ndarray,
+    wages: np.ndarray,
+    piece_work: np.ndarray,
+) -> None:
     """Workers earn pay x utilisation x capacity, piece workers also x productivity.
 
     Args:
@@ -53,27 +73,49 @@ def credit_workshop_workers(people: People, employed: np.ndarray, pay: np.ndarra
         piece_work: piece-work income per household, 0 where any worker lives; credited
             (yuan).
     """
-    _credit_workshop_workers(employed, people.employer, people.skill, people.courses,
-                             people.capacity, people.household, pay, utilisation, piece_rate,
-                             course_gains, people.earnings, wages, piece_work)
+    _credit_workshop_workers(
+        employed,
+        people.employer,
+        people.skill,
+        people.courses,
+        people.capacity,
+        people.household,
+        pay,
+        utilisation,
+        piece_rate,
+        course_gains,
+        people.earnings,
+        wages,
+        piece_work,
+    )
 
 
-def wage_bills(people: People, employed: np.ndarray, registered: np.ndarray,
-               subsidy_age_max: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+def wage_bills(
+    people: People, employed: np.ndarray, registered: np.ndarray, subsidy_age_max: int, n_slots: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
 
     Poor workers count when at most `subsidy_age_max` years old (the wage subsidy's rule);
     earnings are added in the order of `employed`.
     """
     wage_bill, poor_bill = np.zeros(n_slots), np.zeros(n_slots)
-    _wage_bills(employed, people.employer, people.earnings, people.age, registered,
-                subsidy_age_max, wage_bill, poor_bill)
+    _wage_bills(
+        employed,
+        people.employer,
+        people.earnings,
+        people.age,
+        registered,
+        subsidy_age_max,
+        wage_bill,
+        poor_bill,
+    )
     return wage_bill, poor_bill
 
 
 @jit
-def _wage_bills(employed, employer, earnings, age, registered, subsidy_age_max, wage_bill,
-                poor_bill):
+def _wage_bills(
+    employed, employer, earnings, age, registered, subsidy_age_max, wage_bill, poor_bill
+):
     for i in employed:
         slot = employer[i]
         earned = np.float64(earnings[i])
@@ -82,9 +124,14 @@ def _wage_bills(employed, employer, earnings, age, registered, subsidy_age_max, 
         poor_bill[slot] += earned * counted
 
 
-def recompute_farms(people: People, households: Households, rows: np.ndarray | None,
-                    params: Scenario, farmers: np.ndarray,
-                    income: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def recompute_farms(
+    people: People,
+    households: Households,
+    rows: np.ndarray | None,
+    params: Scenario,
+    farmers: np.ndarray,
+    income: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Farmers and farm income (farming plus rent on idle land) of households `rows`.
 
     Args:
@@ -103,17 +150,40 @@ def recompute_farms(people: People, households: Households, rows: np.ndarray | N
     incomes = params.incomes
     room = int(households.size[rows].sum())
     persons, earnings = np.empty(room, dtype=np.int64), np.empty(room)
-    found = _recompute_farms(rows, households.first_member, households.size, households.land_mu,
-                             people.activity, people.capacity, incomes.mu_per_farmer_max,
-                             incomes.farm_net_yuan_per_mu_year,
-                             incomes.land_rent_yuan_per_mu_year, farmers, income, persons,
-                             earnings)
+    found = _recompute_farms(
+        rows,
+        households.first_member,
+        households.size,
+        households.land_mu,
+        people.activity,
+        people.capacity,
+        incomes.mu_per_farmer_max,
+        incomes.farm_net_yuan_per_mu_year,
+        incomes.land_rent_yuan_per_mu_year,
+        farmers,
+        income,
+        persons,
+        earnings,
+    )
     return persons[:found], earnings[:found]
 
 
 @jit
-def _recompute_farms(rows, first_member, size, land_mu, activity, capacity, mu_max,
-                     net_per_mu_year, rent_per_mu_year, farmers, income, persons, earnings):
+def _recompute_farms(
+    rows,
+    first_member,
+    size,
+    land_mu,
+    activity,
+    capacity,
+    mu_max,
+    net_per_mu_year,
+    rent_per_mu_year,
+    farmers,
+    income,
+    persons,
+    earnings,
+):
     found = 0
     for row in rows:
         start, end = first_member[row], first_member[row] + size[row]
@@ -138,8 +208,17 @@ def _recompute_farms(rows, first_member, size, land_mu, activity, capacity, mu_m
 
 
 @jit
-def _credit_migrants(migrants, skill, courses, capacity, household, course_gains, net_wage,
-                     earnings, household_income):
+def _credit_migrants(
+    migrants,
+    skill,
+    courses,
+    capacity,
+    household,
+    course_gains,
+    net_wage,
+    earnings,
+    household_income,
+):
     household_income[:] = 0.0
     for k in range(migrants.shape[0]):
         i = migrants[k]
@@ -149,9 +228,21 @@ def _credit_migrants(migrants, skill, courses, capacity, household, course_gains
 
 
 @jit
-def _credit_workshop_workers(employed, employer, skill, courses, capacity, household, pay,
-                             utilisation, piece_rate, course_gains, earnings, wages,
-                             piece_work):
+def _credit_workshop_workers(
+    employed,
+    employer,
+    skill,
+    courses,
+    capacity,
+    household,
+    pay,
+    utilisation,
+    piece_rate,
+    course_gains,
+    earnings,
+    wages,
+    piece_work,
+):
     for k in range(employed.shape[0]):
         i = employed[k]
         slot = employer[i]

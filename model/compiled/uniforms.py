@@ -40,8 +40,9 @@ def uniforms_at(rng: np.random.Generator, n: int, positions: np.ndarray) -> np.n
     s, c = state["state"]["state"], state["state"]["inc"]
     jumps = _jump_table(c)
     out = np.empty(len(positions))
-    s_hi, s_lo = _draw_at(np.uint64(s >> 64), np.uint64(s & LOW_64), positions,
-                          np.int64(n), jumps, out)
+    s_hi, s_lo = _draw_at(
+        np.uint64(s >> 64), np.uint64(s & LOW_64), positions, np.int64(n), jumps, out
+    )
     state["state"]["state"] = (int(s_hi) << 64) | int(s_lo)
     rng.bit_generator.state = state
     return out

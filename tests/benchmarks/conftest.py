@@ -26,5 +26,4 @@ def scenario(variant: str, tiny: Scenario) -> Scenario:
 @pytest.fixture(scope="session")
 def traces(scenario: Scenario) -> tuple[Trace, Trace]:
     """The full model's and the reference's traces of the same scenario and seed."""
-    return (trace(WorkshopEconomy(scenario), MONTHS),
-            trace(ReferenceEconomy(scenario), MONTHS))
+    return (trace(WorkshopEconomy(scenario), MONTHS), trace(ReferenceEconomy(scenario), MONTHS))

@@ -36,18 +36,19 @@ VARIANTS: dict[str, dict[str, Any]] = {"tiny": {}, "stress": STRESS}
 class Trace:
     """What a model did each month (index 0 = the starting state, choices from month 1)."""
 
-    revisers: list[np.ndarray] = field(default_factory=list)    # person indices
-    chosen: list[np.ndarray] = field(default_factory=list)      # activity per reviser
+    revisers: list[np.ndarray] = field(default_factory=list)  # person indices
+    chosen: list[np.ndarray] = field(default_factory=list)  # activity per reviser
     current_ok: list[np.ndarray] = field(default_factory=list)  # bool per reviser
-    activity: list[np.ndarray] = field(default_factory=list)    # per person, after matching
-    income: list[np.ndarray] = field(default_factory=list)      # sources x households, yuan
-    poor: list[np.ndarray] = field(default_factory=list)        # bool per household
+    activity: list[np.ndarray] = field(default_factory=list)  # per person, after matching
+    income: list[np.ndarray] = field(default_factory=list)  # sources x households, yuan
+    poor: list[np.ndarray] = field(default_factory=list)  # bool per household
     flows: list[Transitions] = field(default_factory=list)
 
     def record(self, model: WorkshopEconomy) -> None:
         if model.month > 0:
-            for name, values in zip(("revisers", "chosen", "current_ok"), model.choices,
-                                    strict=True):
+            for name, values in zip(
+                ("revisers", "chosen", "current_ok"), model.choices, strict=True
+            ):
                 getattr(self, name).append(values.copy())
             self.flows.append(model.flows)
         self.activity.append(model.people.activity.copy())

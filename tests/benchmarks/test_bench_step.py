@@ -9,8 +9,12 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_step.py"
 
 
 def test_a_size_is_measured_in_its_own_process():
-    out = subprocess.run([sys.executable, str(BENCH), "--measure", "300", "--months", "2",
-                          "--repeats", "2"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--measure", "300", "--months", "2", "--repeats", "2"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     run = json.loads(out.splitlines()[-1])
     assert run["households"] == 300 and run["months"] == 2
     assert len(run["seconds"]) == len(run["cpu_seconds"]) == 2

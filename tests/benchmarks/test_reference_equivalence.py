@@ -23,8 +23,13 @@ from model.scenario import Activity, Scenario
 
 # Activities chosen at least once: the tiny county has no park or community workshops.
 CHOSEN_AT_LEAST = {
-    "tiny": {Activity.NOT_WORKING, Activity.FARMING, Activity.HOME_OUTWORK,
-             Activity.VILLAGE_WORKSHOP, Activity.MIGRATION},
+    "tiny": {
+        Activity.NOT_WORKING,
+        Activity.FARMING,
+        Activity.HOME_OUTWORK,
+        Activity.VILLAGE_WORKSHOP,
+        Activity.MIGRATION,
+    },
     "stress": set(Activity),
 }
 
@@ -33,12 +38,17 @@ def test_same_choices_every_month(traces: tuple[Trace, Trace]):
     full, ref = traces
     assert len(full.revisers) == len(ref.revisers) == MONTHS
     for month in range(MONTHS):
-        np.testing.assert_array_equal(ref.revisers[month], full.revisers[month],
-                                      err_msg=f"who revises, month {month + 1}")
-        np.testing.assert_array_equal(ref.chosen[month], full.chosen[month],
-                                      err_msg=f"choices, month {month + 1}")
-        np.testing.assert_array_equal(ref.current_ok[month], full.current_ok[month],
-                                      err_msg=f"current activity feasible, month {month + 1}")
+        np.testing.assert_array_equal(
+            ref.revisers[month], full.revisers[month], err_msg=f"who revises, month {month + 1}"
+        )
+        np.testing.assert_array_equal(
+            ref.chosen[month], full.chosen[month], err_msg=f"choices, month {month + 1}"
+        )
+        np.testing.assert_array_equal(
+            ref.current_ok[month],
+            full.current_ok[month],
+            err_msg=f"current activity feasible, month {month + 1}",
+        )
 
 
 def test_same_activity_of_every_person_every_month(traces: tuple[Trace, Trace]):
@@ -51,8 +61,9 @@ def test_same_household_income_by_source_every_month(traces: tuple[Trace, Trace]
     full, ref = traces
     for month, (a, b) in enumerate(zip(full.income, ref.income, strict=True)):
         for source in Source:
-            np.testing.assert_array_equal(b[source], a[source],
-                                          err_msg=f"{source.name.lower()}, month {month}")
+            np.testing.assert_array_equal(
+                b[source], a[source], err_msg=f"{source.name.lower()}, month {month}"
+            )
 
 
 def test_same_poverty_status_and_flows(traces: tuple[Trace, Trace]):

@@ -26,9 +26,16 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SERVER_START_TIMEOUT_S = 90  # a cold start imports solara, matplotlib and the model
 SERVER_STOP_TIMEOUT_S = 10
 POLL_S = 0.25
@@ -56,7 +63,8 @@ share_of_poor_wage_bill = 1.5   # a share above 1: rejected
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"Debian's Chromium is not installed at {CHROMIUM}: `make browser` installs it "
-           "(apt-get install chromium)")
+    "(apt-get install chromium)",
+)
 
 
 def free_port() -> int:
@@ -79,8 +87,7 @@ def wait_until_answers(url: str, server: subprocess.Popen[bytes], log: Path) -> 
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(POLL_S)
-    pytest.fail(f"solara did not answer at {url} in {SERVER_START_TIMEOUT_S} s:\n"
-                f"{log.read_text()}")
+    pytest.fail(f"solara did not answer at {url} in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +104,28 @@ def scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_url(scenario_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("solara") / "server.log"
-    env = {**os.environ, "WSIM_SCENARIO_DIR": str(scenario_dir),
-           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
-    command = [sys.executable, "-m", "solara", "run", str(ROOT / "app.py"), "--host",
-               "127.0.0.1", "--port", str(port), "--production", "--no-open"]
+    env = {
+        **os.environ,
+        "WSIM_SCENARIO_DIR": str(scenario_dir),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(ROOT / "app.py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
     with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_until_answers(url, server, log)
@@ -120,8 +142,7 @@ def app_url(scenario_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

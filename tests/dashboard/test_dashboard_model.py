@@ -43,37 +43,44 @@ def configured() -> Scenario:
 
 def test_every_control_names_keys_the_scenario_has(tiny: Scenario) -> None:
     shown = settings_of(tiny)
-    assert set(shown) == {*SLIDERS, MIGRATION_SHOCK,
-                          *(c.switch for c in CONTROLS if c.switch is not None)}
+    assert set(shown) == {
+        *SLIDERS,
+        MIGRATION_SHOCK,
+        *(c.switch for c in CONTROLS if c.switch is not None),
+    }
     assert shown[QUOTA] == 100 * tiny.policy.certification.poor_share_min
 
 
 def test_untouched_settings_leave_the_file_exactly_as_it_is(configured: Scenario) -> None:
-    assert configured == load_scenario(TINY).with_overrides(households=HOUSEHOLDS,
-                                                            months=MONTHS)
+    assert configured == load_scenario(TINY).with_overrides(households=HOUSEHOLDS, months=MONTHS)
 
 
 def test_slider_values_become_scenario_units(tiny: Scenario) -> None:
     shown = settings_of(tiny) | {QUOTA: 55.0, PLACES: 120.0, MIGRATION_SHOCK: True}
-    assert changes(tiny, shown) == {QUOTA: pytest.approx(0.55), PLACES: 120,
-                                    MIGRATION_SHOCK: True}
+    assert changes(tiny, shown) == {QUOTA: pytest.approx(0.55), PLACES: 120, MIGRATION_SHOCK: True}
     assert isinstance(changes(tiny, shown)[PLACES], int)
 
 
-@pytest.mark.parametrize(("households", "months", "expected"), [
-    (5, MONTHS, "households: expected 100 to 200,000, got 5"),
-    (HOUSEHOLDS, 0, "months: expected 1 to 120, got 0"),
-])
+@pytest.mark.parametrize(
+    ("households", "months", "expected"),
+    [
+        (5, MONTHS, "households: expected 100 to 200,000, got 5"),
+        (HOUSEHOLDS, 0, "months: expected 1 to 120, got 0"),
+    ],
+)
 def test_run_size_out_of_range_is_refused_with_the_range(
-        households: int, months: int, expected: str) -> None:
+    households: int, months: int, expected: str
+) -> None:
     with pytest.raises(ValueError, match=expected):
         configure(TINY, households, months, {})
 
 
 def test_a_file_that_fails_validation_names_the_key(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
-    broken.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "broken"\n'
-                      "[policy.wage_subsidy]\nshare_of_poor_wage_bill = 1.5\n")
+    broken.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "broken"\n'
+        "[policy.wage_subsidy]\nshare_of_poor_wage_bill = 1.5\n"
+    )
     with pytest.raises(ScenarioError, match="share_of_poor_wage_bill"):
         configure(broken, HOUSEHOLDS, MONTHS, {})
 
@@ -86,7 +93,8 @@ def test_scenario_files_lists_the_default_first_and_not_reforms() -> None:
 
 
 def test_without_policy_keeps_households_and_shocks_and_drops_workshops_and_instruments(
-        configured: Scenario) -> None:
+    configured: Scenario,
+) -> None:
     shocked = configured.with_changes({MIGRATION_SHOCK: True})
     counterfactual = without_policy(shocked, load_scenario(BASELINE))
     assert counterfactual.run == shocked.run
@@ -118,6 +126,12 @@ def test_headline_compares_with_the_baseline_at_the_same_month(configured: Scena
 def test_every_figure_draws_with_and_without_the_baseline(configured: Scenario) -> None:
     first, *_, last = live_run(configured, refresh_seconds=0.0)
     base = list(live_run(without_policy(configured, load_scenario(BASELINE))))[-1]
-    for figure in (headcount_figure(last, base), exits_figure(last), exits_figure(last, base),
-                   activity_figure(first), spending_figure(first), spending_figure(last)):
+    for figure in (
+        headcount_figure(last, base),
+        exits_figure(last),
+        exits_figure(last, base),
+        activity_figure(first),
+        spending_figure(first),
+        spending_figure(last),
+    ):
         assert isinstance(figure, Figure) and figure.axes

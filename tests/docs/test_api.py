@@ -24,8 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "api.md"
 HOUSEHOLDS, MONTHS, REPLICATES = 300, 12, 2
-SIZES = {"households": HOUSEHOLDS, "months": MONTHS, "replicates": REPLICATES,
-         "count": REPLICATES}
+SIZES = {"households": HOUSEHOLDS, "months": MONTHS, "replicates": REPLICATES, "count": REPLICATES}
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ARGUMENT = re.compile(rf"\b({'|'.join(SIZES)})=\d[\d_]*")
 ENTRY = re.compile(rf"\"({'|'.join(SIZES)})\": \d[\d_]*")
@@ -51,14 +50,16 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     specs.mkdir(parents=True)
     for spec in (ROOT / "experiments" / "specs").glob("*.toml"):
         text = spec.read_text(encoding="utf-8")
-        (specs / spec.name).write_text(FILE_LINE.sub(
-            lambda m: f"{m.group(1)} = {SIZES[m.group(1)]}", text), encoding="utf-8")
+        (specs / spec.name).write_text(
+            FILE_LINE.sub(lambda m: f"{m.group(1)} = {SIZES[m.group(1)]}", text), encoding="utf-8"
+        )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
 def test_the_examples_run_and_give_what_the_page_says(
-        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocks = examples(PAGE.read_text(encoding="utf-8"))
     assert len(blocks) >= 10
     namespace: dict[str, object] = {}
@@ -83,18 +84,24 @@ def test_the_examples_run_and_give_what_the_page_says(
     assert len(policy_mix.failures) == 0 and len(policy_mix.runs) == 10 * REPLICATES
     assert {"effects", "rates", "cost_per_exit", "instruments"} <= set(namespace["tables"])
     printed = capsys.readouterr().out
-    assert ("results/api/compare: expected a sweep folder" in printed
-            and "found a comparison folder" in printed)
+    assert (
+        "results/api/compare: expected a sweep folder" in printed
+        and "found a comparison folder" in printed
+    )
     assert "changes to default.toml: policy.wage_subsidy.share: a key the scenario has" in printed
 
 
 def test_sizes_in_code_and_spec_files_are_made_small() -> None:
-    code = ('run("default", replicates=4, households=2000, months=48)\n'
-            '{"run": {"households": 2_000, "months": 48}, "replicates": {"count": 5}}')
+    code = (
+        'run("default", replicates=4, households=2000, months=48)\n'
+        '{"run": {"households": 2_000, "months": 48}, "replicates": {"count": 5}}'
+    )
     assert small(code) == (
         f'run("default", replicates={REPLICATES}, households={HOUSEHOLDS}, months={MONTHS})\n'
         f'{{"run": {{"households": {HOUSEHOLDS}, "months": {MONTHS}}}, '
-        f'"replicates": {{"count": {REPLICATES}}}}}')
+        f'"replicates": {{"count": {REPLICATES}}}}}'
+    )
     file = "households = 2000   # note\ncount = 5\nseed = 1\n"
     assert FILE_LINE.sub(lambda m: f"{m.group(1)} = 0", file) == (
-        "households = 0   # note\ncount = 0\nseed = 1\n")
+        "households = 0   # note\ncount = 0\nseed = 1\n"
+    )

@@ -30,18 +30,20 @@ from model.scenario import HouseholdProfile, Scenario, WorkshopForm, Workshops
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD = ROOT / "docs" / "ODD.md"
-PLACEHOLDERS: dict[type[BaseModel], str] = {WorkshopForm: "<form>",
-                                            HouseholdProfile: "<profile>"}
-SECTIONS = [name for name, field in Scenario.model_fields.items()
-            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)]
+PLACEHOLDERS: dict[type[BaseModel], str] = {WorkshopForm: "<form>", HouseholdProfile: "<profile>"}
+SECTIONS = [
+    name
+    for name, field in Scenario.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+]
 KEY = re.compile(rf"`((?:{'|'.join(SECTIONS)})(?:\.[A-Za-z0-9_<>]+)+)`")
 TOP_LEVEL = re.compile(r"`([a-z_]+)`")
-FORMS = [name for name, field in Workshops.model_fields.items()
-         if field.annotation is WorkshopForm]
+FORMS = [name for name, field in Workshops.model_fields.items() if field.annotation is WorkshopForm]
 
 
-def schema_keys(model: type[BaseModel] = Scenario,
-                prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+def schema_keys(
+    model: type[BaseModel] = Scenario, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], str]]:
     """(parts of each key, the key with placeholders), walking sections recursively."""
     for name, field in model.model_fields.items():
         annotation = field.annotation
@@ -79,8 +81,11 @@ def spellings() -> dict[str, str]:
 def undocumented(text: str) -> list[str]:
     """The scenario keys `text` does not name in backticks (in either spelling)."""
     named = set(KEY.findall(text)) | set(TOP_LEVEL.findall(text))
-    return sorted(".".join(parts) for parts, generic in schema_keys()
-                  if ".".join(parts) not in named and generic not in named)
+    return sorted(
+        ".".join(parts)
+        for parts, generic in schema_keys()
+        if ".".join(parts) not in named and generic not in named
+    )
 
 
 def test_every_scenario_key_is_documented() -> None:
@@ -91,16 +96,19 @@ def test_every_scenario_key_is_documented() -> None:
 def test_a_key_left_out_of_the_text_is_reported() -> None:
     text = ODD.read_text(encoding="utf-8")
     assert undocumented(text.replace("`choice.aspiration_yuan_per_month`", "")) == [
-        "choice.aspiration_yuan_per_month"]
+        "choice.aspiration_yuan_per_month"
+    ]
     without_forms = text.replace("`workshops.<form>.orders.volatility`", "")
-    assert undocumented(without_forms) == [f"workshops.{form}.orders.volatility"
-                                           for form in sorted(FORMS)]
+    assert undocumented(without_forms) == [
+        f"workshops.{form}.orders.volatility" for form in sorted(FORMS)
+    ]
 
 
 def test_every_key_written_in_the_odd_exists() -> None:
     known = spellings()
-    unknown = sorted({key for key in KEY.findall(ODD.read_text(encoding="utf-8"))
-                      if key not in known})
+    unknown = sorted(
+        {key for key in KEY.findall(ODD.read_text(encoding="utf-8")) if key not in known}
+    )
     assert not unknown, f"docs/ODD.md names keys the schema does not have: {unknown}"
 
 

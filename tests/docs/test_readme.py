@@ -19,11 +19,22 @@ def test_layout_fits_in_ten_lines():
 
 
 def test_every_path_the_layout_names_exists():
-    named = {m for line in layout_block() for m in re.findall(r"([\w.-]+/|[\w-]+\.(?:py|md|ipynb))",
-                                                              line)}
+    named = {
+        m
+        for line in layout_block()
+        for m in re.findall(r"([\w.-]+/|[\w-]+\.(?:py|md|ipynb))", line)
+    }
     folders = {"model/", "scenarios/", "experiments/", "tests/", "docs/", "benchmarks/"}
     assert folders <= named
-    bases = [ROOT, ROOT / "model", ROOT / "experiments", ROOT / "docs", ROOT / "notebooks",
-             ROOT / "scenarios", ROOT / "tools", ROOT / "tests"]
+    bases = [
+        ROOT,
+        ROOT / "model",
+        ROOT / "experiments",
+        ROOT / "docs",
+        ROOT / "notebooks",
+        ROOT / "scenarios",
+        ROOT / "tools",
+        ROOT / "tests",
+    ]
     missing = [n for n in named if not any((base / n.rstrip("/")).exists() for base in bases)]
     assert not missing, f"the README layout names paths that do not exist: {missing}"

@@ -57,8 +57,16 @@ from experiments.sweep.store import load as load_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "user-guide.md"
-COPIED = ("model", "experiments", "scenarios", "notebooks", "tools", "app.py", "Makefile",
-          "pyproject.toml")
+COPIED = (
+    "model",
+    "experiments",
+    "scenarios",
+    "notebooks",
+    "tools",
+    "app.py",
+    "Makefile",
+    "pyproject.toml",
+)
 HOUSEHOLDS, MONTHS, REPLICATES = 300, 12, 2
 NOT_RUN = "# not run by the tests:"
 MOST_NOT_RUN = 3  # Jupyter, the dashboard (driven by tests/dashboard/) and an install
@@ -111,8 +119,9 @@ def make_recipe(target: str) -> list[str]:
     variables = dict(re.findall(r"^(\w+)\s*[:?]?=\s*(.*?)\s*$", makefile, re.MULTILINE))
     body = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     assert body, f"no target {target} in the Makefile"
-    commands = [line.strip() for line in body.group(1).splitlines()
-                if not line.strip().startswith("@")]
+    commands = [
+        line.strip() for line in body.group(1).splitlines() if not line.strip().startswith("@")
+    ]
     return [re.sub(r"\$\((\w+)\)", lambda m: variables[m.group(1)], c) for c in commands]
 
 
@@ -142,10 +151,10 @@ def shrink_notebook(path: Path) -> None:
     """Set the notebook's run size (its parameters cell) to the small scale."""
     notebook = nbformat.read(path, as_version=4)
     cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
-    for name, value in (("HOUSEHOLDS", HOUSEHOLDS), ("MONTHS", MONTHS),
-                        ("REPLICATES", REPLICATES)):
-        cell.source, found = re.subn(rf"^{name} = [\d_]+", f"{name} = {value}", cell.source,
-                                     flags=re.MULTILINE)
+    for name, value in (("HOUSEHOLDS", HOUSEHOLDS), ("MONTHS", MONTHS), ("REPLICATES", REPLICATES)):
+        cell.source, found = re.subn(
+            rf"^{name} = [\d_]+", f"{name} = {value}", cell.source, flags=re.MULTILINE
+        )
         assert found == 1, f"{name} not set in the notebook's parameters cell"
     nbformat.write(notebook, path)
 
@@ -154,13 +163,21 @@ def run(command: str, where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run one command of the guide in the copy; fail with its output if it fails."""
     if command.startswith(f"{WSIM} "):
         monkeypatch.chdir(where)
-        args = [a for arg in shlex.split(command)[1:]
-                for a in (sorted(glob.glob(arg)) if "*" in arg else [arg])]
+        args = [
+            a
+            for arg in shlex.split(command)[1:]
+            for a in (sorted(glob.glob(arg)) if "*" in arg else [arg])
+        ]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"{command}\n{result.output}\n{result.exception!r}"
         return
-    done = subprocess.run(["bash", "-c", command], cwd=where, capture_output=True, text=True,
-                          timeout=COMMAND_TIMEOUT_S)
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
     assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
 
 
@@ -195,8 +212,9 @@ def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
             server.wait(timeout=SERVER_START_TIMEOUT_S)
 
 
-def test_every_command_of_the_guide_runs(repository: Path, monkeypatch: pytest.MonkeyPatch,
-                                         servers: list[subprocess.Popen[bytes]]) -> None:
+def test_every_command_of_the_guide_runs(
+    repository: Path, monkeypatch: pytest.MonkeyPatch, servers: list[subprocess.Popen[bytes]]
+) -> None:
     ran = []
     port = str(free_port())
     for step in steps(GUIDE.read_text(encoding="utf-8")):
@@ -205,12 +223,19 @@ def test_every_command_of_the_guide_runs(repository: Path, monkeypatch: pytest.M
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(small(step.text), encoding="utf-8")
             continue
-        local = small(step.command).replace(SCHEDULER_HOST, "127.0.0.1").replace(
-            SCHEDULER_PORT, port)
+        local = (
+            small(step.command).replace(SCHEDULER_HOST, "127.0.0.1").replace(SCHEDULER_PORT, port)
+        )
         if step.server:
-            servers.append(subprocess.Popen(["bash", "-c", local], cwd=repository,
-                                            stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True))
+            servers.append(
+                subprocess.Popen(
+                    ["bash", "-c", local],
+                    cwd=repository,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
             if len(servers) == 1:
                 wait_for_port(int(port), servers[0])
             ran.append(step.command)
@@ -221,10 +246,15 @@ def test_every_command_of_the_guide_runs(repository: Path, monkeypatch: pytest.M
         ran.append(step.command)
     assert len(ran) >= 18 and len(servers) == 2
     results = repository / "results"
-    for made in ("demo/report.html", "qingchuan_5000/report.html",
-                 "compare-default-my_wage_subsidy_40/report.html",
-                 "my_training/analysis/summary.md", "my_training_dask/manifest.json",
-                 "my_training_cluster/manifest.json", "notebook"):
+    for made in (
+        "demo/report.html",
+        "qingchuan_5000/report.html",
+        "compare-default-my_wage_subsidy_40/report.html",
+        "my_training/analysis/summary.md",
+        "my_training_dask/manifest.json",
+        "my_training_cluster/manifest.json",
+        "notebook",
+    ):
         assert (results / made).exists(), made
     cluster = load_sweep(results / "my_training_cluster")
     local_runs = load_sweep(results / "my_training")
@@ -232,8 +262,13 @@ def test_every_command_of_the_guide_runs(repository: Path, monkeypatch: pytest.M
 
 
 def test_commands_not_run_are_few_and_say_why() -> None:
-    lines = [line for kind, body in FENCE.findall(GUIDE.read_text(encoding="utf-8"))
-             if kind == "sh" for line in body.splitlines() if NOT_RUN in line]
+    lines = [
+        line
+        for kind, body in FENCE.findall(GUIDE.read_text(encoding="utf-8"))
+        if kind == "sh"
+        for line in body.splitlines()
+        if NOT_RUN in line
+    ]
     assert 0 < len(lines) <= MOST_NOT_RUN
     for line in lines:
         reason = line.split(NOT_RUN, 1)[1].strip()

@@ -19,8 +19,10 @@ Wsim = Callable[..., Result]
 def write_reform(directory: Path, name: str = REFORM_NAME, extra: str = "") -> Path:
     """A reform of the tiny county (three times its wage subsidy) in `directory`."""
     path = directory / f"{name}.toml"
-    path.write_text(f'# A reform of the tiny county.\nextends = "{TINY.as_posix()}"\n'
-                    f'name = "{name}"\n{extra}\n[policy.wage_subsidy]\n'
-                    "share_of_poor_wage_bill = 0.60   # reform: three times the default\n",
-                    encoding="utf-8")
+    path.write_text(
+        f'# A reform of the tiny county.\nextends = "{TINY.as_posix()}"\n'
+        f'name = "{name}"\n{extra}\n[policy.wage_subsidy]\n'
+        "share_of_poor_wage_bill = 0.60   # reform: three times the default\n",
+        encoding="utf-8",
+    )
     return path

@@ -30,8 +30,14 @@ from experiments.sweep import runs, store
 from experiments.sweep.seeding import RunSetup, RunTask
 from experiments.sweep.store import MANIFEST, RunRecord, SweepStore
 
-KILL_POINTS = ("part_write", "before_rename", "after_rename", "before_runs_part",
-               "before_finish", "first_manifest")
+KILL_POINTS = (
+    "part_write",
+    "before_rename",
+    "after_rename",
+    "before_runs_part",
+    "before_finish",
+    "first_manifest",
+)
 
 
 def die() -> NoReturn:
@@ -54,6 +60,7 @@ class Countdown:
 
 def half_then_die(write: Callable[[IO[bytes]], Any]) -> Callable[[IO[bytes]], None]:
     """A writer that writes the first half of what `write` would, then dies."""
+
     def writer(file: IO[bytes]) -> None:
         buffer = io.BytesIO()
         write(buffer)
@@ -61,6 +68,7 @@ def half_then_die(write: Callable[[IO[bytes]], Any]) -> Callable[[IO[bytes]], No
         file.write(data[: len(data) // 2])
         file.flush()
         die()
+
     return writer
 
 

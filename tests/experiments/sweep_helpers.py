@@ -77,8 +77,11 @@ def sweep_serial(spec: Spec, directory: Path) -> SweepData:
 
 def comparable(data: SweepData) -> dict[str, pd.DataFrame]:
     """The frames of a sweep that must not depend on how it ran (run times left out)."""
-    return {"runs": data.runs.drop(columns="seconds"), "monthly": data.monthly,
-            "summary": data.summary}
+    return {
+        "runs": data.runs.drop(columns="seconds"),
+        "monthly": data.monthly,
+        "summary": data.summary,
+    }
 
 
 def assert_same_results(a: SweepData, b: SweepData) -> None:

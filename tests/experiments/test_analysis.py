@@ -19,16 +19,26 @@ from experiments.sweep.store import SweepData
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
-WEIGHT, REVISION, LIVING = ("choice.utility_per_1000_yuan", "choice.revision_rate_per_month",
-                            "incomes.migrant_living_cost_share")
+WEIGHT, REVISION, LIVING = (
+    "choice.utility_per_1000_yuan",
+    "choice.revision_rate_per_month",
+    "incomes.migrant_living_cost_share",
+)
 
 
 def synthetic_values(effect: float, rng: np.random.Generator, n: int = 12) -> pd.DataFrame:
     """Baseline and one arm over `n` replicates sharing a replicate effect (CRN-like)."""
     shared = rng.normal(100.0, 20.0, n)
-    rows = [{ARM: arm, "replicate": r, "net_exits": shared[r] + shift + rng.normal(0, 1.0),
-             "total_spending_yuan": 5000.0 + 1000.0 * shift}
-            for arm, shift in ((BASELINE, 0.0), ("more", effect)) for r in range(n)]
+    rows = [
+        {
+            ARM: arm,
+            "replicate": r,
+            "net_exits": shared[r] + shift + rng.normal(0, 1.0),
+            "total_spending_yuan": 5000.0 + 1000.0 * shift,
+        }
+        for arm, shift in ((BASELINE, 0.0), ("more", effect))
+        for r in range(n)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -36,8 +46,9 @@ def test_paired_t_ci_covers_a_known_effect_about_95_percent_of_the_time() -> Non
     rng = np.random.default_rng(1)
     covered, narrower = [], []
     for _ in range(400):
-        table = analysis.effects(analysis.pairs(synthetic_values(5.0, rng), ["replicate"]),
-                                 ["net_exits"]).iloc[0]
+        table = analysis.effects(
+            analysis.pairs(synthetic_values(5.0, rng), ["replicate"]), ["net_exits"]
+        ).iloc[0]
         covered.append(table["ci_low"] <= 5.0 <= table["ci_high"])
         narrower.append((table["ci_high"] - table["ci_low"]) / 2 < table["half_width_unpaired"])
     assert 0.92 <= np.mean(covered) <= 0.98
@@ -77,8 +88,13 @@ def test_sweep_analysis_has_effects_rates_costs_and_instruments(tmp_path: Path) 
     assert list(tables) == ["rates", "effects", "cost_per_exit", "instruments"]
     arms = ["training=False", "wage=0.6", "wage=0.6,training=False"]  # design order
     assert tables["effects"][ARM].unique().tolist() == arms
-    assert set(tables["effects"]["outcome"]) == {"headcount", "net_exits", "gross_exits",
-                                                 "income_per_capita", "total_spending_yuan"}
+    assert set(tables["effects"]["outcome"]) == {
+        "headcount",
+        "net_exits",
+        "gross_exits",
+        "income_per_capita",
+        "total_spending_yuan",
+    }
     assert (tables["effects"]["n"] == 2).all()
     rates = tables["rates"]
     assert (rates["of"] == 400 * 2).all() and rates["share"].between(0, 1).all()
@@ -105,9 +121,13 @@ def linear_model(coefficients: dict[str, float], spec: Spec) -> Callable[..., Ru
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
 def test_indices_rank_the_inputs_of_a_known_linear_model(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
-    body = UNCERTAIN if method == "sobol" else UNCERTAIN.replace('"sobol"', '"morris"').replace(
-        "samples = 32", "samples = 10")
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    body = (
+        UNCERTAIN
+        if method == "sobol"
+        else UNCERTAIN.replace('"sobol"', '"morris"').replace("samples = 32", "samples = 10")
+    )
     spec = spec_of(tmp_path, body)
     coefficients = {WEIGHT: 10.0, REVISION: 3.0, LIVING: 0.0}
     monkeypatch.setattr(runs, "simulate", linear_model(coefficients, spec))
@@ -120,8 +140,7 @@ def test_indices_rank_the_inputs_of_a_known_linear_model(
         assert table.loc[LIVING, "ST"] == pytest.approx(0.0, abs=0.01)
     else:
         assert table["mu_star"].to_dict() == pytest.approx(coefficients, abs=1e-9)
-        assert table["sigma"].to_dict() == pytest.approx(dict.fromkeys(coefficients, 0.0),
-                                                         abs=1e-9)
+        assert table["sigma"].to_dict() == pytest.approx(dict.fromkeys(coefficients, 0.0), abs=1e-9)
 
 
 def test_arms_under_a_crossed_lever_are_paired_with_the_reference_of_their_level() -> None:

@@ -16,7 +16,8 @@ from typer.testing import Result
 
 BAD_INPUTS = ROOT / "tests" / "bad_inputs"
 EXPECTED: dict[str, dict[str, object]] = tomllib.loads(
-    (BAD_INPUTS / "expected.toml").read_text(encoding="utf-8"))
+    (BAD_INPUTS / "expected.toml").read_text(encoding="utf-8")
+)
 SCENARIOS = sorted(name for name in EXPECTED if name.startswith("scenarios/"))
 SPECS = sorted(name for name in EXPECTED if name.startswith("specs/"))
 MIN_CASES = 25  # the issue asks for at least this many malformed files
@@ -27,8 +28,7 @@ def assert_refused(result: Result, name: str) -> None:
     case = EXPECTED[name]
     named = BAD_INPUTS / str(case.get("file", name))
     assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        result.exception
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: {named}: {case['key']}: "), lines[0]
@@ -46,12 +46,16 @@ def test_every_bad_file_has_its_expected_error() -> None:
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_bad_scenario_is_refused_by_validate_and_run(
-        wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     monkeypatch.chdir(tmp_path)  # `wsim run` would write results/<name>/ here
     path, out = BAD_INPUTS / name, tmp_path / "out"
     base = EXPECTED[name].get("reform_of")
-    commands = ([("run", BAD_INPUTS / str(base), "--reform", path, "--out", out)] if base
-                else [("validate", path), ("run", path, "--out", out)])
+    commands = (
+        [("run", BAD_INPUTS / str(base), "--reform", path, "--out", out)]
+        if base
+        else [("validate", path), ("run", path, "--out", out)]
+    )
     for command in commands:
         result = wsim(*command)
         assert_refused(result, name)
@@ -60,8 +64,9 @@ def test_bad_scenario_is_refused_by_validate_and_run(
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_bad_spec_is_refused_by_sweep(wsim: Wsim, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def test_bad_spec_is_refused_by_sweep(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = wsim("sweep", BAD_INPUTS / name, "--out", tmp_path / "out", "--workers", "1")
     assert_refused(result, name)

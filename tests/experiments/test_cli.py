@@ -22,9 +22,24 @@ from model.simulate import RunResult, simulate
 
 FIGURES = ("poverty", "income_sources", "activity", "spending")
 MANIFEST_KEYS = {
-    "scenario_name", "scenario_file", "scenario_files", "overrides", "seed", "months",
-    "households", "replicate", "start", "workshop_sim_version", "python_version",
-    "package_versions", "git_sha", "created_utc", "summary", "tables", "files", "scenario",
+    "scenario_name",
+    "scenario_file",
+    "scenario_files",
+    "overrides",
+    "seed",
+    "months",
+    "households",
+    "replicate",
+    "start",
+    "workshop_sim_version",
+    "python_version",
+    "package_versions",
+    "git_sha",
+    "created_utc",
+    "summary",
+    "tables",
+    "files",
+    "scenario",
 }
 
 
@@ -63,8 +78,9 @@ def assert_nothing_written(directory: Path, expected: set[str]) -> None:
 # ---------------------------------------------------------------- wsim run: outputs
 
 
-def test_run_writes_every_table_as_parquet_and_csv(tiny_out: tuple[Path, str],
-                                                   tiny_result: RunResult) -> None:
+def test_run_writes_every_table_as_parquet_and_csv(
+    tiny_out: tuple[Path, str], tiny_result: RunResult
+) -> None:
     tables = tiny_out[0] / "tables"
     for name, expected in tiny_result.all_tables().items():
         parquet = pd.read_parquet(tables / f"{name}.parquet")
@@ -74,8 +90,9 @@ def test_run_writes_every_table_as_parquet_and_csv(tiny_out: tuple[Path, str],
         assert len(csv) == len(expected) > 0
 
 
-def test_monthly_table_has_one_row_per_month_plus_the_start(tiny_out: tuple[Path, str],
-                                                           tiny: Scenario) -> None:
+def test_monthly_table_has_one_row_per_month_plus_the_start(
+    tiny_out: tuple[Path, str], tiny: Scenario
+) -> None:
     monthly = pd.read_parquet(tiny_out[0] / "tables" / "monthly.parquet")
     assert len(monthly) == tiny.run.months + 1
     assert monthly["month"].tolist() == list(range(tiny.run.months + 1))
@@ -92,15 +109,19 @@ def test_months_option_shortens_the_run(wsim: Wsim, tmp_path: Path) -> None:
     assert manifest["scenario"]["run"]["months"] == 3
 
 
-def test_panel_every_writes_the_household_panel(wsim: Wsim, tmp_path: Path, tiny: Scenario,
-                                               tiny_out: tuple[Path, str]) -> None:
+def test_panel_every_writes_the_household_panel(
+    wsim: Wsim, tmp_path: Path, tiny: Scenario, tiny_out: tuple[Path, str]
+) -> None:
     out = tmp_path / "out"
     result = wsim("run", TINY, "--months", "14", "--panel-every", "12", "--out", out)
     assert result.exit_code == 0, result.output
     panel = pd.read_parquet(out / "tables" / "panel.parquet")
     households = tiny.run.households
     assert panel.groupby("month")["household"].count().to_dict() == {
-        0: households, 12: households, 14: households}
+        0: households,
+        12: households,
+        14: households,
+    }
     assert panel[panel["month"] == 14]["household"].tolist() == list(range(households))
     expected = simulate(tiny.with_overrides(months=14), panel_every_months=12).panel
     pd.testing.assert_frame_equal(panel, expected)
@@ -110,8 +131,9 @@ def test_panel_every_writes_the_household_panel(wsim: Wsim, tmp_path: Path, tiny
     assert not (tiny_out[0] / "tables" / "panel.parquet").exists()
 
 
-def test_manifest_records_scenario_files_run_and_code(manifest: dict, tiny: Scenario,
-                                                      tiny_result: RunResult) -> None:
+def test_manifest_records_scenario_files_run_and_code(
+    manifest: dict, tiny: Scenario, tiny_result: RunResult
+) -> None:
     assert set(manifest) == MANIFEST_KEYS
     assert manifest["scenario_name"] == "tiny"
     assert (manifest["seed"], manifest["months"], manifest["households"]) == (7, 12, 400)
@@ -131,8 +153,9 @@ def test_manifest_records_scenario_files_run_and_code(manifest: dict, tiny: Scen
     assert manifest["tables"]["monthly"]["rows"] == 13
 
 
-def test_manifest_lists_exactly_the_files_written(tiny_out: tuple[Path, str],
-                                                  manifest: dict) -> None:
+def test_manifest_lists_exactly_the_files_written(
+    tiny_out: tuple[Path, str], manifest: dict
+) -> None:
     out = tiny_out[0]
     written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert written == {*manifest["files"], "manifest.json"}
@@ -146,20 +169,27 @@ def test_run_writes_each_figure_as_png_svg_and_csv(tiny_out: tuple[Path, str]) -
         assert len(pd.read_csv(plots / f"{stem}.csv")) == 13
 
 
-def test_run_prints_where_outputs_are_and_a_summary(tiny_out: tuple[Path, str],
-                                                    tiny_result: RunResult) -> None:
+def test_run_prints_where_outputs_are_and_a_summary(
+    tiny_out: tuple[Path, str], tiny_result: RunResult
+) -> None:
     stdout = tiny_out[1]
     summary = tiny_result.summary.iloc[0]
-    for fragment in ("out/tables", "out/plots", "out/manifest.json", "net exits",
-                     "cost per net exit", f"{summary['total_spending_yuan']:,.0f}"):
+    for fragment in (
+        "out/tables",
+        "out/plots",
+        "out/manifest.json",
+        "net exits",
+        "cost per net exit",
+        f"{summary['total_spending_yuan']:,.0f}",
+    ):
         assert fragment in stdout
     start, end = tiny_result.monthly["headcount"].iloc[[0, -1]]
     assert f"{start:.1%} → {end:.1%}" in stdout
 
 
-def test_default_output_directory_is_results_scenario_name(wsim: Wsim, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_default_output_directory_is_results_scenario_name(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = wsim("run", TINY, "--months", "1", "--seed", "3", "--replicate", "2")
     assert result.exit_code == 0, result.output
@@ -175,8 +205,9 @@ def test_rerun_replaces_the_earlier_output_directory(wsim: Wsim, tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary directory left
 
 
-def test_failed_write_leaves_no_partial_directory(wsim: Wsim, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_no_partial_directory(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     assert wsim("run", TINY, "--months", "2", "--out", out).exit_code == 0
     before = (out / "manifest.json").read_text()
@@ -216,37 +247,47 @@ def test_validate_accepts_the_shipped_scenarios(wsim: Wsim) -> None:
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_unreadable_file_is_one_error_line(wsim: Wsim, monkeypatch: pytest.MonkeyPatch,
-                                           command: str) -> None:
+def test_unreadable_file_is_one_error_line(
+    wsim: Wsim, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
     def unreadable(path: Path) -> Scenario:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(cli, "load_scenario", unreadable)
     result = wsim(command, "locked.toml")
     assert result.exit_code == 1
-    assert_one_error_line(result.stderr, "locked.toml: (file): a readable file",
-                          "Permission denied")
+    assert_one_error_line(
+        result.stderr, "locked.toml: (file): a readable file", "Permission denied"
+    )
 
 
 # ---------------------------------------------------------------- wsim run: bad input
 # (malformed scenario files: test_bad_inputs.py)
 
 
-@pytest.mark.parametrize(("options", "fragments"), [
-    (["--households", "0"], ["--households", "greater than 0", "got 0"]),
-    (["--households", "-5"], ["--households", "greater than 0", "got -5"]),
-    (["--households", str(10**12)], ["--households", "households on this machine",
-                                     "bytes per household"]),
-    (["--months", "0"], ["--months", "greater than 0", "got 0"]),
-    (["--seed", "-1"], ["--seed", "greater than or equal to 0", "got -1"]),
-    (["--replicate", "-1"], ["--replicate", ">= 0", "got -1"]),
-    (["--panel-every", "0"], ["--panel-every", ">= 1", "got 0"]),
-    (["--out", "tiny.toml/out"], ["--out", "tiny.toml is a file"]),
-])
-def test_run_rejects_bad_options_and_writes_nothing(wsim: Wsim, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    options: list[str],
-                                                    fragments: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        (["--households", "0"], ["--households", "greater than 0", "got 0"]),
+        (["--households", "-5"], ["--households", "greater than 0", "got -5"]),
+        (
+            ["--households", str(10**12)],
+            ["--households", "households on this machine", "bytes per household"],
+        ),
+        (["--months", "0"], ["--months", "greater than 0", "got 0"]),
+        (["--seed", "-1"], ["--seed", "greater than or equal to 0", "got -1"]),
+        (["--replicate", "-1"], ["--replicate", ">= 0", "got -1"]),
+        (["--panel-every", "0"], ["--panel-every", ">= 1", "got 0"]),
+        (["--out", "tiny.toml/out"], ["--out", "tiny.toml is a file"]),
+    ],
+)
+def test_run_rejects_bad_options_and_writes_nothing(
+    wsim: Wsim,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    fragments: list[str],
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.toml").write_text(TINY.read_text().replace("../../", f"{ROOT}/"))
     result = wsim("run", "tiny.toml", *options)
@@ -256,9 +297,9 @@ def test_run_rejects_bad_options_and_writes_nothing(wsim: Wsim, tmp_path: Path,
 
 
 @pytest.mark.parametrize("name", ["missing.toml", "a_directory"])
-def test_run_rejects_a_missing_file_or_a_directory(wsim: Wsim, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   name: str) -> None:
+def test_run_rejects_a_missing_file_or_a_directory(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a_directory").mkdir()
     result = wsim("run", name)
@@ -267,23 +308,28 @@ def test_run_rejects_a_missing_file_or_a_directory(wsim: Wsim, tmp_path: Path,
     assert_nothing_written(tmp_path, {"a_directory"})
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run"], "Missing argument 'scenario'"),
-    (["run", TINY, "--months", "abc"], "Invalid value for '--months'"),
-    (["run", TINY, "--bogus"], "No such option: --bogus"),
-    (["validate"], "Missing argument 'scenarios'"),
-    (["sweep"], "Missing argument 'spec'"),
-    (["sweep", "spec.toml", "--wokers", "2"], "No such option: --wokers (Possible options: "
-                                              "--workers)"),
-    (["sweep", "spec.toml", "--workers", "two"], "Invalid value for '--workers'"),
-    (["resume"], "Missing argument 'directory'"),
-    (["rerun", "results/sweep"], "Missing argument 'run_id'"),
-    (["status", "a", "b"], "Got unexpected extra argument(s) (b)"),
-    (["frobnicate"], "No such command 'frobnicate'"),
-])
-def test_usage_errors_exit_with_code_2(wsim: Wsim, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch, args: list[str],
-                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run"], "Missing argument 'scenario'"),
+        (["run", TINY, "--months", "abc"], "Invalid value for '--months'"),
+        (["run", TINY, "--bogus"], "No such option: --bogus"),
+        (["validate"], "Missing argument 'scenarios'"),
+        (["sweep"], "Missing argument 'spec'"),
+        (
+            ["sweep", "spec.toml", "--wokers", "2"],
+            "No such option: --wokers (Possible options: --workers)",
+        ),
+        (["sweep", "spec.toml", "--workers", "two"], "Invalid value for '--workers'"),
+        (["resume"], "Missing argument 'directory'"),
+        (["rerun", "results/sweep"], "Missing argument 'run_id'"),
+        (["status", "a", "b"], "Got unexpected extra argument(s) (b)"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_usage_errors_exit_with_code_2(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = wsim(*args)
     assert result.exit_code == 2
@@ -295,10 +341,13 @@ def test_help_documents_the_exit_codes(wsim: Wsim) -> None:
     result = wsim("--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    for fragment in ("Exit codes: 0 ok;", "1 invalid input (scenario or spec file",
-                     "a results directory that cannot be written",
-                     "a rerun that does not reproduce its stored rows;",
-                     "2 usage error (unknown command or option, missing argument)"):
+    for fragment in (
+        "Exit codes: 0 ok;",
+        "1 invalid input (scenario or spec file",
+        "a results directory that cannot be written",
+        "a rerun that does not reproduce its stored rows;",
+        "2 usage error (unknown command or option, missing argument)",
+    ):
         assert fragment in text
 
 
@@ -306,8 +355,7 @@ def test_help_documents_the_exit_codes(wsim: Wsim) -> None:
 
 
 @pytest.mark.parametrize(("delay_s", "shown"), [(0.0, True), (3600.0, False)])
-def test_progress_bar_appears_only_once_the_delay_has_passed(delay_s: float,
-                                                             shown: bool) -> None:
+def test_progress_bar_appears_only_once_the_delay_has_passed(delay_s: float, shown: bool) -> None:
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100)
     with DelayedProgress(5, delay_s=delay_s, console=console) as progress:
@@ -316,7 +364,9 @@ def test_progress_bar_appears_only_once_the_delay_has_passed(delay_s: float,
     assert ("5/5" in screen.getvalue()) is shown
 
 
-@pytest.mark.parametrize(("name", "safe"), [("default", "default"), ("../../etc", "_.._etc"),
-                                            ("a b/c", "a_b_c"), ("...", "scenario")])
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("default", "default"), ("../../etc", "_.._etc"), ("a b/c", "a_b_c"), ("...", "scenario")],
+)
 def test_scenario_name_becomes_one_safe_directory_name(name: str, safe: str) -> None:
     assert safe_name(name) == safe

@@ -23,10 +23,19 @@ from experiments.compare import (
 from experiments.executors import LostTasks, Serial
 from model.scenario import load_scenario
 
-FIGURES = {"poverty", "flows", "activity", "employment_by_sex_carer", "poor_income",
-           "workshops", "jobs_quota", "spending", "cost_per_exit", "effects"}
-TABLES = {"monthly", "poverty", "activity", "income", "workshops", "spending", "jobs",
-          "summary"}
+FIGURES = {
+    "poverty",
+    "flows",
+    "activity",
+    "employment_by_sex_carer",
+    "poor_income",
+    "workshops",
+    "jobs_quota",
+    "spending",
+    "cost_per_exit",
+    "effects",
+}
+TABLES = {"monthly", "poverty", "activity", "income", "workshops", "spending", "jobs", "summary"}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +44,9 @@ def compared(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> tuple[Path
     the output directory and stdout."""
     base = tmp_path_factory.mktemp("compare")
     out = base / "out"
-    result = wsim("compare", TINY, write_reform(base), *COMPARE_SIZE, "--workers", "1",
-                  "--out", out)
+    result = wsim(
+        "compare", TINY, write_reform(base), *COMPARE_SIZE, "--workers", "1", "--out", out
+    )
     assert result.exit_code == 0, result.output
     return out, result.stdout
 
@@ -45,8 +55,7 @@ def stored(out: Path, table: str) -> pd.DataFrame:
     return pd.read_parquet(out / "tables" / f"{table}.parquet")
 
 
-def test_compare_writes_tables_figures_differences_and_manifest(
-        compared: tuple[Path, str]) -> None:
+def test_compare_writes_tables_figures_differences_and_manifest(compared: tuple[Path, str]) -> None:
     out, stdout = compared
     assert f"comparison written to {out}/" in stdout and "differences" in stdout
     assert {p.stem for p in (out / "tables").iterdir()} == TABLES
@@ -54,8 +63,12 @@ def test_compare_writes_tables_figures_differences_and_manifest(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "compare" and manifest["reference"] == "tiny"
     assert [s["arm"] for s in manifest["scenarios"]] == ["tiny", REFORM_NAME]
-    assert (manifest["seed"], manifest["households"], manifest["months"],
-            manifest["replicates"]) == (7, 300, 12, 3)
+    assert (
+        manifest["seed"],
+        manifest["households"],
+        manifest["months"],
+        manifest["replicates"],
+    ) == (7, 300, 12, 3)
     assert manifest["aligned"] == [] and manifest["git_sha"]
     chain = [Path(f["path"]).name for f in manifest["scenarios"][1]["scenario_files"]]
     assert chain == [f"{REFORM_NAME}.toml", "tiny.toml", "default.toml", "baseline.toml"]
@@ -64,12 +77,15 @@ def test_compare_writes_tables_figures_differences_and_manifest(
 
 
 def test_every_arm_starts_from_the_same_households_at_each_replicate(
-        compared: tuple[Path, str]) -> None:
+    compared: tuple[Path, str],
+) -> None:
     out, _ = compared
     for table in ("monthly", "activity", "income", "poverty"):
         start = stored(out, table).query("month == 0").drop(columns="arm")
-        tiny, reform = (start[stored(out, table).query("month == 0")["arm"] == arm]
-                        .reset_index(drop=True) for arm in ("tiny", REFORM_NAME))
+        tiny, reform = (
+            start[stored(out, table).query("month == 0")["arm"] == arm].reset_index(drop=True)
+            for arm in ("tiny", REFORM_NAME)
+        )
         pd.testing.assert_frame_equal(tiny, reform, obj=table)
     monthly = stored(out, "monthly").query("month == 0")
     assert monthly["replicate"].tolist() == [0, 1, 2, 0, 1, 2]
@@ -77,7 +93,8 @@ def test_every_arm_starts_from_the_same_households_at_each_replicate(
 
 
 def test_differences_are_means_of_per_replicate_differences_from_stored_monthly_data(
-        compared: tuple[Path, str]) -> None:
+    compared: tuple[Path, str],
+) -> None:
     out, _ = compared
     table = pd.read_csv(out / DIFFERENCES).set_index("outcome")
     assert table.index.tolist() == list(OUTCOMES)
@@ -103,7 +120,8 @@ def test_differences_are_means_of_per_replicate_differences_from_stored_monthly_
 
 
 def test_cost_per_net_exit_difference_pairs_the_stored_summaries(
-        compared: tuple[Path, str]) -> None:
+    compared: tuple[Path, str],
+) -> None:
     out, _ = compared
     summary = stored(out, "summary").set_index(["arm", "replicate"])
     cost = summary["cost_per_net_exit_yuan"]
@@ -120,21 +138,36 @@ def test_differences_use_the_first_scenario_as_reference(tiny_comparison: Compar
 
 
 def test_scenarios_with_other_run_settings_run_with_the_first_ones(
-        tmp_path: Path, wsim: Wsim) -> None:
+    tmp_path: Path, wsim: Wsim
+) -> None:
     reform = write_reform(tmp_path, extra="[run]\nseed = 99\nhouseholds = 250")
     out = tmp_path / "out"
-    result = wsim("compare", TINY, reform, "--months", "3", "--replicates", "2",
-                  "--workers", "1", "--out", out)
+    result = wsim(
+        "compare",
+        TINY,
+        reform,
+        "--months",
+        "3",
+        "--replicates",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert "seed 7" in result.stdout and "its own: 99" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["aligned"]) == 2  # seed and households
-    assert all(s["scenario"]["run"]["seed"] == 7 and s["scenario"]["run"]["households"] == 400
-               for s in manifest["scenarios"])
+    assert all(
+        s["scenario"]["run"]["seed"] == 7 and s["scenario"]["run"]["households"] == 400
+        for s in manifest["scenarios"]
+    )
     start = stored(out, "monthly").query("month == 0").drop(columns="arm")
     half = len(start) // 2
-    pd.testing.assert_frame_equal(start.iloc[:half].reset_index(drop=True),
-                                  start.iloc[half:].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        start.iloc[:half].reset_index(drop=True), start.iloc[half:].reset_index(drop=True)
+    )
 
 
 def test_arms_are_labelled_by_file_name_when_scenario_names_repeat(tmp_path: Path) -> None:
@@ -148,25 +181,41 @@ def test_arms_are_labelled_by_file_name_when_scenario_names_repeat(tmp_path: Pat
 
 
 def test_default_output_directory_is_named_after_the_scenarios(
-        tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reform = write_reform(tmp_path)
     monkeypatch.chdir(tmp_path)
-    result = wsim("compare", TINY, reform, "--months", "2", "--replicates", "2",
-                  "--households", "200", "--workers", "1")
+    result = wsim(
+        "compare",
+        TINY,
+        reform,
+        "--months",
+        "2",
+        "--replicates",
+        "2",
+        "--households",
+        "200",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "results" / f"compare-tiny-{REFORM_NAME}" / DIFFERENCES).exists()
 
 
-@pytest.mark.parametrize(("args", "named"), [
-    (["{tiny}"], "SCENARIOS: expected at least two scenario files, got 1"),
-    (["{tiny}", "{reform}", "--replicates", "1"], "--replicates: expected a whole number >= 2"),
-    (["{tiny}", "{tmp}/missing.toml"], "missing.toml: (file): an existing file"),
-    (["{tiny}", "{tmp}/bad.toml"], "bad.toml: run.monthz: a known key"),
-    (["{tiny}", "{reform}", "--households", "0"], "--households: expected a value"),
-    (["{tiny}", "{reform}", "--workers", "0"], "--workers: expected a whole number >= 1"),
-])
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["{tiny}"], "SCENARIOS: expected at least two scenario files, got 1"),
+        (["{tiny}", "{reform}", "--replicates", "1"], "--replicates: expected a whole number >= 2"),
+        (["{tiny}", "{tmp}/missing.toml"], "missing.toml: (file): an existing file"),
+        (["{tiny}", "{tmp}/bad.toml"], "bad.toml: run.monthz: a known key"),
+        (["{tiny}", "{reform}", "--households", "0"], "--households: expected a value"),
+        (["{tiny}", "{reform}", "--workers", "0"], "--workers: expected a whole number >= 1"),
+    ],
+)
 def test_bad_input_is_one_error_line_exit_1_and_nothing_written(
-        tmp_path: Path, wsim: Wsim, args: list[str], named: str) -> None:
+    tmp_path: Path, wsim: Wsim, args: list[str], named: str
+) -> None:
     reform = write_reform(tmp_path)
     (tmp_path / "bad.toml").write_text(f'extends = "{TINY.as_posix()}"\n[run]\nmonthz = 3\n')
     out = tmp_path / "out"
@@ -180,16 +229,30 @@ def test_bad_input_is_one_error_line_exit_1_and_nothing_written(
 
 
 def test_runs_lost_with_their_worker_are_one_error_and_nothing_written(
-        tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, wsim: Wsim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def lose_every_run(self: object, fn: object, items: list[object], *args: object) -> None:
         raise LostTasks(items, 3)
 
     monkeypatch.setattr(Serial, "map", lose_every_run)
     out = tmp_path / "out"
-    result = wsim("compare", TINY, write_reform(tmp_path), "--replicates", "2", "--months", "2",
-                  "--workers", "1", "--out", out)
+    result = wsim(
+        "compare",
+        TINY,
+        write_reform(tmp_path),
+        "--replicates",
+        "2",
+        "--months",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        out,
+    )
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[-1] == ("error: 4 run(s) lost, nothing written: the worker process running "
-                         "it died on each of 3 attempts (killed, or out of memory)")
+    assert lines[-1] == (
+        "error: 4 run(s) lost, nothing written: the worker process running "
+        "it died on each of 3 attempts (killed, or out of memory)"
+    )
     assert not out.exists()

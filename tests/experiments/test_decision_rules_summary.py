@@ -37,7 +37,7 @@ values = [false]
 key = "policy.equity.enabled"
 values = [false]
 [levers.reform]
-reforms = {{ quota_50 = "{(ROOT / 'scenarios' / 'reforms' / 'quota_50.toml').as_posix()}" }}
+reforms = {{ quota_50 = "{(ROOT / "scenarios" / "reforms" / "quota_50.toml").as_posix()}" }}
 [design]
 method = "one_at_a_time"
 [replicates]
@@ -98,8 +98,12 @@ def test_the_page_has_a_ranking_per_rule_and_a_statement_on_every_arm(summary) -
 
 
 def test_a_sweep_without_a_crossed_lever_is_refused(tmp_path: Path) -> None:
-    spec = spec_of(tmp_path, TINY_SWEEP.replace("crossed = true", "").replace(
-        "count = 3", "count = 1").replace('["income_max", "satisficing"]', '["income_max"]'))
+    spec = spec_of(
+        tmp_path,
+        TINY_SWEEP.replace("crossed = true", "")
+        .replace("count = 3", "count = 1")
+        .replace('["income_max", "satisficing"]', '["income_max"]'),
+    )
     sweep_serial(spec, tmp_path / "sweep")
     result = wsim("analyze-rules", tmp_path / "sweep")
     assert result.exit_code == 1
@@ -108,8 +112,10 @@ def test_a_sweep_without_a_crossed_lever_is_refused(tmp_path: Path) -> None:
 
 def test_the_decision_rule_spec_crosses_the_policy_mix_levers() -> None:
     """decision_rules.toml keeps policy_mix.toml's levers and adds the rule, crossed."""
-    mix, rules = (tomllib.loads((SPECS / f"{name}.toml").read_text(encoding="utf-8"))
-                  for name in ("policy_mix", "decision_rules"))
+    mix, rules = (
+        tomllib.loads((SPECS / f"{name}.toml").read_text(encoding="utf-8"))
+        for name in ("policy_mix", "decision_rules")
+    )
     crossed = {name: lever for name, lever in rules["levers"].items() if lever.get("crossed")}
     assert list(crossed) == ["decision_rule"]
     assert crossed["decision_rule"]["key"] == "choice.rule"

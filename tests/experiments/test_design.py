@@ -22,22 +22,29 @@ def test_factorial_has_every_combination_and_labels_the_base_one(tmp_path: Path)
     assert len(design) == 3 * 2
     assert list(design.columns) == [WAGE, TRAINING, ARM]
     assert design.iloc[0].to_dict() == {WAGE: 0.2, TRAINING: True, ARM: BASELINE}
-    assert set(design[ARM]) == {BASELINE, "wage=0.4", "wage=0.6", "training=False",
-                                "wage=0.4,training=False", "wage=0.6,training=False"}
+    assert set(design[ARM]) == {
+        BASELINE,
+        "wage=0.4",
+        "wage=0.6",
+        "training=False",
+        "wage=0.4,training=False",
+        "wage=0.6,training=False",
+    }
 
 
 def test_factorial_adds_the_baseline_when_the_base_is_not_a_level(tmp_path: Path) -> None:
-    spec = spec_of(tmp_path, FACTORIAL.replace("[0.2, 0.6]", "[0.4, 0.6]").replace(
-        "[true, false]", "[false]"))
+    spec = spec_of(
+        tmp_path, FACTORIAL.replace("[0.2, 0.6]", "[0.4, 0.6]").replace("[true, false]", "[false]")
+    )
     design = sample(spec, spec.seed)
     assert len(design) == 2 * 1 + 1
-    assert design[ARM].tolist() == [BASELINE, "wage=0.4,training=False",
-                                    "wage=0.6,training=False"]
+    assert design[ARM].tolist() == [BASELINE, "wage=0.4,training=False", "wage=0.6,training=False"]
 
 
 def test_one_at_a_time_moves_one_lever_from_the_base(tmp_path: Path) -> None:
     body = FACTORIAL.replace('"factorial"', '"one_at_a_time"').replace(
-        "[0.2, 0.6]", "[0.2, 0.4, 0.6]")
+        "[0.2, 0.6]", "[0.2, 0.4, 0.6]"
+    )
     design = sample(spec_of(tmp_path, body), 0)
     assert design[ARM].tolist() == [BASELINE, "wage=0.4", "wage=0.6", "training=False"]
     changed = (design[[WAGE, TRAINING]] != design.iloc[0][[WAGE, TRAINING]]).sum(axis=1)
@@ -57,7 +64,7 @@ def test_latin_hypercube_is_within_bounds_and_stratified(tmp_path: Path) -> None
 
 
 def test_latin_hypercube_crossed_with_levers_gives_each_point_a_baseline(tmp_path: Path) -> None:
-    body = LHS + FACTORIAL[FACTORIAL.index("[levers.wage]"):FACTORIAL.index("[design]")]
+    body = LHS + FACTORIAL[FACTORIAL.index("[levers.wage]") : FACTORIAL.index("[design]")]
     spec = spec_of(tmp_path, body.replace("samples = 20", "samples = 5"))
     design = sample(spec, spec.seed)
     assert len(design) == 5 * 4
@@ -72,8 +79,10 @@ def test_sobol_has_n_times_2d_plus_2_rows(tmp_path: Path) -> None:
 
 
 def test_morris_has_r_times_d_plus_1_rows_on_the_grid(tmp_path: Path) -> None:
-    spec = spec_of(tmp_path, UNCERTAIN.replace('"sobol"', '"morris"').replace(
-        "samples = 32", "samples = 6\nlevels = 4"))
+    spec = spec_of(
+        tmp_path,
+        UNCERTAIN.replace('"sobol"', '"morris"').replace("samples = 32", "samples = 6\nlevels = 4"),
+    )
     unit = unit_sample(spec, spec.seed)
     assert unit.shape == (6 * (3 + 1), 3)
     assert set(np.round(unit.ravel() * 3, 9)) <= {0.0, 1.0, 2.0, 3.0}
@@ -82,13 +91,20 @@ def test_morris_has_r_times_d_plus_1_rows_on_the_grid(tmp_path: Path) -> None:
 
 
 def test_distributions_map_the_unit_cube(tmp_path: Path) -> None:
-    body = LHS.replace("samples = 20", "samples = 400").replace(
-        'range = [1.0, 4.0]', 'range = [1.0, 4.0]\ndistribution = "loguniform"').replace(
-        "range = [0.2, 0.5]", 'range = [0.2, 0.5]\ndistribution = "normal"\nmean = 0.3\nsd = 0.05')
+    body = (
+        LHS.replace("samples = 20", "samples = 400")
+        .replace("range = [1.0, 4.0]", 'range = [1.0, 4.0]\ndistribution = "loguniform"')
+        .replace(
+            "range = [0.2, 0.5]",
+            'range = [0.2, 0.5]\ndistribution = "normal"\nmean = 0.3\nsd = 0.05',
+        )
+    )
     spec = spec_of(tmp_path, body)
     design = sample(spec, spec.seed)
-    weight, living = design["choice.utility_per_1000_yuan"], design[
-        "incomes.migrant_living_cost_share"]
+    weight, living = (
+        design["choice.utility_per_1000_yuan"],
+        design["incomes.migrant_living_cost_share"],
+    )
     assert np.median(np.log(weight)) == pytest.approx(np.log(2.0), abs=0.02)  # log-midpoint
     assert living.between(0.2, 0.5).all() and living.mean() == pytest.approx(0.3, abs=0.01)
 
@@ -105,22 +121,33 @@ def test_same_seed_same_design_other_seed_other_design(tmp_path: Path) -> None:
     assert not sample(spec, 3).equals(sample(spec, 4))
 
 
-CROSSED = FACTORIAL.replace('"factorial"', '"one_at_a_time"') + """
+CROSSED = (
+    FACTORIAL.replace('"factorial"', '"one_at_a_time"')
+    + """
 [levers.rule]
 key = "choice.rule"
 values = ["income_max", "satisficing"]
 crossed = true
 """
+)
 
 
 def test_a_crossed_lever_runs_every_arm_at_each_of_its_levels(tmp_path: Path) -> None:
     design = sample(spec_of(tmp_path, CROSSED), 0)
-    assert design["choice.rule"].tolist() == ["logit"] * 3 + ["income_max"] * 3 + [
-        "satisficing"] * 3
+    assert (
+        design["choice.rule"].tolist() == ["logit"] * 3 + ["income_max"] * 3 + ["satisficing"] * 3
+    )
     assert design[ARM].tolist() == [
-        BASELINE, "wage=0.6", "training=False",
-        "rule=income_max", "wage=0.6,rule=income_max", "training=False,rule=income_max",
-        "rule=satisficing", "wage=0.6,rule=satisficing", "training=False,rule=satisficing"]
+        BASELINE,
+        "wage=0.6",
+        "training=False",
+        "rule=income_max",
+        "wage=0.6,rule=income_max",
+        "training=False,rule=income_max",
+        "rule=satisficing",
+        "wage=0.6,rule=satisficing",
+        "training=False,rule=satisficing",
+    ]
 
 
 def test_each_level_of_a_crossed_lever_has_its_own_reference_arm(tmp_path: Path) -> None:

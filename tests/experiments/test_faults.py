@@ -57,12 +57,25 @@ def temporary_files(directory: Path) -> list[Path]:
 
 def sweep_killed_at(point: str, nth: int, spec_path: Path, out: Path, workers: int) -> None:
     """Run `wsim sweep` in a process that SIGKILLs itself at `point`; check it did."""
-    command = [sys.executable, str(DRIVER), point, str(nth), "sweep", str(spec_path),
-               "--out", str(out), "--workers", str(workers), "--runs-per-task", "1"]
+    command = [
+        sys.executable,
+        str(DRIVER),
+        point,
+        str(nth),
+        "sweep",
+        str(spec_path),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--runs-per-task",
+        "1",
+    ]
     log = out.with_name("stderr.txt")  # a file: orphaned workers would hold a pipe open
     with open(log, "wb") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=stderr
+        )
     try:
         process.wait(timeout=KILL_TIMEOUT_S)
     finally:
@@ -87,17 +100,27 @@ def assert_resumes_to(out: Path, whole: SweepData) -> None:
     assert f"{RUNS} done, 0 failed, 0 pending" in status and "complete (" in status
 
 
-@pytest.mark.parametrize(("point", "nth", "workers", "done", "temporary"), [
-    ("part_write", 5, 1, 1, True),         # halfway through the 2nd batch's summary part
-    ("before_rename", 3, 1, 0, True),      # the 1st batch's runs part written, not renamed
-    ("after_rename", 6, 1, 2, False),      # the 2nd batch's runs part renamed, not fsynced
-    ("before_runs_part", 3, 1, 2, False),  # the 3rd batch's monthly + summary parts only
-    ("before_runs_part", 2, 2, 1, False),  # the same with two worker processes running
-    ("before_finish", 1, 1, RUNS, False),  # every run stored, the sweep not marked finished
-])
+@pytest.mark.parametrize(
+    ("point", "nth", "workers", "done", "temporary"),
+    [
+        ("part_write", 5, 1, 1, True),  # halfway through the 2nd batch's summary part
+        ("before_rename", 3, 1, 0, True),  # the 1st batch's runs part written, not renamed
+        ("after_rename", 6, 1, 2, False),  # the 2nd batch's runs part renamed, not fsynced
+        ("before_runs_part", 3, 1, 2, False),  # the 3rd batch's monthly + summary parts only
+        ("before_runs_part", 2, 2, 1, False),  # the same with two worker processes running
+        ("before_finish", 1, 1, RUNS, False),  # every run stored, the sweep not marked finished
+    ],
+)
 def test_sweep_killed_at_a_point_resumes_to_the_uninterrupted_rows(
-        tmp_path: Path, spec_path: Path, whole: SweepData, point: str, nth: int,
-        workers: int, done: int, temporary: bool) -> None:
+    tmp_path: Path,
+    spec_path: Path,
+    whole: SweepData,
+    point: str,
+    nth: int,
+    workers: int,
+    done: int,
+    temporary: bool,
+) -> None:
     out = tmp_path / "sweep"
     sweep_killed_at(point, nth, spec_path, out, workers)
     interrupted = load_results(out)
@@ -113,7 +136,8 @@ def test_sweep_killed_at_a_point_resumes_to_the_uninterrupted_rows(
 
 
 def test_sweep_killed_writing_its_first_manifest_starts_again(
-        tmp_path: Path, spec_path: Path, whole: SweepData) -> None:
+    tmp_path: Path, spec_path: Path, whole: SweepData
+) -> None:
     out = tmp_path / "sweep"
     sweep_killed_at("first_manifest", 1, spec_path, out, 1)
     assert [p.name for p in out.iterdir()] == [f".{Path(MANIFEST).stem}.tmp"]
@@ -127,8 +151,8 @@ def test_sweep_killed_writing_its_first_manifest_starts_again(
 
 @pytest.mark.parametrize("deaths", [1, 1 + WORKER_RETRIES])
 def test_a_worker_killed_mid_run_is_retried_then_recorded_as_failed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path, whole: SweepData,
-        deaths: int) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path, whole: SweepData, deaths: int
+) -> None:
     spec = load_spec(spec_path)
     victim = str(whole.runs["run_id"].iloc[3])
     marks = tmp_path / "marks"
@@ -147,16 +171,18 @@ def test_a_worker_killed_mid_run_is_retried_then_recorded_as_failed(
     assert failed["run_id"].tolist() == [victim]
     assert data.failures["error"].tolist() == [
         f"LostTasks: the worker process running it died on each of {deaths} attempts "
-        "(killed, or out of memory)"]
+        "(killed, or out of memory)"
+    ]
     others = whole.runs["run_id"] != victim
-    pd.testing.assert_frame_equal(data.summary, whole.summary[others].reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        data.summary, whole.summary[others].reset_index(drop=True), check_exact=True
+    )
     assert "7 done, 1 failed, 0 pending" in wsim("status", tmp_path / "sweep").stdout
 
 
 def test_a_full_disk_stops_the_sweep_with_one_error_and_keeps_what_was_stored(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path,
-        whole: SweepData) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path, whole: SweepData
+) -> None:
     out, fsyncs = tmp_path / "sweep", [0]
     real_fsync = os.fsync
 
@@ -173,19 +199,19 @@ def test_a_full_disk_stops_the_sweep_with_one_error_and_keeps_what_was_stored(
     assert error_lines(result.stderr) == [
         f"error: {out}: could not write a monthly part (No space left on device); the runs "
         f"stored before are kept: free space or make the directory writable, then "
-        f"`wsim resume {out}`"]
+        f"`wsim resume {out}`"
+    ]
     assert not temporary_files(out)
     stored = load_results(out)
     assert len(stored.runs) == 2
     expected = whole.summary[whole.summary["run_id"].isin(stored.runs["run_id"])]
-    pd.testing.assert_frame_equal(stored.summary, expected.reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(stored.summary, expected.reset_index(drop=True), check_exact=True)
     assert_resumes_to(out, whole)
 
 
 def test_a_read_only_results_directory_is_one_error_and_stays_readable(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path,
-        whole: SweepData) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path, whole: SweepData
+) -> None:
     out = tmp_path / "sweep"
     assert wsim("sweep", spec_path, "--out", out, "--workers", "1").exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -200,7 +226,8 @@ def test_a_read_only_results_directory_is_one_error_and_stays_readable(
     assert result.stderr.splitlines() == [
         f"error: {out}: could not write {MANIFEST} (Read-only file system); the runs stored "
         f"before are kept: free space or make the directory writable, then "
-        f"`wsim resume {out}`"]
+        f"`wsim resume {out}`"
+    ]
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert_same_results(load_results(out), whole)
 
@@ -220,7 +247,8 @@ def permissions_are_enforced(directory: Path) -> bool:
 
 
 def test_a_directory_without_write_permission_is_one_error_and_stays_readable(
-        tmp_path: Path, spec_path: Path, whole: SweepData) -> None:
+    tmp_path: Path, spec_path: Path, whole: SweepData
+) -> None:
     if not permissions_are_enforced(tmp_path):
         pytest.skip("this process writes into read-only directories (root)")
     out = tmp_path / "sweep"
@@ -234,7 +262,8 @@ def test_a_directory_without_write_permission_is_one_error_and_stays_readable(
         assert result.stderr.splitlines() == [
             f"error: {out}: could not write {MANIFEST} (Permission denied); the runs stored "
             f"before are kept: free space or make the directory writable, then "
-            f"`wsim resume {out}`"]
+            f"`wsim resume {out}`"
+        ]
         assert_same_results(load_results(out), whole)
     finally:
         for folder in folders:

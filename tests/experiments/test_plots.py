@@ -37,8 +37,9 @@ from model.simulate import RunResult, simulate
 
 
 @pytest.fixture(scope="module")
-def figures(tiny_result: RunResult, tiny: Scenario,
-            tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+def figures(
+    tiny_result: RunResult, tiny: Scenario, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[Path]]:
     """Each plot of the tiny run, by function name: the paths it returned."""
     out = tmp_path_factory.mktemp("plots")
     return {plot.__name__: plot(tiny_result, tiny, out) for plot in PLOTS}
@@ -69,7 +70,8 @@ def svg_texts(path: Path) -> str:
 
 
 def test_each_plot_writes_png_svg_and_data_csv_with_one_stem(
-        figures: dict[str, list[Path]]) -> None:
+    figures: dict[str, list[Path]],
+) -> None:
     assert len(figures) == 4
     for paths in figures.values():
         assert [p.suffix for p in paths] == [".png", ".svg", ".csv"]
@@ -83,36 +85,45 @@ def test_titles_name_the_scenario_and_seed(figures: dict[str, list[Path]]) -> No
         assert "tiny (seed 7)" in svg_texts(paths[1])
 
 
-@pytest.mark.parametrize(("name", "label"), [
-    ("plot_poverty", "share of people"), ("plot_income_sources", "yuan per person per month"),
-    ("plot_activity", "people"), ("plot_spending", "(yuan)")])
-def test_axes_are_labelled_with_units(figures: dict[str, list[Path]], name: str,
-                                      label: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("plot_poverty", "share of people"),
+        ("plot_income_sources", "yuan per person per month"),
+        ("plot_activity", "people"),
+        ("plot_spending", "(yuan)"),
+    ],
+)
+def test_axes_are_labelled_with_units(
+    figures: dict[str, list[Path]], name: str, label: str
+) -> None:
     texts = svg_texts(figures[name][1])
     assert "month of the run" in texts
     assert label in texts
 
 
-def test_poverty_csv_holds_headcount_and_gap(figures: dict[str, list[Path]],
-                                            tiny_result: RunResult) -> None:
+def test_poverty_csv_holds_headcount_and_gap(
+    figures: dict[str, list[Path]], tiny_result: RunResult
+) -> None:
     csv = plotted(figures, "plot_poverty")
     expected = tiny_result.monthly.set_index("month")[["headcount", "poverty_gap"]]
     assert list(csv.columns) == ["month", "headcount", "poverty_gap"]
     assert_same_numbers(csv, expected)
 
 
-def test_income_csv_holds_registered_poor_income_by_source(figures: dict[str, list[Path]],
-                                                            tiny_result: RunResult) -> None:
+def test_income_csv_holds_registered_poor_income_by_source(
+    figures: dict[str, list[Path]], tiny_result: RunResult
+) -> None:
     income = tiny_result.tables["income"]
-    expected = by_month(income[income["group"] == "registered_poor"], "source",
-                        "yuan_per_capita")
+    expected = by_month(income[income["group"] == "registered_poor"], "source", "yuan_per_capita")
     csv = plotted(figures, "plot_income_sources")
     assert_same_numbers(csv, expected)
     assert {"wages", "migrant"} <= set(csv.columns)
 
 
-def test_activity_csv_holds_people_by_activity(figures: dict[str, list[Path]],
-                                               tiny_result: RunResult) -> None:
+def test_activity_csv_holds_people_by_activity(
+    figures: dict[str, list[Path]], tiny_result: RunResult
+) -> None:
     activity = tiny_result.tables["activity"]
     csv = plotted(figures, "plot_activity")
     assert_same_numbers(csv, by_month(activity, "activity", "people"))
@@ -121,7 +132,8 @@ def test_activity_csv_holds_people_by_activity(figures: dict[str, list[Path]],
 
 
 def test_spending_csv_is_cumulative_paid_and_ends_at_the_run_total(
-        figures: dict[str, list[Path]], tiny_result: RunResult) -> None:
+    figures: dict[str, list[Path]], tiny_result: RunResult
+) -> None:
     paid = by_month(tiny_result.tables["spending"], "instrument", "paid")
     csv = plotted(figures, "plot_spending")
     assert_same_numbers(csv, paid.cumsum())
@@ -133,8 +145,8 @@ def test_spending_csv_is_cumulative_paid_and_ends_at_the_run_total(
 
 
 def test_figures_draw_exactly_the_numbers_in_their_csv(
-        tiny_result: RunResult, tiny: Scenario, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny_result: RunResult, tiny: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     drawn: dict[str, tuple[Figure, pd.DataFrame]] = {}
     save = style.save_figure
 
@@ -161,23 +173,22 @@ def test_figures_draw_exactly_the_numbers_in_their_csv(
             np.testing.assert_allclose(top.loc[csv.index], tops[column], rtol=1e-12)
 
 
-def test_stacked_areas_differ_by_hatch_not_colour_alone(
-        figures: dict[str, list[Path]]) -> None:
+def test_stacked_areas_differ_by_hatch_not_colour_alone(figures: dict[str, list[Path]]) -> None:
     svg = figures["plot_income_sources"][1].read_text()
     series = len(plotted(figures, "plot_income_sources").columns) - 1
     assert len(re.findall(r"<pattern ", svg)) == series - 1  # the bottom area is plain
 
 
 def test_run_without_spending_still_gets_every_figure(tmp_path: Path) -> None:
-    baseline = load_scenario(SCENARIOS / "baseline.toml").with_overrides(households=200,
-                                                                         months=2)
+    baseline = load_scenario(SCENARIOS / "baseline.toml").with_overrides(households=200, months=2)
     paths = plot_spending(simulate(baseline), baseline, tmp_path)
     assert all(p.exists() for p in paths)
     assert list(pd.read_csv(paths[2]).columns) == ["month"]
 
 
 def test_plot_run_draws_all_four_figures_and_replicate_in_title(
-        tiny_result: RunResult, tiny: Scenario, tmp_path: Path) -> None:
+    tiny_result: RunResult, tiny: Scenario, tmp_path: Path
+) -> None:
     paths = plot_run(tiny_result, tiny, tmp_path, replicate=3)
     assert len(paths) == 12
     assert {p.stem for p in paths} == {"poverty", "income_sources", "activity", "spending"}
@@ -189,16 +200,23 @@ def test_plot_run_draws_all_four_figures_and_replicate_in_title(
 
 Drawn = dict[str, tuple[Figure, list[Path]]]
 UNITS = {  # stem: a label with units its SVG must show
-    "poverty": "share of people", "flows": "households per year", "activity": "(people)",
+    "poverty": "share of people",
+    "flows": "households per year",
+    "activity": "(people)",
     "employment_by_sex_carer": "share in off-farm work",
-    "poor_income": "yuan per person per month", "workshops": "workshops",
-    "jobs_quota": "(people)", "spending": "(yuan)", "cost_per_exit": "(yuan)",
-    "effects": "(share of people)"}
+    "poor_income": "yuan per person per month",
+    "workshops": "workshops",
+    "jobs_quota": "(people)",
+    "spending": "(yuan)",
+    "cost_per_exit": "(yuan)",
+    "effects": "(share of people)",
+}
 BY_MONTH = ("poverty", "activity", "employment_by_sex_carer", "workshops", "jobs_quota")
 
 
 def recording(drawn: Drawn) -> Callable[[Figure, pd.DataFrame, Path], list[Path]]:
     """`save_figure` that also keeps each figure and its paths by stem."""
+
     def save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
         paths = style.save_figure(fig, data, stem)
         drawn[stem.name] = (fig, paths)
@@ -214,8 +232,9 @@ def arm_figures(tiny_comparison: Comparison, tmp_path_factory: pytest.TempPathFa
     with pytest.MonkeyPatch.context() as mp:
         for module in (compare_plots, analysis_plots):
             mp.setattr(module, "save_figure", recording(drawn))
-        plot_comparison(tiny_comparison, differences(tiny_comparison),
-                        tmp_path_factory.mktemp("arm_plots"))
+        plot_comparison(
+            tiny_comparison, differences(tiny_comparison), tmp_path_factory.mktemp("arm_plots")
+        )
     return drawn
 
 
@@ -249,8 +268,9 @@ def band_edges(collection: Any) -> tuple[pd.Series, pd.Series]:
 def whisker_ends(ax: Axes, horizontal: bool = False) -> np.ndarray:
     """Low and high end (columns) of every CI whisker drawn on `ax`, in drawing order."""
     axis = 0 if horizontal else 1
-    segments = [s for c in ax.collections if isinstance(c, LineCollection)
-                for s in c.get_segments()]
+    segments = [
+        s for c in ax.collections if isinstance(c, LineCollection) for s in c.get_segments()
+    ]
     return np.array([(s[:, axis].min(), s[:, axis].max()) for s in segments])
 
 
@@ -259,7 +279,8 @@ def ci_of(rows: pd.DataFrame) -> np.ndarray:
 
 
 def test_every_arm_figure_writes_png_svg_and_csv_titled_with_arms_and_seed(
-        arm_figures: Drawn) -> None:
+    arm_figures: Drawn,
+) -> None:
     assert set(arm_figures) == set(UNITS)
     for stem, (_, paths) in arm_figures.items():
         assert [p.suffix for p in paths] == [".png", ".svg", ".csv"]
@@ -272,13 +293,17 @@ def test_every_arm_figure_writes_png_svg_and_csv_titled_with_arms_and_seed(
 
 
 def test_poverty_bands_are_t_intervals_across_replicates_and_match_the_artists(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     csv = csv_of(arm_figures, "poverty")
     long = tiny_comparison.tables["monthly"].melt(
-        id_vars=["arm", "replicate", "month"], value_vars=["headcount", "poverty_gap"],
-        var_name="measure")
-    assert_matches(csv, t_stats(long, ["arm", "measure", "month"], "value"),
-                   ["arm", "measure", "month"])
+        id_vars=["arm", "replicate", "month"],
+        value_vars=["headcount", "poverty_gap"],
+        var_name="measure",
+    )
+    assert_matches(
+        csv, t_stats(long, ["arm", "measure", "month"], "value"), ["arm", "measure", "month"]
+    )
     fig, _ = arm_figures["poverty"]
     for ax, measure in zip(fig.axes, ["headcount", "poverty_gap"], strict=True):
         arms = csv[csv["measure"] == measure].groupby("arm", sort=False)
@@ -294,15 +319,18 @@ def test_poverty_bands_are_t_intervals_across_replicates_and_match_the_artists(
 
 
 def test_flows_are_yearly_sums_with_t_intervals_drawn_as_bars_and_whiskers(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     monthly = tiny_comparison.tables["monthly"]
     simulated = monthly[monthly["month"] >= 1].assign(year=lambda m: m["date"].str[:4])
-    yearly = simulated.groupby(["arm", "replicate", "year"])[["exits", "entries",
-                                                              "re_entries"]].sum()
+    yearly = simulated.groupby(["arm", "replicate", "year"])[
+        ["exits", "entries", "re_entries"]
+    ].sum()
     long = yearly.reset_index().melt(id_vars=["arm", "replicate", "year"], var_name="measure")
     csv = csv_of(arm_figures, "flows").astype({"year": str})
-    assert_matches(csv, t_stats(long, ["arm", "measure", "year"], "value"),
-                   ["arm", "measure", "year"])
+    assert_matches(
+        csv, t_stats(long, ["arm", "measure", "year"], "value"), ["arm", "measure", "year"]
+    )
     fig, _ = arm_figures["flows"]
     for ax, flow in zip(fig.axes, ["exits", "entries", "re_entries"], strict=True):
         rows = csv[csv["measure"] == flow]
@@ -311,15 +339,17 @@ def test_flows_are_yearly_sums_with_t_intervals_drawn_as_bars_and_whiskers(
 
 
 def test_activity_areas_stack_the_mean_people_of_each_arm(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     activity = tiny_comparison.tables["activity"]
     per_run = activity.groupby(["arm", "replicate", "month", "activity"])["people"].sum()
     expected = per_run.groupby(["arm", "month", "activity"]).mean().unstack("activity")
     csv = csv_of(arm_figures, "activity").set_index(["arm", "month"])
     assert_same_numbers(csv.loc["tiny"].reset_index(), expected.loc["tiny"])
     people = activity.groupby(["arm", "replicate", "month"])["people"].sum()
-    np.testing.assert_allclose(csv.sum(axis=1), people.groupby(["arm", "month"]).mean()
-                               .loc[csv.index], rtol=1e-12)
+    np.testing.assert_allclose(
+        csv.sum(axis=1), people.groupby(["arm", "month"]).mean().loc[csv.index], rtol=1e-12
+    )
     fig, _ = arm_figures["activity"]
     for ax, arm in zip(fig.axes, ["tiny", REFORM_NAME], strict=True):
         tops = csv.loc[arm].cumsum(axis=1)
@@ -329,72 +359,101 @@ def test_activity_areas_stack_the_mean_people_of_each_arm(
 
 
 def test_off_farm_share_by_sex_and_care_is_recomputed(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     activity = tiny_comparison.tables["activity"]
     off_farm = ~activity["activity"].isin(["not_working", "farming"])
     keys = ["arm", "replicate", "sex", "carer", "month"]
-    counts = activity.assign(off=activity["people"] * off_farm).groupby(keys)[
-        ["off", "people"]].sum()
+    counts = (
+        activity.assign(off=activity["people"] * off_farm).groupby(keys)[["off", "people"]].sum()
+    )
     share = (counts["off"] / counts["people"]).rename("share").reset_index()
     csv = csv_of(arm_figures, "employment_by_sex_carer")
     assert set(zip(csv["sex"], csv["carer"], strict=True)) == {
-        ("male", False), ("male", True), ("female", False), ("female", True)}
-    assert_matches(csv, t_stats(share, ["arm", "sex", "carer", "month"], "share"),
-                   ["arm", "sex", "carer", "month"])
+        ("male", False),
+        ("male", True),
+        ("female", False),
+        ("female", True),
+    }
+    assert_matches(
+        csv,
+        t_stats(share, ["arm", "sex", "carer", "month"], "share"),
+        ["arm", "sex", "carer", "month"],
+    )
     assert csv["mean"].between(0, 1).all()
 
 
 def test_poor_income_bars_stack_the_final_year_by_source(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     income = tiny_comparison.tables["income"]
     poor = income[(income["group"] == "registered_poor") & (income["month"] >= 1)]
     per_run = poor.groupby(["arm", "replicate", "source"])["yuan_per_capita"].mean()
     expected = per_run.groupby(["arm", "source"]).mean().unstack("source")
     csv = csv_of(arm_figures, "poor_income").set_index("arm")
     assert csv.index.tolist() == ["tiny", REFORM_NAME]
-    assert_same_numbers(csv.rename_axis("month").reset_index(),
-                        expected.rename_axis("month"))
+    assert_same_numbers(csv.rename_axis("month").reset_index(), expected.rename_axis("month"))
     fig, _ = arm_figures["poor_income"]
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == pytest.approx(csv.to_numpy().T.ravel().tolist())
 
 
 def test_workshops_by_form_and_status_leave_out_forms_never_seen(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     workshops = tiny_comparison.tables["workshops"]
     csv = csv_of(arm_figures, "workshops")
     seen = workshops.groupby("form")["count"].sum()
     assert set(csv["form"]) == set(seen[seen > 0].index)
-    assert_matches(csv, t_stats(workshops, ["arm", "form", "status", "month"], "count"),
-                   ["arm", "form", "status", "month"])
+    assert_matches(
+        csv,
+        t_stats(workshops, ["arm", "form", "status", "month"], "count"),
+        ["arm", "form", "status", "month"],
+    )
     fig, _ = arm_figures["workshops"]
     assert len(fig.axes) == 3 * csv["form"].nunique()  # statuses x forms
 
 
 def test_jobs_figure_draws_the_quota_of_the_scenario(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     quota = tiny_comparison.arms[0].scenario.policy.certification.poor_share_min
     csv = csv_of(arm_figures, "jobs_quota")
     on_share = csv["measure"] == "poor_share_of_jobs"
     assert (csv.loc[on_share, "quota_share"] == quota).all()
     assert csv.loc[~on_share, "quota_share"].isna().all()
-    assert_matches(csv, t_stats(tiny_comparison.tables["monthly"].melt(
-        id_vars=["arm", "replicate", "month"], value_vars=["jobs_filled", "poor_share_of_jobs"],
-        var_name="measure"), ["arm", "measure", "month"], "value"), ["arm", "measure", "month"])
+    assert_matches(
+        csv,
+        t_stats(
+            tiny_comparison.tables["monthly"].melt(
+                id_vars=["arm", "replicate", "month"],
+                value_vars=["jobs_filled", "poor_share_of_jobs"],
+                var_name="measure",
+            ),
+            ["arm", "measure", "month"],
+            "value",
+        ),
+        ["arm", "measure", "month"],
+    )
     fig, _ = arm_figures["jobs_quota"]
-    flat = [line for line in fig.axes[1].lines if len(set(line.get_ydata())) == 1
-            and list(line.get_xdata()) == [0, 1]]  # axhline: axes coordinates along x
+    flat = [
+        line
+        for line in fig.axes[1].lines
+        if len(set(line.get_ydata())) == 1 and list(line.get_xdata()) == [0, 1]
+    ]  # axhline: axes coordinates along x
     assert [line.get_ydata()[0] for line in flat] == [quota]
 
 
 def test_spending_bars_stack_mean_spending_by_instrument_to_the_total(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     summary = tiny_comparison.tables["summary"]
     csv = csv_of(arm_figures, "spending").set_index("arm")
     means = summary.groupby("arm").mean(numeric_only=True)
     for instrument in csv.columns:
-        np.testing.assert_allclose(csv[instrument], means.loc[csv.index,
-                                                              f"spending_{instrument}_yuan"])
+        np.testing.assert_allclose(
+            csv[instrument], means.loc[csv.index, f"spending_{instrument}_yuan"]
+        )
     np.testing.assert_allclose(csv.sum(axis=1), means.loc[csv.index, "total_spending_yuan"])
     fig, _ = arm_figures["spending"]
     heights = [p.get_height() for p in fig.axes[0].patches]
@@ -402,10 +461,12 @@ def test_spending_bars_stack_mean_spending_by_instrument_to_the_total(
 
 
 def test_effects_dots_and_whiskers_are_the_paired_differences(
-        arm_figures: Drawn, tiny_comparison: Comparison) -> None:
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
     csv = csv_of(arm_figures, "effects")
     pd.testing.assert_frame_equal(
-        csv, differences(tiny_comparison)[list(csv.columns)], check_dtype=False)
+        csv, differences(tiny_comparison)[list(csv.columns)], check_dtype=False
+    )
     fig, _ = arm_figures["effects"]
     assert len(fig.axes) == csv["outcome"].nunique()
     for ax, (_, rows) in zip(fig.axes, csv.groupby("outcome", sort=False), strict=True):
@@ -414,24 +475,33 @@ def test_effects_dots_and_whiskers_are_the_paired_differences(
         np.testing.assert_allclose(whisker_ends(ax, horizontal=True), ci_of(rows), rtol=1e-12)
 
 
-def test_cost_per_exit_bars_and_whiskers_hold_the_bootstrap_table(
-        arm_figures: Drawn) -> None:
+def test_cost_per_exit_bars_and_whiskers_hold_the_bootstrap_table(arm_figures: Drawn) -> None:
     csv = csv_of(arm_figures, "cost_per_exit")
     assert csv["arm"].tolist() == [REFORM_NAME]
     fig, _ = arm_figures["cost_per_exit"]
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == pytest.approx(
-        csv["yuan_per_extra_net_exit"].tolist(), nan_ok=True)
+        csv["yuan_per_extra_net_exit"].tolist(), nan_ok=True
+    )
     np.testing.assert_allclose(whisker_ends(ax), ci_of(csv), rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
-def test_sensitivity_bars_hold_each_index_and_its_interval(method: str,
-                                                           tmp_path: Path) -> None:
-    table = pd.DataFrame({"outcome": ["net_exits"] * 2, "input": ["a", "b"],
-                          "S1": [0.6, 0.1], "S1_conf": [0.05, 0.02], "ST": [0.7, 0.2],
-                          "ST_conf": [0.1, 0.03], "mu": [4.0, -1.0], "mu_star": [4.0, 1.5],
-                          "mu_star_conf": [0.5, 0.4], "sigma": [1.0, 2.0]})
+def test_sensitivity_bars_hold_each_index_and_its_interval(method: str, tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "outcome": ["net_exits"] * 2,
+            "input": ["a", "b"],
+            "S1": [0.6, 0.1],
+            "S1_conf": [0.05, 0.02],
+            "ST": [0.7, 0.2],
+            "ST_conf": [0.1, 0.03],
+            "mu": [4.0, -1.0],
+            "mu_star": [4.0, 1.5],
+            "mu_star_conf": [0.5, 0.4],
+            "sigma": [1.0, 2.0],
+        }
+    )
     paths = plot_sensitivity(table, method, "sweep s (seed 1)", tmp_path)
     csv = pd.read_csv(paths[2])
     value, conf = ("S1", "S1_conf") if method == "sobol" else ("mu_star", "mu_star_conf")

@@ -48,11 +48,20 @@ def folders(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> dict[str, P
     """A folder of each kind: `wsim run`, `wsim compare` and `wsim sweep` of the tiny county."""
     base = tmp_path_factory.mktemp("folders")
     made = {"run": base / "run", "comparison": base / "compare", "sweep": base / "sweep"}
-    for args in (("run", TINY, "--months", "6", "--replicate", "1", "--out", made["run"]),
-                 ("compare", TINY, write_reform(base), *COMPARE_SIZE, "--workers", "1",
-                  "--out", made["comparison"]),
-                 ("sweep", write_spec(base, FACTORIAL), "--workers", "1",
-                  "--out", made["sweep"])):
+    for args in (
+        ("run", TINY, "--months", "6", "--replicate", "1", "--out", made["run"]),
+        (
+            "compare",
+            TINY,
+            write_reform(base),
+            *COMPARE_SIZE,
+            "--workers",
+            "1",
+            "--out",
+            made["comparison"],
+        ),
+        ("sweep", write_spec(base, FACTORIAL), "--workers", "1", "--out", made["sweep"]),
+    ):
         result = wsim(*args)
         assert result.exit_code == 0, result.output
     return made
@@ -63,8 +72,10 @@ def test_run_gives_the_tables_simulate_gives(tiny_runs: api.RunResults) -> None:
     assert tiny_runs.scenario == scenario and tiny_runs.file == TINY
     assert tiny_runs.replicates == (0, 1) and tiny_runs.overrides == {"months": 6}
     for replicate in tiny_runs.replicates:
-        assert_same_tables(tiny_runs.result(replicate).all_tables(),
-                           simulate(scenario, replicate=replicate).all_tables())
+        assert_same_tables(
+            tiny_runs.result(replicate).all_tables(),
+            simulate(scenario, replicate=replicate).all_tables(),
+        )
     assert list(tiny_runs.monthly.columns[:2]) == ["replicate", "month"]
     assert len(tiny_runs.monthly) == 2 * 7 and list(tiny_runs.summary["replicate"]) == [0, 1]
     with pytest.raises(KeyError, match="replicate 2: expected one of"):
@@ -72,8 +83,7 @@ def test_run_gives_the_tables_simulate_gives(tiny_runs: api.RunResults) -> None:
 
 
 def test_run_is_the_same_on_worker_processes(tiny_runs: api.RunResults) -> None:
-    on_workers = api.run_scenario(TINY, {WAGE: 0.6}, replicates=2, months=6,
-                                  executor=Processes(2))
+    on_workers = api.run_scenario(TINY, {WAGE: 0.6}, replicates=2, months=6, executor=Processes(2))
     assert_same_tables(on_workers.tables, tiny_runs.tables)
 
 
@@ -90,12 +100,12 @@ def test_load_of_a_wsim_run_folder_gives_the_run(folders: dict[str, Path]) -> No
     assert isinstance(loaded, api.RunResults) and loaded.replicates == (1,)
     scenario = load_scenario(TINY).with_overrides(months=6)
     assert loaded.scenario == scenario
-    assert_same_tables(loaded.result(1).all_tables(),
-                       simulate(scenario, replicate=1).all_tables())
+    assert_same_tables(loaded.result(1).all_tables(), simulate(scenario, replicate=1).all_tables())
 
 
 def test_compare_gives_the_tables_and_differences_wsim_compare_wrote(
-        folders: dict[str, Path]) -> None:
+    folders: dict[str, Path],
+) -> None:
     reform = folders["comparison"].parent / "tiny_wage_60.toml"
     computed = api.compare_scenarios(TINY, reform, replicates=3, **SIZE)
     written = folders["comparison"]
@@ -104,12 +114,12 @@ def test_compare_gives_the_tables_and_differences_wsim_compare_wrote(
         stored_table = pd.read_parquet(written / "tables" / f"{name}.parquet")
         pd.testing.assert_frame_equal(table, stored_table, obj=name, check_exact=True)
     stored = pd.read_csv(written / DIFFERENCES)
-    pd.testing.assert_frame_equal(computed.differences.drop(columns="outcome_unit"), stored,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        computed.differences.drop(columns="outcome_unit"), stored, check_exact=True
+    )
     loaded = api.load(written, "comparison")
     pd.testing.assert_frame_equal(loaded.differences, computed.differences, check_exact=True)
-    pd.testing.assert_frame_equal(loaded.cost_per_exit, computed.cost_per_exit,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(loaded.cost_per_exit, computed.cost_per_exit, check_exact=True)
 
 
 def test_a_saved_comparison_loads_as_written(tmp_path: Path) -> None:
@@ -133,13 +143,17 @@ def test_load_of_a_sweep_folder_gives_what_it_stores(folders: dict[str, Path]) -
     assert set(loaded.analyze()) == {"effects", "rates", "cost_per_exit", "instruments"}
 
 
-@pytest.mark.parametrize(("kind", "other", "found"), [
-    ("sweep", "comparison", "found a comparison folder"),
-    ("run", "sweep", "found a sweep folder"),
-    ("comparison", "run", "found a run folder"),
-])
-def test_load_of_a_folder_of_another_kind_names_it(folders: dict[str, Path], kind: str,
-                                                   other: str, found: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "other", "found"),
+    [
+        ("sweep", "comparison", "found a comparison folder"),
+        ("run", "sweep", "found a sweep folder"),
+        ("comparison", "run", "found a run folder"),
+    ],
+)
+def test_load_of_a_folder_of_another_kind_names_it(
+    folders: dict[str, Path], kind: str, other: str, found: str
+) -> None:
     with pytest.raises(api.ResultsError) as raised:
         api.load(folders[other], kind)
     assert str(raised.value).startswith(f"{folders[other]}: expected {api.KINDS[kind]}, ")
@@ -154,10 +168,13 @@ def test_load_of_no_results_folder_says_what_is_there(tmp_path: Path) -> None:
     (tmp_path / "foreign" / "manifest.json").write_text(json.dumps({"tool": "x"}))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text("{")
-    for name, found in (("missing", "found nothing there"), ("empty", "found an empty folder"),
-                        ("other", "found no manifest.json among its 1 entries (notes.txt)"),
-                        ("foreign", "found a manifest.json of none of these (its keys: tool)"),
-                        ("broken", "found a manifest.json that is not readable JSON")):
+    for name, found in (
+        ("missing", "found nothing there"),
+        ("empty", "found an empty folder"),
+        ("other", "found no manifest.json among its 1 entries (notes.txt)"),
+        ("foreign", "found a manifest.json of none of these (its keys: tool)"),
+        ("broken", "found a manifest.json that is not readable JSON"),
+    ):
         with pytest.raises(api.ResultsError, match=r"^.*" + name + r": expected ") as raised:
             api.load(tmp_path / name)
         assert found in str(raised.value), raised.value
@@ -203,7 +220,8 @@ def test_scenarios_by_name_and_changes() -> None:
     changed = api.arm("default", {WAGE: 0.4}, name="wage_40")
     assert changed.label == changed.scenario.name == "wage_40"
     assert changed.scenario == load_scenario(SCENARIOS / "default.toml").with_changes(
-        {WAGE: 0.4, "name": "wage_40"})
+        {WAGE: 0.4, "name": "wage_40"}
+    )
     with pytest.raises(ScenarioError, match=r"^nowhere: \(name\): a scenario name \(.*qingchuan"):
         api.arm("nowhere")
     with pytest.raises(ScenarioError, match=r"changes to default.toml: policy.wage: a key"):
@@ -217,10 +235,17 @@ def test_scenarios_by_name_and_changes() -> None:
 def test_every_column_has_a_unit(tiny_runs: api.RunResults, folders: dict[str, Path]) -> None:
     comparison = api.load(folders["comparison"], "comparison")
     sweep = api.load(folders["sweep"], "sweep")
-    tables = {**tiny_runs.tables, **{f"compared {n}": t for n, t in comparison.tables.items()},
-              "differences": comparison.differences, "cost_per_exit": comparison.cost_per_exit,
-              "runs": sweep.runs, "monthly": sweep.monthly, "summary": sweep.summary,
-              "failures": sweep.failures, **sweep.analyze()}
+    tables = {
+        **tiny_runs.tables,
+        **{f"compared {n}": t for n, t in comparison.tables.items()},
+        "differences": comparison.differences,
+        "cost_per_exit": comparison.cost_per_exit,
+        "runs": sweep.runs,
+        "monthly": sweep.monthly,
+        "summary": sweep.summary,
+        "failures": sweep.failures,
+        **sweep.analyze(),
+    }
     for name, table in tables.items():
         assert list(table.attrs["units"]) == list(table.columns), name
     assert tiny_runs.monthly.attrs["units"]["income_per_capita"] == "yuan per person per month"
@@ -228,14 +253,20 @@ def test_every_column_has_a_unit(tiny_runs: api.RunResults, folders: dict[str, P
     differences = comparison.differences
     assert differences.attrs["units"]["difference"] == api.OUTCOME_UNIT
     assert all(differences["outcome_unit"]) and all(tables["effects"]["outcome_unit"])
-    assert dict(zip(differences["outcome"], differences["outcome_unit"], strict=False))[
-        "total_spending_yuan"] == "yuan"
+    assert (
+        dict(zip(differences["outcome"], differences["outcome_unit"], strict=False))[
+            "total_spending_yuan"
+        ]
+        == "yuan"
+    )
 
 
 def test_the_package_exports_the_interface_without_importing_it() -> None:
-    code = ("import sys, experiments; heavy = {'pandas', 'scipy', 'matplotlib', 'numba', "
-            "'experiments.api'} & set(sys.modules); assert not heavy, heavy; "
-            "import experiments.compare, experiments.sweep.engine; from experiments import api; "
-            "assert all(getattr(experiments, n) is getattr(api, n) for n in api.__all__)")
+    code = (
+        "import sys, experiments; heavy = {'pandas', 'scipy', 'matplotlib', 'numba', "
+        "'experiments.api'} & set(sys.modules); assert not heavy, heavy; "
+        "import experiments.compare, experiments.sweep.engine; from experiments import api; "
+        "assert all(getattr(experiments, n) is getattr(api, n) for n in api.__all__)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert experiments.load is api.load and experiments.Serial is Serial

@@ -17,11 +17,20 @@ from experiments.report import REPORT
 IMAGE = re.compile(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 RUN_SECTIONS = ("Summary", "Figures", "Scenario files", "Manifest")
-COMPARE_SECTIONS = ("Summary by scenario (mean of replicates)", "Differences from tiny",
-                    "Figures", "Scenario files", "Manifest")
-SWEEP_SECTIONS = ("Effects against the baseline (paired, 95% t CI)",
-                  "Cost per net exit against the baseline (95% bootstrap CI)",
-                  "Figures", "Sweep spec and scenario files", "Manifest")
+COMPARE_SECTIONS = (
+    "Summary by scenario (mean of replicates)",
+    "Differences from tiny",
+    "Figures",
+    "Scenario files",
+    "Manifest",
+)
+SWEEP_SECTIONS = (
+    "Effects against the baseline (paired, 95% t CI)",
+    "Cost per net exit against the baseline (95% bootstrap CI)",
+    "Figures",
+    "Sweep spec and scenario files",
+    "Manifest",
+)
 
 
 def made_report(wsim: Wsim, directory: Path, *args: str | Path) -> str:
@@ -36,7 +45,8 @@ def assert_self_contained(page: str, sections: tuple[str, ...], images: int) -> 
     """Expected headings, at least `images` embedded PNGs, nothing fetched from elsewhere."""
     headings = re.findall(r"<h2>([^<]*)</h2>", page)
     assert [h for h in headings if h in map(html.escape, sections)] == [
-        html.escape(s) for s in sections]
+        html.escape(s) for s in sections
+    ]
     payloads = IMAGE.findall(page)
     assert len(payloads) >= images
     assert all(base64.b64decode(p).startswith(b"\x89PNG\r\n\x1a\n") for p in payloads)
@@ -52,7 +62,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> Path:
 
 
 def test_run_report_embeds_figures_summary_scenario_chain_and_manifest(
-        run_dir: Path, wsim: Wsim) -> None:
+    run_dir: Path, wsim: Wsim
+) -> None:
     page = made_report(wsim, run_dir)
     assert (run_dir / REPORT).exists()
     assert_self_contained(page, RUN_SECTIONS, images=4)
@@ -71,7 +82,8 @@ def test_report_out_option_writes_elsewhere(run_dir: Path, wsim: Wsim, tmp_path:
 
 
 def test_comparison_report_has_differences_figures_and_both_scenarios(
-        tmp_path: Path, wsim: Wsim) -> None:
+    tmp_path: Path, wsim: Wsim
+) -> None:
     out = tmp_path / "compare"
     reform = write_reform(tmp_path)
     result = wsim("compare", TINY, reform, *COMPARE_SIZE, "--workers", "1", "--out", out)
@@ -85,14 +97,19 @@ def test_comparison_report_has_differences_figures_and_both_scenarios(
 
 
 def test_sweep_report_draws_missing_figures_and_shows_the_analysis(
-        tmp_path: Path, wsim: Wsim) -> None:
+    tmp_path: Path, wsim: Wsim
+) -> None:
     directory = tmp_path / "sweep"
     spec = spec_of(tmp_path, FACTORIAL)
     sweep_serial(spec, directory)
     assert not (directory / "plots").exists()
     page = made_report(wsim, directory)
     assert {p.stem for p in (directory / "plots").glob("*.png")} == {
-        "poverty", "spending", "effects", "cost_per_exit"}
+        "poverty",
+        "spending",
+        "effects",
+        "cost_per_exit",
+    }
     assert_self_contained(page, SWEEP_SECTIONS, images=4)
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["spec_hash"] in page
@@ -103,20 +120,17 @@ def test_sensitivity_sweep_report_shows_the_indices(tmp_path: Path, wsim: Wsim) 
     directory = tmp_path / "sweep"
     sweep_serial(spec_of(tmp_path, UNCERTAIN), directory)
     page = made_report(wsim, directory)
-    assert_self_contained(page, ("Sensitivity: Sobol indices", "Figures", "Manifest"),
-                          images=1)
+    assert_self_contained(page, ("Sensitivity: Sobol indices", "Figures", "Manifest"), images=1)
     assert (directory / "plots" / "sobol.png").exists()
 
 
-def test_report_of_a_directory_without_a_manifest_is_refused(tmp_path: Path,
-                                                             wsim: Wsim) -> None:
+def test_report_of_a_directory_without_a_manifest_is_refused(tmp_path: Path, wsim: Wsim) -> None:
     result = wsim("report", tmp_path)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {tmp_path}: manifest.json: ")
     assert not (tmp_path / REPORT).exists()
 
 
-def test_report_out_must_not_be_a_directory(run_dir: Path, wsim: Wsim,
-                                            tmp_path: Path) -> None:
+def test_report_out_must_not_be_a_directory(run_dir: Path, wsim: Wsim, tmp_path: Path) -> None:
     result = wsim("report", run_dir, "--out", tmp_path)
     assert result.exit_code == 1 and "--out" in result.stderr

@@ -33,15 +33,16 @@ def test_rerun_reproduces_every_stored_row_of_the_run(swept: tuple[Path, SweepDa
     run = data.runs[data.runs["arm"] != "baseline"].iloc[-1]
     result = wsim("rerun", out, run["run_id"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == (f"run {run['run_id']} (arm {run['arm']}, replicate "
-                                     f"{run['replicate']}) reproduces its stored rows exactly")
+    assert result.stdout.strip() == (
+        f"run {run['run_id']} (arm {run['arm']}, replicate "
+        f"{run['replicate']}) reproduces its stored rows exactly"
+    )
     again = rerun(out, run["run_id"])
     assert again.reproduced and again.differing == ()
     assert again.task.point == {c: run[c] for c in again.task.point}
 
 
-def test_rerun_names_the_columns_that_differ(
-        swept: tuple[Path, SweepData], tmp_path: Path) -> None:
+def test_rerun_names_the_columns_that_differ(swept: tuple[Path, SweepData], tmp_path: Path) -> None:
     out = shutil.copytree(swept[0], tmp_path / "sweep")
     run_id = str(swept[1].runs["run_id"].iloc[0])
     for part in (out / "monthly").glob("part-*.parquet"):
@@ -53,7 +54,8 @@ def test_rerun_names_the_columns_that_differ(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: {out}: {run_id}: expected the stored rows again, got different values in "
-        "monthly.headcount"]
+        "monthly.headcount"
+    ]
 
 
 def test_rerun_of_an_unknown_run_id_is_one_error(swept: tuple[Path, SweepData]) -> None:
@@ -62,7 +64,8 @@ def test_rerun_of_an_unknown_run_id_is_one_error(swept: tuple[Path, SweepData]) 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: {out}: 0123456789abcdef: expected the run id of a finished run of this sweep "
-        f"(the run_id column of its runs table, e.g. {data.runs['run_id'].iloc[0]})"]
+        f"(the run_id column of its runs table, e.g. {data.runs['run_id'].iloc[0]})"
+    ]
 
 
 def test_rerun_of_a_directory_without_a_sweep_is_one_error(tmp_path: Path) -> None:
@@ -72,7 +75,8 @@ def test_rerun_of_a_directory_without_a_sweep_is_one_error(tmp_path: Path) -> No
 
 
 def test_rerun_of_a_failed_run_says_there_is_nothing_to_compare(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fragile(params: Scenario, replicate: int = 0, **options: Any) -> RunResult:
         if not params.policy.training.enabled:
             raise RuntimeError("no courses")
@@ -85,4 +89,5 @@ def test_rerun_of_a_failed_run_says_there_is_nothing_to_compare(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'sweep'}: {failed}: expected a run that was done; it failed when "
-        "the sweep made it, so no rows were stored to compare"]
+        "the sweep made it, so no rows were stored to compare"
+    ]

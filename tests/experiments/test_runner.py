@@ -34,13 +34,18 @@ from model.simulate import RunResult, simulate
 
 WAGE = "policy.wage_subsidy.share_of_poor_wage_bill"
 DASK_FAILS_WITHIN_S = 10  # the connect timeout (3 s) and the set-up around it
-POPULATION = {"people": ("household", "age", "female", "health", "frail", "skill"),
-              "households": ("village", "registered_poor", "resettled", "land_mu", "size")}
+POPULATION = {
+    "people": ("household", "age", "female", "health", "frail", "skill"),
+    "households": ("village", "registered_poor", "resettled", "land_mu", "size"),
+}
 
 
 def population(model: WorkshopEconomy) -> dict[str, np.ndarray]:
-    return {f"{table}.{field}": getattr(getattr(model, table), field)
-            for table, fields in POPULATION.items() for field in fields}
+    return {
+        f"{table}.{field}": getattr(getattr(model, table), field)
+        for table, fields in POPULATION.items()
+        for field in fields
+    }
 
 
 def test_arms_differing_in_a_lever_share_population_and_seed(tmp_path: Path) -> None:
@@ -62,8 +67,9 @@ def test_paired_ci_is_narrower_than_unpaired_on_the_same_runs(tmp_path: Path) ->
     spec = spec_of(tmp_path, body)
     data = sweep_serial(spec, tmp_path / "sweep")
     values = analysis.run_values(data)
-    effects = analysis.effects(analysis.pairs(values, ["replicate"]),
-                               ["income_per_capita", "total_spending_yuan"])
+    effects = analysis.effects(
+        analysis.pairs(values, ["replicate"]), ["income_per_capita", "total_spending_yuan"]
+    )
     assert len(effects) == 2 and (effects["n"] == 8).all()
     half = (effects["ci_high"] - effects["ci_low"]) / 2
     assert (half < effects["half_width_unpaired"]).all(), effects
@@ -82,7 +88,8 @@ def test_serial_two_processes_and_dask_give_identical_results(tmp_path: Path) ->
 
 
 def test_processes_start_a_fresh_pool_for_each_generation_of_tasks(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     pools: list[ThreadPoolExecutor] = []
 
     def pool(workers: int, mp_context: object) -> ThreadPoolExecutor:
@@ -97,7 +104,8 @@ def test_processes_start_a_fresh_pool_for_each_generation_of_tasks(
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fragile(params: Scenario, replicate: int = 0, **options: Any) -> RunResult:
         if params.policy.wage_subsidy.share_of_poor_wage_bill == 0.6:
             raise RuntimeError("wage subsidy too generous")
@@ -112,26 +120,33 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(
     assert set(data.failures["run_id"]) == set(failed["run_id"])
     assert (data.failures["error"] == "RuntimeError: wage subsidy too generous").all()
     assert data.failures["traceback"].str.contains("in fragile").all()
-    assert set(data.summary["run_id"]) == set(data.runs.loc[data.runs["status"] == "done",
-                                                             "run_id"])
+    assert set(data.summary["run_id"]) == set(
+        data.runs.loc[data.runs["status"] == "done", "run_id"]
+    )
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("tcp://127.0.0.1:9", "Timed out trying to connect"),   # nothing listens: refused
-    ("tcp://192.0.2.1:8786", "Timed out trying to connect"),  # TEST-NET-1: never answers
-    ("nonsense", "missing port number"),
-    ("tls://127.0.0.1:9", "TLS expects a `ssl_context`"),    # TLS without its set-up
-])
-def test_unreachable_dask_fails_fast_and_writes_nothing(tmp_path: Path, address: str,
-                                                         reason: str) -> None:
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("tcp://127.0.0.1:9", "Timed out trying to connect"),  # nothing listens: refused
+        ("tcp://192.0.2.1:8786", "Timed out trying to connect"),  # TEST-NET-1: never answers
+        ("nonsense", "missing port number"),
+        ("tls://127.0.0.1:9", "TLS expects a `ssl_context`"),  # TLS without its set-up
+    ],
+)
+def test_unreachable_dask_fails_fast_and_writes_nothing(
+    tmp_path: Path, address: str, reason: str
+) -> None:
     began = time.monotonic()
-    result = wsim("sweep", write_spec(tmp_path, FACTORIAL), "--out", tmp_path / "out",
-                  "--dask", address)
+    result = wsim(
+        "sweep", write_spec(tmp_path, FACTORIAL), "--out", tmp_path / "out", "--dask", address
+    )
     assert time.monotonic() - began < DASK_FAILS_WITHIN_S
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        f"error: --dask {address}: could not reach a Dask scheduler within 3 s ("), lines
+        f"error: --dask {address}: could not reach a Dask scheduler within 3 s ("
+    ), lines
     assert reason in lines[0]
     assert not (tmp_path / "out").exists()
 
@@ -140,9 +155,9 @@ def test_batches_amortise_start_up_but_stay_small(tmp_path: Path) -> None:
     spec = spec_of(tmp_path, FACTORIAL.replace("count = 2", "count = 20"))
     todo = tasks(sample(spec, spec.seed), range(20))
     assert len(todo) == 80 and TASKS_PER_WORKER == 16
-    assert [len(b) for b in batches(todo, 2)] == [3] * 26 + [2]      # 80 / (2 x 16) -> 3
+    assert [len(b) for b in batches(todo, 2)] == [3] * 26 + [2]  # 80 / (2 x 16) -> 3
     assert [len(b) for b in batches(todo[:10], 2)] == [1] * 10
-    assert [len(b) for b in batches(todo * 4, 1)] == [8] * 40         # at most 8 a task
+    assert [len(b) for b in batches(todo * 4, 1)] == [8] * 40  # at most 8 a task
     assert [len(b) for b in batches(todo[:10], 2, runs_per_task=4)] == [4, 4, 2]
     assert [t for b in batches(todo, 3) for t in b] == todo
     assert pd.Series([t.run_id for t in todo]).is_unique

@@ -15,38 +15,81 @@ REFORM = (ROOT / "scenarios" / "reforms" / "quota_50.toml").as_posix()
 # name: (spec body, key the error must name, a fragment of what was expected)
 BAD_SPECS = {
     "unknown_top_key": ("sede = 3\n" + FACTORIAL, "sede", "did you mean 'seed'"),
-    "unknown_lever_key": (FACTORIAL.replace('key = "policy.training', 'kye = "policy.training'),
-                          "levers.training.kye", "did you mean 'key'"),
-    "empty_lever": (FACTORIAL.replace("values = [true, false]", "values = []"),
-                    "levers.training.values", "non-empty"),
-    "range_reversed": (UNCERTAIN.replace("[1.0, 4.0]", "[4.0, 1.0]"),
-                       "uncertainties.weight.range", "low < high"),
-    "unknown_monthly": (FACTORIAL.replace('"spending"]', '"spendng"]'),
-                        "outputs.monthly.2", "did you mean 'spending'"),
-    "unknown_outcome": (FACTORIAL.replace('"net_exits", "headcount"]', '"net_exit"]'),
-                        "outputs.outcomes.0", "did you mean 'net_exits'"),
-    "lever_key_missing": (FACTORIAL.replace("policy.training.enabled", "policy.trainng.enabled"),
-                          "levers.training.key", "did you mean 'policy.training.enabled'"),
-    "lever_value_invalid": (FACTORIAL.replace("[0.2, 0.6]", "[0.2, 1.6]"),
-                            "levers.wage.values", "less than or equal to 1"),
-    "sobol_without_uncertainties": (FACTORIAL.replace('"factorial"', '"sobol"\nsamples = 8'),
-                                    "design.method", "sobol needs [uncertainties]"),
-    "factorial_uncertainties_only": (UNCERTAIN.replace('"sobol"', '"factorial"'),
-                                     "design.method", "factorial needs levers"),
-    "sobol_samples_not_power_of_2": (UNCERTAIN.replace("samples = 32", "samples = 30"),
-                                     "design.samples", "a power of 2"),
-    "uncertainty_not_a_number": (UNCERTAIN.replace("choice.utility_per_1000_yuan",
-                                                   "choice.rule"),
-                                 "uncertainties.weight.key", "a numeric key"),
-    "reform_missing": (FACTORIAL + '[levers.reform]\nreforms = { gone = "gone.toml" }\n',
-                       "levers.reform.reforms.gone", "a reform that applies"),
-    "panel_every_0_months": (FACTORIAL + "panel = true\npanel_every_months = 0\n",
-                             "outputs.panel_every_months", "greater than 0"),
-    "adaptive_without_max": (FACTORIAL.replace(
-        "count = 2", 'output = "net_exits"\nhalf_width = 2.0'), "replicates",
-        "either count, or output, half_width and max"),
-    "count_and_adaptive": (FACTORIAL.replace("count = 2", 'count = 2\noutput = "net_exits"'),
-                           "replicates", "either count, or output, half_width and max"),
+    "unknown_lever_key": (
+        FACTORIAL.replace('key = "policy.training', 'kye = "policy.training'),
+        "levers.training.kye",
+        "did you mean 'key'",
+    ),
+    "empty_lever": (
+        FACTORIAL.replace("values = [true, false]", "values = []"),
+        "levers.training.values",
+        "non-empty",
+    ),
+    "range_reversed": (
+        UNCERTAIN.replace("[1.0, 4.0]", "[4.0, 1.0]"),
+        "uncertainties.weight.range",
+        "low < high",
+    ),
+    "unknown_monthly": (
+        FACTORIAL.replace('"spending"]', '"spendng"]'),
+        "outputs.monthly.2",
+        "did you mean 'spending'",
+    ),
+    "unknown_outcome": (
+        FACTORIAL.replace('"net_exits", "headcount"]', '"net_exit"]'),
+        "outputs.outcomes.0",
+        "did you mean 'net_exits'",
+    ),
+    "lever_key_missing": (
+        FACTORIAL.replace("policy.training.enabled", "policy.trainng.enabled"),
+        "levers.training.key",
+        "did you mean 'policy.training.enabled'",
+    ),
+    "lever_value_invalid": (
+        FACTORIAL.replace("[0.2, 0.6]", "[0.2, 1.6]"),
+        "levers.wage.values",
+        "less than or equal to 1",
+    ),
+    "sobol_without_uncertainties": (
+        FACTORIAL.replace('"factorial"', '"sobol"\nsamples = 8'),
+        "design.method",
+        "sobol needs [uncertainties]",
+    ),
+    "factorial_uncertainties_only": (
+        UNCERTAIN.replace('"sobol"', '"factorial"'),
+        "design.method",
+        "factorial needs levers",
+    ),
+    "sobol_samples_not_power_of_2": (
+        UNCERTAIN.replace("samples = 32", "samples = 30"),
+        "design.samples",
+        "a power of 2",
+    ),
+    "uncertainty_not_a_number": (
+        UNCERTAIN.replace("choice.utility_per_1000_yuan", "choice.rule"),
+        "uncertainties.weight.key",
+        "a numeric key",
+    ),
+    "reform_missing": (
+        FACTORIAL + '[levers.reform]\nreforms = { gone = "gone.toml" }\n',
+        "levers.reform.reforms.gone",
+        "a reform that applies",
+    ),
+    "panel_every_0_months": (
+        FACTORIAL + "panel = true\npanel_every_months = 0\n",
+        "outputs.panel_every_months",
+        "greater than 0",
+    ),
+    "adaptive_without_max": (
+        FACTORIAL.replace("count = 2", 'output = "net_exits"\nhalf_width = 2.0'),
+        "replicates",
+        "either count, or output, half_width and max",
+    ),
+    "count_and_adaptive": (
+        FACTORIAL.replace("count = 2", 'count = 2\noutput = "net_exits"'),
+        "replicates",
+        "either count, or output, half_width and max",
+    ),
 }
 
 
@@ -54,7 +97,10 @@ def test_factorial_spec_loads_with_levels_as_the_scenario_stores_them(tmp_path: 
     spec = spec_of(tmp_path, FACTORIAL.replace("[0.2, 0.6]", "[0, 0.6]"))
     wage, training = spec.levers
     assert (wage.column, wage.levels, wage.base) == (
-        "policy.wage_subsidy.share_of_poor_wage_bill", (0.0, 0.6), 0.2)
+        "policy.wage_subsidy.share_of_poor_wage_bill",
+        (0.0, 0.6),
+        0.2,
+    )
     assert isinstance(wage.levels[0], float)
     assert (training.levels, training.base) == ((True, False), True)
     assert spec.base.run.seed == 11 and spec.base.run.months == 6

@@ -47,13 +47,33 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 120) -> None:
 def kill_sweep_midway(spec_path: Path, out: Path, parts_before_kill: int) -> None:
     """Start `python -m experiments.cli.sweep sweep` (2 worker processes) and SIGKILL its
     whole process group once `parts_before_kill` runs parts are visible."""
-    command = [sys.executable, "-m", "experiments.cli.sweep", "sweep", str(spec_path), "--out",
-               str(out), "--workers", "2", "--runs-per-task", "1"]
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli.sweep",
+        "sweep",
+        str(spec_path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--runs-per-task",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_for(lambda: process.poll() is not None or (
-            (out / "manifest.json").exists() and run_parts(out) >= parts_before_kill))
+        wait_for(
+            lambda: (
+                process.poll() is not None
+                or ((out / "manifest.json").exists() and run_parts(out) >= parts_before_kill)
+            )
+        )
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -61,7 +81,8 @@ def kill_sweep_midway(spec_path: Path, out: Path, parts_before_kill: int) -> Non
 
 @pytest.mark.parametrize("parts_before_kill", [0, 4])
 def test_resume_after_sigkill_has_exactly_the_uninterrupted_rows(
-        tmp_path: Path, parts_before_kill: int) -> None:
+    tmp_path: Path, parts_before_kill: int
+) -> None:
     spec_path = write_spec(tmp_path, KILLED)
     out = tmp_path / "killed"
     kill_sweep_midway(spec_path, out, parts_before_kill)
@@ -82,20 +103,26 @@ def test_resume_after_sigkill_has_exactly_the_uninterrupted_rows(
 
 
 def test_experiments_package_exports_load(tmp_path: Path) -> None:
-    code = ("import experiments, experiments.sweep.store as store; "
-            "assert experiments.load is store.load; print(experiments.__doc__)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, check=True)
+    code = (
+        "import experiments, experiments.sweep.store as store; "
+        "assert experiments.load is store.load; print(experiments.__doc__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert done.stdout.startswith("The experiment layer: running scenarios")
 
 
 def test_a_batch_killed_between_its_parts_stays_invisible(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = spec_of(tmp_path, FACTORIAL)
     store = SweepStore(tmp_path / "sweep")
     start(spec, store, "serial", 1)
-    first, second = (run_batch(t, RunSetup.from_spec(spec))
-                     for t in (tasks(sample(spec, 0), [0]), tasks(sample(spec, 0), [1])))
+    first, second = (
+        run_batch(t, RunSetup.from_spec(spec))
+        for t in (tasks(sample(spec, 0), [0]), tasks(sample(spec, 0), [1]))
+    )
     store.write(first)
     store.write(first)  # a batch stored twice (e.g. by two resumes) is read once
 

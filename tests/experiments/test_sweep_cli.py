@@ -12,15 +12,21 @@ from sweep_helpers import FACTORIAL, spec_of, sweep_serial, write_spec, wsim
 
 from experiments.cli.sweep import register
 
-ADAPTIVE = FACTORIAL.replace("count = 2", 'output = "net_exits"\nhalf_width = {width}\n'
-                                          "min = 2\nmax = 4")
+ADAPTIVE = FACTORIAL.replace(
+    "count = 2", 'output = "net_exits"\nhalf_width = {width}\nmin = 2\nmax = 4'
+)
 
 
 def test_register_adds_the_sweep_commands() -> None:
     app = typer.Typer()
     register(app)
-    assert [c.name for c in app.registered_commands] == ["sweep", "resume", "status", "analyze",
-                                                         "rerun"]
+    assert [c.name for c in app.registered_commands] == [
+        "sweep",
+        "resume",
+        "status",
+        "analyze",
+        "rerun",
+    ]
 
 
 def test_sweep_status_analyze_end_to_end(tmp_path: Path) -> None:
@@ -43,7 +49,8 @@ def test_sweep_status_analyze_end_to_end(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("width", "replicates"), [(1e9, 2), (1e-9, 4)])
 def test_adaptive_replicates_stop_at_the_target_or_the_maximum(
-        tmp_path: Path, width: float, replicates: int) -> None:
+    tmp_path: Path, width: float, replicates: int
+) -> None:
     spec = spec_of(tmp_path, ADAPTIVE.format(width=width))
     runs = sweep_serial(spec, tmp_path / "sweep").runs
     assert runs.groupby("arm")["replicate"].nunique().tolist() == [replicates] * 4
@@ -58,12 +65,16 @@ def test_adaptive_next_round_follows_the_observed_spread(tmp_path: Path) -> None
     assert 2 < runs["replicate"].nunique() <= 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--workers", "0"), "--workers: expected a whole number >= 1, got 0"),
-    (("--runs-per-task", "0"), "--runs-per-task: expected a whole number >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--workers", "0"), "--workers: expected a whole number >= 1, got 0"),
+        (("--runs-per-task", "0"), "--runs-per-task: expected a whole number >= 1, got 0"),
+    ],
+)
 def test_bad_option_values_exit_1_and_write_nothing(
-        tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
     result = wsim("sweep", write_spec(tmp_path, FACTORIAL), "--out", tmp_path / "out", *args)
     assert result.exit_code == 1 and result.stderr.strip() == f"error: {message}"
     assert not (tmp_path / "out").exists()
@@ -80,8 +91,12 @@ def test_commands_on_a_directory_without_a_sweep_exit_1(tmp_path: Path, command:
 @pytest.mark.parametrize("stem", ["policy_mix", "sensitivity"])
 def test_example_specs_run_and_analyse(tmp_path: Path, stem: str) -> None:
     out = tmp_path / stem
-    assert wsim("sweep", ROOT / "experiments" / "specs" / f"{stem}.toml", "--out", out,
-                "--workers", "2").exit_code == 0
+    assert (
+        wsim(
+            "sweep", ROOT / "experiments" / "specs" / f"{stem}.toml", "--out", out, "--workers", "2"
+        ).exit_code
+        == 0
+    )
     analysed = wsim("analyze", out)
     assert analysed.exit_code == 0, analysed.output
     expected = "effects.csv" if stem == "policy_mix" else "morris.csv"

@@ -41,8 +41,11 @@ def months(model: WorkshopEconomy, n: int) -> Iterator[WorkshopEconomy]:
         yield model
 
 
-def run(scenario: Scenario, replicate: int = 0,
-        each_month: Callable[[WorkshopEconomy], None] | None = None) -> WorkshopEconomy:
+def run(
+    scenario: Scenario,
+    replicate: int = 0,
+    each_month: Callable[[WorkshopEconomy], None] | None = None,
+) -> WorkshopEconomy:
     """Build and run a model for the scenario's months, calling `each_month` after each."""
     model = WorkshopEconomy(scenario, replicate=replicate)
     for m in months(model, scenario.run.months):
@@ -83,8 +86,10 @@ def drive(scenario: Scenario, check) -> WorkshopEconomy:
 
 def snapshot(model: WorkshopEconomy) -> dict:
     """What the coming month's policy step will read: workshops' last accounts."""
-    return {w.slot: (w.is_open, w.accounts.workers, w.accounts.poor_workers)
-            for w in model.workshop_slots}
+    return {
+        w.slot: (w.is_open, w.accounts.workers, w.accounts.poor_workers)
+        for w in model.workshop_slots
+    }
 
 
 def check_accounting(model: WorkshopEconomy, _before) -> None:
@@ -95,11 +100,19 @@ def check_accounting(model: WorkshopEconomy, _before) -> None:
     np.testing.assert_allclose(ledger.by_source.sum(0), ledger.total, rtol=1e-12)
     employed = people.employer >= 0
     at_work = household_sum(people, np.where(employed, people.earnings, 0.0), n)
-    np.testing.assert_allclose(at_work, ledger.by_source[Source.WAGES]
-                               + ledger.by_source[Source.PIECE_WORK], rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(
+        at_work,
+        ledger.by_source[Source.WAGES] + ledger.by_source[Source.PIECE_WORK],
+        rtol=1e-5,
+        atol=1e-2,
+    )
     migrants = people.activity == Activity.MIGRATION
-    np.testing.assert_allclose(household_sum(people, np.where(migrants, people.earnings, 0), n),
-                               ledger.by_source[Source.MIGRANT], rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(
+        household_sum(people, np.where(migrants, people.earnings, 0), n),
+        ledger.by_source[Source.MIGRANT],
+        rtol=1e-5,
+        atol=1e-2,
+    )
     b = model.policy.budget
     for name in b.paid:
         assert 0.0 <= b.paid[name] <= b.due[name] + 1e-6
@@ -118,15 +131,19 @@ def check_workshops(model: WorkshopEconomy, before) -> None:
         return
     for w in slots:
         if w.slot not in before:
-            assert not w.certified   # opened after this month's certification
+            assert not w.certified  # opened after this month's certification
             continue
         was_open, staff, poor = before[w.slot]
         if w.certified:
             assert was_open and staff > 0
             if rule.enabled:
                 assert poor >= rule.poor_share_min * staff - QUOTA_TOLERANCE
-        elif w.is_open and was_open and staff > 0 and (
-                not rule.enabled or poor >= rule.poor_share_min * staff):
+        elif (
+            w.is_open
+            and was_open
+            and staff > 0
+            and (not rule.enabled or poor >= rule.poor_share_min * staff)
+        ):
             raise AssertionError(f"workshop {w.slot} meets the rule but is not certified")
 
 

@@ -24,13 +24,22 @@ def satisficing(r, o, f, aspiration=ASPIRATION):
 def random_case(n: int, seed: int):
     """Revisers with random incomes, costs, availability and current activities."""
     rng = np.random.default_rng(seed)
-    r = revisers(n, current=rng.integers(0, N_OPTIONS, n).astype(np.int8),
-                 carer=rng.random(n) < 0.3, age=rng.integers(16, 65, n).astype(np.int16),
-                 health=rng.choice([Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n,
-                                   p=[0.8, 0.15, 0.05]).astype(np.int8),
-                 has_land=rng.random(n) < 0.8, resettled=rng.random(n) < 0.2)
-    o = offers(rng.uniform(0, 3000, (n, N_OPTIONS)), cost=rng.uniform(0, 600, (n, N_OPTIONS)),
-               available=rng.random((n, N_OPTIONS)) < 0.7)
+    r = revisers(
+        n,
+        current=rng.integers(0, N_OPTIONS, n).astype(np.int8),
+        carer=rng.random(n) < 0.3,
+        age=rng.integers(16, 65, n).astype(np.int16),
+        health=rng.choice(
+            [Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n, p=[0.8, 0.15, 0.05]
+        ).astype(np.int8),
+        has_land=rng.random(n) < 0.8,
+        resettled=rng.random(n) < 0.2,
+    )
+    o = offers(
+        rng.uniform(0, 3000, (n, N_OPTIONS)),
+        cost=rng.uniform(0, 600, (n, N_OPTIONS)),
+        available=rng.random((n, N_OPTIONS)) < 0.7,
+    )
     return r, o, feasible(r, o)
 
 
@@ -57,8 +66,8 @@ def test_people_below_the_aspiration_switch_to_the_best_feasible_option():
 def test_a_farmer_content_with_farming_stays_while_income_maximisers_migrate():
     r = revisers(2, current=[A.FARMING, A.FARMING])
     o = offers(np.tile(INCOME, (2, 1)))
-    o.income[0, A.FARMING] = ASPIRATION          # exactly at the aspiration: content
-    o.income[1, A.FARMING] = ASPIRATION - 1.0    # just below: searches
+    o.income[0, A.FARMING] = ASPIRATION  # exactly at the aspiration: content
+    o.income[1, A.FARMING] = ASPIRATION - 1.0  # just below: searches
     f = feasible(r, o)
     assert satisficing(r, o, f).tolist() == [A.FARMING, A.MIGRATION]
     assert income_max_choice(r, o, f).tolist() == [A.MIGRATION, A.MIGRATION]
@@ -89,8 +98,9 @@ def test_a_carer_migrating_above_the_aspiration_still_comes_home():
 
 def test_choose_dispatches_satisficing_and_draws_on_no_uniform(tiny):
     assert {"logit", "income_max", "satisficing"} <= set(RULES)
-    coef = tiny.choice.model_copy(update={"rule": "satisficing",
-                                          "aspiration_yuan_per_month": ASPIRATION})
+    coef = tiny.choice.model_copy(
+        update={"rule": "satisficing", "aspiration_yuan_per_month": ASPIRATION}
+    )
     r = revisers(2, current=[A.VILLAGE_WORKSHOP, A.FARMING])
     o = offers(np.tile(INCOME, (2, 1)))
     first, _ = choose(r, o, coef, 55, np.zeros(2))

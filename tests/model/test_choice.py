@@ -22,10 +22,15 @@ ALL = np.ones(N_OPTIONS, dtype=bool)
 
 
 def revisers(n: int = 1, **overrides) -> Revisers:
-    fields = dict(current=np.full(n, A.NOT_WORKING, dtype=np.int8), carer=np.zeros(n, bool),
-                  health=np.full(n, Health.HEALTHY, dtype=np.int8), age=np.full(n, 30, np.int16),
-                  kept_home=np.zeros(n, bool), has_land=np.ones(n, bool),
-                  resettled=np.ones(n, bool))
+    fields = dict(
+        current=np.full(n, A.NOT_WORKING, dtype=np.int8),
+        carer=np.zeros(n, bool),
+        health=np.full(n, Health.HEALTHY, dtype=np.int8),
+        age=np.full(n, 30, np.int16),
+        kept_home=np.zeros(n, bool),
+        has_land=np.ones(n, bool),
+        resettled=np.ones(n, bool),
+    )
     fields.update({k: np.asarray(v) for k, v in overrides.items()})
     return Revisers(**fields)
 
@@ -59,13 +64,16 @@ def test_carer_walks_to_village_workshop_only_with_flexible_hours():
     assert feasible(revisers(), o, flexible=False)[0, A.VILLAGE_WORKSHOP]
 
 
-@pytest.mark.parametrize(("override", "migrate", "park"), [
-    ({"health": [Health.CHRONIC]}, False, True),
-    ({"health": [Health.DISABLED]}, False, False),
-    ({"age": [56]}, False, True),
-    ({"age": [55]}, True, True),
-    ({"kept_home": [True]}, False, True),
-])
+@pytest.mark.parametrize(
+    ("override", "migrate", "park"),
+    [
+        ({"health": [Health.CHRONIC]}, False, True),
+        ({"health": [Health.DISABLED]}, False, False),
+        ({"age": [56]}, False, True),
+        ({"age": [55]}, True, True),
+        ({"kept_home": [True]}, False, True),
+    ],
+)
 def test_who_may_migrate_or_commute(override, migrate, park):
     f = feasible(revisers(**override), offers(np.zeros(N_OPTIONS)))[0]
     assert f[A.MIGRATION] == migrate
@@ -80,8 +88,7 @@ def test_farming_needs_land_and_community_factory_needs_resettlement():
 def test_workshop_options_need_places_but_not_working_is_always_open():
     closed = np.zeros(N_OPTIONS, dtype=bool)
     f = feasible(revisers(), offers(np.zeros(N_OPTIONS), available=closed))[0]
-    assert not f[[A.HOME_OUTWORK, A.VILLAGE_WORKSHOP, A.PARK_WORKSHOP,
-                  A.COMMUNITY_FACTORY]].any()
+    assert not f[[A.HOME_OUTWORK, A.VILLAGE_WORKSHOP, A.PARK_WORKSHOP, A.COMMUNITY_FACTORY]].any()
     assert f[A.NOT_WORKING] and f[A.FARMING] and f[A.MIGRATION]
 
 
@@ -138,7 +145,7 @@ def test_logit_never_picks_an_infeasible_option():
     n = 50_000
     v = rng.normal(0, 5, (n, N_OPTIONS))
     f = rng.random((n, N_OPTIONS)) < 0.4
-    f[np.arange(n), rng.integers(0, N_OPTIONS, n)] = True   # at least one feasible
+    f[np.arange(n), rng.integers(0, N_OPTIONS, n)] = True  # at least one feasible
     u = rng.random(n)
     u[:10] = 0.0
     u[10:20] = np.nextafter(1.0, 0.0)

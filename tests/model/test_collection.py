@@ -30,8 +30,7 @@ def state(model: WorkshopEconomy) -> dict:
         "slots": len(model.workshop_slots),
         "open": len(model.workshops),
         "certified": sum(w.certified for w in model.workshop_slots),
-        "capacity_open": sum(w.capacity for w in model.workshop_slots
-                             if w.status != Status.CLOSED),
+        "capacity_open": sum(w.capacity for w in model.workshop_slots if w.status != Status.CLOSED),
         "employed": int((people.employer >= 0).sum()),
         "poor_employed": int(((people.employer >= 0) & model.registered_person).sum()),
     }
@@ -81,8 +80,9 @@ def test_workshop_and_jobs_tables_agree_with_people(checked):
         assert rows.loc[rows["status"] != "closed", "capacity"].sum() == s["capacity_open"]
         assert rows["certified"].sum() == s["certified"]
         assert rows["jobs_filled"].sum() == s["employed"] == monthly.loc[month, "jobs_filled"]
-        assert rows["poor_workers"].sum() == s["poor_employed"] == \
-            monthly.loc[month, "poor_workers"]
+        assert (
+            rows["poor_workers"].sum() == s["poor_employed"] == monthly.loc[month, "poor_workers"]
+        )
         by_form = jobs.get_group(month)
         assert set(by_form["form"]) == set(FORM_FIELDS.values())
         assert by_form["jobs_filled"].sum() == s["employed"]
@@ -100,7 +100,8 @@ def test_summary_describes_the_run(checked, tiny):
     assert row["people"] == model.households.size.sum() == len(model.people)
     assert row["months"] == tiny.run.months
     assert row["income_gain_difference_yuan"] == pytest.approx(
-        row["income_gain_workshop_yuan"] - row["income_gain_other_yuan"])
+        row["income_gain_workshop_yuan"] - row["income_gain_other_yuan"]
+    )
     spent = sum(row[f"spending_{name}_yuan"] for name in model.policy.budget.spent_total)
     assert row["total_spending_yuan"] == pytest.approx(spent)
     if row["net_exits"] > 0:
@@ -112,8 +113,9 @@ def test_tables_read_during_a_run_continue_unchanged(tiny):
     late = WorkshopEconomy(tiny)
     for m in months(early, tiny.run.months):
         if m.month in (1, 5):
-            m.datacollector.get_table_dataframe("activity")   # as the dashboard does
+            m.datacollector.get_table_dataframe("activity")  # as the dashboard does
     list(months(late, tiny.run.months))
     for name in TABLES:
         assert early.datacollector.get_table_dataframe(name).equals(
-            late.datacollector.get_table_dataframe(name))
+            late.datacollector.get_table_dataframe(name)
+        )

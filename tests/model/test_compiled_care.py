@@ -30,11 +30,19 @@ def test_recompute_care_twins_are_identical(county, tiny, seed, elderly_care, di
     people.health[:] = rng.choice([Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n)
     people.frail[:] = rng.random(n) < 0.1
     people.female[:] = rng.random(n) < 0.5
-    people.skill[:] = rng.choice([0.5, 0.8, 1.0], n)   # ties within households
-    rules = tiny.population.model_copy(update={"healthy_elderly_can_care": elderly_care,
-                                               "disabled_can_work": disabled_work})
-    _, (folk, hh, *_) = run_both(recompute_care, people, households, rules,
-                                 _capacity_by_health(rules), Health.HEALTHY, Health.DISABLED)
+    people.skill[:] = rng.choice([0.5, 0.8, 1.0], n)  # ties within households
+    rules = tiny.population.model_copy(
+        update={"healthy_elderly_can_care": elderly_care, "disabled_can_work": disabled_work}
+    )
+    _, (folk, hh, *_) = run_both(
+        recompute_care,
+        people,
+        households,
+        rules,
+        _capacity_by_health(rules),
+        Health.HEALTHY,
+        Health.DISABLED,
+    )
     assert (hh.carer >= 0).any() and folk.carer.any()
     assert hh.substitute_carer.any() == elderly_care
     assert folk.capacity.dtype == np.float32

@@ -36,8 +36,9 @@ def both_versions(model: WorkshopEconomy, coef, u_seed: int):
     """(chosen, current_ok) for every able person, identical in both versions."""
     people = model.people
     idx = np.flatnonzero(people.capacity > 0)
-    viewer = Viewer(idx, people, model.households, model.geography.park_distance_km,
-                    model.year, model.farms)
+    viewer = Viewer(
+        idx, people, model.households, model.geography.park_distance_km, model.year, model.farms
+    )
     staff = Staff.count(people, model.registered_person, len(model.workshop_table))
     market = model._market(staff)
     u = np.random.default_rng(u_seed).random(len(idx))
@@ -54,9 +55,10 @@ def perturbed(model: WorkshopEconomy, seed: int):
     rng = np.random.default_rng(seed)
     able = p.capacity > 0
     p.activity[able] = rng.integers(0, len(Activity), able.sum())
-    p.employer[~IS_WORKSHOP_ACTIVITY[p.activity]] = NO_EMPLOYER   # jobs only in workshops
-    p.health[:] = rng.choice([Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n,
-                             p=[0.8, 0.15, 0.05])
+    p.employer[~IS_WORKSHOP_ACTIVITY[p.activity]] = NO_EMPLOYER  # jobs only in workshops
+    p.health[:] = rng.choice(
+        [Health.HEALTHY, Health.CHRONIC, Health.DISABLED], n, p=[0.8, 0.15, 0.05]
+    )
     p.carer[:] = rng.random(n) < 0.2
     p.kept_home[:] = rng.random(n) < 0.1
     p.courses[:] = rng.integers(0, 3, n)
@@ -69,13 +71,20 @@ def perturbed(model: WorkshopEconomy, seed: int):
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), inertia=st.sampled_from([0.0, 1.5]),
-       flexible=st.booleans(), mother_penalty=st.sampled_from([0.0, 3.0]))
-def test_logit_decisions_twins_are_identical(economy, seed, inertia, flexible,
-                                            mother_penalty):
-    coef = economy.params.choice.model_copy(update={
-        "inertia": inertia, "flexible_hours": flexible,
-        "young_child_away_penalty": mother_penalty})
+@given(
+    seed=st.integers(0, 10_000),
+    inertia=st.sampled_from([0.0, 1.5]),
+    flexible=st.booleans(),
+    mother_penalty=st.sampled_from([0.0, 3.0]),
+)
+def test_logit_decisions_twins_are_identical(economy, seed, inertia, flexible, mother_penalty):
+    coef = economy.params.choice.model_copy(
+        update={
+            "inertia": inertia,
+            "flexible_hours": flexible,
+            "young_child_away_penalty": mother_penalty,
+        }
+    )
     with perturbed(economy, seed):
         chosen, ok = both_versions(economy, coef, seed)
     assert len(chosen) > 100 and not ok.all()
@@ -92,22 +101,34 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
     with perturbed(economy, 11):
         people, coef = economy.people, economy.params.choice
         idx = np.flatnonzero(people.capacity > 0)
-        viewer = Viewer(idx, people, economy.households, economy.geography.park_distance_km,
-                        economy.year, economy.farms)
-        market = economy._market(Staff.count(people, economy.registered_person,
-                                             len(economy.workshop_table)))
+        viewer = Viewer(
+            idx,
+            people,
+            economy.households,
+            economy.geography.park_distance_km,
+            economy.year,
+            economy.farms,
+        )
+        market = economy._market(
+            Staff.count(people, economy.registered_person, len(economy.workshop_table))
+        )
         gaps = np.empty((len(idx), len(Activity)))
         feasible = np.empty(gaps.shape, dtype=bool)
         current_ok = np.empty(len(idx), dtype=bool)
         compiled_choice._utility_gaps(
-            idx, compiled_choice._persons(viewer), compiled_choice._households(viewer),
+            idx,
+            compiled_choice._persons(viewer),
+            compiled_choice._households(viewer),
             compiled_choice._market(market),
-            compiled_choice._rates(economy.params, coef, viewer.year,
-                                   len(viewer.park_distance_km)),
-            gaps, feasible, current_ok)
+            compiled_choice._rates(economy.params, coef, viewer.year, len(viewer.park_distance_km)),
+            gaps,
+            feasible,
+            current_ok,
+        )
         r, offers = _revisers(viewer), build_offers(viewer, market, economy.params)
-        feasible_arrays = feasible_options(r, offers, economy.params.population.migrant_age_max,
-                                           coef.flexible_hours)
+        feasible_arrays = feasible_options(
+            r, offers, economy.params.population.migrant_age_max, coef.flexible_hours
+        )
         weights_arrays = _logit_weights(utilities(r, offers, coef), feasible_arrays)
     np.testing.assert_array_equal(feasible, feasible_arrays)
     np.testing.assert_array_equal(np.exp(gaps) * feasible, weights_arrays)  # exact

@@ -13,8 +13,12 @@ from model.workshops import Form
 
 def random_groups(rng: np.random.Generator, n: int) -> tuple[Groups, np.ndarray]:
     weights = rng.integers(1, 9, n).astype(np.int16)
-    masks = {"all": np.ones(n, dtype=bool), "a": rng.random(n) < 0.3,
-             "b": rng.random(n) < 0.6, "none": np.zeros(n, dtype=bool)}
+    masks = {
+        "all": np.ones(n, dtype=bool),
+        "a": rng.random(n) < 0.3,
+        "b": rng.random(n) < 0.6,
+        "none": np.zeros(n, dtype=bool),
+    }
     return Groups.of(masks, weights), weights
 
 
@@ -39,7 +43,7 @@ def test_column_sums_twins_are_identical():
     for row in rows[:50]:
         sequential += by_source[:, row]
     sums, _ = run_both(column_sums, by_source, rows[:50])
-    np.testing.assert_array_equal(sums, sequential)   # added left to right
+    np.testing.assert_array_equal(sums, sequential)  # added left to right
 
 
 def test_job_sums_twins_are_identical(tiny):
@@ -48,9 +52,16 @@ def test_job_sums_twins_are_identical(tiny):
         model.step()
     p = model.people
     employed = model.employed_now()
-    p.earnings_before_job[employed[::3]] = np.nan   # unknown gains
+    p.earnings_before_job[employed[::3]] = np.nan  # unknown gains
     (jobs, poor_jobs, _, _, gain_n), _ = run_both(
-        job_sums, employed, p.employer, model.workshop_table.form, model.registered_person,
-        p.earnings, p.earnings_before_job, len(Form))
+        job_sums,
+        employed,
+        p.employer,
+        model.workshop_table.form,
+        model.registered_person,
+        p.earnings,
+        p.earnings_before_job,
+        len(Form),
+    )
     assert jobs.sum() == len(employed) > 0
     assert 0 < gain_n.sum() < poor_jobs.sum()

@@ -38,16 +38,25 @@ def unpaid(model: WorkshopEconomy):
 def test_credit_workshop_workers_twins_are_identical(model):
     people, gains = unpaid(model)
     table, employed = model.workshop_table, model.employed_now()
-    utilisation = table.utilisation(Staff.count(people, model.registered_person, len(table),
-                                                employed).workers)
+    utilisation = table.utilisation(
+        Staff.count(people, model.registered_person, len(table), employed).workers
+    )
     rng = np.random.default_rng(1)
     # credited where workers live (0 there), left alone elsewhere
     wages, piece_work = rng.random(len(model.households)), rng.random(len(model.households))
     homes = people.household[employed]
     wages[homes] = piece_work[homes] = 0.0
     _, (paid, *_, wages, piece_work) = run_both(
-        credit_workshop_workers, people, employed, table.pay, utilisation, table.piece_rate,
-        gains, wages, piece_work)
+        credit_workshop_workers,
+        people,
+        employed,
+        table.pay,
+        utilisation,
+        table.piece_rate,
+        gains,
+        wages,
+        piece_work,
+    )
     by_piece = table.piece_rate[people.employer[employed]]
     assert by_piece.any() and not by_piece.all()
     assert (people.courses[employed[by_piece]] > 0).any()
@@ -58,9 +67,10 @@ def test_credit_workshop_workers_twins_are_identical(model):
 def test_credit_migrants_twins_are_identical(model):
     people, gains = unpaid(model)
     migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
-    income = np.random.default_rng(2).random(len(model.households))   # overwritten
-    _, (paid, *_, income) = run_both(credit_migrants, people, migrants,
-                                     migrant_net_wage(model.params, model.year), gains, income)
+    income = np.random.default_rng(2).random(len(model.households))  # overwritten
+    _, (paid, *_, income) = run_both(
+        credit_migrants, people, migrants, migrant_net_wage(model.params, model.year), gains, income
+    )
     assert len(migrants) > 10 and (people.courses[migrants] > 0).any()
     assert (income[people.household[migrants]] > 0).all()
     assert not np.isnan(paid.earnings[migrants]).any()
@@ -70,8 +80,13 @@ def test_credit_migrants_twins_are_identical(model):
 def test_wage_bills_twins_are_identical(model, nobody):
     employed = np.array([], dtype=np.int64) if nobody else model.employed_now()
     (wage_bill, poor_bill), _ = run_both(
-        wage_bills, model.people, employed, model.registered_person,
-        model.params.policy.wage_subsidy.worker_age_max, len(model.workshop_table))
+        wage_bills,
+        model.people,
+        employed,
+        model.registered_person,
+        model.params.policy.wage_subsidy.worker_age_max,
+        len(model.workshop_table),
+    )
     assert (wage_bill == 0).all() if nobody else (poor_bill > 0).any()
     assert (poor_bill <= wage_bill).all()
 
@@ -95,12 +110,13 @@ def test_compiled_and_array_pay_book_the_same_numbers(model, monkeypatch):
     assert (compiled.people.courses[employed] > 0).any()
     assert_identical(compiled.people.earnings, arrays.people.earnings)
     assert not np.isnan(compiled.ledger.by_source[list(BOOKED)]).any()
-    assert_identical(compiled.ledger.by_source, arrays.ledger.by_source)   # bit for bit
+    assert_identical(compiled.ledger.by_source, arrays.ledger.by_source)  # bit for bit
     assert (compiled.ledger.by_source[Source.PIECE_WORK] > 0).any()
     assert_identical(compiled.ledger.total, arrays.ledger.total)
-    for bill in ("wage_bill", "poor_wage_bill"):   # workshop accounts
-        assert_identical(getattr(compiled.workshop_table, bill),
-                         getattr(arrays.workshop_table, bill))
+    for bill in ("wage_bill", "poor_wage_bill"):  # workshop accounts
+        assert_identical(
+            getattr(compiled.workshop_table, bill), getattr(arrays.workshop_table, bill)
+        )
     assert (compiled.workshop_table.poor_wage_bill > 0).any()
 
 
@@ -109,7 +125,7 @@ def test_sparse_rows_are_cleared_where_credited_last_month(model, monkeypatch, f
     monkeypatch.setenv("WSIM_NUMBA", flag)
     copied = copy.deepcopy(model)
     copied._pay()
-    copied.people.employer[:] = -1   # nobody works now: every wage must go
+    copied.people.employer[:] = -1  # nobody works now: every wage must go
     copied.employed = None
     copied._pay()
     assert not copied.ledger.by_source[[Source.WAGES, Source.PIECE_WORK]].any()
@@ -123,8 +139,14 @@ def test_recompute_farms_twins_are_identical(model, all_households):
     people.activity[able] = rng.choice([Activity.FARMING, Activity.MIGRATION], able.sum())
     rows = None if all_households else np.flatnonzero(rng.random(len(households)) < 0.3)
     (farmers, earnings), (*_, n_farmers, income) = run_both(
-        recompute_farms, people, households, rows, model.params, model.farms.farmers.copy(),
-        model.farms.income.copy())
+        recompute_farms,
+        people,
+        households,
+        rows,
+        model.params,
+        model.farms.farmers.copy(),
+        model.farms.income.copy(),
+    )
     assert len(farmers) > 50 and (earnings > 0).any()
     recomputed = slice(None) if rows is None else rows
     assert (n_farmers[recomputed] > 0).any() and (income[recomputed] > 0).any()

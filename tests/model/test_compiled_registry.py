@@ -20,23 +20,32 @@ from model.compiled import Twin, enabled, twin, twins
 
 ROOT = Path(__file__).resolve().parents[2]
 TWINS = twins()
-KERNEL_MODULES = [f"model.compiled.{m.name}" for m in pkgutil.iter_modules(model.compiled.__path__)
-                  if m.name != "registry"]
+KERNEL_MODULES = [
+    f"model.compiled.{m.name}"
+    for m in pkgutil.iter_modules(model.compiled.__path__)
+    if m.name != "registry"
+]
 
 
 def kernels(module_name: str) -> set[str]:
     """Public functions (compiled or not) defined in a kernel module."""
     module = importlib.import_module(module_name)
-    return {name for name, value in vars(module).items()
-            if callable(value) and not inspect.isclass(value) and not name.startswith("_")
-            and getattr(value, "__module__", None) == module_name}
+    return {
+        name
+        for name, value in vars(module).items()
+        if callable(value)
+        and not inspect.isclass(value)
+        and not name.startswith("_")
+        and getattr(value, "__module__", None) == module_name
+    }
 
 
 def test_every_kernel_is_declared_as_a_twin():
     assert len(TWINS) >= 12 and len(KERNEL_MODULES) >= 6
     declared = {(t.compiled.__module__, t.compiled.__name__) for t in TWINS.values()}
-    undeclared = {(module, name) for module in KERNEL_MODULES for name in kernels(module)
-                  } - declared
+    undeclared = {
+        (module, name) for module in KERNEL_MODULES for name in kernels(module)
+    } - declared
     assert not undeclared, f"compiled kernels without an array twin: {sorted(undeclared)}"
 
 
@@ -66,18 +75,26 @@ def test_twin_names_a_test_that_compares_both_versions(name):
     functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
     assert function in functions, f"{t.test} does not exist"
     assert not skipped(tree, functions[function]), f"{t.test} is skipped"
-    module = importlib.import_module(file.stem)   # as pytest imports it (tests/model on path)
+    module = importlib.import_module(file.stem)  # as pytest imports it (tests/model on path)
     assert t in compared_twins(module, functions, function), (
-        f"{t.test} does not call run_both({t.compiled.__module__} twin {name})")
+        f"{t.test} does not call run_both({t.compiled.__module__} twin {name})"
+    )
 
 
 def skipped(tree: ast.Module, function: ast.FunctionDef) -> bool:
     """Whether the test or its module carries a skip or xfail mark."""
     marks = [*function.decorator_list]
-    marks += [node.value for node in tree.body if isinstance(node, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)]
-    return any(isinstance(node, ast.Attribute) and node.attr in ("skip", "skipif", "xfail")
-               for mark in marks for node in ast.walk(mark))
+    marks += [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+    ]
+    return any(
+        isinstance(node, ast.Attribute) and node.attr in ("skip", "skipif", "xfail")
+        for mark in marks
+        for node in ast.walk(mark)
+    )
 
 
 def compared_twins(module, functions: dict[str, ast.FunctionDef], start: str) -> list[Twin]:
@@ -135,7 +152,12 @@ def test_a_kernel_is_declared_once():
 
 def test_identical_means_the_same_bits_dtypes_and_shapes():
     assert_identical((np.array([1.0, np.nan]), 2.0), (np.array([1.0, np.nan]), 2.0))
-    for a, b in ((np.array([0.0]), np.array([-0.0])), (np.zeros(2), np.zeros(2, np.float32)),
-                 (np.zeros(2), np.zeros((1, 2))), (0.0, -0.0), (np.zeros(1), [0.0])):
+    for a, b in (
+        (np.array([0.0]), np.array([-0.0])),
+        (np.zeros(2), np.zeros(2, np.float32)),
+        (np.zeros(2), np.zeros((1, 2))),
+        (0.0, -0.0),
+        (np.zeros(1), [0.0]),
+    ):
         with pytest.raises(AssertionError):
             assert_identical(a, b)

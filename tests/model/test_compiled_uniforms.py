@@ -14,15 +14,14 @@ from model.streams import make_stream
 
 def twin_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     a = make_stream(seed, "choices", replicate=seed % 3)
-    a.random(5, dtype=np.float32)   # leaves half a 64-bit output buffered
+    a.random(5, dtype=np.float32)  # leaves half a 64-bit output buffered
     b = make_stream(seed, "choices", replicate=seed % 3)
     b.bit_generator.state = a.bit_generator.state
     return a, b
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 3 * JUMP_TABLE),
-       share=st.floats(0.0, 1.0))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 3 * JUMP_TABLE), share=st.floats(0.0, 1.0))
 def test_uniforms_at_twins_are_identical(seed, n, share):
     drawn, rng = twin_streams(seed)
     positions = np.flatnonzero(np.random.default_rng(seed).random(n) < share)
@@ -31,8 +30,9 @@ def test_uniforms_at_twins_are_identical(seed, n, share):
     np.testing.assert_array_equal(uniforms, drawn.random(n)[positions])
     assert jumped.bit_generator.state == drawn.bit_generator.state
     np.testing.assert_array_equal(jumped.random(4), drawn.random(4))
-    np.testing.assert_array_equal(jumped.random(3, dtype=np.float32),
-                                  drawn.random(3, dtype=np.float32))
+    np.testing.assert_array_equal(
+        jumped.random(3, dtype=np.float32), drawn.random(3, dtype=np.float32)
+    )
 
 
 def test_gaps_longer_than_the_jump_table_are_composed():
@@ -43,5 +43,4 @@ def test_gaps_longer_than_the_jump_table_are_composed():
 
 def test_other_bit_generators_are_refused():
     with pytest.raises(TypeError, match="PCG64"):
-        compiled_uniforms.uniforms_at(np.random.Generator(np.random.Philox(1)), 10,
-                                      np.array([1]))
+        compiled_uniforms.uniforms_at(np.random.Generator(np.random.Philox(1)), 10, np.array([1]))

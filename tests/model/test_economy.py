@@ -47,14 +47,17 @@ def test_replicates_differ_and_each_is_reproducible(small):
 
 
 def test_policy_arms_share_population_and_initial_workshops(small):
-    arm = variant(small, {"policy.wage_subsidy.share_of_poor_wage_bill": 0.5,
-                          "policy.budget_yuan_per_year": 1.0e7})
+    arm = variant(
+        small,
+        {"policy.wage_subsidy.share_of_poor_wage_bill": 0.5, "policy.budget_yuan_per_year": 1.0e7},
+    )
     a, b = WorkshopEconomy(small), WorkshopEconomy(arm)
     for field in ("household", "age", "female", "health", "frail", "skill"):
         assert np.array_equal(getattr(a.people, field), getattr(b.people, field))
     assert np.array_equal(a.households.land_mu, b.households.land_mu)
-    assert [(w.form, w.capacity, w.village) for w in a.workshop_slots] == \
-        [(w.form, w.capacity, w.village) for w in b.workshop_slots]
+    assert [(w.form, w.capacity, w.village) for w in a.workshop_slots] == [
+        (w.form, w.capacity, w.village) for w in b.workshop_slots
+    ]
 
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
@@ -67,8 +70,11 @@ def test_shipped_scenarios_keep_the_invariants_every_month(path):
 
     def check(model, before):
         if not initial:
-            initial.update(people=len(model.people), household=model.people.household.copy(),
-                           size=model.households.size.copy())
+            initial.update(
+                people=len(model.people),
+                household=model.people.household.copy(),
+                size=model.households.size.copy(),
+            )
         check_accounting(model, before)
         check_workshops(model, before)
         check_people(model, initial)
@@ -84,7 +90,7 @@ def test_shipped_scenarios_keep_the_invariants_every_month(path):
 def test_calendar_months_and_ageing(tiny):
     model = WorkshopEconomy(variant(tiny, households=100, months=14))
     ages = model.people.age.copy()
-    assert model.date == dt.date(2015, 12, 1)   # the starting state: the month before
+    assert model.date == dt.date(2015, 12, 1)  # the starting state: the month before
     seen = []
     for m in months(model, 14):
         seen.append(m.date)
@@ -138,13 +144,16 @@ def test_carer_never_migrates_without_substitute(tiny, seed):
 def test_carer_refused_a_workshop_place_does_not_stay_away(tiny):
     # A non-poor migrant becomes the carer and wants home outwork; a poor-worker quota of
     # 100% makes every outwork firm refuse non-poor applicants.
-    scenario = variant(tiny, {"choice.rule": "income_max",
-                              "policy.certification.poor_share_min": 1.0}, households=400)
+    scenario = variant(
+        tiny,
+        {"choice.rule": "income_max", "policy.certification.poor_share_min": 1.0},
+        households=400,
+    )
     model = WorkshopEconomy(scenario)
     people, hh = model.people, model.households
     for w in model.workshop_slots:
         if w.form == Form.OUTWORK:
-            w.pay_yuan_per_month = 1.0e6    # outwork beats everything a carer may do
+            w.pay_yuan_per_month = 1.0e6  # outwork beats everything a carer may do
     migrant = np.flatnonzero((people.activity == Activity.MIGRATION) & ~model.registered_person)
     assert len(migrant) > 0
     person = int(migrant[0])
@@ -162,14 +171,19 @@ def test_carer_refused_a_workshop_place_does_not_stay_away(tiny):
 
 
 def _mean_outwork(scenario, seeds=(0, 1, 2)) -> float:
-    return float(np.mean([activity_counts(run(variant(scenario, seed=s)))[Activity.HOME_OUTWORK]
-                          for s in seeds]))
+    return float(
+        np.mean(
+            [activity_counts(run(variant(scenario, seed=s)))[Activity.HOME_OUTWORK] for s in seeds]
+        )
+    )
 
 
 def test_raising_outwork_piece_pay_raises_home_outwork(tiny):
     base = variant(tiny, months=12)
-    richer = variant(base, {"workshops.outwork.pay_yuan_per_month":
-                            2 * base.workshops.outwork.pay_yuan_per_month})
+    richer = variant(
+        base,
+        {"workshops.outwork.pay_yuan_per_month": 2 * base.workshops.outwork.pay_yuan_per_month},
+    )
     assert _mean_outwork(richer) > 1.2 * _mean_outwork(base)
 
 
@@ -180,8 +194,9 @@ def _shock_pair(tiny, key, settings):
 
 
 def test_migration_stop_keeps_migrants_home_in_its_window_and_they_return(tiny):
-    base, shocked = _shock_pair(tiny, "migration_stop", {
-        "start": dt.date(2016, 4, 1), "months": 3, "share_kept_home": 0.6})
+    base, shocked = _shock_pair(
+        tiny, "migration_stop", {"start": dt.date(2016, 4, 1), "months": 3, "share_kept_home": 0.6}
+    )
     migrants = {}
     for name, scenario in (("base", base), ("shocked", shocked)):
         model = WorkshopEconomy(scenario)
@@ -193,21 +208,24 @@ def test_migration_stop_keeps_migrants_home_in_its_window_and_they_return(tiny):
             if name == "shocked":
                 assert kept.any() == (4 <= m.month <= 6), m.month
         migrants[name] = np.array(series)
-    window = slice(3, 6)   # months 4, 5, 6
+    window = slice(3, 6)  # months 4, 5, 6
     assert (migrants["shocked"][:3] == migrants["base"][:3]).all()
     assert (migrants["shocked"][window] < 0.6 * migrants["base"][window]).all()
-    assert migrants["shocked"][6] > 1.5 * migrants["shocked"][5]   # they go back in month 7
+    assert migrants["shocked"][6] > 1.5 * migrants["shocked"][5]  # they go back in month 7
 
 
 def test_order_collapse_raises_idle_workshops(tiny):
-    base, shocked = _shock_pair(tiny, "order_collapse", {
-        "start": dt.date(2016, 4, 1), "months": 3, "share_of_firms": 0.6,
-        "load_multiplier": 0.1})
+    base, shocked = _shock_pair(
+        tiny,
+        "order_collapse",
+        {"start": dt.date(2016, 4, 1), "months": 3, "share_of_firms": 0.6, "load_multiplier": 0.1},
+    )
     idle = {}
     for name, scenario in (("base", base), ("shocked", shocked)):
         model = WorkshopEconomy(scenario)
-        idle[name] = np.array([sum(w.status == Status.IDLE for w in m.workshop_slots)
-                               for m in months(model, 12)])
+        idle[name] = np.array(
+            [sum(w.status == Status.IDLE for w in m.workshop_slots) for m in months(model, 12)]
+        )
         assert all(w.order_multiplier == 1.0 for w in model.workshop_slots)
     assert (idle["shocked"][:3] == idle["base"][:3]).all()
     assert idle["shocked"][3:6].mean() >= idle["base"][3:6].mean() + 3
@@ -220,9 +238,13 @@ def test_illness_raises_the_chronically_ill_count(tiny):
     for m in months(healthy, 12):
         assert np.array_equal(m.people.health, start)
     incidence = 0.01
-    model = WorkshopEconomy(variant(tiny, {"shocks.illness.enabled": True,
-                                           "shocks.illness.incidence_per_month": incidence},
-                                    months=12))
+    model = WorkshopEconomy(
+        variant(
+            tiny,
+            {"shocks.illness.enabled": True, "shocks.illness.incidence_per_month": incidence},
+            months=12,
+        )
+    )
     counts = [int((model.people.health == Health.CHRONIC).sum())]
     at_risk = int(((model.people.health == Health.HEALTHY) & (model.people.capacity > 0)).sum())
     for m in months(model, 12):
@@ -232,7 +254,7 @@ def test_illness_raises_the_chronically_ill_count(tiny):
     assert 0.5 * incidence * at_risk * 12 < new < 1.5 * incidence * at_risk * 12
     ill = (model.people.health == Health.CHRONIC) & (start == Health.HEALTHY)
     assert ill.any()
-    assert (model.people.capacity[ill] == pytest.approx(tiny.population.chronic_capacity))
+    assert model.people.capacity[ill] == pytest.approx(tiny.population.chronic_capacity)
 
 
 def test_income_max_rule_runs_and_gives_a_different_activity_mix(tiny):
@@ -248,8 +270,11 @@ def test_income_max_rule_runs_and_gives_a_different_activity_mix(tiny):
 
 def test_migrant_who_falls_ill_and_is_refused_a_workshop_place_stops_migrating(tiny):
     # Migration needs good health; a refused application must not leave the person away.
-    scenario = variant(tiny, {"choice.rule": "income_max",
-                              "policy.certification.poor_share_min": 1.0}, households=400)
+    scenario = variant(
+        tiny,
+        {"choice.rule": "income_max", "policy.certification.poor_share_min": 1.0},
+        households=400,
+    )
     model = WorkshopEconomy(scenario)
     people = model.people
     for w in model.workshop_slots:
@@ -273,12 +298,20 @@ def test_merge_sorted_is_the_sorted_union():
 def test_kept_list_of_employed_is_everyone_with_a_job_at_every_phase(tiny):
     model = WorkshopEconomy(variant(tiny, households=300))
     for _ in range(4):
-        model.month += 1   # as step() does, phase by phase
-        for phase in ("_age_people", "_apply_shocks", "_run_policy", "_update_workshops",
-                      "_revise_choices", "_match_labour", "_pay_month"):
+        model.month += 1  # as step() does, phase by phase
+        for phase in (
+            "_age_people",
+            "_apply_shocks",
+            "_run_policy",
+            "_update_workshops",
+            "_revise_choices",
+            "_match_labour",
+            "_pay_month",
+        ):
             getattr(model, phase)()
-            np.testing.assert_array_equal(model.employed_now(),
-                                          np.flatnonzero(model.people.employer >= 0))
+            np.testing.assert_array_equal(
+                model.employed_now(), np.flatnonzero(model.people.employer >= 0)
+            )
             employed = model.people.activity[model.people.employer >= 0]
             assert IS_WORKSHOP_ACTIVITY[employed].all(), "jobs only in workshop activities"
         model._update_poverty()

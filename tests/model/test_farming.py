@@ -11,8 +11,11 @@ from model.scenario import Activity
 @pytest.fixture(scope="module")
 def shocked(tiny):
     """The tiny scenario with illness, so capacities change between Januaries too."""
-    return variant(tiny, {"shocks.illness.enabled": True,
-                          "shocks.illness.incidence_per_month": 0.02}, months=14)
+    return variant(
+        tiny,
+        {"shocks.illness.enabled": True, "shocks.illness.incidence_per_month": 0.02},
+        months=14,
+    )
 
 
 def from_scratch(model: WorkshopEconomy) -> Farms:
@@ -30,17 +33,17 @@ def test_kept_farms_equal_farms_computed_afresh_every_month(shocked):
         assert np.array_equal(m.farms.income, fresh.income)
         assert np.array_equal(m.ledger.by_source[Source.FARMING], fresh.income)
         farmers = m.people.activity == Activity.FARMING
-        assert np.array_equal(m.farms.current_farmers(m.people),
-                              np.bincount(m.people.household[farmers],
-                                          minlength=len(m.households)))
+        assert np.array_equal(
+            m.farms.current_farmers(m.people),
+            np.bincount(m.people.household[farmers], minlength=len(m.households)),
+        )
 
 
 def test_current_farmers_follow_changes_since_the_last_update(tiny):
     model = WorkshopEconomy(variant(tiny, months=2))
     people = model.people
     farmer = np.flatnonzero(people.activity == Activity.FARMING)[0]
-    idle = np.flatnonzero((people.activity == Activity.NOT_WORKING)
-                          & (people.capacity > 0))[0]
+    idle = np.flatnonzero((people.activity == Activity.NOT_WORKING) & (people.capacity > 0))[0]
     people.activity[farmer] = Activity.MIGRATION
     people.activity[idle] = Activity.FARMING
     before = model.farms.farmers.copy()
@@ -49,7 +52,7 @@ def test_current_farmers_follow_changes_since_the_last_update(tiny):
     expected[people.household[farmer]] -= 1
     expected[people.household[idle]] += 1
     assert np.array_equal(now, expected)
-    assert np.array_equal(model.farms.farmers, before)   # counting changes nothing
+    assert np.array_equal(model.farms.farmers, before)  # counting changes nothing
 
 
 def test_an_update_recomputes_only_households_whose_farmers_changed(tiny):
@@ -62,7 +65,8 @@ def test_an_update_recomputes_only_households_whose_farmers_changed(tiny):
     assert update.changed.tolist() == [farmer]
     assert set(people.household[update.farmers]) <= {home}
     assert farms.farmers[home] == np.count_nonzero(
-        people.activity[people.household == home] == Activity.FARMING)
+        people.activity[people.household == home] == Activity.FARMING
+    )
 
 
 def test_farm_income_shares_land_and_rents_out_the_rest(tiny):
@@ -73,4 +77,5 @@ def test_farm_income_shares_land_and_rents_out_the_rest(tiny):
     assert mu.tolist() == pytest.approx([min(6.0, cap), 2.0, 0.0])
     yearly = tiny.incomes.farm_net_yuan_per_mu_year
     assert farm_yuan(mu, np.array([1.0, 0.6, 1.0]), tiny) == pytest.approx(
-        mu * yearly / 12 * np.array([1.0, 0.6, 1.0]))
+        mu * yearly / 12 * np.array([1.0, 0.6, 1.0])
+    )

@@ -36,23 +36,39 @@ def staff(workers, poor) -> Staff:
 
 
 def test_market_key_pools_village_workshops_by_village_and_the_rest_county_wide():
-    activity = np.array([A.VILLAGE_WORKSHOP, A.VILLAGE_WORKSHOP, A.HOME_OUTWORK, A.PARK_WORKSHOP,
-                         A.COMMUNITY_FACTORY], dtype=np.int8)
+    activity = np.array(
+        [
+            A.VILLAGE_WORKSHOP,
+            A.VILLAGE_WORKSHOP,
+            A.HOME_OUTWORK,
+            A.PARK_WORKSHOP,
+            A.COMMUNITY_FACTORY,
+        ],
+        dtype=np.int8,
+    )
     village = np.array([3, 7, 3, -1, -1])
     keys = market_key(activity, village, n_villages=10)
-    assert keys.tolist() == [3, 7, 10 + A.HOME_OUTWORK, 10 + A.PARK_WORKSHOP,
-                             10 + A.COMMUNITY_FACTORY]
+    assert keys.tolist() == [
+        3,
+        7,
+        10 + A.HOME_OUTWORK,
+        10 + A.PARK_WORKSHOP,
+        10 + A.COMMUNITY_FACTORY,
+    ]
 
 
-@pytest.mark.parametrize(("workers", "poor", "quota", "room"), [
-    (3, 3, 0.3, 7),      # 3 / (3 + 7) = 0.30 exactly
-    (8, 3, 0.3, 2),
-    (12, 3, 0.3, 0),     # already below quota: no room, never negative
-    (0, 0, 0.3, 0),      # no poor worker yet: a non-poor hire would make the share 0
-    (4, 2, 0.5, 0),
-    (2, 2, 0.5, 2),
-    (5, 5, 1.0, 0),
-])
+@pytest.mark.parametrize(
+    ("workers", "poor", "quota", "room"),
+    [
+        (3, 3, 0.3, 7),  # 3 / (3 + 7) = 0.30 exactly
+        (8, 3, 0.3, 2),
+        (12, 3, 0.3, 0),  # already below quota: no room, never negative
+        (0, 0, 0.3, 0),  # no poor worker yet: a non-poor hire would make the share 0
+        (4, 2, 0.5, 0),
+        (2, 2, 0.5, 2),
+        (5, 5, 1.0, 0),
+    ],
+)
 def test_nonpoor_room_on_hand_examples(workers, poor, quota, room):
     assert nonpoor_room(staff([workers], [poor]), quota).tolist() == [room]
 
@@ -91,23 +107,27 @@ def test_pick_workshops_stays_in_the_applicants_pool_and_skips_full_workshops():
     assert set(target[:250]) == {0}
     assert set(target[250:500]) == {3}
     assert set(target[500:750]) == {4}
-    assert set(target[750:]) == {-1}   # a pool with no workshop
+    assert set(target[750:]) == {-1}  # a pool with no workshop
 
 
 def test_pick_workshops_returns_minus_one_for_a_full_pool_and_for_no_workshops():
     a = apps([1, 1], [False, False])
-    assert pick_workshops(a, np.array([1, 1]), np.array([0, 0]),
-                          np.array([0.1, 0.9])).tolist() == [-1, -1]
-    assert pick_workshops(a, np.array([], np.int64), np.array([], np.int64),
-                          np.array([0.1, 0.9])).tolist() == [-1, -1]
+    assert pick_workshops(a, np.array([1, 1]), np.array([0, 0]), np.array([0.1, 0.9])).tolist() == [
+        -1,
+        -1,
+    ]
+    assert pick_workshops(
+        a, np.array([], np.int64), np.array([], np.int64), np.array([0.1, 0.9])
+    ).tolist() == [-1, -1]
 
 
 def test_pick_workshops_draws_in_proportion_to_vacancies():
     slot_key = np.array([4, 4, 4, 1])
     vacancies = np.array([1, 6, 3, 50])
     n = 60_000
-    target = pick_workshops(apps(np.full(n, 4), np.zeros(n)), slot_key, vacancies,
-                            np.random.default_rng(1).random(n))
+    target = pick_workshops(
+        apps(np.full(n, 4), np.zeros(n)), slot_key, vacancies, np.random.default_rng(1).random(n)
+    )
     counts = np.bincount(target, minlength=4)[:3]
     assert stats.chisquare(counts, n * np.array([0.1, 0.6, 0.3])).pvalue > 1e-3
 
@@ -134,16 +154,16 @@ def test_poor_applicants_are_hired_first():
 
 def test_trained_poor_applicants_come_before_untrained():
     a = apps([0, 0, 0], [True, True, True], trained=[False, True, False])
-    hired = hire(a, np.zeros(3, np.int64), np.array([1]), staff([0], [0]), 0.0,
-                 np.array([0.0, 0.9, 0.1]))
+    hired = hire(
+        a, np.zeros(3, np.int64), np.array([1]), staff([0], [0]), 0.0, np.array([0.0, 0.9, 0.1])
+    )
     assert hired.tolist() == [False, True, False]
 
 
 def test_hiring_respects_the_quota_counting_this_rounds_poor_hires():
     # Empty workshop, quota 0.5: 2 poor hires allow 2 non-poor, not more.
     a = apps([0] * 7, [True, True, False, False, False, False, False])
-    hired = hire(a, np.zeros(7, np.int64), np.array([10]), staff([0], [0]), 0.5,
-                 np.arange(7) / 7)
+    hired = hire(a, np.zeros(7, np.int64), np.array([10]), staff([0], [0]), 0.5, np.arange(7) / 7)
     assert hired[:2].all()
     assert hired[2:].sum() == 2
 
@@ -151,15 +171,15 @@ def test_hiring_respects_the_quota_counting_this_rounds_poor_hires():
 def test_quota_counts_existing_staff():
     # 3 poor of 3 workers at quota 0.3: room for 7 non-poor, vacancies for 10.
     a = apps([0] * 10, [False] * 10)
-    hired = hire(a, np.zeros(10, np.int64), np.array([10]), staff([3], [3]), 0.3,
-                 np.arange(10) / 10)
+    hired = hire(
+        a, np.zeros(10, np.int64), np.array([10]), staff([3], [3]), 0.3, np.arange(10) / 10
+    )
     assert hired.sum() == 7
 
 
 def test_without_poor_applicants_or_staff_a_quota_blocks_every_non_poor_hire():
     a = apps([0] * 4, [False] * 4)
-    hired = hire(a, np.zeros(4, np.int64), np.array([4]), staff([0], [0]), 0.3,
-                 np.zeros(4))
+    hired = hire(a, np.zeros(4, np.int64), np.array([4]), staff([0], [0]), 0.3, np.zeros(4))
     assert not hired.any()
 
 
@@ -172,8 +192,15 @@ def test_applicants_without_a_workshop_are_not_hired():
 def test_workshops_needing_training_hire_only_trained_applicants():
     a = apps([0, 0, 0, 0], [True, True, False, False], trained=[False, True, False, True])
     target = np.array([0, 0, 1, 1])
-    hired = hire(a, target, np.array([5, 5]), staff([0, 0], [0, 0]), 0.0, np.zeros(4),
-                 needs_training=np.array([True, False]))
+    hired = hire(
+        a,
+        target,
+        np.array([5, 5]),
+        staff([0, 0], [0, 0]),
+        0.0,
+        np.zeros(4),
+        needs_training=np.array([True, False]),
+    )
     assert hired.tolist() == [False, True, True, True]
 
 
@@ -184,8 +211,10 @@ def hiring_rounds(draw):
     workers = np.array(draw(st.lists(st.integers(0, 10), min_size=n_slots, max_size=n_slots)))
     poor_workers = np.array([draw(st.integers(0, w)) for w in workers])
     vacancies = np.array(draw(st.lists(st.integers(0, 8), min_size=n_slots, max_size=n_slots)))
-    target = np.array(draw(st.lists(st.integers(-1, n_slots - 1), min_size=n_apps,
-                                    max_size=n_apps)), dtype=np.int64)
+    target = np.array(
+        draw(st.lists(st.integers(-1, n_slots - 1), min_size=n_apps, max_size=n_apps)),
+        dtype=np.int64,
+    )
     poor = np.array(draw(st.lists(st.booleans(), min_size=n_apps, max_size=n_apps)), bool)
     trained = np.array(draw(st.lists(st.booleans(), min_size=n_apps, max_size=n_apps)), bool)
     quota = draw(st.sampled_from([0.0, 0.1, 0.3, 0.5, 2 / 3, 1.0]))
@@ -213,8 +242,9 @@ def test_hire_never_exceeds_vacancies_keeps_quota_and_prefers_the_poor(case):
             total = workers[s] + hired_poor + hired_nonpoor
             assert poor_workers[s] + hired_poor >= quota * total - 1e-9
         if (mine & ~poor & ~hired).any():  # a non-poor turned away: no place or no quota room
-            room = nonpoor_room(staff([workers[s] + hired_poor],
-                                      [poor_workers[s] + hired_poor]), quota)[0]
+            room = nonpoor_room(
+                staff([workers[s] + hired_poor], [poor_workers[s] + hired_poor]), quota
+            )[0]
             assert hired_poor + hired_nonpoor == vacancies[s] or hired_nonpoor == room
 
 
@@ -223,12 +253,19 @@ def test_hire_never_exceeds_vacancies_keeps_quota_and_prefers_the_poor(case):
 
 def people(n: int) -> People:
     return People(
-        household=np.arange(n, dtype=np.int32), age=np.full(n, 30, np.int16),
-        female=np.zeros(n, bool), health=np.zeros(n, np.int8), frail=np.zeros(n, bool),
-        skill=np.ones(n, np.float32), activity=np.zeros(n, np.int8),
-        employer=np.full(n, NO_EMPLOYER, np.int32), tenure=np.zeros(n, np.int16),
-        courses=np.zeros(n, np.int8), bonus_paid=np.zeros(n, bool),
-        kept_home=np.zeros(n, bool))
+        household=np.arange(n, dtype=np.int32),
+        age=np.full(n, 30, np.int16),
+        female=np.zeros(n, bool),
+        health=np.zeros(n, np.int8),
+        frail=np.zeros(n, bool),
+        skill=np.ones(n, np.float32),
+        activity=np.zeros(n, np.int8),
+        employer=np.full(n, NO_EMPLOYER, np.int32),
+        tenure=np.zeros(n, np.int16),
+        courses=np.zeros(n, np.int8),
+        bonus_paid=np.zeros(n, bool),
+        kept_home=np.zeros(n, bool),
+    )
 
 
 def test_take_up_sets_employer_and_activity_and_restarts_tenure():
@@ -236,8 +273,12 @@ def test_take_up_sets_employer_and_activity_and_restarts_tenure():
     p.employer[1], p.tenure[1], p.bonus_paid[1] = 4, 9, True
     p.earnings[:] = [100.0, 200.0, 300.0]
     p.earnings_before_job[1] = 50.0
-    take_up(p, np.array([0, 1]), np.array([2, 3]),
-            np.array([A.HOME_OUTWORK, A.VILLAGE_WORKSHOP], np.int8))
+    take_up(
+        p,
+        np.array([0, 1]),
+        np.array([2, 3]),
+        np.array([A.HOME_OUTWORK, A.VILLAGE_WORKSHOP], np.int8),
+    )
     assert p.employer.tolist() == [2, 3, NO_EMPLOYER]
     assert p.activity.tolist() == [A.HOME_OUTWORK, A.VILLAGE_WORKSHOP, A.NOT_WORKING]
     assert p.tenure.tolist() == [0, 0, 0]
@@ -266,18 +307,29 @@ def test_staff_count_counts_workers_and_poor_workers_per_slot():
 def test_soft_priority_mixes_applicants_but_keeps_the_quota():
     rng = np.random.default_rng(5)
     n_apps, n_slots = 4000, 40
-    apps = Applications(np.arange(n_apps), np.zeros(n_apps, np.int64),
-                        rng.random(n_apps) < 0.5, np.zeros(n_apps, bool))
+    apps = Applications(
+        np.arange(n_apps),
+        np.zeros(n_apps, np.int64),
+        rng.random(n_apps) < 0.5,
+        np.zeros(n_apps, bool),
+    )
     target = rng.integers(0, n_slots, n_apps)
     vacancies = np.full(n_slots, 20, np.int64)
     staff = Staff(np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64))
     strict = hire(apps, target, vacancies, staff, 0.3, rng.random(n_apps))
-    soft = hire(apps, target, vacancies, staff, 0.3, rng.random(n_apps),
-                priority=Priority(poor=0.0, trained=0.0))
+    soft = hire(
+        apps,
+        target,
+        vacancies,
+        staff,
+        0.3,
+        rng.random(n_apps),
+        priority=Priority(poor=0.0, trained=0.0),
+    )
     for hired in (strict, soft):
         per_slot = np.bincount(target[hired], minlength=n_slots)
         poor = np.bincount(target[hired], apps.poor[hired], n_slots)
         assert (per_slot <= vacancies).all()
         assert (poor >= 0.3 * per_slot - 1e-9).all()
-    assert apps.poor[strict].mean() == 1.0           # enough poor applicants fill every place
-    assert 0.35 < apps.poor[soft].mean() < 0.65      # no priority: about the applicant mix
+    assert apps.poor[strict].mean() == 1.0  # enough poor applicants fill every place
+    assert 0.35 < apps.poor[soft].mean() < 0.65  # no priority: about the applicant mix

@@ -48,9 +48,10 @@ def test_fgt_weights_count_people_not_households():
     assert many[0] == pytest.approx(0.75)
 
 
-@given(st.lists(st.tuples(st.floats(-500, 10_000), st.integers(0, 8)), min_size=1,
-                max_size=60),
-       st.floats(1.0, 5000.0))
+@given(
+    st.lists(st.tuples(st.floats(-500, 10_000), st.integers(0, 8)), min_size=1, max_size=60),
+    st.floats(1.0, 5000.0),
+)
 @settings(max_examples=200, deadline=None)
 def test_fgt_measures_are_ordered_shares(rows, line):
     income = np.array([r[0] for r in rows])
@@ -90,8 +91,12 @@ def test_fgt_of_overlapping_groups_adds_each_group_left_to_right():
     rng = np.random.default_rng(3)
     income = rng.gamma(2.0, 1500.0, 400)
     weights = rng.integers(1, 7, 400).astype(np.int16)
-    masks = {"all": np.ones(400, dtype=bool), "some": rng.random(400) < 0.4,
-             "few": rng.random(400) < 0.05, "none": np.zeros(400, dtype=bool)}
+    masks = {
+        "all": np.ones(400, dtype=bool),
+        "some": rng.random(400) < 0.4,
+        "few": rng.random(400) < 0.05,
+        "none": np.zeros(400, dtype=bool),
+    }
     line = 3000.0
     measures = fgt_of_groups(income, line, weights, Groups.of(masks, weights))
     for name, mask in masks.items():
@@ -102,17 +107,20 @@ def test_fgt_of_overlapping_groups_adds_each_group_left_to_right():
             poor_people += int(weights[h])
             gap_sum += weights[h] * gap
             severity_sum += weights[h] * gap * gap
-        expected = ((poor_people / people, gap_sum / people, severity_sum / people) if people
-                    else (0.0, 0.0, 0.0))
-        assert measures[name] == expected, name   # exactly: same additions, same order
+        expected = (
+            (poor_people / people, gap_sum / people, severity_sum / people)
+            if people
+            else (0.0, 0.0, 0.0)
+        )
+        assert measures[name] == expected, name  # exactly: same additions, same order
 
 
 def test_groups_are_fixed_when_made():
     weights = np.array([1, 2, 3])
     mask = np.array([True, False, True])
     groups = Groups.of({"all": np.ones(3, dtype=bool), "some": mask}, weights)
-    mask[1] = True                            # changing the caller's mask afterwards ...
-    assert groups.masks["some"].tolist() == [True, False, True]   # ... changes no group
+    mask[1] = True  # changing the caller's mask afterwards ...
+    assert groups.masks["some"].tolist() == [True, False, True]  # ... changes no group
     assert groups.people == {"all": 6, "some": 4}
     assert groups.membership.tolist() == [[True, True], [True, False], [True, True]]
 
@@ -121,8 +129,9 @@ def test_memberships_go_household_by_household():
     masks = {"a": np.array([True, True, False, True]), "b": np.array([False, True, True, True])}
     groups = Groups.of(masks, np.ones(4, dtype=np.int16))
     position, group = groups.memberships(np.array([1, 2, 3]))
-    assert position.tolist() == [0, 0, 1, 2, 2]   # households 1, 1, 2, 3, 3
+    assert position.tolist() == [0, 0, 1, 2, 2]  # households 1, 1, 2, 3, 3
     assert group.tolist() == [0, 1, 1, 0, 1]
+
 
 # ------------------------------------------------------------------ panel dynamics
 
@@ -140,8 +149,10 @@ def tracked():
     """
     size = np.array([1, 2, 4])
     tracker = PovertyTracker(np.array([50.0, 500.0, 500.0]), size, LINE)
-    incomes = {m: np.array([200.0 if m <= 4 else 0.0 if m <= 7 else 300.0, 500.0, 0.0])
-               for m in range(1, 21)}
+    incomes = {
+        m: np.array([200.0 if m <= 4 else 0.0 if m <= 7 else 300.0, 500.0, 0.0])
+        for m in range(1, 21)
+    }
     flows = {m: tracker.update(incomes[m], m, LINE) for m in range(1, 21)}
     return tracker, flows
 
@@ -164,8 +175,12 @@ def test_rolling_income_is_the_sum_of_the_last_twelve_months():
 
 def test_exits_entries_and_re_entries_by_month(tracked):
     _, flows = tracked
-    expected = {3: Transitions(0, 1, 0), 4: Transitions(1, 0, 0), 5: Transitions(0, 1, 1),
-                8: Transitions(1, 0, 0)}
+    expected = {
+        3: Transitions(0, 1, 0),
+        4: Transitions(1, 0, 0),
+        5: Transitions(0, 1, 1),
+        8: Transitions(1, 0, 0),
+    }
     for m, f in flows.items():
         assert f == expected.get(m, Transitions(0, 0, 0)), m
 
@@ -186,9 +201,9 @@ def test_status_after_the_run(tracked):
 def test_spell_lengths_count_months_in_poverty(tracked):
     tracker, _ = tracked
     ended = np.concatenate(tracker.spell_lengths)
-    assert sorted(ended.tolist()) == [3, 4]     # months 0-3 and 5-7
+    assert sorted(ended.tolist()) == [3, 4]  # months 0-3 and 5-7
     assert tracker.mean_spell_months() == pytest.approx(3.5)
-    assert tracker.spell_start.tolist() == [-1, -1, 3]   # household 2 still poor since month 3
+    assert tracker.spell_start.tolist() == [-1, -1, 3]  # household 2 still poor since month 3
 
 
 def test_an_exit_lasts_after_twelve_months_out(tracked):
@@ -201,7 +216,7 @@ def test_an_exit_lasts_after_twelve_months_out(tracked):
 
 def test_an_exit_does_not_last_before_twelve_months():
     tracker = PovertyTracker(np.array([0.0]), np.array([1]), LINE)
-    tracker.update(np.array([2000.0]), 1, LINE)   # exits at once
+    tracker.update(np.array([2000.0]), 1, LINE)  # exits at once
     for m in range(2, 12):
         tracker.update(np.array([2000.0]), m, LINE)
     assert tracker.months_out[0] == 11 and not tracker.stayed_out[0]

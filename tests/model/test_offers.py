@@ -20,8 +20,14 @@ def market_model(tiny):
 
 def viewer(model: WorkshopEconomy, idx: np.ndarray) -> Viewer:
     """The people `idx` of the model as revisers see the county now."""
-    return Viewer(idx, model.people, model.households, model.geography.park_distance_km,
-                  model.year, model.farms)
+    return Viewer(
+        idx,
+        model.people,
+        model.households,
+        model.geography.park_distance_km,
+        model.year,
+        model.farms,
+    )
 
 
 def test_vacancies_are_free_places_at_hiring_workshops(market_model):
@@ -61,17 +67,21 @@ def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
     prod = productivity(people, params.policy.training.productivity_gain, idx)
     village = hh.village[people.household[idx]]
     assert offers.income[:, A.HOME_OUTWORK] == pytest.approx(
-        market.pool_pay[n_villages + A.HOME_OUTWORK] * cap * prod)
+        market.pool_pay[n_villages + A.HOME_OUTWORK] * cap * prod
+    )
     assert offers.income[:, A.VILLAGE_WORKSHOP] == pytest.approx(market.pool_pay[village] * cap)
     assert np.array_equal(offers.available[:, A.VILLAGE_WORKSHOP], market.pool_open[village])
-    net = interpolate_by_year(params.incomes.migrant_wage_yuan_per_month, model.year) \
-        * (1 - params.incomes.migrant_living_cost_share)
+    net = interpolate_by_year(params.incomes.migrant_wage_yuan_per_month, model.year) * (
+        1 - params.incomes.migrant_living_cost_share
+    )
     assert migrant_net_wage(params, model.year) == pytest.approx(net)
     assert offers.income[:, A.MIGRATION] == pytest.approx(net * prod * cap)
     assert offers.cost[:, A.MIGRATION] == pytest.approx(
-        np.full(len(idx), params.choice.migration_cost_yuan_per_month))
+        np.full(len(idx), params.choice.migration_cost_yuan_per_month)
+    )
     assert offers.cost[:, A.PARK_WORKSHOP] == pytest.approx(
-        params.choice.commute_yuan_per_km_month * model.geography.park_distance_km[village])
+        params.choice.commute_yuan_per_km_month * model.geography.park_distance_km[village]
+    )
     assert (offers.income[:, A.NOT_WORKING] == 0).all()
 
 
@@ -85,7 +95,8 @@ def test_farming_offer_shares_land_with_the_other_farmers(market_model):
     joining = n_farmers - farmer[idx] + 1
     mu = np.minimum(hh.land_mu[people.household[idx]] / joining, inc.mu_per_farmer_max)
     assert offers.income[:, A.FARMING] == pytest.approx(
-        mu * inc.farm_net_yuan_per_mu_year / 12 * people.capacity[idx])
+        mu * inc.farm_net_yuan_per_mu_year / 12 * people.capacity[idx]
+    )
 
 
 def test_job_holders_see_their_own_workshops_pay(market_model):

@@ -12,9 +12,17 @@ from model.simulate import RunResult, simulate
 
 HOUSEHOLDS, MONTHS, EVERY = 300, 14, 12
 SNAPSHOTS = [0, 12, 14]
-COMPACT = {"month": "int16", "household": "int32", "village": "int32", "size": "int16",
-           "registered_poor": "bool", "income_per_capita_yuan": "float32", "poor": "bool",
-           "equity_yuan": "float32", **dict.fromkeys(WORKER_COLUMNS, "int16")}
+COMPACT = {
+    "month": "int16",
+    "household": "int32",
+    "village": "int32",
+    "size": "int16",
+    "registered_poor": "bool",
+    "income_per_capita_yuan": "float32",
+    "poor": "bool",
+    "equity_yuan": "float32",
+    **dict.fromkeys(WORKER_COLUMNS, "int16"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +41,27 @@ def snapshot(result: RunResult, month: int) -> pd.DataFrame:
 
 def test_one_row_per_household_at_each_snapshot_month(result):
     panel = result.panel
-    assert list(panel.columns) == PANEL_COLUMNS == [
-        "month", "household", "village", "size", "registered_poor", "income_per_capita_yuan",
-        "poor", "workers_not_working", "workers_farming", "workers_home_outwork",
-        "workers_village_workshop", "workers_park_workshop", "workers_community_factory",
-        "workers_migration", "equity_yuan"]
+    assert (
+        list(panel.columns)
+        == PANEL_COLUMNS
+        == [
+            "month",
+            "household",
+            "village",
+            "size",
+            "registered_poor",
+            "income_per_capita_yuan",
+            "poor",
+            "workers_not_working",
+            "workers_farming",
+            "workers_home_outwork",
+            "workers_village_workshop",
+            "workers_park_workshop",
+            "workers_community_factory",
+            "workers_migration",
+            "equity_yuan",
+        ]
+    )
     assert {c: str(t) for c, t in panel.dtypes.items()} == COMPACT
     assert len(panel) == len(SNAPSHOTS) * HOUSEHOLDS
     assert sorted(panel["month"].unique()) == SNAPSHOTS
@@ -58,7 +82,8 @@ def test_poor_households_and_headcount_match_the_monthly_table(result):
     final = snapshot(result, MONTHS)
     summary = result.summary.iloc[0]
     assert final["poor"].mean() == pytest.approx(
-        monthly.loc[MONTHS, "poor_households"] / summary["households"])
+        monthly.loc[MONTHS, "poor_households"] / summary["households"]
+    )
     assert final["poor"].sum() == summary["poor_households_end"]
     assert snapshot(result, 0)["poor"].sum() == summary["poor_households_start"]
 
@@ -91,8 +116,7 @@ def test_snapshots_are_the_state_at_their_month(scenario, result):
     assert np.array_equal(final["village"], hh.village)
     assert np.array_equal(final["registered_poor"], hh.registered_poor)
     assert np.array_equal(final["equity_yuan"], hh.equity_yuan)
-    np.testing.assert_allclose(final["income_per_capita_yuan"], model.tracker.per_capita,
-                               rtol=1e-6)
+    np.testing.assert_allclose(final["income_per_capita_yuan"], model.tracker.per_capita, rtol=1e-6)
     assert not snapshot(result, 0).equals(snapshot(result, EVERY))
 
 
@@ -119,8 +143,10 @@ def test_panel_is_kept_only_when_asked(scenario, result):
     pd.testing.assert_frame_equal(plain.monthly, result.monthly, check_exact=True)
 
 
-@pytest.mark.parametrize(("months_run", "every", "expected"), [
-    (14, 12, [0, 12, 14]), (24, 12, [0, 12, 24]), (5, 12, [0, 5]), (3, 1, [0, 1, 2, 3])])
+@pytest.mark.parametrize(
+    ("months_run", "every", "expected"),
+    [(14, 12, [0, 12, 14]), (24, 12, [0, 12, 24]), (5, 12, [0, 5]), (3, 1, [0, 1, 2, 3])],
+)
 def test_snapshot_months(months_run, every, expected):
     assert panel_months(months_run, every) == expected
 

@@ -115,8 +115,9 @@ def test_budget_is_allocated_in_the_first_month_whatever_the_start_month(tiny):
 
 
 def test_spending_never_exceeds_allocation(tiny):
-    model = WorkshopEconomy(variant(tiny, {"policy.budget_yuan_per_year": 2_000_000.0},
-                                    households=200))
+    model = WorkshopEconomy(
+        variant(tiny, {"policy.budget_yuan_per_year": 2_000_000.0}, households=200)
+    )
     for m in months(model, 14):
         b = m.policy.budget
         assert sum(b.spent_total.values()) <= b.allocated + 1e-6
@@ -144,7 +145,7 @@ def test_with_a_budget_below_every_claim_claims_are_due_but_unpaid(tiny):
         assert sum(m.policy.budget.paid.values()) == 0.0
         due += sum(m.policy.budget.due.values())
     assert due > 0
-    assert model.people.courses.sum() == 0   # unpaid courses are not given
+    assert model.people.courses.sum() == 0  # unpaid courses are not given
 
 
 # ------------------------------------------------------------------ certification
@@ -213,8 +214,7 @@ def test_poor_wage_bill_counts_registered_poor_workers_up_to_the_age_limit(small
         counted = mine & model.registered_person & (people.age <= age_max)
         assert w.accounts.workers == mine.sum()
         assert w.accounts.poor_workers == (mine & model.registered_person).sum()
-        assert w.accounts.poor_wage_bill == pytest.approx(people.earnings[counted].sum(),
-                                                          rel=1e-5)
+        assert w.accounts.poor_wage_bill == pytest.approx(people.earnings[counted].sum(), rel=1e-5)
         assert w.accounts.wage_bill == pytest.approx(people.earnings[mine].sum(), rel=1e-5)
 
 
@@ -228,8 +228,11 @@ def test_hiring_bonus_once_per_poor_worker_with_a_long_enough_contract(small):
     assert len(poor_employed) >= 4
     people.tenure[poor_employed] = 0
     people.tenure[poor_employed[:3]] = p.contract_months_min
-    qualifying = {w.slot for w in model.workshop_slots
-                  if w.certified and w.accounts.poor_workers >= p.poor_hired_min}
+    qualifying = {
+        w.slot
+        for w in model.workshop_slots
+        if w.certified and w.accounts.poor_workers >= p.poor_hired_min
+    }
     expected = [i for i in poor_employed[:3] if people.employer[i] in qualifying]
     budget = Budget(remaining=1e12, allocated=1e12)
     HiringBonus(p).run(model, budget)
@@ -247,11 +250,15 @@ def test_injury_insurance_covers_poor_workers_outside_outwork(small):
     assert p.poor_workers_only
     budget = Budget(remaining=1e12, allocated=1e12)
     InjuryInsurance(p).run(model, budget)
-    insured = sum(w.accounts.poor_workers for w in model.workshop_slots
-                  if w.certified and w.form != Form.OUTWORK)
+    insured = sum(
+        w.accounts.poor_workers
+        for w in model.workshop_slots
+        if w.certified and w.form != Form.OUTWORK
+    )
     assert model.insured_workers == insured
     assert budget.paid["injury_insurance"] == pytest.approx(
-        insured * p.premium_yuan_per_worker_month)
+        insured * p.premium_yuan_per_worker_month
+    )
 
 
 def test_injury_insurance_enrols_a_share_of_workshops_once(with_cooperatives):
@@ -265,12 +272,14 @@ def test_injury_insurance_enrols_a_share_of_workshops_once(with_cooperatives):
     eligible = [w for w in model.workshop_slots if w.certified and w.form != Form.OUTWORK]
     decided = {w.slot: w.insurance_enrolled for w in eligible}
     assert len(eligible) >= 4 and 0 < sum(decided.values()) < len(eligible)
-    assert model.insured_workers == sum(w.accounts.poor_workers for w in eligible
-                                        if w.insurance_enrolled)
-    insurance.run(model, budget)   # a workshop's enrolment is decided once
+    assert model.insured_workers == sum(
+        w.accounts.poor_workers for w in eligible if w.insurance_enrolled
+    )
+    insurance.run(model, budget)  # a workshop's enrolment is decided once
     assert {w.slot: w.insurance_enrolled for w in eligible} == decided
-    never = InjuryInsurance(variant(scenario, {"policy.injury_insurance.take_up_share": 0.0})
-                            .policy.injury_insurance)
+    never = InjuryInsurance(
+        variant(scenario, {"policy.injury_insurance.take_up_share": 0.0}).policy.injury_insurance
+    )
     for w in eligible:
         w.insurance_enrolled = None
     never.run(model, budget)
@@ -313,24 +322,27 @@ def test_shares_of_a_household_leaving_poverty_go_to_the_next_eligible(with_coop
     model = WorkshopEconomy(with_cooperatives)
     hh = model.households
     p = with_cooperatives.policy.equity
-    equity = Equity(p, scale=0.0)             # no funds of its own: only returned shares
+    equity = Equity(p, scale=0.0)  # no funds of its own: only returned shares
     holder, waiting = np.flatnonzero(hh.registered_poor & ~hh.has_labour & model.poor)[:2]
     hh.equity_yuan[:] = 0.0
     hh.equity_yuan[holder] = p.share_per_household_yuan
     model.poor = model.poor.copy()
-    model.poor[holder] = False                # the holder has left poverty
+    model.poor[holder] = False  # the holder has left poverty
     budget = Budget(remaining=1e12, allocated=1e12)
     equity.run(model, budget)
     assert hh.equity_yuan[holder] == 0.0
     assert hh.equity_yuan[waiting] == p.share_per_household_yuan
-    assert budget.paid["equity"] == 0.0       # the returned shares, not new money
+    assert budget.paid["equity"] == 0.0  # the returned shares, not new money
     assert equity.returned_yuan == 0.0
 
 
 def test_no_shares_without_cooperatives(tiny):
-    none = variant(tiny, {"workshops.cooperative.initial_count": 0,
-                          "workshops.cooperative.entrants_per_month": 0.0}, households=200,
-                   months=4)
+    none = variant(
+        tiny,
+        {"workshops.cooperative.initial_count": 0, "workshops.cooperative.entrants_per_month": 0.0},
+        households=200,
+        months=4,
+    )
     model = run(none)
     assert model.households.equity_yuan.sum() == 0
     assert model.policy.budget.spent_total["equity"] == 0
@@ -359,8 +371,9 @@ def test_training_raises_piece_earnings_by_the_productivity_gain(small):
     model = WorkshopEconomy(small)
     list(months(model, 2))
     people = model.people
-    outwork = {w.slot for w in model.workshops if w.form == Form.OUTWORK
-               and w.status == Status.OPEN}
+    outwork = {
+        w.slot for w in model.workshops if w.form == Form.OUTWORK and w.status == Status.OPEN
+    }
     workers = np.flatnonzero(np.isin(people.employer, list(outwork)))
     assert len(workers) > 0
     before = people.earnings[workers].copy()

@@ -75,9 +75,16 @@ def test_people_are_sorted_by_household(county):
 
 
 def test_empty_draws_get_one_elderly_member(tiny):
-    lonely = {f"population.{g}.{k}": v for g in ("poor", "nonpoor") for k, v in (
-        ("adults_probs", [1.0, 0.0, 0.0, 0.0, 0.0]), ("elderly_probs", [1.0, 0.0, 0.0]),
-        ("young_children_mean", 0.0), ("school_children_mean", 0.0))}
+    lonely = {
+        f"population.{g}.{k}": v
+        for g in ("poor", "nonpoor")
+        for k, v in (
+            ("adults_probs", [1.0, 0.0, 0.0, 0.0, 0.0]),
+            ("elderly_probs", [1.0, 0.0, 0.0]),
+            ("young_children_mean", 0.0),
+            ("school_children_mean", 0.0),
+        )
+    }
     hh, people, _ = synthesise(variant(tiny, lonely, households=300), make_stream(1, "population"))
     assert (hh.size == 1).all()
     assert ((people.age >= ELDERLY_AGES[0]) & (people.age <= ELDERLY_AGES[1])).all()
@@ -98,8 +105,10 @@ def test_health_shares_match_profile(county, group):
     rows = hh.registered_poor[people.household] == (group == "poor")
     grown = rows & (people.age > SCHOOL_AGE_MAX)
     n = grown.sum()
-    for health, share in ((Health.CHRONIC, profile.chronic_illness_share),
-                          (Health.DISABLED, profile.disability_share)):
+    for health, share in (
+        (Health.CHRONIC, profile.chronic_illness_share),
+        (Health.DISABLED, profile.disability_share),
+    ):
         observed = (people.health[grown] == health).mean()
         assert within(observed, share, math.sqrt(share * (1 - share) / n))
 
@@ -139,8 +148,9 @@ def test_nobody_works_before_the_economy_starts(county):
 def test_care_and_capacity_are_computed_at_synthesis(county):
     scenario, hh, people, _ = county
     rules = scenario.population
-    working_age = ((people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max)
-                   & ~people.frail)
+    working_age = (
+        (people.age >= rules.labour_age_min) & (people.age <= rules.labour_age_max) & ~people.frail
+    )
     assert (people.capacity[~working_age] == 0).all()
     assert (people.capacity[working_age & (people.health == Health.HEALTHY)] == 1).all()
     carers = hh.carer[hh.carer >= 0]

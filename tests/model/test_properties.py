@@ -25,7 +25,9 @@ from model.scenario import INSTRUMENTS, Scenario
 from model.simulate import collect_result
 
 PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, derandomize=True,
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 # Yearly budgets from one that runs out in the first month to one that is never spent.
@@ -57,14 +59,14 @@ def variants(draw, base: Scenario) -> Scenario:
         shocks[f"shocks.{shock}.enabled"] = draw(st.booleans())
         if shock != "illness":
             shocks[f"shocks.{shock}.start"] = month_after(
-                start, draw(st.integers(0, SHOCK_START_MONTHS - 1)))
+                start, draw(st.integers(0, SHOCK_START_MONTHS - 1))
+            )
     changes = {
         **instruments,
         **shocks,
         "policy.budget_yuan_per_year": budget,
         "policy.certification.enabled": draw(st.booleans()),
-        "policy.certification.poor_share_min": draw(st.one_of(st.just(0.0),
-                                                              st.floats(0.05, 1.0))),
+        "policy.certification.poor_share_min": draw(st.one_of(st.just(0.0), st.floats(0.05, 1.0))),
         "policy.wage_subsidy.share_of_poor_wage_bill": draw(st.floats(0.0, 1.0)),
         "policy.training.places_per_month": draw(st.integers(0, 200)),
         "workshops.outwork.pay_yuan_per_month": draw(st.floats(300.0, 4000.0)),
@@ -77,8 +79,13 @@ def variants(draw, base: Scenario) -> Scenario:
         "shocks.illness.incidence_per_month": 0.01,
         "run.start": start,
     }
-    return variant(base, changes, households=draw(st.integers(100, 300)),
-                   months=draw(st.integers(3, 12)), seed=draw(st.integers(0, 2**20)))
+    return variant(
+        base,
+        changes,
+        households=draw(st.integers(100, 300)),
+        months=draw(st.integers(3, 12)),
+        seed=draw(st.integers(0, 2**20)),
+    )
 
 
 # ------------------------------------------------------------------ income and spending
@@ -109,16 +116,25 @@ def test_income_is_the_sum_of_sources_and_spending_stays_within_allocation(tiny,
     people = int(model.households.size.sum())
     income = result.tables["income"].query("group == 'all'")
     for month, rows in income.groupby("month"):
-        np.testing.assert_allclose(rows["yuan_per_capita"].to_numpy() * people,
-                                   income_by_month[month], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            rows["yuan_per_capita"].to_numpy() * people,
+            income_by_month[month],
+            rtol=1e-9,
+            atol=1e-6,
+        )
     monthly = result.monthly.set_index("month")
-    np.testing.assert_allclose(monthly["income_per_capita"] * people,
-                               [income_by_month[m].sum() for m in monthly.index], rtol=1e-9)
-    np.testing.assert_allclose(monthly["spending"],
-                               [spending_by_month[m] for m in monthly.index], rtol=1e-12)
+    np.testing.assert_allclose(
+        monthly["income_per_capita"] * people,
+        [income_by_month[m].sum() for m in monthly.index],
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(
+        monthly["spending"], [spending_by_month[m] for m in monthly.index], rtol=1e-12
+    )
     by_instrument = result.tables["spending"].groupby("month")["paid"].sum()
-    np.testing.assert_allclose(by_instrument.to_numpy(), monthly["spending"].to_numpy(),
-                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        by_instrument.to_numpy(), monthly["spending"].to_numpy(), rtol=1e-9, atol=1e-6
+    )
     assert monthly["spending"].sum() <= model.policy.budget.allocated + 1e-6
     summary = result.summary.iloc[0]
     assert summary["total_spending_yuan"] == pytest.approx(monthly["spending"].sum())
@@ -131,7 +147,7 @@ def test_income_is_the_sum_of_sources_and_spending_stays_within_allocation(tiny,
 @PROPERTY_SETTINGS
 def test_no_workshop_above_capacity_and_certified_ones_meet_the_quota(tiny, data):
     scenario = data.draw(variants(tiny))
-    model = drive(scenario, check_workshops)   # check_workshops asserts after every month
+    model = drive(scenario, check_workshops)  # check_workshops asserts after every month
     assert model.month == scenario.run.months
 
 
@@ -143,12 +159,15 @@ def test_no_workshop_above_capacity_and_certified_ones_meet_the_quota(tiny, data
 def test_people_are_conserved_and_each_does_one_consistent_activity(tiny, data):
     scenario = data.draw(variants(tiny))
     model = WorkshopEconomy(scenario)
-    initial = {"people": len(model.people), "household": model.people.household.copy(),
-               "size": model.households.size.copy()}
+    initial = {
+        "people": len(model.people),
+        "household": model.people.household.copy(),
+        "size": model.households.size.copy(),
+    }
     check_people(model, initial)
     for _ in range(scenario.run.months):
         model.step()
-        check_people(model, initial)   # asserts conservation and consistency each month
+        check_people(model, initial)  # asserts conservation and consistency each month
     assert int(model.households.size.sum()) == initial["people"]
 
 
@@ -165,8 +184,7 @@ def test_poverty_measures_are_ordered_shares(tiny, data):
     assert ((fgt2 >= 0.0) & (fgt2 <= fgt1 + 1e-12) & (fgt1 <= fgt0 + 1e-12) & (fgt0 <= 1.0)).all()
     assert summary["gross_exits"] == monthly["exits"].sum()
     assert summary["gross_entries"] == monthly["entries"].sum()
-    assert summary["net_exits"] == \
-        summary["poor_households_start"] - summary["poor_households_end"]
+    assert summary["net_exits"] == summary["poor_households_start"] - summary["poor_households_end"]
     assert summary["poor_households_end"] == monthly["poor_households"].iloc[-1]
     assert summary["poor_households_start"] == monthly["poor_households"].iloc[0]
     assert summary["re_entries"] <= summary["gross_entries"]

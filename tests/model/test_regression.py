@@ -76,8 +76,10 @@ DEFAULT_CHANGES = {
     "workshops.community.initial_count": 8,
     "workshops.park.training_required": True,
     "policy.budget_yuan_per_year": 15_000_000.0,
-    **{f"policy.{name}.enabled": True for name in
-       ("hiring_bonus", "absorption_award", "free_rent", "factory_cash_support")},
+    **{
+        f"policy.{name}.enabled": True
+        for name in ("hiring_bonus", "absorption_award", "free_rent", "factory_cash_support")
+    },
     "shocks.order_collapse.enabled": True,
     "shocks.order_collapse.start": SHOCK_START,
     "shocks.order_collapse.months": 7,
@@ -113,8 +115,9 @@ def compare(actual: pd.DataFrame, path: Path, rtol: float) -> None:
     # CSV keeps values, not dtypes: read the run's own table back the same way
     actual = actual.reset_index(drop=True)
     assert list(actual.columns) == list(expected.columns)
-    pd.testing.assert_frame_equal(actual, expected, check_exact=rtol == 0,
-                                  rtol=rtol or 1e-5, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        actual, expected, check_exact=rtol == 0, rtol=rtol or 1e-5, check_dtype=False
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
@@ -131,7 +134,7 @@ def test_run_tables_match_the_committed_fixtures(case_run):
     tables = run_tables(result, case)
     assert tuple(tables) == case.table_names
     for name, table in tables.items():
-        compare(table, case.path(name), case.rtol)   # asserts columns and values
+        compare(table, case.path(name), case.rtol)  # asserts columns and values
 
 
 def test_fixture_covers_every_month_and_the_start(case_run):
@@ -152,7 +155,12 @@ def test_default_case_exercises_workshops_hiring_training_and_spending():
     workshops = pd.read_csv(DEFAULT.path("workshops"))
     assert workshops.query("status == 'closed'")["count"].sum() > 0
     assert set(workshops.query("status == 'open' and count > 0")["form"]) == {
-        "factory", "outwork", "cooperative", "park", "community"}
+        "factory",
+        "outwork",
+        "cooperative",
+        "park",
+        "community",
+    }
 
 
 def test_array_versions_reproduce_the_fixtures_too(tiny, monkeypatch):
@@ -163,4 +171,4 @@ def test_array_versions_reproduce_the_fixtures_too(tiny, monkeypatch):
     tables = run_tables(result, DEFAULT)
     assert tuple(tables) == DEFAULT.table_names
     for name, table in tables.items():
-        compare(table, DEFAULT.path(name), DEFAULT.rtol)   # asserts columns and values
+        compare(table, DEFAULT.path(name), DEFAULT.rtol)  # asserts columns and values

@@ -59,8 +59,9 @@ def test_reform_extending_tiny_changes_only_the_key_it_names(tmp_path, tiny):
 
 def test_reform_with_relative_extends_path_resolves_against_its_own_folder(tmp_path, tiny):
     relative = os.path.relpath(TINY, tmp_path)
-    path = write(tmp_path, "rel.toml", f'extends = "{Path(relative).as_posix()}"\n'
-                 "[run]\nseed = 99\n")
+    path = write(
+        tmp_path, "rel.toml", f'extends = "{Path(relative).as_posix()}"\n[run]\nseed = 99\n'
+    )
     loaded = load_scenario(path)
     assert loaded.run.seed == 99
     assert loaded.population == tiny.population
@@ -97,8 +98,10 @@ def test_default_scenario_keeps_baseline_blocks_it_does_not_mention():
     assert default.incomes == baseline.incomes
     assert default.workshops.factory.initial_count == 30
     assert baseline.workshops.factory.initial_count == 0
-    assert default.workshops.factory.pay_yuan_per_month == \
-        baseline.workshops.factory.pay_yuan_per_month
+    assert (
+        default.workshops.factory.pay_yuan_per_month
+        == baseline.workshops.factory.pay_yuan_per_month
+    )
     assert default.policy.wage_subsidy.enabled and not baseline.policy.wage_subsidy.enabled
 
 
@@ -135,9 +138,12 @@ def test_unknown_top_level_key_is_rejected_with_suggestion(tmp_path):
 
 
 def test_unknown_key_in_a_base_file_names_the_base_file(tmp_path):
-    base = write(tmp_path, "base.toml",
-                 f'extends = "{(SCENARIOS / "default.toml").as_posix()}"\n'
-                 "[choice]\nrevison_rate_per_month = 0.2\n")
+    base = write(
+        tmp_path,
+        "base.toml",
+        f'extends = "{(SCENARIOS / "default.toml").as_posix()}"\n'
+        "[choice]\nrevison_rate_per_month = 0.2\n",
+    )
     top = write(tmp_path, "top.toml", 'extends = "base.toml"\n[run]\nseed = 3\n')
     err = load_error(top)
     assert Path(err.file).resolve() == base.resolve()
@@ -259,9 +265,11 @@ def test_households_beyond_memory_are_refused_with_an_estimate(tmp_path):
     assert err.key == "run.households"
     need = 10**12 * BYTES_PER_HOUSEHOLD / GIB
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / GIB
-    for fragment in (f"at most {max_households():,} households on this machine",
-                     f"it has {memory:,.1f} GiB of memory",
-                     f"{BYTES_PER_HOUSEHOLD:,} bytes per household ({need:,.1f} GiB for these)"):
+    for fragment in (
+        f"at most {max_households():,} households on this machine",
+        f"it has {memory:,.1f} GiB of memory",
+        f"{BYTES_PER_HOUSEHOLD:,} bytes per household ({need:,.1f} GiB for these)",
+    ):
         assert fragment in err.expected
 
 
@@ -276,8 +284,12 @@ def test_households_up_to_memory_are_accepted(tiny, monkeypatch):
 
 def test_bytes_per_household_covers_the_model_state(tiny):
     model = WorkshopEconomy(tiny)
-    state = sum(array.nbytes for table in (model.people, model.households)
-                for array in vars(table).values() if hasattr(array, "nbytes"))
+    state = sum(
+        array.nbytes
+        for table in (model.people, model.households)
+        for array in vars(table).values()
+        if hasattr(array, "nbytes")
+    )
     assert state / tiny.run.households < BYTES_PER_HOUSEHOLD
 
 
@@ -286,11 +298,14 @@ def test_budget_above_zero_is_needed_while_an_instrument_is_enabled(tiny):
     none = tiny.with_changes({**off, "policy.budget_yuan_per_year": 0.0})
     assert none.policy.budget_yuan_per_year == 0.0
     with pytest.raises(ScenarioError) as info:
-        tiny.with_changes({**off, "policy.equity.enabled": True,
-                           "policy.budget_yuan_per_year": 0.0})
+        tiny.with_changes(
+            {**off, "policy.equity.enabled": True, "policy.budget_yuan_per_year": 0.0}
+        )
     assert info.value.key == "policy"
-    assert "budget_yuan_per_year > 0 while instruments paid from it are enabled (equity)" \
+    assert (
+        "budget_yuan_per_year > 0 while instruments paid from it are enabled (equity)"
         in info.value.expected
+    )
 
 
 def test_scenario_from_dict_names_its_origin_and_key(tiny):
@@ -350,21 +365,25 @@ def test_start_date_is_a_date(tiny):
 def test_value_reads_a_dotted_key_as_the_scenario_holds_it(tiny):
     assert tiny.value("policy.training.enabled") is tiny.policy.training.enabled
     assert tiny.value("choice.rule") == tiny.choice.rule
-    assert tiny.value("choice.option_constants.farming") == \
-        tiny.choice.option_constants["farming"]
+    assert tiny.value("choice.option_constants.farming") == tiny.choice.option_constants["farming"]
     assert tiny.number("run.households") == 400
     assert isinstance(tiny.number("run.households"), int)
-    assert tiny.number("policy.wage_subsidy.share_of_poor_wage_bill") == \
-        tiny.policy.wage_subsidy.share_of_poor_wage_bill
+    assert (
+        tiny.number("policy.wage_subsidy.share_of_poor_wage_bill")
+        == tiny.policy.wage_subsidy.share_of_poor_wage_bill
+    )
 
 
-@pytest.mark.parametrize(("key", "why"), [
-    ("policy.training.places_per_mnth", "not a key of the scenario"),
-    ("run.months.first", "not a key of the scenario"),
-    ("scale", "not a key of the scenario"),  # a property, not a key
-    ("policy.training", "holds a Training, not one value"),
-    ("run.start", "holds a date, not one value"),
-])
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("policy.training.places_per_mnth", "not a key of the scenario"),
+        ("run.months.first", "not a key of the scenario"),
+        ("scale", "not a key of the scenario"),  # a property, not a key
+        ("policy.training", "holds a Training, not one value"),
+        ("run.start", "holds a date, not one value"),
+    ],
+)
 def test_value_of_a_key_holding_no_single_value_names_the_key(tiny, key, why):
     with pytest.raises(KeyError, match=f"{key}: {why}"):
         tiny.value(key)
@@ -385,8 +404,9 @@ def test_extends_chain_lists_the_file_then_its_bases(tmp_path):
 
 
 def test_defining_comment_follows_extends_to_the_nearest_file() -> None:
-    file, comment = defining_comment(SCENARIOS / "qingchuan.toml",
-                                     "workshops.park.entrants_per_month")
+    file, comment = defining_comment(
+        SCENARIOS / "qingchuan.toml", "workshops.park.entrants_per_month"
+    )
     assert file.name == "qingchuan.toml" and "free:" in comment
     file, comment = defining_comment(SCENARIOS / "qingchuan.toml", "incomes.pension_age")
     assert file.name == "baseline.toml"
@@ -407,22 +427,28 @@ def test_interpolate_by_year_is_linear_inside_and_flat_outside():
 SHIPPED = sorted(p for p in SCENARIOS.rglob("*.toml"))
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.relative_to(SCENARIOS).as_posix()
-                                                for p in SHIPPED])
+@pytest.mark.parametrize(
+    "path", SHIPPED, ids=[p.relative_to(SCENARIOS).as_posix() for p in SHIPPED]
+)
 def test_every_shipped_scenario_loads(path):
     scenario = load_scenario(path)
     assert sorted(scenario.policy.payment_order) == sorted(INSTRUMENTS)
 
 
 def test_apply_reforms_composes_reform_files_in_order(tmp_path, tiny):
-    first = write(tmp_path, "first.toml", 'extends = "elsewhere.toml"\n[run]\nseed = 1\n'
-                  "[policy.wage_subsidy]\nshare_of_poor_wage_bill = 0.35\n")
+    first = write(
+        tmp_path,
+        "first.toml",
+        'extends = "elsewhere.toml"\n[run]\nseed = 1\n'
+        "[policy.wage_subsidy]\nshare_of_poor_wage_bill = 0.35\n",
+    )
     second = write(tmp_path, "second.toml", "[run]\nseed = 2\n")
     reformed = apply_reforms(tiny, [first, second])
     assert reformed.run.seed == 2
     assert reformed.policy.wage_subsidy.share_of_poor_wage_bill == 0.35
-    assert reformed.model_dump(exclude={"run", "policy"}) == \
-        tiny.model_dump(exclude={"run", "policy"})
+    assert reformed.model_dump(exclude={"run", "policy"}) == tiny.model_dump(
+        exclude={"run", "policy"}
+    )
     assert apply_reforms(tiny, []) == tiny
 
 

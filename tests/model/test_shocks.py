@@ -25,7 +25,8 @@ def test_month_index_counts_months_from_the_start():
 
 def test_shock_window_marks_start_and_end_months(tiny):
     shock = tiny.shocks.migration_stop.model_copy(
-        update={"enabled": True, "start": dt.date(2016, 4, 1), "months": 2})
+        update={"enabled": True, "start": dt.date(2016, 4, 1), "months": 2}
+    )
     phases = [shock_window(START, shock, m) for m in range(8)]
     assert phases == ["", "", "", "start", "", "end", "", ""]
     off = shock.model_copy(update={"enabled": False})
@@ -67,7 +68,8 @@ def test_illness_strikes_only_healthy_people_who_can_work(model):
 def test_order_collapse_hits_a_share_of_firms_then_all_recover(model, tiny):
     shops, table = model.workshop_slots, model.workshop_table
     shock = tiny.shocks.order_collapse.model_copy(
-        update={"share_of_firms": 1.0, "load_multiplier": 0.2})
+        update={"share_of_firms": 1.0, "load_multiplier": 0.2}
+    )
     collapse_orders(table, shock, "start", np.random.default_rng(0))
     assert all(w.order_multiplier == 0.2 for w in shops)
     collapse_orders(table, shock, "", np.random.default_rng(0))

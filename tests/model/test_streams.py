@@ -12,11 +12,14 @@ def test_same_seed_name_and_replicate_give_identical_draws():
     assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize(("seed", "name", "replicate"), [
-    (42, "matching", 3),   # another name
-    (43, "choices", 3),    # another seed
-    (42, "choices", 4),    # another replicate
-])
+@pytest.mark.parametrize(
+    ("seed", "name", "replicate"),
+    [
+        (42, "matching", 3),  # another name
+        (43, "choices", 3),  # another seed
+        (42, "choices", 4),  # another replicate
+    ],
+)
 def test_changing_seed_name_or_replicate_changes_the_draws(seed, name, replicate):
     base = make_stream(42, "choices", 3).random(100)
     assert not np.array_equal(base, make_stream(seed, name, replicate).random(100))
@@ -37,7 +40,7 @@ def test_stream_key_is_stable_across_processes():
 def test_streams_reuse_one_generator_per_name_and_do_not_disturb_each_other():
     streams = Streams(seed=9, replicate=1)
     first = streams["orders"].random(5)
-    streams["choices"].random(1000)      # heavy use of another stream
+    streams["choices"].random(1000)  # heavy use of another stream
     second = streams["orders"].random(5)
     fresh = make_stream(9, "orders", 1).random(10)
     assert np.array_equal(np.concatenate([first, second]), fresh)

@@ -30,9 +30,16 @@ def model(small):
 def open_one(model: WorkshopEconomy, form: Form, capacity: int = 20) -> Workshop:
     """A fresh workshop of `form` opened in the model."""
     spec = form_spec(model.params.workshops, form)
-    entrant = Entrant(form, spec, 0 if form in VILLAGE_FORMS else NO_VILLAGE, capacity,
-                      expected_workers=capacity * 0.8, expected_poor_workers=0.0, months=36,
-                      productivity=1.0)
+    entrant = Entrant(
+        form,
+        spec,
+        0 if form in VILLAGE_FORMS else NO_VILLAGE,
+        capacity,
+        expected_workers=capacity * 0.8,
+        expected_poor_workers=0.0,
+        months=36,
+        productivity=1.0,
+    )
     return model.workshop_slots[model.add_workshops([entrant])[0]]
 
 
@@ -99,21 +106,37 @@ def test_candidate_firms_arrive_at_the_scaled_rate(model):
     rng = make_stream(1, "entry")
     months = 3000
     arrivals = [len(draw_entrants(model, rng)) for _ in range(months)]
-    rate = sum(form_spec(model.params.workshops, f).entrants_per_month for f in Form) \
+    rate = (
+        sum(form_spec(model.params.workshops, f).entrants_per_month for f in Form)
         * model.params.scale
+    )
     assert np.mean(arrivals) == pytest.approx(rate, abs=4 * np.sqrt(rate / months))
 
 
 def test_operating_profit_matches_hand_computation(tiny):
-    spec = tiny.workshops.factory.model_copy(update={
-        "value_added_yuan_per_worker_month": 3000.0, "pay_yuan_per_month": 2000.0,
-        "rent_yuan_per_month": 1000.0, "setup_cost_yuan": 50_000.0, "loan_yuan": 120_000.0,
-        "orders": tiny.workshops.factory.orders.model_copy(update={"mean_load": 0.5})})
-    e = Entrant(Form.FACTORY, spec, 0, capacity=20, expected_workers=16.0,
-                expected_poor_workers=5.0, months=24, productivity=1.1)
+    spec = tiny.workshops.factory.model_copy(
+        update={
+            "value_added_yuan_per_worker_month": 3000.0,
+            "pay_yuan_per_month": 2000.0,
+            "rent_yuan_per_month": 1000.0,
+            "setup_cost_yuan": 50_000.0,
+            "loan_yuan": 120_000.0,
+            "orders": tiny.workshops.factory.orders.model_copy(update={"mean_load": 0.5}),
+        }
+    )
+    e = Entrant(
+        Form.FACTORY,
+        spec,
+        0,
+        capacity=20,
+        expected_workers=16.0,
+        expected_poor_workers=5.0,
+        months=24,
+        productivity=1.1,
+    )
     busy = min(1.0, 0.5 * 20 / 16)
     monthly = 16 * busy * (3000 * 1.1 - 2000) - 1000
-    interest = 120_000 * 0.05 * 24 / 12   # loan term (36) longer than the horizon (24)
+    interest = 120_000 * 0.05 * 24 / 12  # loan term (36) longer than the horizon (24)
     assert e.busy_share == pytest.approx(busy)
     assert e.operating_profit(0.05, 36) == pytest.approx(24 * monthly - 50_000 - interest)
     interest_12 = 120_000 * 0.05 * 12 / 12
@@ -121,8 +144,16 @@ def test_operating_profit_matches_hand_computation(tiny):
 
 
 def test_orders_without_volatility_follow_the_season_exactly(tiny):
-    calm = variant(tiny, {"workshops.outwork.orders": {
-        **tiny.workshops.outwork.orders.model_dump(), "volatility": 0.0}}, households=100)
+    calm = variant(
+        tiny,
+        {
+            "workshops.outwork.orders": {
+                **tiny.workshops.outwork.orders.model_dump(),
+                "volatility": 0.0,
+            }
+        },
+        households=100,
+    )
     model = WorkshopEconomy(calm)
     shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
     process = calm.workshops.outwork.orders
@@ -176,7 +207,7 @@ def test_utilisation_is_orders_over_workforce_capped_at_one(model):
     shop = open_one(model, Form.FACTORY, capacity=20)
     shop.load = 0.5
     assert utilisation(model, shop, 0) == 1.0
-    assert utilisation(model, shop, 5) == 1.0          # 10 workers' worth of orders for 5
+    assert utilisation(model, shop, 5) == 1.0  # 10 workers' worth of orders for 5
     assert utilisation(model, shop, 20) == pytest.approx(0.5)
     assert utilisation(model, shop, 16) == pytest.approx(10 / 16)
     shop.status = Status.IDLE

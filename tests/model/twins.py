@@ -42,8 +42,9 @@ def assert_identical(a: Any, b: Any, where: str = "value") -> None:
         assert a.dtype == b.dtype, f"{where}: dtype {a.dtype} != {b.dtype}"
         assert np.shape(a) == np.shape(b), f"{where}: shape {np.shape(a)} != {np.shape(b)}"
         if a.tobytes() != b.tobytes():
-            differ = np.flatnonzero(np.asarray(a).view(np.uint8).ravel()
-                                    != np.asarray(b).view(np.uint8).ravel())
+            differ = np.flatnonzero(
+                np.asarray(a).view(np.uint8).ravel() != np.asarray(b).view(np.uint8).ravel()
+            )
             raise AssertionError(f"{where}: bits differ (first differing byte {differ[0]})")
     elif isinstance(a, float):
         assert struct.pack("<d", a) == struct.pack("<d", b), f"{where}: {a!r} != {b!r}"
@@ -68,5 +69,9 @@ def assert_identical(a: Any, b: Any, where: str = "value") -> None:
 
 
 def _cached_properties(cls: type) -> set[str]:
-    return {name for klass in cls.__mro__ for name, attribute in vars(klass).items()
-            if isinstance(attribute, functools.cached_property)}
+    return {
+        name
+        for klass in cls.__mro__
+        for name, attribute in vars(klass).items()
+        if isinstance(attribute, functools.cached_property)
+    }

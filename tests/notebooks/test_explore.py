@@ -27,8 +27,9 @@ HOUSEHOLDS, MONTHS, REPLICATES = 1_000, 12, 2  # a workshop or two: effects are 
 ARMS = ("no policy", "default policy", "wage subsidy 40%")
 SWEEP_ARMS = 3  # the base and its two levers, one at a time
 CELL_TIMEOUT_S = 300
-COMMANDS = re.compile(r"\bsubprocess\b|\bos\.(system|popen|exec\w*)\b|^\s*[!%]",
-                      re.MULTILINE)  # what starts a command from a notebook
+COMMANDS = re.compile(
+    r"\bsubprocess\b|\bos\.(system|popen|exec\w*)\b|^\s*[!%]", re.MULTILINE
+)  # what starts a command from a notebook
 
 
 def tagged(notebook: nbformat.NotebookNode, tag: str) -> nbformat.NotebookNode:
@@ -37,8 +38,9 @@ def tagged(notebook: nbformat.NotebookNode, tag: str) -> nbformat.NotebookNode:
 
 def text_of(cell: nbformat.NotebookNode) -> str:
     """Everything a cell printed or displayed as plain text."""
-    return "\n".join(out.get("text", "") or out.get("data", {}).get("text/plain", "")
-                     for out in cell.outputs)
+    return "\n".join(
+        out.get("text", "") or out.get("data", {}).get("text/plain", "") for out in cell.outputs
+    )
 
 
 def runs_this_interpreter(kernel: str) -> bool:
@@ -77,19 +79,26 @@ def test_notebook_runs_and_compares_and_sweeps(tmp_path: Path, kernel_name: str)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     output = tmp_path / "output"
     parameters = notebook.cells.index(tagged(notebook, "parameters"))
-    notebook.cells.insert(parameters + 1, nbformat.v4.new_code_cell(
-        f"HOUSEHOLDS, MONTHS, REPLICATES = {HOUSEHOLDS}, {MONTHS}, {REPLICATES}\n"
-        f"SCENARIOS = Path({str(ROOT / 'scenarios')!r})\n"
-        f"OUTPUT = Path({str(output)!r})"))
-    client = NotebookClient(notebook, kernel_name=kernel_name, timeout=CELL_TIMEOUT_S,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    notebook.cells.insert(
+        parameters + 1,
+        nbformat.v4.new_code_cell(
+            f"HOUSEHOLDS, MONTHS, REPLICATES = {HOUSEHOLDS}, {MONTHS}, {REPLICATES}\n"
+            f"SCENARIOS = Path({str(ROOT / 'scenarios')!r})\n"
+            f"OUTPUT = Path({str(output)!r})"
+        ),
+    )
+    client = NotebookClient(
+        notebook,
+        kernel_name=kernel_name,
+        timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()
 
     comparison = text_of(tagged(notebook, "comparison"))
     assert all(arm in comparison for arm in ARMS), comparison
     runs = SWEEP_ARMS * REPLICATES
-    assert f"Loaded {runs} runs ({runs} done, 0 failed)" in text_of(
-        tagged(notebook, "sweep-runs"))
+    assert f"Loaded {runs} runs ({runs} done, 0 failed)" in text_of(tagged(notebook, "sweep-runs"))
     assert (output / "comparison" / "plots" / "spending.png").is_file()
     assert (output / "comparison" / "manifest.json").is_file()
     assert any(output.glob("sweep_*/manifest.json"))

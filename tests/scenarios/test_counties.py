@@ -59,8 +59,9 @@ def test_reform_is_a_small_diff_of_its_base(reform):
 
 def test_two_reforms_compose():
     base = load_scenario(SCENARIOS / "qingchuan.toml")
-    both = apply_reforms(base, [SCENARIOS / "reforms" / "no_training.toml",
-                                SCENARIOS / "reforms" / "quota_50.toml"])
+    both = apply_reforms(
+        base, [SCENARIOS / "reforms" / "no_training.toml", SCENARIOS / "reforms" / "quota_50.toml"]
+    )
     assert both.policy.training.enabled is False
     assert both.policy.certification.poor_share_min == 0.5
     assert both.policy.hiring_bonus == base.policy.hiring_bonus
@@ -89,16 +90,28 @@ def test_scale_down_keeps_the_county_shares():
     assert per_village[1] == pytest.approx(per_village[0], rel=0.05)
     assert size[1] == pytest.approx(size[0], rel=0.03)
     assert small.scale == pytest.approx(0.2, rel=1e-3)
-    funds = [next(i for i in m.policy.instruments if i.name == "equity").uninvested_yuan
-             for m in models]
+    funds = [
+        next(i for i in m.policy.instruments if i.name == "equity").uninvested_yuan for m in models
+    ]
     assert funds[1] == pytest.approx(0.2 * funds[0], rel=1e-3)
 
 
 def test_wsim_run_composes_reforms_and_rejects_a_bad_one(tmp_path):
     out = tmp_path / "both"
-    args = ["run", str(SCENARIOS / "qingchuan.toml"), "--households", "2000", "--months", "2",
-            "--reform", str(SCENARIOS / "reforms" / "no_training.toml"),
-            "--reform", str(SCENARIOS / "reforms" / "quota_50.toml"), "--out", str(out)]
+    args = [
+        "run",
+        str(SCENARIOS / "qingchuan.toml"),
+        "--households",
+        "2000",
+        "--months",
+        "2",
+        "--reform",
+        str(SCENARIOS / "reforms" / "no_training.toml"),
+        "--reform",
+        str(SCENARIOS / "reforms" / "quota_50.toml"),
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     manifest = (out / "manifest.json").read_text(encoding="utf-8")

@@ -12,13 +12,18 @@ from model.simulate import simulate
 from model.workshops import Status
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-HOME_BASED = (Activity.FARMING, Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP,
-              Activity.COMMUNITY_FACTORY)
+HOME_BASED = (
+    Activity.FARMING,
+    Activity.HOME_OUTWORK,
+    Activity.VILLAGE_WORKSHOP,
+    Activity.COMMUNITY_FACTORY,
+)
 
 
 def default(households: int, months: int) -> Scenario:
     return load_scenario(ROOT / "scenarios" / "default.toml").with_overrides(
-        households=households, months=months)
+        households=households, months=months
+    )
 
 
 def stepped(params: Scenario) -> WorkshopEconomy:
@@ -57,9 +62,13 @@ def test_young_children_pull_women_home_even_with_grandparents():
 
 def test_migration_stop_lowers_migrant_income_and_raises_workshop_demand():
     base = load_scenario(ROOT / "scenarios" / "qingchuan.toml").with_overrides(households=8000)
-    shock = base.with_changes({"shocks.migration_stop.enabled": True,
-                               "shocks.migration_stop.start": "2019-02-01",
-                               "shocks.migration_stop.months": 3})
+    shock = base.with_changes(
+        {
+            "shocks.migration_stop.enabled": True,
+            "shocks.migration_stop.start": "2019-02-01",
+            "shocks.migration_stop.months": 3,
+        }
+    )
     window = slice(26, 28)  # months 26-28 are February to April 2019
     runs = {name: simulate(s) for name, s in (("base", base), ("shock", shock))}
 
