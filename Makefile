@@ -5,7 +5,7 @@ STAMP     := $(VENV)/.installed
 SCENARIO  ?= scenarios/default.toml
 DEMO_OUT  ?= results/demo
 
-.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep clean
+.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn clean
 
 help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench  - run the speed benchmarks (prints ns per household-month)"
 	@echo "make bench-memory - memory of a 30-year and a 10^6-household run (RSS at month 12 vs 120)"
 	@echo "make bench-sweep - 2-worker speed-up of a 128-run sweep, results checked identical"
+	@echo "make bench-crn - variance reduction of paired arms by common random numbers"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -51,6 +52,9 @@ bench-memory: $(STAMP)
 
 bench-sweep: $(STAMP)
 	$(VPY) benchmarks/bench_sweep.py
+
+bench-crn: $(STAMP)
+	$(VPY) benchmarks/bench_crn.py
 
 clean:
 	rm -rf $(VENV) results/*

@@ -34,13 +34,13 @@ and the shared data collection reads the agents' poverty status gathered into ar
 That copying is timed with the rest: about a tenth of the reference's month, the rest
 being the agents' own work.
 
-The numbers are the vectorised model's exactly: the uniforms are drawn for everyone at
-model level in the same order (`u_revise`, then `u_choice`) and each member reads its
-own; quantities the arrays hold in float32 are rounded at the same points (the
-revision threshold, commuting cost, dividends); sums run in the same order, written as
-loops (Python's `sum` of floats is compensated). Only the exponential in the logit may
-differ in its last bit (the C library's against numpy's vectorised one), which changes
-a choice only if a uniform falls within that bit of a boundary between options.
+The numbers are the vectorised model's exactly: the keyed draws (`model.keyed`) are
+made for everyone at model level and each member reads its own; quantities the arrays
+hold in float32 are rounded at the same points (commuting cost, dividends); sums run in
+the same order, written as loops (Python's `sum` of floats is compensated). Only the
+exponential in the logit may differ in its last bit (the C library's against numpy's
+vectorised one), which changes a choice only if two options' race times fall within
+that bit of each other.
 Only the logit decision rule is written here.
 """
 
@@ -60,6 +60,7 @@ from model import collection
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
 from model.economy import WorkshopEconomy
 from model.households import AWAY_ACTIVITIES, NO_EMPLOYER, Health, Source
+from model.keyed import Purpose
 from model.labour_market import Staff
 from model.metrics import STAYED_OUT_MONTHS, Transitions
 from model.offers import Market, migrant_net_wage
@@ -154,9 +155,9 @@ class ChoiceSituation:
 
     params: Scenario
     coef: Choice  # decision coefficients (inertia 0 while settling)
-    u_revise: list[float]  # one uniform per person, float32 values
-    u_choice: list[float]  # one uniform per person
-    revision_threshold: float  # revision rate rounded to float32, as u_revise is
+    u_revise: list[float]  # one keyed uniform per person
+    draws: list[list[float]]  # one keyed exponential draw per person and option
+    revision_threshold: float  # revision rate per month
     pool_pay: list[float]  # expected pay of applying per pool, at capacity 1
     pool_open: list[bool]  # pool has a hiring workshop
     n_villages: int  # village pools come first, then one per county activity
@@ -174,7 +175,7 @@ class ChoiceSituation:
         market: Market,
         coef: Choice,
         u_revise: np.ndarray,
-        u_choice: np.ndarray,
+        draws: np.ndarray,
     ) -> ChoiceSituation:
         """The shared market and the scenario's rules, as Python numbers."""
         params = model.params
@@ -183,8 +184,8 @@ class ChoiceSituation:
             params,
             coef,
             u_revise.tolist(),
-            u_choice.tolist(),
-            float(np.float32(params.choice.revision_rate_per_month)),
+            draws.tolist(),
+            params.choice.revision_rate_per_month,
             market.pool_pay.tolist(),
             market.pool_open.tolist(),
             model.geography.n_villages,
@@ -330,7 +331,7 @@ class Household(mesa.Agent):
         for m in revising:
             net = self._net_offers(m, farmers, s)
             v = self._utilities(m, net, s.coef, s.constants)
-            chosen = _logit_choice(v, s.u_choice[m.index])
+            chosen = _logit_choice(v, s.draws[m.index])
             s.decisions.append((m.index, chosen, v[m.activity] is not None))
 
     def _net_offers(self, m: Member, farmers: int, s: ChoiceSituation) -> list[float | None]:
@@ -476,20 +477,21 @@ class Household(mesa.Agent):
         self.poverty.update(self.total_income(), month, line)
 
 
-def _logit_choice(v: Sequence[float | None], u: float) -> int:
+def _logit_choice(v: Sequence[float | None], draws: Sequence[float]) -> int:
     """Option drawn with probability proportional to exp(v) over feasible options.
 
-    Inverse-CDF sampling with one uniform `u`: the first option whose cumulative weight
-    exceeds u times the total (rounding can put that at the total: then the first option).
+    The exponential race of `model.choice.logit_choice`: the feasible option whose weight
+    exp(v - max) over its own draw is largest (the first if tied).
     """
     top = max(x for x in v if x is not None)
-    cumulative = []
-    running = 0.0
-    for x in v:
-        running += 0.0 if x is None else math.exp(x - top)
-        cumulative.append(running)
-    threshold = u * running
-    return next((j for j, c in enumerate(cumulative) if c > threshold), Activity.NOT_WORKING)
+    best, chosen = -1.0, int(Activity.NOT_WORKING)
+    for option, (x, draw) in enumerate(zip(v, draws, strict=True)):
+        if x is None:
+            continue
+        speed = math.exp(min(x - top, 0.0)) / draw
+        if speed > best:
+            best, chosen = speed, option
+    return chosen
 
 
 # ------------------------------------------------------------------ the model
@@ -575,14 +577,16 @@ class ReferenceEconomy(WorkshopEconomy):
         )
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
-        """Each household's revising members choose, reading the month's shared uniforms."""
-        rng = self.streams["choices"]
-        u_revise = rng.random(len(self.people), dtype=np.float32)
-        u_choice = rng.random(len(self.people))
+        """Each household's revising members choose, reading the month's keyed draws."""
+        n, tick = len(self.people), (self.month, self.round)
+        u_revise = self.keyed.uniforms(Purpose.REVISE, np.arange(n), *tick)
+        options = np.arange(n * N_OPTIONS)  # person * N_OPTIONS + option, as the model keys them
+        draws = -np.log(self.keyed.uniforms(Purpose.CHOICE, options, *tick))
+        draws = draws.reshape(n, N_OPTIONS)
         self._pull()
         self.staff = Staff.count(self.people, self.registered_person, len(self.workshop_table))
         situation = ChoiceSituation.of(
-            self, self._market(self.staff), coef or self.params.choice, u_revise, u_choice
+            self, self._market(self.staff), coef or self.params.choice, u_revise, draws
         )
         self._each_household("choose", situation)
         self.must_revise[:] = False
@@ -637,8 +641,12 @@ class ReferenceEconomy(WorkshopEconomy):
 
 
 def time_steps(params: Scenario) -> float:
-    """Seconds for the scenario's monthly steps of the reference (set-up excluded)."""
+    """Seconds for the scenario's monthly steps of the reference (set-up and month 1 excluded).
+
+    Month 1 is the policy's start (everyone reconsiders), timed apart as in `bench_step`.
+    """
     model = ReferenceEconomy(params)
+    model.step()
     start = time.perf_counter()
     for _ in range(params.run.months):
         model.step()

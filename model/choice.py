@@ -123,25 +123,19 @@ def _add_at_current(v: np.ndarray, current: np.ndarray, amount: float) -> None:
         v[rows, current] += amount
 
 
-def logit_choice(v: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
+def logit_choice(v: np.ndarray, feasible: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Draw one option per row with probability proportional to exp(v) over feasible options.
 
-    Uses inverse-CDF sampling with one uniform per row (`u`), so no Gumbel draws and no
-    exponential of -inf: infeasible options get weight 0. The chosen option is the first
-    whose cumulative weight exceeds u times the total (the first option if rounding
-    leaves none above it).
+    An exponential race: each option has its own exponential draw (`draws`, one per row
+    and option, -log of a keyed uniform) and the option whose draw divided by its weight
+    exp(v - max) comes first wins; the winner is an exact draw from the logit
+    probabilities. Because every option keeps its own draw, a change in one option's
+    utility moves a choice only to or from that option, never between two others.
+    Infeasible options have weight 0 and never win.
     """
-    cumulative = _logit_weights(v, feasible)
-    n_options = cumulative.shape[1]
-    for option in range(1, n_options):
-        cumulative[:, option] += cumulative[:, option - 1]
-    threshold = u * cumulative[:, -1]
-    # cumulative weights never decrease: the options at or below the threshold lead
-    at_or_below = np.zeros(len(u), dtype=np.int8)
-    for option in range(n_options):
-        at_or_below += cumulative[:, option] <= threshold
-    at_or_below[at_or_below == n_options] = 0
-    return at_or_below
+    weights = _logit_weights(v, feasible)
+    weights /= draws  # the race's speed of each option: the fastest wins
+    return np.argmax(weights, axis=1).astype(np.int8)
 
 
 def choice_probabilities(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:
@@ -177,19 +171,19 @@ Rule = Callable[[Revisers, Offers, np.ndarray, Choice, np.ndarray], np.ndarray]
 
 
 def _logit_rule(
-    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, draws: np.ndarray
 ) -> np.ndarray:
-    return logit_choice(utilities(r, offers, coef), feasible, u)
+    return logit_choice(utilities(r, offers, coef), feasible, draws)
 
 
 def _income_max_rule(
-    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, draws: np.ndarray
 ) -> np.ndarray:
     return income_max_choice(r, offers, feasible)
 
 
 def _satisficing_rule(
-    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, u: np.ndarray
+    r: Revisers, offers: Offers, feasible: np.ndarray, coef: Choice, draws: np.ndarray
 ) -> np.ndarray:
     return satisficing_choice(
         r, offers, feasible, coef.aspiration_yuan_per_month, search=income_max_choice
@@ -204,9 +198,16 @@ RULES: dict[str, Rule] = {
 
 
 def choose(
-    r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int, u: np.ndarray
+    r: Revisers, offers: Offers, coef: Choice, migrant_age_max: int, draws: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the scenario's decision rule.
+
+    Args:
+        r: the revisers.
+        offers: what each reviser is offered.
+        coef: the decision coefficients and rule.
+        migrant_age_max: oldest age at which people migrate (years).
+        draws: exponential draws, one per reviser and option (used by the logit rule).
 
     Returns:
         The chosen activity per reviser, and whether each reviser's current activity is
@@ -214,4 +215,4 @@ def choose(
     """
     feasible = feasible_options(r, offers, migrant_age_max, coef.flexible_hours)
     current_ok = feasible[np.arange(len(r.current)), r.current]
-    return RULES[coef.rule](r, offers, feasible, coef, u), current_ok
+    return RULES[coef.rule](r, offers, feasible, coef, draws), current_ok

@@ -12,10 +12,9 @@ import mesa
 import numpy as np
 
 from model import collection
-from model.choice import Revisers, away_misfits, choose
+from model.choice import N_OPTIONS, Revisers, away_misfits, choose
 from model.compiled import choice as compiled_choice
 from model.compiled import twin
-from model.compiled import uniforms as compiled_uniforms
 from model.farming import Farms
 from model.households import (
     IS_WORKSHOP_ACTIVITY,
@@ -23,6 +22,7 @@ from model.households import (
     members,
     update_care,
 )
+from model.keyed import KeyedDraws, Purpose
 from model.labour_market import (
     Applications,
     Priority,
@@ -47,7 +47,7 @@ from model.policy import PolicyAgent
 from model.population import synthesise
 from model.scenario import Activity, Choice, Scenario, interpolate_by_year
 from model.shocks import collapse_orders, shock_window, stop_migration, strike_illness
-from model.streams import Streams
+from model.streams import make_stream
 from model.workshops import (
     IS_VILLAGE_FORM,
     MONTHS_PER_YEAR,
@@ -72,25 +72,12 @@ def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # Rounds of choice and hiring at the start: the market has settled after a few rounds
-# (each round fills or closes pools); a fixed count keeps random streams aligned
-# across policy arms.
+# (each round fills or closes pools).
 START_ROUNDS = 4
 
 
-def _uniforms_at(rng: np.random.Generator, n: int, positions: np.ndarray) -> np.ndarray:
-    """`rng.random(n)[positions]`: the twin of `model.compiled.uniforms.uniforms_at`."""
-    return rng.random(n)[positions]
-
-
-uniforms_at = twin(
-    compiled_uniforms.uniforms_at,
-    _uniforms_at,
-    test="tests/model/test_compiled_uniforms.py::test_uniforms_at_twins_are_identical",
-)
-
-
 def _decisions(
-    viewer: Viewer, market: Market, params: Scenario, coef: Choice, u: np.ndarray
+    viewer: Viewer, market: Market, params: Scenario, coef: Choice, draws: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each reviser's choice by the rule of `coef` (`model.choice.choose`).
 
@@ -106,7 +93,7 @@ def _decisions(
         build_offers(viewer, market, params),
         coef,
         params.population.migrant_age_max,
-        u,
+        draws,
     )
 
 
@@ -147,9 +134,10 @@ class WorkshopEconomy(mesa.Model):
                 np.random.SeedSequence(params.run.seed, spawn_key=(replicate,))
             )
         )
-        self.params = params
-        self.streams = Streams(params.run.seed, replicate)
+        self.params, self.replicate = params, replicate
+        self.keyed = KeyedDraws(params.run.seed, replicate)
         self.month = 0  # months simulated so far; step k simulates calendar month k
+        self.round = 0  # round of choice and hiring within the month (several at the start)
         self.workshop_slots: list[Workshop] = []
         self.trainees = np.empty(0, dtype=np.int64)
         self.insured_workers = 0
@@ -167,8 +155,9 @@ class WorkshopEconomy(mesa.Model):
 
     def _create_population(self) -> None:
         self.households, self.people, self.geography = synthesise(
-            self.params, self.streams["population"]
+            self.params, make_stream(self.params.run.seed, "population", self.replicate)
         )
+        self.person_ids = np.arange(len(self.people))  # the entities of per-person draws
         self.registered_person = self.households.registered_poor[self.people.household]
         self.registered_people = np.flatnonzero(self.registered_person)
         self.registered_households = np.flatnonzero(self.households.registered_poor)
@@ -185,8 +174,8 @@ class WorkshopEconomy(mesa.Model):
         )
 
     def _create_workshops(self) -> None:
+        """An empty workshop table: the initial workshops open in month 1 (`_open_workshops`)."""
         self.workshop_table = WorkshopTable(FormRules.of(self.params.workshops))
-        self.add_workshops(initial_workshops(self, self.streams["entry"]))
 
     def add_workshops(self, entrants: list[Entrant]) -> np.ndarray:
         """Open a workshop for each entrant (a table slot and its agent); returns the slots."""
@@ -202,7 +191,9 @@ class WorkshopEconomy(mesa.Model):
         """Settle the starting allocation and fill the income window.
 
         Everyone able to work chooses without habit, in a few rounds (applicants turned
-        away choose again); the first month's income fills the 12-month window.
+        away choose again); the first month's income fills the 12-month window. No
+        workshop is open yet, so the starting state (month 0) is the same in every arm
+        of a comparison: the policy, and the workshops it brings, start in month 1.
         """
         people = self.people
         people.activity[:] = np.where(
@@ -214,9 +205,10 @@ class WorkshopEconomy(mesa.Model):
         book_pensions(self.pensioners, self.ledger, self.params)
         self.must_revise[:] = people.capacity > 0
         free_choice = self.params.choice.model_copy(update={"inertia": 0.0})
-        for _ in range(START_ROUNDS):
+        for self.round in range(START_ROUNDS):
             self._revise_choices(free_choice)
             self.must_revise[self._match_labour()] = True
+        self.round = 0
         self.must_revise[:] = False
         people.earnings_before_job[:] = np.nan  # no month before the start to compare with
         self._pay()
@@ -266,15 +258,31 @@ class WorkshopEconomy(mesa.Model):
     def step(self) -> None:
         """Simulate one month."""
         self.month += 1
+        if self.month == 1:
+            self._start_policy()
         self._age_people()
         self._apply_shocks()
         self._run_policy()
         self._update_workshops()
         self._revise_choices()
-        self._match_labour()
+        refused = self._match_labour()
+        if self.month == 1:
+            self._settle(refused)
         self._pay_month()
         self._update_poverty()
         self.datacollector.collect(self)
+
+    def _settle(self, refused: np.ndarray) -> None:
+        """Month 1: applicants refused a place choose again, for `START_ROUNDS` rounds in all.
+
+        As in the starting state, so that the market the initial workshops open settles
+        within the month (in every arm alike).
+        """
+        for self.round in range(1, START_ROUNDS):
+            self.must_revise[refused] = True
+            self._revise_choices()
+            refused = self._match_labour()
+        self.round = 0
 
     def _age_people(self) -> None:
         """Each January everyone is a year older; capacity and care are recomputed."""
@@ -306,14 +314,15 @@ class WorkshopEconomy(mesa.Model):
         self.must_revise |= (people.capacity > 0) & (~could_work | misfit)
 
     def _apply_shocks(self) -> None:
-        shocks, rng = self.params.shocks, self.streams["shocks"]
+        shocks, keyed, month = self.params.shocks, self.keyed, self.month
         start = self.params.run.start
-        phase = shock_window(start, shocks.order_collapse, self.month - 1)
-        collapse_orders(self.workshop_table, shocks.order_collapse, phase, rng)
-        phase = shock_window(start, shocks.migration_stop, self.month - 1)
-        self.must_revise[stop_migration(self.people, shocks.migration_stop, phase, rng)] = True
+        phase = shock_window(start, shocks.order_collapse, month - 1)
+        collapse_orders(self.workshop_table, shocks.order_collapse, phase, keyed, month)
+        phase = shock_window(start, shocks.migration_stop, month - 1)
+        kept = stop_migration(self.people, shocks.migration_stop, phase, keyed, month)
+        self.must_revise[kept] = True
         if shocks.illness.enabled:
-            ill = strike_illness(self.people, shocks.illness.incidence_per_month, rng)
+            ill = strike_illness(self.people, shocks.illness.incidence_per_month, keyed, month)
             if len(ill):
                 self._refresh_capacity()
                 self.must_revise[ill] = True
@@ -327,7 +336,7 @@ class WorkshopEconomy(mesa.Model):
         """Orders arrive; workshops idle or close; candidate firms decide whether to open."""
         table = self.workshop_table
         open_now = np.flatnonzero(table.is_open)
-        innovations = self.streams["orders"].standard_normal(len(open_now))
+        innovations = self.keyed.normals(Purpose.ORDERS, table.serial[open_now], self.month)
         receive_orders(table, open_now, innovations, self.month_of_year)
         closing = update_status(table, open_now)
         for slot in closing:
@@ -340,16 +349,31 @@ class WorkshopEconomy(mesa.Model):
         self._open_workshops()
 
     def _open_workshops(self) -> None:
+        """Candidate firms open where profit and support cover their costs."""
         market_rate = self.params.workshops.market_interest_rate_per_year
         loans = self.params.policy.loans
         opening = [
             e
-            for e in draw_entrants(self, self.streams["entry"])
+            for e in draw_entrants(self, self.keyed)
             if e.operating_profit(market_rate, loans.term_months) + self.policy.support_for(e) > 0
         ]
-        new = self.add_workshops(opening)
-        self.policy.grant_loans(new, self.streams["entry"])
+        self._open(opening)
+
+    def _open(self, entrants: list[Entrant]) -> None:
+        """Open `entrants`' workshops; they apply for loans and their villages hear of them."""
+        new = self.add_workshops(entrants)
+        self.policy.grant_loans(new)
         self._announce_in_villages(new)
+
+    def _start_policy(self) -> None:
+        """Month 1: the county's initial workshops open and everyone able to work reconsiders.
+
+        The initial workshops open whatever their profit and without guaranteed loans
+        (they were set up before the policy). Everyone reconsiders in every arm, with
+        workshops or without, so that arms stay alike where they can.
+        """
+        self.add_workshops(initial_workshops(self, self.keyed))
+        self.must_revise[self.people.capacity > 0] = True
 
     def _announce_in_villages(self, new: np.ndarray) -> None:
         """Everyone able to work in a village where a workshop opened revises (slots `new`)."""
@@ -385,15 +409,14 @@ class WorkshopEconomy(mesa.Model):
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
-        people, rng = self.people, self.streams["choices"]
-        u_revise = rng.random(len(people), dtype=np.float32)
-        revising = (people.capacity > 0) & (
-            (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise
-        )
-        idx = np.flatnonzero(revising)
+        people, keyed, tick = self.people, self.keyed, (self.month, self.round)
+        u_revise = keyed.uniforms(Purpose.REVISE, self.person_ids, *tick)
+        revising = (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise
+        idx = np.flatnonzero(revising & (people.capacity > 0))
         self.must_revise[:] = False
-        # the next uniform per person, of which the revisers' choose
-        u = uniforms_at(rng, len(people), idx)
+        options = idx[:, None] * N_OPTIONS + np.arange(N_OPTIONS)  # a draw per option
+        draws = -np.log(keyed.uniforms(Purpose.CHOICE, options.ravel(), *tick))
+        draws = draws.reshape(len(idx), N_OPTIONS)
         coef = coef or self.params.choice
         viewer = Viewer(
             idx, people, self.households, self.geography.park_distance_km, self.year, self.farms
@@ -403,9 +426,9 @@ class WorkshopEconomy(mesa.Model):
         )
         market = self._market(self.staff)
         if coef.rule == "logit":
-            chosen, current_ok = logit_decisions(viewer, market, self.params, coef, u)
+            chosen, current_ok = logit_decisions(viewer, market, self.params, coef, draws)
         else:  # the other decision rules have no compiled version
-            chosen, current_ok = _decisions(viewer, market, self.params, coef, u)
+            chosen, current_ok = _decisions(viewer, market, self.params, coef, draws)
         self.choices = (idx, chosen, current_ok)
 
     def _match_labour(self) -> np.ndarray:
@@ -430,7 +453,7 @@ class WorkshopEconomy(mesa.Model):
         return refused
 
     def _hire(self, persons: np.ndarray, wanted: np.ndarray, staff: Staff) -> np.ndarray:
-        rng = self.streams["matching"]
+        keyed, tick = self.keyed, (self.month, self.round)
         market = self._market(staff)
         quota = self.params.policy.certification
         village = self.households.village[self.people.household[persons]]
@@ -440,7 +463,14 @@ class WorkshopEconomy(mesa.Model):
             self.registered_person[persons],
             self.people.courses[persons] > 0,
         )
-        target = pick_workshops(apps, market.slot_key, market.vacancies, rng.random(len(persons)))
+        target = pick_workshops(
+            apps,
+            market.slot_key,
+            market.vacancies,
+            market.table.serial,
+            keyed,
+            tick,
+        )
         quota_share = quota.poor_share_min if quota.enabled else 0.0
         rules = self.params.workshops
         hired = hire(
@@ -449,7 +479,7 @@ class WorkshopEconomy(mesa.Model):
             market.vacancies,
             staff,
             quota_share,
-            rng.random(len(persons)),
+            keyed.uniforms(Purpose.HIRE, persons, *tick),
             market.table.needs_training,
             Priority(rules.poor_priority, rules.trained_priority),
         )

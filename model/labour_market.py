@@ -17,7 +17,10 @@ import numpy as np
 from model.compiled import matching as compiled_matching
 from model.compiled import twin
 from model.households import NO_EMPLOYER, People
+from model.keyed import KeyedDraws, Purpose, keyed_pair_uniforms
 from model.scenario import Activity
+
+PICK_GROUPS = 8  # groups of a pool's workshops in the first stage of an applicant's pick
 
 # Tolerance when comparing a poor share with the quota (shares are ratios of head counts).
 QUOTA_TOLERANCE = 1e-9
@@ -119,46 +122,105 @@ class Applications:
 
 
 def pick_workshops(
-    apps: Applications, slot_key: np.ndarray, vacancies: np.ndarray, u: np.ndarray
+    apps: Applications,
+    slot_key: np.ndarray,
+    vacancies: np.ndarray,
+    serial: np.ndarray,
+    keyed: KeyedDraws,
+    tick: tuple[int, int],
 ) -> np.ndarray:
-    """For each applicant, a workshop of its pool drawn in proportion to vacancies (-1 if none)."""
-    order = np.argsort(slot_key, kind="stable")
-    keys, room = slot_key[order], vacancies[order].astype(np.float64)
-    cum = np.concatenate(([0.0], np.cumsum(room)))
-    return pick_in_pools(apps.key, u, keys, order, cum)
+    """For each applicant, a workshop of its pool drawn in proportion to vacancies (-1 if none).
 
-
-def _pick_in_pools(
-    key: np.ndarray, u: np.ndarray, keys: np.ndarray, order: np.ndarray, cumulative: np.ndarray
-) -> np.ndarray:
-    """Each applicant's workshop, drawn in proportion to vacancies within its pool.
-
-    The twin of `model.compiled.matching.pick_in_pools`.
+    A race in two stages, each exact, so the pick is proportional to vacancies: first
+    among the pool's groups of workshops (a firm's group is its serial modulo
+    `PICK_GROUPS`) weighted by their vacancies, then among the chosen group's workshops.
+    The applicant's draw for a group or a firm is keyed by the applicant and the group
+    or the firm's serial, never by which other firms exist: a workshop opening or
+    filling up moves only the applicants it (or its group) wins or loses. Two stages
+    keep the work per applicant near `PICK_GROUPS` + (workshops in the pool) /
+    `PICK_GROUPS` instead of all of them.
 
     Args:
-        key: each applicant's pool.
-        u: one uniform per applicant.
-        keys: the slots' pools, ascending (slots in `order`).
-        order: slot indices sorted by pool.
-        cumulative: 0, then the running sum of vacancies over `order` (float64).
-
-    Returns:
-        The slot per applicant, -1 where the pool has no vacancy.
+        apps: the applicants.
+        slot_key: each workshop slot's pool (`market_key`).
+        vacancies: each slot's vacancies (places).
+        serial: each slot's firm serial.
+        keyed: the run's keyed draws.
+        tick: the month and the round of matching within it.
     """
-    start = np.searchsorted(keys, key, side="left")
-    end = np.searchsorted(keys, key, side="right")
-    total = cumulative[end] - cumulative[start]
-    position = np.searchsorted(cumulative, cumulative[start] + u * total, side="right") - 1
-    # Rounding can push a draw near 1 past its pool's end: keep it inside the pool.
-    position = np.clip(position, start, np.maximum(end - 1, start))
-    position = np.clip(position, 0, max(len(order) - 1, 0))
-    return np.where(total > 0, order[position] if len(order) else -1, -1)
+    hiring = np.flatnonzero(vacancies > 0)
+    group = slot_key[hiring] * PICK_GROUPS + serial[hiring] % PICK_GROUPS
+    order = np.argsort(group, kind="stable")
+    hiring, group = hiring[order], group[order]
+    groups, first = np.unique(group, return_index=True)
+    room = np.add.reduceat(vacancies[hiring], first) if len(first) else np.empty(0, np.int64)
+    chosen = race(
+        apps.key,
+        groups // PICK_GROUPS,
+        room.astype(np.float64),
+        groups,
+        apps.person,
+        keyed.prefix(Purpose.PICK_GROUP, *tick),
+    )
+    wanted = np.full(len(chosen), -1, dtype=np.int64)
+    wanted[chosen >= 0] = groups[chosen[chosen >= 0]]
+    picked = race(
+        wanted,
+        group,
+        vacancies[hiring].astype(np.float64),
+        serial[hiring],
+        apps.person,
+        keyed.prefix(Purpose.PICK, *tick),
+    )
+    target = np.full(len(picked), -1, dtype=np.int64)
+    target[picked >= 0] = hiring[picked[picked >= 0]]
+    return target
 
 
-pick_in_pools = twin(
-    compiled_matching.pick_in_pools,
-    _pick_in_pools,
-    test="tests/model/test_compiled_matching.py::test_pick_in_pools_twins_are_identical",
+def _race(
+    wanted: np.ndarray,
+    keys: np.ndarray,
+    weights: np.ndarray,
+    entities: np.ndarray,
+    persons: np.ndarray,
+    prefix: np.uint64,
+) -> np.ndarray:
+    """Each applicant's winner among the candidates whose key it wants (-1: none).
+
+    Candidate c of key `wanted[a]` arrives at -log(u) / weights[c], u the applicant's
+    keyed pair uniform for `entities[c]` under `prefix`; the first to arrive wins, with
+    probability proportional to its weight (the first listed if tied). The twin of
+    `model.compiled.matching.race`.
+
+    Args:
+        wanted: the key each applicant enters (-1 or an absent key: none).
+        keys: the candidates' keys, ascending.
+        weights: the candidates' weights (> 0).
+        entities: what each candidate's draw is keyed by (e.g. the firm's serial).
+        persons: each applicant's person index.
+        prefix: the hashed key of the draws (`model.keyed.KeyedDraws.prefix`).
+    """
+    start = np.searchsorted(keys, wanted, side="left")
+    counts = np.searchsorted(keys, wanted, side="right") - start
+    offsets = np.cumsum(counts) - counts
+    candidate = np.arange(counts.sum()) - np.repeat(offsets - start, counts)
+    applicant = np.repeat(np.arange(len(wanted)), counts)
+    u = keyed_pair_uniforms(prefix, persons[applicant], entities[candidate])
+    wait = -np.log(u) / weights[candidate]
+    winner = np.full(len(wanted), -1, dtype=np.int64)
+    entered = np.flatnonzero(counts > 0)
+    if len(entered):
+        fastest = np.minimum.reduceat(wait, offsets[entered])
+        arrived = np.flatnonzero(wait == np.repeat(fastest, counts[entered]))
+        first = arrived[np.searchsorted(arrived, offsets[entered])]  # ties: the first
+        winner[entered] = candidate[first]
+    return winner
+
+
+race = twin(
+    compiled_matching.race,
+    _race,
+    test="tests/model/test_compiled_matching.py::test_race_twins_are_identical",
 )
 
 

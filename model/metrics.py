@@ -159,6 +159,8 @@ class PovertyTracker:
         self.spell_start = np.where(self.poor, 0, -1).astype(np.int16)  # month, -1: no spell
         self.spell_lengths: list[np.ndarray] = []
         self.totals = Transitions(0, 0, 0)
+        self.poor_counts: list[int] = []  # poor households in each month 1..T
+        self.start_poor_months = 0  # months 1..T spent poor by households poor at month 0
 
     @property
     def per_capita(self) -> np.ndarray:
@@ -179,6 +181,8 @@ class PovertyTracker:
         re_entries = int(np.count_nonzero(self.ever_exited[entries]))
         self.ever_exited[exits] = True
         self._spells(exits, entries, month)
+        self.poor_counts.append(int(np.count_nonzero(self.poor)))
+        self.start_poor_months += int(np.count_nonzero(self.poor & self.start_poor))
         flows = Transitions(len(exits), len(entries), re_entries)
         self.totals = Transitions(
             self.totals.exits + flows.exits,
@@ -197,12 +201,12 @@ class PovertyTracker:
         self.months_out *= self.ever_exited > self.poor  # exited before and not poor now
         self.stayed_out |= self.months_out >= STAYED_OUT_MONTHS
 
+    def mean_poor_households(self, last_months: int) -> float:
+        """Mean number of poor households over the run's last `last_months` months."""
+        counts = self.poor_counts[-last_months:]
+        return float(np.mean(counts)) if counts else float("nan")
+
     def mean_spell_months(self) -> float:
         """Mean length of the poverty spells that ended during the run (months)."""
         lengths = np.concatenate(self.spell_lengths) if self.spell_lengths else np.empty(0)
         return float(lengths.mean()) if len(lengths) else float("nan")
-
-
-def cost_per_exit(spending_yuan: float, net_exits: int) -> float:
-    """Spending per net poverty exit (yuan); NaN when there is no net exit."""
-    return spending_yuan / net_exits if net_exits > 0 else float("nan")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from model.keyed import KeyedDraws, Purpose
 from model.labour_market import QUOTA_TOLERANCE
 from model.scenario import INSTRUMENTS, Policy
 from model.workshops import MONTHS_PER_YEAR, UNDECIDED, Entrant, Form, WorkshopTable
@@ -63,9 +64,18 @@ class Budget:
 
 
 class Instrument(ABC):
-    """One policy instrument: its claims each month and its value to a candidate firm."""
+    """One policy instrument: its claims each month and its value to a candidate firm.
+
+    Attributes:
+        name: the instrument's key in the scenario's policy.
+        forms_paid: the workshop forms whose workshops it pays for (None: it pays for
+            people, whatever the form).
+        claims_wait: an unpaid claim is presented again the next month (one-off claims).
+    """
 
     name: ClassVar[str]
+    forms_paid: ClassVar[tuple[Form, ...] | None] = tuple(Form)
+    claims_wait: ClassVar[bool] = False
 
     def __init__(self, params: Any) -> None:
         self.params = params
@@ -88,6 +98,7 @@ class OpeningSubsidy(Instrument):
     """One-time subsidy when a workshop is first certified (seed 000: 25,000-50,000)."""
 
     name = "opening_subsidy"
+    claims_wait = True
 
     def _amount(self, capacity: np.ndarray) -> np.ndarray:
         p = self.params
@@ -128,6 +139,7 @@ class HiringBonus(Instrument):
     """
 
     name = "hiring_bonus"
+    claims_wait = True
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         people, p, table = model.people, self.params, model.workshop_table
@@ -152,6 +164,7 @@ class AbsorptionAward(Instrument):
     """Once per workshop employing enough poor workers (seed 001: 50,000 for >= 10)."""
 
     name = "absorption_award"
+    claims_wait = True
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
@@ -173,6 +186,7 @@ class Training(Instrument):
     """
 
     name = "training"
+    forms_paid = None  # courses for people
 
     @property
     def cost_per_trainee(self) -> float:
@@ -181,7 +195,7 @@ class Training(Instrument):
         return p.cost_yuan_per_trainee + p.board_yuan_per_day * p.days_per_course
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        people, p, rng = model.people, self.params, model.streams["training"]
+        people, p, keyed = model.people, self.params, model.keyed
         registered = model.registered_people
         # np.compress takes the selected indices: faster than a boolean mask on large arrays
         eligible = np.compress(
@@ -189,8 +203,10 @@ class Training(Instrument):
             & (people.courses[registered] < p.courses_per_person_max),
             registered,
         )
-        places = stochastic_round(p.places_per_month * model.params.scale, rng)
-        chosen = rng.choice(eligible, size=min(places, len(eligible)), replace=False)
+        places = keyed.stochastic_round(
+            p.places_per_month * model.params.scale, Purpose.TRAINING_PLACES, model.month
+        )
+        chosen = keyed.by_priority(Purpose.TRAINING, eligible, places, model.month)
         paid = budget.pay(self.name, np.full(len(chosen), self.cost_per_trainee))
         trainees = chosen[paid]
         people.courses[trainees] += 1
@@ -228,9 +244,9 @@ class Loans(Instrument):
         expected = self._monthly(entrant.spec.loan_yuan, model) * months
         return self.params.take_up_share * expected
 
-    def grant(self, table: WorkshopTable, slots: np.ndarray, rng: np.random.Generator) -> None:
+    def grant(self, table: WorkshopTable, slots: np.ndarray, keyed: KeyedDraws) -> None:
         """Grant guaranteed loans to a share of the new workshops `slots` that need one."""
-        lucky = rng.random(len(slots)) < self.params.take_up_share
+        lucky = keyed.uniforms(Purpose.LOAN, table.serial[slots]) < self.params.take_up_share
         loan = table.rules.loan[table.form[slots]]
         table.subsidised_loan[slots] = lucky & (loan > 0)
         for granted in loan[table.subsidised_loan[slots]].tolist():
@@ -241,20 +257,22 @@ class InjuryInsurance(Instrument):
     """Work-injury premiums paid by the county for (poor) employees of certified workshops."""
 
     name = "injury_insurance"
+    forms_paid = tuple(f for f in Form if f != Form.OUTWORK)  # homes are not insured
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table, p = model.workshop_table, self.params
         certified = np.flatnonzero(table.certified & (table.form != Form.OUTWORK))
-        self._enrol(table, certified, model.streams["enrolment"])
+        self._enrol(table, certified, model.keyed)
         shops = certified[table.insurance_enrolled[certified] == 1]
         insured = (table.poor_workers if p.poor_workers_only else table.workers)[shops]
         paid = budget.pay(self.name, insured * p.premium_yuan_per_worker_month)
         model.insured_workers = int(insured[paid].sum())
 
-    def _enrol(self, table: WorkshopTable, shops: np.ndarray, rng: np.random.Generator) -> None:
+    def _enrol(self, table: WorkshopTable, shops: np.ndarray, keyed: KeyedDraws) -> None:
         """Decide once, when a workshop is first certified, whether the county enrols it."""
         new = shops[table.insurance_enrolled[shops] == UNDECIDED]
-        table.insurance_enrolled[new] = rng.random(len(new)) < self.params.take_up_share
+        u = keyed.uniforms(Purpose.ENROLMENT, table.serial[new])
+        table.insurance_enrolled[new] = u < self.params.take_up_share
 
 
 class FreeRent(Instrument):
@@ -277,6 +295,7 @@ class FactoryCashSupport(Instrument):
     """Cash support per open community factory (Pingli: 50,000 yuan a year)."""
 
     name = "factory_cash_support"
+    forms_paid = (Form.COMMUNITY,)
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
@@ -297,6 +316,8 @@ class Equity(Instrument):
     """
 
     name = "equity"
+    forms_paid = (Form.COOPERATIVE,)  # shares are bought only while a cooperative is open
+    claims_wait = True
 
     def __init__(self, params: Any, scale: float) -> None:
         super().__init__(params)
@@ -341,12 +362,6 @@ INSTRUMENT_CLASSES: dict[str, type[Instrument]] = {
 }
 
 
-def stochastic_round(x: float, rng: np.random.Generator) -> int:
-    """Round x to floor(x) or ceil(x) with the right odds (keeps scaled counts unbiased)."""
-    whole = int(np.floor(x))
-    return whole + int(rng.random() < x - whole)
-
-
 class PolicyAgent(mesa.Agent):
     """The county's poverty-alleviation office: certifies workshops and pays instruments."""
 
@@ -381,16 +396,16 @@ class PolicyAgent(mesa.Agent):
         share_ok = table.poor_workers >= rule.poor_share_min * table.workers - QUOTA_TOLERANCE
         table.certified[:] = staffed & (share_ok | (not rule.enabled))
 
-    def grant_loans(self, slots: np.ndarray, rng: np.random.Generator) -> None:
+    def grant_loans(self, slots: np.ndarray) -> None:
         """New workshops (`slots`) apply for guaranteed loans (if the instrument is in force)."""
         for instrument in self.instruments:
             if isinstance(instrument, Loans):
-                instrument.grant(self.model.workshop_table, slots, rng)
+                instrument.grant(self.model.workshop_table, slots, self.model.keyed)
 
     @property
     def loans_issued_yuan(self) -> float:
         """Principal of the guaranteed loans granted so far (yuan)."""
-        return sum(i.issued_yuan for i in self.instruments if isinstance(i, Loans))
+        return sum((i.issued_yuan for i in self.instruments if isinstance(i, Loans)), 0.0)
 
     def support_for(self, entrant: Entrant) -> float:
         """Expected support to a candidate firm from every instrument in force (yuan)."""

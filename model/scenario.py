@@ -95,7 +95,7 @@ class Run(Section):
     start: dt.date = P(unit="date", desc="first simulated month (day is ignored)")
     months: int = P(unit="months", desc="number of simulated months", gt=0, le=1200)
     households: int = P(unit="households", desc="simulated households", gt=0)
-    seed: int = P(0, unit="-", desc="root seed of all random streams", ge=0)
+    seed: int = P(0, unit="-", desc="root seed of every random draw", ge=0)
 
     @field_validator("households")
     @classmethod
@@ -619,8 +619,8 @@ class Scenario(Section):
             table[key] = value
         return scenario_from_dict(data, origin)
 
-    def with_overrides(self, **run: int) -> Scenario:
-        """Return a copy with `run` settings (months, households, seed) replaced."""
+    def with_overrides(self, **run: Any) -> Scenario:
+        """Return a copy with `run` settings (start, months, households, seed) replaced."""
         return self.model_validate({**self.model_dump(), "run": {**self.run.model_dump(), **run}})
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 
 from model.households import Health, People
+from model.keyed import KeyedDraws, Purpose
 from model.scenario import Activity, MigrationStop, OrderCollapse
 from model.workshops import WorkshopTable
 
@@ -33,19 +34,20 @@ def shock_window(start: dt.date, shock: OrderCollapse | MigrationStop, month: in
 
 
 def collapse_orders(
-    table: WorkshopTable, shock: OrderCollapse, phase: str, rng: np.random.Generator
+    table: WorkshopTable, shock: OrderCollapse, phase: str, keyed: KeyedDraws, month: int
 ) -> None:
     """At the start, a share of open workshops lose orders; at the end all recover."""
     open_now = np.flatnonzero(table.is_open)
     if phase == "start":
-        hit = rng.random(len(open_now)) < shock.share_of_firms
+        u = keyed.uniforms(Purpose.ORDER_COLLAPSE, table.serial[open_now], month)
+        hit = u < shock.share_of_firms
         table.order_multiplier[open_now] = np.where(hit, shock.load_multiplier, 1.0)
     elif phase == "end":
         table.order_multiplier[open_now] = 1.0
 
 
 def stop_migration(
-    people: People, shock: MigrationStop, phase: str, rng: np.random.Generator
+    people: People, shock: MigrationStop, phase: str, keyed: KeyedDraws, month: int
 ) -> np.ndarray:
     """Keep a share of migrants home at the start of the shock; release them at its end.
 
@@ -53,7 +55,8 @@ def stop_migration(
     """
     if phase == "start":
         migrants = np.flatnonzero(people.activity == Activity.MIGRATION)
-        kept = migrants[rng.random(len(migrants)) < shock.share_kept_home]
+        u = keyed.uniforms(Purpose.MIGRATION_STOP, migrants, month)
+        kept = migrants[u < shock.share_kept_home]
         people.kept_home[kept] = True
         people.activity[kept] = Activity.NOT_WORKING
         return kept
@@ -65,12 +68,10 @@ def stop_migration(
 
 
 def strike_illness(
-    people: People, incidence_per_month: float, rng: np.random.Generator
+    people: People, incidence_per_month: float, keyed: KeyedDraws, month: int
 ) -> np.ndarray:
     """Healthy working-age people fall chronically ill; returns who did."""
-    u = rng.random(len(people))
-    ill = np.flatnonzero(
-        (u < incidence_per_month) & (people.health == Health.HEALTHY) & (people.capacity > 0)
-    )
+    at_risk = np.flatnonzero((people.health == Health.HEALTHY) & (people.capacity > 0))
+    ill = at_risk[keyed.uniforms(Purpose.ILLNESS, at_risk, month) < incidence_per_month]
     people.health[ill] = Health.CHRONIC
     return ill

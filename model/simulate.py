@@ -10,9 +10,9 @@ import pandas as pd
 
 from model.collection import TABLES
 from model.economy import WorkshopEconomy
-from model.metrics import cost_per_exit
 from model.panel import household_panel, panel_months
 from model.scenario import Scenario
+from model.workshops import MONTHS_PER_YEAR
 
 MonthCallback = Callable[[WorkshopEconomy], None]
 
@@ -25,7 +25,7 @@ class RunResult:
         monthly: one row per month (month 0 = the starting state).
         tables: breakdowns by name (poverty, activity, income, workshops, spending),
             long format, one row per month and category.
-        summary: one row: exits, spells, spending, cost per net exit, income gains.
+        summary: one row: exits, poor household-months, spells, spending, income gains.
         panel: the household panel (`model.panel.household_panel`), one row per household
             at each snapshot month; None unless the run was asked for one.
     """
@@ -105,8 +105,9 @@ def run_summary(model: WorkshopEconomy) -> pd.DataFrame:
         "net_exits": net_exits,
         "stayed_out_12_months": int(tracker.stayed_out.sum()),
         "mean_spell_months": tracker.mean_spell_months(),
+        "poor_household_months": tracker.start_poor_months,
+        "poor_households_final_12_mean": tracker.mean_poor_households(MONTHS_PER_YEAR),
         "total_spending_yuan": spent,
-        "cost_per_net_exit_yuan": cost_per_exit(spent, net_exits),
         "income_gain_workshop_yuan": _mean(gain[hh.ever_workshop]),
         "income_gain_other_yuan": _mean(gain[~hh.ever_workshop]),
         **{f"spending_{k}_yuan": v for k, v in model.policy.budget.spent_total.items()},

@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import mesa
 import numpy as np
+from scipy import special
 
+from model.keyed import KeyedDraws, Purpose
 from model.scenario import Activity, OrderProcess, WorkshopForm, Workshops
 
 if TYPE_CHECKING:
     from model.economy import WorkshopEconomy
 
 MONTHS_PER_YEAR = 12
+# A candidate firm's serial: (month << MONTH_SHIFT) | (form << FORM_SHIFT) | k for the
+# k-th candidate of its form in that month (month 0: the county's initial workshops).
+FORM_SHIFT, MONTH_SHIFT = 20, 24
 
 
 class Form(IntEnum):
@@ -139,6 +144,7 @@ class WorkshopTable:
     """
 
     rules: FormRules
+    serial: np.ndarray = _column(np.int64)  # the firm's serial, its key for random draws
     form: np.ndarray = _column(np.int8)  # Form
     village: np.ndarray = _column(np.int32)  # NO_VILLAGE outside villages
     capacity: np.ndarray = _column(np.int32)  # places
@@ -171,6 +177,7 @@ class WorkshopTable:
         if not n:
             return np.arange(first, first)
         new: dict[str, Any] = {
+            "serial": [e.serial for e in entrants],
             "form": [e.form for e in entrants],
             "village": [e.village for e in entrants],
             "capacity": [e.capacity for e in entrants],
@@ -390,6 +397,7 @@ class Accounts:
 class Entrant:
     """A candidate firm weighing whether to open a workshop."""
 
+    serial: int  # see `candidate_serials`
     form: Form
     spec: WorkshopForm
     village: int
@@ -426,46 +434,80 @@ class Entrant:
         return self.months * monthly - spec.setup_cost_yuan - interest
 
 
-def draw_entrants(model: WorkshopEconomy, rng: np.random.Generator) -> list[Entrant]:
+class FirmDraw(IntEnum):
+    """The keyed draws that make a candidate firm (`Purpose.FIRM`, one index each)."""
+
+    CAPACITY = 0
+    VILLAGE = 1
+    PRODUCTIVITY = 2
+
+
+def candidate_serials(month: int, form: Form, count: int) -> np.ndarray:
+    """Serials of the `count` candidate firms of `form` in model month `month`."""
+    if count >= 1 << FORM_SHIFT:
+        raise ValueError(f"{count} candidate firms of one form in a month exceed the serials")
+    return (month << MONTH_SHIFT) | (int(form) << FORM_SHIFT) | np.arange(count, dtype=np.int64)
+
+
+def draw_entrants(model: WorkshopEconomy, keyed: KeyedDraws) -> list[Entrant]:
     """Candidate firms this month: Poisson per form at the scenario's (scaled) rate."""
     params = model.params
+    means = [form_spec(params.workshops, f).entrants_per_month * params.scale for f in Form]
+    counts = keyed.poisson(Purpose.CANDIDATES, np.array(means), model.month)
     entrants = []
-    for form in Form:
-        spec = form_spec(params.workshops, form)
-        for _ in range(rng.poisson(spec.entrants_per_month * params.scale)):
-            entrants.append(_entrant(model, form, spec, rng))
+    for form, count in zip(Form, counts.tolist(), strict=True):
+        if count:
+            serials = candidate_serials(model.month, form, count)
+            entrants += make_entrants(model, form, serials, keyed)
     return entrants
 
 
-def _entrant(
-    model: WorkshopEconomy, form: Form, spec: WorkshopForm, rng: np.random.Generator
-) -> Entrant:
-    params = model.params
-    capacity = int(rng.integers(spec.capacity_workers_min, spec.capacity_workers_max + 1))
-    village = int(rng.integers(model.geography.n_villages)) if form in VILLAGE_FORMS else NO_VILLAGE
-    workers = params.workshops.expected_fill_share * capacity
+def make_entrants(
+    model: WorkshopEconomy, form: Form, serials: np.ndarray, keyed: KeyedDraws
+) -> list[Entrant]:
+    """The candidate firms `serials` of `form`, each drawn from its own keyed uniforms."""
+    params, spec = model.params, form_spec(model.params.workshops, form)
+
+    def draw(attribute: FirmDraw) -> np.ndarray:
+        return keyed.uniforms(Purpose.FIRM, serials, index=int(attribute))
+
+    span = spec.capacity_workers_max - spec.capacity_workers_min + 1
+    capacity = spec.capacity_workers_min + np.floor(draw(FirmDraw.CAPACITY) * span)
+    in_villages = form in VILLAGE_FORMS
+    village = np.floor(draw(FirmDraw.VILLAGE) * model.geography.n_villages)
+    sd = spec.firm_productivity_sd  # lognormal with mean 1
+    productivity = np.exp(-(sd**2) / 2 + sd * special.ndtri(draw(FirmDraw.PRODUCTIVITY)))
     quota = params.policy.certification
-    productivity = float(
-        rng.lognormal(-(spec.firm_productivity_sd**2) / 2, spec.firm_productivity_sd)
-    )
-    return Entrant(
-        form,
-        spec,
-        village,
-        capacity,
-        workers,
-        workers * (quota.poor_share_min if quota.enabled else 0.0),
-        params.workshops.planning_horizon_months,
-        productivity,
-    )
-
-
-def initial_workshops(model: WorkshopEconomy, rng: np.random.Generator) -> list[Entrant]:
-    """The workshops open at the start, drawn like entrants (they open unconditionally)."""
-    return [
-        _entrant(model, form, form_spec(model.params.workshops, form), rng)
-        for form in Form
-        for _ in range(
-            round(form_spec(model.params.workshops, form).initial_count * model.params.scale)
+    poor_share = quota.poor_share_min if quota.enabled else 0.0
+    entrants = []
+    for serial, places, home, firm_productivity in zip(
+        serials.tolist(), capacity.tolist(), village.tolist(), productivity.tolist(), strict=True
+    ):
+        workers = params.workshops.expected_fill_share * places
+        entrants.append(
+            Entrant(
+                serial,
+                form,
+                spec,
+                int(home) if in_villages else NO_VILLAGE,
+                int(places),
+                workers,
+                workers * poor_share,
+                params.workshops.planning_horizon_months,
+                firm_productivity,
+            )
         )
-    ]
+    return entrants
+
+
+def initial_workshops(model: WorkshopEconomy, keyed: KeyedDraws) -> list[Entrant]:
+    """The workshops open when the policy starts, drawn like entrants (they open regardless).
+
+    Their serials are those of month 0's candidates, so each arm's initial workshops are
+    the same firms as far as their counts agree.
+    """
+    entrants = []
+    for form in Form:
+        count = round(form_spec(model.params.workshops, form).initial_count * model.params.scale)
+        entrants += make_entrants(model, form, candidate_serials(0, form, count), keyed)
+    return entrants

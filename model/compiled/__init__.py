@@ -8,10 +8,11 @@ compiled kernel unless the environment sets `WSIM_NUMBA=0` (or numba is missing)
 selects the array version. The pairs (twin: compiled kernel / array version, declared
 in), each compared bit for bit by the test it names:
 
-- `uniforms_at`: `uniforms.uniforms_at` / `model.economy._uniforms_at` (economy)
+- `keyed_uniforms`: `keyed.keyed_uniforms` / `model.keyed._keyed_uniforms` (keyed)
+- `keyed_pair_uniforms`: `keyed.keyed_pair_uniforms` / `model.keyed._keyed_pair_uniforms`
+  (keyed)
 - `logit_decisions`: `choice.logit_decisions` / `model.economy._decisions` (economy)
-- `pick_in_pools`: `matching.pick_in_pools` / `model.labour_market._pick_in_pools`
-  (labour_market)
+- `race`: `matching.race` / `model.labour_market._race` (labour_market)
 - `hiring_order`: `matching.hiring_order` / `model.labour_market._hiring_order`
   (labour_market)
 - `recompute_care`: `care.recompute_care` / `model.households._recompute_care`

@@ -96,7 +96,7 @@ class Rates(NamedTuple):
 
 
 def logit_decisions(
-    viewer: Viewer, market: Market, params: Scenario, coef: Choice, u: np.ndarray
+    viewer: Viewer, market: Market, params: Scenario, coef: Choice, draws: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The logit choice of each reviser, as `model.choice.choose` makes it.
 
@@ -105,7 +105,7 @@ def logit_decisions(
         market: this month's places and expected pay.
         params: the scenario.
         coef: the decision coefficients (rule "logit").
-        u: one uniform in [0, 1) per reviser.
+        draws: exponential draws, one per reviser and option (the logit's race).
 
     Returns:
         The chosen activity per reviser (int8), and whether each reviser's current
@@ -127,7 +127,7 @@ def logit_decisions(
     )
     np.exp(gaps, out=gaps)
     chosen = np.empty(n, dtype=np.int8)
-    _draw(gaps, feasible, u, chosen)
+    _race(gaps, feasible, draws, chosen)
     return chosen, current_ok
 
 
@@ -275,18 +275,12 @@ def _other_farmers(household, activity, i):
 
 
 @jit
-def _draw(weights, feasible, u, chosen):
-    """Inverse-CDF draw over feasible options of each row of exponentiated gaps."""
-    n_options = weights.shape[1]
+def _race(weights, feasible, draws, chosen):
+    """The feasible option of each row whose weight over its draw is largest (first if tied)."""
     for row in range(weights.shape[0]):
-        w = weights[row]
-        total = 0.0
-        for option in range(n_options):
-            total = w[option] * feasible[row, option] + (total if option > 0 else 0.0)
-            w[option] = total
-        threshold = u[row] * total
-        at_or_below = 0
-        for option in range(n_options):
-            if w[option] <= threshold:
-                at_or_below += 1
-        chosen[row] = 0 if at_or_below == n_options else at_or_below
+        best = -1.0
+        for option in range(weights.shape[1]):
+            speed = weights[row, option] / draws[row, option]
+            if feasible[row, option] and speed > best:
+                best = speed
+                chosen[row] = option

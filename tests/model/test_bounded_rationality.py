@@ -118,14 +118,3 @@ def test_satisficers_in_the_economy_keep_carers_home(satisficers):
     for m in months(model, satisficers.run.months):
         carers = m.households.carer[m.households.carer >= 0]
         assert not np.isin(m.people.activity[carers], AWAY).any(), m.month
-
-
-def test_the_rule_leaves_the_choices_stream_as_the_logit_leaves_it(tiny, satisficers):
-    """Every rule draws the same uniforms from "choices": other streams are not shifted."""
-    states = []
-    for scenario in (variant(tiny, months=13), satisficers):
-        model = WorkshopEconomy(scenario)
-        for _ in months(model, 3):
-            pass
-        states.append(model.streams["choices"].bit_generator.state)
-    assert states[0] == states[1]

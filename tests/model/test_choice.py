@@ -132,7 +132,9 @@ def test_logit_frequencies_match_probabilities():
     n = 200_000
     v = np.array([0.2, 1.0, -0.5, 0.7, 3.0, 0.0, 1.5])
     f = np.array([True, True, True, True, False, True, True])
-    chosen = logit_choice(np.tile(v, (n, 1)), np.tile(f, (n, 1)), rng.random(n))
+    chosen = logit_choice(
+        np.tile(v, (n, 1)), np.tile(f, (n, 1)), rng.exponential(size=(n, N_OPTIONS))
+    )
     counts = np.bincount(chosen, minlength=N_OPTIONS)
     p = choice_probabilities(v[None], f[None])[0]
     assert counts[~f].sum() == 0
@@ -146,19 +148,36 @@ def test_logit_never_picks_an_infeasible_option():
     v = rng.normal(0, 5, (n, N_OPTIONS))
     f = rng.random((n, N_OPTIONS)) < 0.4
     f[np.arange(n), rng.integers(0, N_OPTIONS, n)] = True  # at least one feasible
-    u = rng.random(n)
-    u[:10] = 0.0
-    u[10:20] = np.nextafter(1.0, 0.0)
-    chosen = logit_choice(v, f, u)
+    draws = rng.exponential(size=(n, N_OPTIONS))
+    draws[:10] = 1e-300  # infeasible options that would win any race
+    chosen = logit_choice(v, f, draws)
     assert f[np.arange(n), chosen].all()
 
 
-def test_logit_is_inverse_cdf_of_its_uniform():
+def test_logit_is_a_race_of_each_options_own_draw():
     v = np.zeros((3, N_OPTIONS))
     f = np.zeros((3, N_OPTIONS), dtype=bool)
     f[:, [A.FARMING, A.MIGRATION]] = True
-    chosen = logit_choice(v, f, np.array([0.0, 0.49, 0.51]))
-    assert chosen.tolist() == [A.FARMING, A.FARMING, A.MIGRATION]
+    draws = np.ones((3, N_OPTIONS))
+    draws[0, A.FARMING] = 0.5  # farming's draw comes first
+    draws[1, A.MIGRATION] = 0.5
+    draws[2, A.MIGRATION] = 0.5
+    v[2, A.FARMING] = np.log(3.0)  # three times as fast: 1/3 beats 0.5
+    chosen = logit_choice(v, f, draws)
+    assert chosen.tolist() == [A.FARMING, A.MIGRATION, A.FARMING]
+
+
+def test_a_change_in_one_options_utility_moves_choices_only_to_or_from_it():
+    rng = np.random.default_rng(9)
+    n = 20_000
+    v = rng.normal(0, 1, (n, N_OPTIONS))
+    f = np.ones((n, N_OPTIONS), dtype=bool)
+    draws = rng.exponential(size=(n, N_OPTIONS))
+    before = logit_choice(v, f, draws)
+    v[:, A.PARK_WORKSHOP] += 0.5
+    after = logit_choice(v, f, draws)
+    moved = before != after
+    assert moved.any() and (after[moved] == A.PARK_WORKSHOP).all()
 
 
 # ------------------------------------------------------------------ income maximisation
@@ -199,15 +218,18 @@ def test_choose_applies_the_scenario_rule(tiny):
     r = revisers(3, current=[A.NOT_WORKING] * 3)
     o = offers(np.tile([0, 100, 200, 0, 300, 0, 10_000], (3, 1)))
     greedy = tiny.choice.model_copy(update={"rule": "income_max"})
-    chosen, current_ok = choose(r, o, greedy, 55, np.zeros(3))
+    draws = np.ones((3, N_OPTIONS))
+    chosen, current_ok = choose(r, o, greedy, 55, draws)
     assert chosen.tolist() == [A.MIGRATION] * 3
     assert current_ok.tolist() == [True] * 3  # not working is always feasible
-    # with u = 0 the logit draw takes the first option with positive weight
-    assert choose(r, o, tiny.choice, 55, np.zeros(3))[0].tolist() == [A.NOT_WORKING] * 3
+    # no pay anywhere and not working's draw far ahead of the others': the race takes it
+    draws[:, A.NOT_WORKING] = 1e-9
+    unpaid = offers(np.zeros((3, N_OPTIONS)))
+    assert choose(r, unpaid, tiny.choice, 55, draws)[0].tolist() == [A.NOT_WORKING] * 3
 
 
 def test_choose_flags_a_current_activity_that_became_infeasible(tiny):
     r = revisers(2, current=[A.MIGRATION, A.MIGRATION], carer=[True, False])
     o = offers(np.tile([0, 100, 200, 0, 300, 0, 10_000], (2, 1)))
-    _, current_ok = choose(r, o, tiny.choice, 55, np.zeros(2))
+    _, current_ok = choose(r, o, tiny.choice, 55, np.ones((2, N_OPTIONS)))
     assert current_ok.tolist() == [False, True]

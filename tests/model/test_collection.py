@@ -104,8 +104,9 @@ def test_summary_describes_the_run(checked, tiny):
     )
     spent = sum(row[f"spending_{name}_yuan"] for name in model.policy.budget.spent_total)
     assert row["total_spending_yuan"] == pytest.approx(spent)
-    if row["net_exits"] > 0:
-        assert row["cost_per_net_exit_yuan"] == pytest.approx(spent / row["net_exits"])
+    counts = model.tracker.poor_counts
+    assert row["poor_households_final_12_mean"] == pytest.approx(np.mean(counts[-12:]))
+    assert 0 <= row["poor_household_months"] <= row["poor_households_start"] * row["months"]
 
 
 def test_tables_read_during_a_run_continue_unchanged(tiny):

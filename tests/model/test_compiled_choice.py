@@ -1,7 +1,7 @@
 """The compiled logit choice gives exactly the array version's choices.
 
 Both versions see the same model state: the people able to work all revise, with random
-uniforms, after the state is perturbed (activities, jobs, health, care duties, courses,
+exponential draws, after the state is perturbed (activities, jobs, health, care duties, courses,
 migration stop) so that every option, feasibility rule and utility term is exercised.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from model_helpers import variant
 from twins import run_both
 
-from model.choice import _logit_weights, feasible_options, utilities
+from model.choice import N_OPTIONS, _logit_weights, feasible_options, utilities
 from model.compiled import choice as compiled_choice
 from model.economy import WorkshopEconomy, _revisers, logit_decisions
 from model.households import IS_WORKSHOP_ACTIVITY, NO_EMPLOYER, Health
@@ -41,8 +41,8 @@ def both_versions(model: WorkshopEconomy, coef, u_seed: int):
     )
     staff = Staff.count(people, model.registered_person, len(model.workshop_table))
     market = model._market(staff)
-    u = np.random.default_rng(u_seed).random(len(idx))
-    decisions, _ = run_both(logit_decisions, viewer, market, model.params, coef, u)
+    draws = np.random.default_rng(u_seed).exponential(size=(len(idx), N_OPTIONS))
+    decisions, _ = run_both(logit_decisions, viewer, market, model.params, coef, draws)
     return decisions
 
 

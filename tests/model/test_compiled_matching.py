@@ -1,11 +1,11 @@
-"""Compiled matching gives exactly the array version's workshop draws and hiring order."""
+"""Compiled matching gives exactly the array version's pick race and hiring order."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twins import run_both
 
-from model.labour_market import hiring_order, pick_in_pools
+from model.labour_market import hiring_order, race
 
 
 @settings(max_examples=40, deadline=None)
@@ -29,20 +29,18 @@ def test_hiring_order_twins_are_identical(seed, n, n_slots, tied):
 @given(
     seed=st.integers(0, 10_000),
     n_apps=st.integers(0, 300),
-    n_slots=st.integers(0, 40),
-    n_pools=st.integers(1, 8),
+    n_candidates=st.integers(0, 40),
+    n_keys=st.integers(1, 8),
+    prefix=st.integers(0, 2**64 - 1),
 )
-def test_pick_in_pools_twins_are_identical(seed, n_apps, n_slots, n_pools):
+def test_race_twins_are_identical(seed, n_apps, n_candidates, n_keys, prefix):
     rng = np.random.default_rng(seed)
-    slot_key = rng.integers(0, n_pools, n_slots)
-    vacancies = rng.integers(0, 4, n_slots) * (rng.random(n_slots) < 0.7)
-    key = rng.integers(0, n_pools + 1, n_apps)  # pool n_pools has no workshop
-    u = rng.random(n_apps)
-    u[: n_apps // 10] = np.nextafter(1.0, 0.0)  # draws at the top of their pool
-    order = np.argsort(slot_key, kind="stable")  # as `pick_workshops` prepares them
-    cumulative = np.concatenate(([0.0], np.cumsum(vacancies[order].astype(np.float64))))
-    target, _ = run_both(pick_in_pools, key, u, slot_key[order], order, cumulative)
-    room = np.bincount(slot_key, vacancies, n_pools + 1)  # vacancies per pool
-    np.testing.assert_array_equal(target == -1, room[key] == 0)
-    placed = target >= 0
-    assert (slot_key[target[placed]] == key[placed]).all()
+    keys = np.sort(rng.integers(0, n_keys, n_candidates))
+    weights = rng.integers(1, 5, n_candidates).astype(np.float64)
+    entities = rng.integers(0, 2**40, n_candidates)
+    wanted = rng.integers(-1, n_keys + 1, n_apps)  # -1 and key n_keys: no candidate
+    persons = rng.integers(0, 10**6, n_apps)
+    winner, _ = run_both(race, wanted, keys, weights, entities, persons, np.uint64(prefix))
+    entered = winner >= 0
+    assert (keys[winner[entered]] == wanted[entered]).all()
+    assert np.array_equal(entered, np.isin(wanted, keys))

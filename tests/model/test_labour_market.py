@@ -5,7 +5,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from model.households import NO_EMPLOYER, People
+from model.keyed import KeyedDraws
 from model.labour_market import (
+    PICK_GROUPS,
     QUOTA_TOLERANCE,
     Applications,
     Priority,
@@ -98,12 +100,23 @@ def test_nonpoor_room_is_the_largest_number_keeping_the_quota(workers, poor_frac
 # ------------------------------------------------------------------ picking a workshop
 
 
+KEYED = KeyedDraws(seed=3, replicate=0)
+
+
+def draws(month: int = 1):
+    """The keyed draws and the tick (month, round) of a pick."""
+    return KEYED, (month, 0)
+
+
+def serials(n: int) -> np.ndarray:
+    return 1000 + 7 * np.arange(n, dtype=np.int64)
+
+
 def test_pick_workshops_stays_in_the_applicants_pool_and_skips_full_workshops():
     slot_key = np.array([5, 2, 5, 2, 9])
     vacancies = np.array([3, 0, 0, 4, 1])
-    rng = np.random.default_rng(0)
     a = apps(np.repeat([5, 2, 9, 7], 250), np.zeros(1000))
-    target = pick_workshops(a, slot_key, vacancies, rng.random(1000))
+    target = pick_workshops(a, slot_key, vacancies, serials(5), *draws())
     assert set(target[:250]) == {0}
     assert set(target[250:500]) == {3}
     assert set(target[500:750]) == {4}
@@ -112,13 +125,10 @@ def test_pick_workshops_stays_in_the_applicants_pool_and_skips_full_workshops():
 
 def test_pick_workshops_returns_minus_one_for_a_full_pool_and_for_no_workshops():
     a = apps([1, 1], [False, False])
-    assert pick_workshops(a, np.array([1, 1]), np.array([0, 0]), np.array([0.1, 0.9])).tolist() == [
-        -1,
-        -1,
-    ]
-    assert pick_workshops(
-        a, np.array([], np.int64), np.array([], np.int64), np.array([0.1, 0.9])
-    ).tolist() == [-1, -1]
+    full = pick_workshops(a, np.array([1, 1]), np.array([0, 0]), serials(2), *draws())
+    assert full.tolist() == [-1, -1]
+    none = np.array([], np.int64)
+    assert pick_workshops(a, none, none, none, *draws()).tolist() == [-1, -1]
 
 
 def test_pick_workshops_draws_in_proportion_to_vacancies():
@@ -126,20 +136,34 @@ def test_pick_workshops_draws_in_proportion_to_vacancies():
     vacancies = np.array([1, 6, 3, 50])
     n = 60_000
     target = pick_workshops(
-        apps(np.full(n, 4), np.zeros(n)), slot_key, vacancies, np.random.default_rng(1).random(n)
+        apps(np.full(n, 4), np.zeros(n)), slot_key, vacancies, serials(4), *draws()
     )
     counts = np.bincount(target, minlength=4)[:3]
     assert stats.chisquare(counts, n * np.array([0.1, 0.6, 0.3])).pvalue > 1e-3
 
 
-def test_pick_workshops_stays_in_pool_for_a_uniform_just_below_one():
-    # A large pool sorted before the applicant's pool makes cum[start] big; u * total must
-    # still land inside the applicant's own pool.
-    slot_key = np.array([0, 1, 2])
-    vacancies = np.array([10**6, 5, 7])
-    a = apps([1], [True])
-    target = pick_workshops(a, slot_key, vacancies, np.array([np.nextafter(1.0, 0.0)]))
-    assert target.tolist() == [1]
+def test_a_new_workshop_moves_only_the_applicants_it_wins():
+    # the race keys each draw by the firm's serial: a firm added in another slot, or the
+    # slots renumbered, leaves every other applicant's pick as it was
+    n = 5_000
+    a = apps(np.full(n, 2), np.zeros(n))
+    old = serials(3)
+    before = pick_workshops(a, np.full(3, 2), np.array([2, 5, 3]), old, *draws())
+    alone = next(s for s in range(9000, 9100) if s % PICK_GROUPS not in old % PICK_GROUPS)
+    grown = np.array([alone, *old])  # the new firm, in a group of its own, takes slot 0
+    after = pick_workshops(a, np.full(4, 2), np.array([4, 2, 5, 3]), grown, *draws())
+    moved = after != before + 1
+    assert (after[moved] == 0).all()
+    assert 0.2 < moved.mean() < 0.4  # 4 of 14 vacancies
+    # a new firm in an existing group also draws applicants into that group's firms,
+    # but never moves one between two other groups
+    shared = next(s for s in range(9000, 9100) if s % PICK_GROUPS == old[1] % PICK_GROUPS)
+    grown[0] = shared
+    after = pick_workshops(a, np.full(4, 2), np.array([4, 2, 5, 3]), grown, *draws())
+    moved = after != before + 1
+    assert np.isin(after[moved], [0, 2]).all()
+    other_month = pick_workshops(a, np.full(3, 2), np.array([2, 5, 3]), serials(3), *draws(2))
+    assert (other_month != before).mean() > 0.4
 
 
 # ------------------------------------------------------------------ hiring

@@ -10,7 +10,6 @@ from model.metrics import (
     Groups,
     PovertyTracker,
     Transitions,
-    cost_per_exit,
     fgt,
     fgt_of_groups,
 )
@@ -237,7 +236,19 @@ def test_mean_spell_is_nan_without_an_ended_spell():
     assert math.isnan(tracker.mean_spell_months())
 
 
-def test_cost_per_exit():
-    assert cost_per_exit(100_000.0, 4) == 25_000.0
-    assert math.isnan(cost_per_exit(100_000.0, 0))
-    assert math.isnan(cost_per_exit(100_000.0, -3))
+def test_poor_household_months_count_only_households_poor_at_the_start():
+    # household 0 poor throughout, 1 poor at the start then out, 2 out at the start then poor
+    tracker = PovertyTracker(np.array([10.0, 10.0, 500.0]), np.array([1, 1, 1]), LINE)
+    for month in range(1, 25):
+        tracker.update(np.array([10.0, 1000.0, 0.0]), month, LINE)
+    # the 12-month window: household 1 leaves poverty once its rolling income passes
+    # the line, household 2 enters once it falls below
+    assert tracker.start_poor_months == 24 + _months_poor(10.0, 1000.0)
+    assert len(tracker.poor_counts) == 24
+    assert tracker.mean_poor_households(12) == 2.0  # households 0 and 2 in the last year
+    assert math.isnan(PovertyTracker(np.ones(1), np.ones(1), LINE).mean_poor_households(12))
+
+
+def _months_poor(start: float, then: float) -> int:
+    """Months 1.. in which a 12-month window that began at `start` is still below LINE."""
+    return sum(1 for k in range(1, 25) if (12 - min(k, 12)) * start + min(k, 12) * then < LINE)

@@ -16,7 +16,6 @@ from model.policy import (
     InjuryInsurance,
     OpeningSubsidy,
     WageSubsidy,
-    stochastic_round,
 )
 from model.scenario import INSTRUMENTS
 from model.simulate import collect_result
@@ -81,17 +80,6 @@ def test_budget_never_pays_more_than_remains_and_pays_a_prefix(remaining, claims
         assert paid[:first_unpaid].all() and not paid[first_unpaid:].any()
 
 
-def test_stochastic_round_is_floor_or_ceil_and_unbiased():
-    rng = np.random.default_rng(0)
-    draws = np.array([stochastic_round(2.3, rng) for _ in range(20_000)])
-    assert set(draws.tolist()) == {2, 3}
-    assert draws.mean() == pytest.approx(2.3, abs=0.02)
-    assert stochastic_round(4.0, rng) == 4
-
-
-# ------------------------------------------------------------------ the agent
-
-
 def test_agent_runs_enabled_instruments_in_payment_order(tiny):
     model = WorkshopEconomy(variant(tiny, households=100))
     names = [i.name for i in model.policy.instruments]
@@ -153,6 +141,7 @@ def test_with_a_budget_below_every_claim_claims_are_due_but_unpaid(tiny):
 
 def test_certification_requires_open_staffed_workshops_meeting_the_quota(small):
     model = WorkshopEconomy(small)
+    model.step()  # the initial workshops open in month 1
     quota = small.policy.certification.poor_share_min
     shops = model.workshop_slots[:4]
     for w, (workers, poor) in zip(shops, [(10, 3), (10, 2), (0, 0), (10, 10)], strict=True):
@@ -165,6 +154,7 @@ def test_certification_requires_open_staffed_workshops_meeting_the_quota(small):
 
 def test_without_certification_rule_every_open_staffed_workshop_is_certified(small):
     model = WorkshopEconomy(variant(small, {"policy.certification.enabled": False}))
+    model.step()
     shop = model.workshop_slots[0]
     shop.accounts.workers, shop.accounts.poor_workers = 10, 0
     model.policy.certify()
@@ -320,6 +310,7 @@ def test_equity_shares_are_held_only_by_households_poor_last_month(with_cooperat
 
 def test_shares_of_a_household_leaving_poverty_go_to_the_next_eligible(with_cooperatives):
     model = WorkshopEconomy(with_cooperatives)
+    model._start_policy()  # the cooperatives open
     hh = model.households
     p = with_cooperatives.policy.equity
     equity = Equity(p, scale=0.0)  # no funds of its own: only returned shares

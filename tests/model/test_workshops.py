@@ -3,8 +3,8 @@ import pytest
 from model_helpers import variant
 
 from model.economy import WorkshopEconomy
+from model.keyed import KeyedDraws
 from model.scenario import Activity
-from model.streams import make_stream
 from model.workshops import (
     FORM_ACTIVITY,
     NO_VILLAGE,
@@ -24,13 +24,16 @@ from model.workshops import (
 
 @pytest.fixture
 def model(small):
-    return WorkshopEconomy(small)
+    model = WorkshopEconomy(small)
+    model._start_policy()  # the initial workshops open
+    return model
 
 
 def open_one(model: WorkshopEconomy, form: Form, capacity: int = 20) -> Workshop:
     """A fresh workshop of `form` opened in the model."""
     spec = form_spec(model.params.workshops, form)
     entrant = Entrant(
+        10**6 + len(model.workshop_table),  # a serial no candidate firm has
         form,
         spec,
         0 if form in VILLAGE_FORMS else NO_VILLAGE,
@@ -80,18 +83,21 @@ def test_seasonal_factor_peaks_at_the_peak_month_and_bottoms_six_months_later(ti
 
 def test_initial_workshops_are_the_scaled_counts_of_each_form(small):
     model = WorkshopEconomy(small)
+    assert len(model.workshop_slots) == 0  # the starting state has no workshop
+    model.step()
     counts = np.bincount([w.form for w in model.workshop_slots], minlength=len(Form))
     for form in Form:
         spec = form_spec(small.workshops, form)
         assert counts[form] == round(spec.initial_count * small.scale)
     assert len(model.workshops) == len(model.workshop_slots)
     assert [w.slot for w in model.workshop_slots] == list(range(len(model.workshop_slots)))
+    serials = model.workshop_table.serial
+    assert len(set(serials.tolist())) == len(serials)
 
 
 def test_entrants_draw_capacity_and_village_by_form(model):
-    rng = make_stream(0, "entry")
-    for _ in range(20):
-        for e in initial_workshops(model, rng):
+    for seed in range(20):
+        for e in initial_workshops(model, KeyedDraws(seed, 0)):
             assert e.spec.capacity_workers_min <= e.capacity <= e.spec.capacity_workers_max
             if e.form in VILLAGE_FORMS:
                 assert 0 <= e.village < model.geography.n_villages
@@ -103,9 +109,11 @@ def test_entrants_draw_capacity_and_village_by_form(model):
 
 
 def test_candidate_firms_arrive_at_the_scaled_rate(model):
-    rng = make_stream(1, "entry")
     months = 3000
-    arrivals = [len(draw_entrants(model, rng)) for _ in range(months)]
+    arrivals = []
+    for month in range(1, months + 1):
+        model.month = month
+        arrivals.append(len(draw_entrants(model, model.keyed)))
     rate = (
         sum(form_spec(model.params.workshops, f).entrants_per_month for f in Form)
         * model.params.scale
@@ -125,6 +133,7 @@ def test_operating_profit_matches_hand_computation(tiny):
         }
     )
     e = Entrant(
+        1,
         Form.FACTORY,
         spec,
         0,
@@ -155,6 +164,7 @@ def test_orders_without_volatility_follow_the_season_exactly(tiny):
         households=100,
     )
     model = WorkshopEconomy(calm)
+    model._start_policy()
     shop = next(w for w in model.workshop_slots if w.form == Form.OUTWORK)
     process = calm.workshops.outwork.orders
     for month in (1, 4, 10):
