@@ -20,6 +20,7 @@ import solara
 import solara.lab
 from matplotlib.figure import Figure
 
+from experiments.compare import without_policy
 from experiments.dashboard import (
     BASELINE_FILE,
     CONTROLS,
@@ -42,7 +43,6 @@ from experiments.dashboard import (
     scenario_files,
     settings_of,
     spending_figure,
-    without_policy,
 )
 from model.scenario import Scenario, load_scenario
 

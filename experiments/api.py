@@ -1,7 +1,8 @@
 """The Python interface for notebooks: run, compare and sweep scenarios, load and analyse results.
 
 Each operation is what a ``wsim`` command does, returned as objects holding data frames
-instead of printed: `run_scenario` (``wsim run`` over replicates), `compare_scenarios`
+instead of printed: `run_scenario` (``wsim run`` over replicates; with ``vs``, ``wsim run
+--vs``: paired effects against a counterfactual, `paired_effects`), `compare_scenarios`
 (``wsim compare``), `run_sweep` (``wsim sweep``; a folder holding the same spec's sweep
 is continued), `load` (any results folder: a run, a comparison or a sweep, told apart
 by its manifest) and `SweepResults.analyze` (``wsim analyze``). Runs are made on any
@@ -11,9 +12,9 @@ A scenario is named (``"default"``, ``"qingchuan"``, ``"calibrated/qingchuan"``:
 of the project's ``scenarios/`` folder), given as a path, or built with `arm` from either
 with dotted-key changes. Frames keep the column names of the model and of the files the
 ``wsim`` commands write; ``frame.attrs["units"]`` maps every column to its unit (see
-`UNITS`). Tables whose rows hold several outcomes (paired differences, effects, Sobol and
-Morris indices) have an ``outcome_unit`` column; a value column in the unit of its row's
-outcome has the unit `OUTCOME_UNIT` (``"outcome_unit"``).
+`UNITS`). Tables whose rows hold several outcomes (paired differences and effects,
+cost-effectiveness, Sobol and Morris indices) have an ``outcome_unit`` column; a value
+column in the unit of its row's outcome has the unit `OUTCOME_UNIT` (``"outcome_unit"``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import numbers
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -37,14 +38,23 @@ from experiments.compare import (
     Arm,
     Comparison,
     comparison_arms,
+    cost_effectiveness,
     differences,
-    extra_cost_per_exit,
     run_comparison,
+    without_policy,
     write_comparison,
 )
 from experiments.executors import Executor, Serial
 from experiments.figures.arms import REPLICATE
-from experiments.outputs import MANIFEST, write_run
+from experiments.intervals import DEFINED
+from experiments.outputs import (
+    MANIFEST,
+    Counterfactual,
+    RunOutputs,
+    counterfactual_warnings,
+    run_warnings,
+    write_run,
+)
 from experiments.provenance import REPO_ROOT, VERSION_KEY
 from experiments.sweep import engine
 from experiments.sweep.seeding import ARM
@@ -64,6 +74,7 @@ KINDS: dict[Kind, str] = {
     "sweep": "a sweep folder (written by wsim sweep or experiments.run_sweep)",
 }
 OUTCOME_UNIT = "outcome_unit"  # a value column in the unit of its row's outcome
+ESTIMATE = "estimate"  # a paired effect or a ratio of them, in the row's outcome_unit
 _LABEL = "-"  # the unit of a label: a name, a category, a flag or text
 
 # Unit of every column of the run tables (`model.collection`, `model.simulate`,
@@ -132,8 +143,9 @@ UNITS: dict[str, str] = {
     "net_exits": "households",
     "stayed_out_12_months": "households",
     "mean_spell_months": "months",
+    "poor_household_months": "household-months",
+    "poor_households_final_12_mean": "households",
     "total_spending_yuan": "yuan",
-    "cost_per_net_exit_yuan": "yuan per net exit",
     "income_gain_workshop_yuan": "yuan per person per year",
     "income_gain_other_yuan": "yuan per person per year",
     "income_gain_difference_yuan": "yuan per person per year",
@@ -151,6 +163,7 @@ UNITS: dict[str, str] = {
     OUTCOME_UNIT: _LABEL,
     "rate": _LABEL,
     "input": _LABEL,
+    "measure": _LABEL,
 }
 _PAIRED = {
     "n": "pairs",
@@ -162,9 +175,10 @@ _PAIRED = {
     "ci_high": OUTCOME_UNIT,
     "half_width_unpaired": OUTCOME_UNIT,
 }
-_PER_EXIT = "yuan per net exit"
+_PER_UNIT = "yuan per unit of gain (per, criterion)"
 TABLE_UNITS: dict[str, dict[str, str]] = {  # analysis tables: their own columns' units
     "differences": _PAIRED,
+    "paired_effects": _PAIRED | {ESTIMATE: OUTCOME_UNIT},
     "effects": _PAIRED,
     "rates": {
         "households": "households",
@@ -173,19 +187,37 @@ TABLE_UNITS: dict[str, dict[str, str]] = {  # analysis tables: their own columns
         "ci_low": "share of households",
         "ci_high": "share of households",
     },
-    "cost_per_exit": {
+    "cost_effectiveness": {
+        "per": _LABEL,
+        "n": "pairs",
         "extra_spending_yuan": "yuan",
-        "extra_net_exits": "households",
-        "yuan_per_extra_net_exit": _PER_EXIT,
-        "ci_low": _PER_EXIT,
-        "ci_high": _PER_EXIT,
-        "bootstrap_valid": "share of bootstrap samples",
+        "gain": OUTCOME_UNIT,
+        "yuan_per_unit": _PER_UNIT,
+        "ci_low": _PER_UNIT,
+        "ci_high": _PER_UNIT,
     },
     "instruments": {
         "spending_yuan": "yuan",
         "share": "share of the arm's spending",
         "extra_yuan": "yuan",
-        "yuan_per_extra_net_exit": _PER_EXIT,
+    },
+    "ranking": {
+        "crossed_level": _LABEL,
+        "by": _LABEL,
+        "criterion": _LABEL,
+        "estimate": f"{OUTCOME_UNIT} (by effect) or {_PER_UNIT} (by cost)",
+        "rank": "rank (1 = first, 0 = unranked)",
+        "share_first": "share of bootstrap resamples",
+        "unranked_because": _LABEL,
+    },
+    "adaptive": {
+        "output": _LABEL,
+        "target": "unit of the output",
+        "max": "replicates",
+        "replicates": "replicates",
+        "widest": "unit of the output",
+        "reached": _LABEL,
+        "note": _LABEL,
     },
     "sobol": dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), "share of the outcome's variance"),
     "morris": dict.fromkeys(
@@ -360,6 +392,13 @@ class RunResults:
             ``attrs["units"]``.
         overrides: the ``[run]`` values given on top of the file (households, months,
             seed).
+        warnings: what a reader of the results must know, over every replicate: a
+            counterfactual that differs in more than workshops and policy
+            (`experiments.outputs.counterfactual_warnings`), then for the scenario and its
+            counterfactual instruments with no workshop of a form they pay for and claims
+            the budget left unpaid (`experiments.outputs.run_warnings`).
+        counterfactual: the scenario the runs were compared with (``vs``), with the
+            paired effects; None without one.
     """
 
     scenario: Scenario
@@ -367,6 +406,8 @@ class RunResults:
     replicates: tuple[int, ...]
     tables: dict[str, pd.DataFrame]
     overrides: dict[str, int]
+    warnings: tuple[str, ...] = ()
+    counterfactual: Counterfactual | None = None
 
     @property
     def monthly(self) -> pd.DataFrame:
@@ -375,8 +416,16 @@ class RunResults:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per replicate: exits, spells, spending (yuan), cost per net exit."""
+        """One row per replicate: exits, poor household-months, spells, spending (yuan)."""
         return self.tables["summary"]
+
+    @property
+    def effects(self) -> pd.DataFrame | None:
+        """Paired effects against the counterfactual with 95% intervals (`paired_effects`).
+
+        None for runs without a counterfactual.
+        """
+        return None if self.counterfactual is None else self.counterfactual.effects
 
     def result(self, replicate: int) -> RunResult:
         """One replicate's tables, as `model.simulate.simulate` returns them.
@@ -399,6 +448,9 @@ class RunResults:
     def save(self, out: str | Path, replicate: int | None = None) -> Path:
         """Write one replicate as a run folder (as ``wsim run`` does); returns the folder.
 
+        The manifest holds `warnings`; with a counterfactual, the folder holds the paired
+        effects too (``paired_effects.csv``, as ``wsim run --vs`` writes it).
+
         Args:
             out: the folder; an earlier run folder there is replaced.
             replicate: the replicate written [default: the first].
@@ -406,16 +458,22 @@ class RunResults:
         Raises:
             OutputError: `out` holds other files, or a parent of it is a file.
         """
-        chosen = self.replicates[0] if replicate is None else replicate
-        write_run(
-            self.result(chosen),
-            self.scenario,
-            self.file,
-            Path(out),
-            replicate=chosen,
-            overrides=self.overrides,
-        )
-        return Path(out)
+        return save_run(self, Path(out), replicate).directory
+
+
+def save_run(results: RunResults, out: Path, replicate: int | None = None) -> RunOutputs:
+    """`RunResults.save`, returning where each table and figure went."""
+    chosen = results.replicates[0] if replicate is None else replicate
+    return write_run(
+        results.result(chosen),
+        results.scenario,
+        results.file,
+        out,
+        replicate=chosen,
+        overrides=results.overrides,
+        warnings=results.warnings,
+        counterfactual=results.counterfactual,
+    )
 
 
 def run_scenario(
@@ -426,34 +484,231 @@ def run_scenario(
     households: int | None = None,
     months: int | None = None,
     seed: int | None = None,
+    vs: str | Path | Arm | None = None,
     executor: Executor | None = None,
 ) -> RunResults:
-    """Run replicates 0..R-1 of a scenario.
+    """Run replicates 0..R-1 of a scenario, alone or against a counterfactual.
 
     Args:
         scenario: a scenario name (``"default"``), the path of a scenario file, or an `arm`.
         changes: dotted keys and their new values, in each key's unit.
         replicates: replicates to run; with the seed, each fixes every random stream.
+            At least 2 with `vs` (for the paired intervals).
         households: simulated households [default: the scenario's].
         months: simulated months from the scenario's start [default: the scenario's].
         seed: root seed of the random streams [default: the scenario's].
+        vs: the counterfactual: ``"no-policy"`` (`NO_POLICY`: the same county without
+            workshops or instruments), or a scenario name, path or `arm`; run on the same
+            replicates with the scenario's seed, start, households and months (common
+            random numbers); the result then holds the paired effects (`paired_effects`).
         executor: where runs are made, not yet entered [default: `Serial`, this process].
 
     Returns:
-        The replicates' tables, stacked.
+        The replicates' tables, stacked, with the warnings on them and, with `vs`, the
+        counterfactual and the paired effects.
 
     Raises:
         ScenarioError: as `arm`, or a run size the scenario does not accept.
-        ValueError: fewer than one replicate.
+        CompareError: a scenario and counterfactual that neither names nor file names
+            tell apart (give one a name with `arm`).
+        ValueError: fewer than one replicate, or fewer than 2 with `vs`.
     """
-    if replicates < 1:
-        raise ValueError(f"replicates: expected a whole number >= 1, got {replicates}")
+    least = 1 if vs is None else MIN_COMPARE_REPLICATES
+    if replicates < least:
+        with_vs = "" if vs is None else " with vs"
+        raise ValueError(
+            f"replicates: expected a whole number >= {least}{with_vs}, got {replicates}"
+        )
     overrides = _run_overrides(households, months, seed)
     chosen = _sized(arm(scenario, changes), overrides)
+    arms, notes = (
+        ([chosen], [])
+        if vs is None
+        else counterfactual_arms(chosen, counterfactual_arm(vs, chosen))
+    )
     with executor or Serial() as entered:
-        stacked = run_comparison([chosen], replicates, entered)
-    tables = {name: with_units(table.drop(columns=ARM)) for name, table in stacked.items()}
-    return RunResults(chosen.scenario, chosen.path, tuple(range(replicates)), tables, overrides)
+        stacked = run_comparison(arms, replicates, entered)
+    return run_results(Comparison(arms, replicates, stacked, notes, overrides))
+
+
+NO_POLICY = "no-policy"  # the counterfactual: the same county without workshops or instruments
+BASELINE = "baseline"  # the scenario whose workshops and policy `NO_POLICY` takes
+
+
+def counterfactual_arm(source: str | Path | Arm, scenario: Arm) -> Arm:
+    """The counterfactual `source` of `scenario`: `NO_POLICY`, a scenario name or file, or an arm.
+
+    `NO_POLICY` is the scenario itself with the baseline's workshops and policy (none):
+    the same county, households, dates and shocks, so the paired difference is what its
+    policy and workshops did.
+    """
+    if source != NO_POLICY:
+        return arm(source)
+    own = without_policy(scenario.scenario, load_scenario(scenario_file(BASELINE)))
+    return Arm(own.name, own, scenario.path)
+
+
+def counterfactual_arms(scenario: Arm, vs: Arm) -> tuple[list[Arm], list[str]]:
+    """A scenario and its counterfactual as arms of a comparison, the counterfactual first.
+
+    The counterfactual is the reference; both run with the scenario's seed, households
+    and months.
+
+    Returns:
+        The two arms, and one note per value of the counterfactual's ``[run]`` replaced.
+
+    Raises:
+        CompareError: neither their names nor their file names tell them apart.
+    """
+    arms, notes = comparison_arms([(scenario.path, scenario.scenario), (vs.path, vs.scenario)])
+    return arms[::-1], notes
+
+
+def run_results(comparison: Comparison) -> RunResults:
+    """The runs of a comparison's last arm, against the first when there are two.
+
+    Args:
+        comparison: one arm (a scenario alone), or a counterfactual and a scenario
+            (`counterfactual_arms`), run on replicates 0..R-1.
+    """
+    *others, own = comparison.arms
+    tables = {
+        one.label: {name: _rows_of(table, one.label) for name, table in comparison.tables.items()}
+        for one in comparison.arms
+    }
+    warnings = [
+        *(
+            line
+            for other in others
+            for line in counterfactual_warnings(own.scenario, other.scenario)
+        ),
+        *(
+            line
+            for one in reversed(comparison.arms)
+            for line in run_warnings(one.scenario, tables[one.label], one.label)
+        ),
+    ]
+    counterfactual = (
+        Counterfactual(
+            others[0].scenario,
+            others[0].path,
+            comparison.replicates,
+            with_units(paired_effects(comparison), "paired_effects"),
+            comparison.notes,
+        )
+        if others
+        else None
+    )
+    return RunResults(
+        own.scenario,
+        own.path,
+        tuple(range(comparison.replicates)),
+        tables[own.label],
+        comparison.overrides,
+        tuple(warnings),
+        counterfactual,
+    )
+
+
+@dataclass(frozen=True)
+class PairedMeasure:
+    """A row of `paired_effects`: where its numbers come from and how it reads.
+
+    Attributes:
+        source: the outcome in `differences` (a summary column), or for a ratio the gain
+            it divides spending by (a costed outcome of `cost_effectiveness`).
+        measure: the row in words, with its unit where the words do not say it.
+        unit: the unit of its estimate and interval.
+        sign: 1 for scenario - counterfactual, -1 for counterfactual - scenario.
+    """
+
+    source: str
+    measure: str
+    unit: str
+    sign: int = 1
+
+
+PAIRED_DIFFERENCES = {  # outcome of a `paired_effects` row: its measure (t interval)
+    "net_exits": PairedMeasure("net_exits", "net exits (households)", "households"),
+    "poor_household_months_averted": PairedMeasure(
+        "poor_household_months", "poor household-months averted", "household-months", -1
+    ),
+    "poor_households_final_12_mean": PairedMeasure(
+        "poor_households_final_12_mean", "mean poor households, final year", "households"
+    ),
+    "poor_households_end": PairedMeasure(
+        "poor_households_end", "poor households at the end", "households"
+    ),
+    "total_spending_yuan": PairedMeasure("total_spending_yuan", "total spending (yuan)", "yuan"),
+}
+PAIRED_RATIOS = {  # outcome of a `paired_effects` row: its measure (Fieller interval)
+    "yuan_per_extra_net_exit": PairedMeasure(
+        "net_exits", "yuan per extra net exit", "yuan per net exit"
+    ),
+    "yuan_per_poor_household_month_averted": PairedMeasure(
+        "poor_household_months", "yuan per household-month averted", "yuan per household-month"
+    ),
+}
+
+
+def paired_effects(comparison: Comparison) -> pd.DataFrame:
+    """A scenario's effects against its counterfactual, paired by replicate, 95% intervals.
+
+    The comparison's last arm against its first (`counterfactual_arms`); each replicate
+    of one is paired with the same replicate of the other (common random numbers).
+    Differences (`PAIRED_DIFFERENCES`, t intervals of `experiments.compare.differences`):
+    net exits, poor household-months averted (months 1..T spent poor by the households
+    poor at month 0: the counterfactual's less the scenario's), poor households (mean of
+    the final 12 months, and at the end) and total spending. Ratios (`PAIRED_RATIOS`,
+    Fieller intervals): extra spending per extra net exit and per poor household-month
+    averted, "undefined" (no estimate) where the effect divided by has an interval
+    containing 0.
+
+    Returns:
+        One row per measure: ``outcome``, ``measure`` (in words), ``outcome_unit``,
+        ``n`` (pairs), ``estimate``, ``ci_low``, ``ci_high`` (in ``outcome_unit``) and
+        ``status`` (``defined``, or why a ratio is undefined).
+    """
+    scenario = comparison.arms[-1].label
+    found = differences(comparison).rename(columns={"difference": ESTIMATE})
+    costs = cost_effectiveness(comparison).rename(columns={"yuan_per_unit": ESTIMATE})
+    sources = (
+        (found.assign(status=DEFINED), PAIRED_DIFFERENCES),
+        (costs, PAIRED_RATIOS),
+    )
+    return pd.DataFrame(
+        [
+            _paired_row(outcome, measure, rows[measure.source])
+            for table, measures in sources
+            for rows in [table[table[ARM] == scenario].set_index("outcome").to_dict("index")]
+            for outcome, measure in measures.items()
+        ]
+    )
+
+
+def _paired_row(
+    outcome: str, measure: PairedMeasure, row: Mapping[Hashable, Any]
+) -> dict[str, Any]:
+    """A row of `paired_effects` from a row of differences or of cost-effectiveness."""
+    low, high = row["ci_low"], row["ci_high"]
+    if measure.sign < 0:
+        low, high = -high, -low
+    return {
+        "outcome": outcome,
+        "measure": measure.measure,
+        OUTCOME_UNIT: measure.unit,
+        "n": int(row["n"]),
+        ESTIMATE: measure.sign * row[ESTIMATE],
+        "ci_low": low,
+        "ci_high": high,
+        "status": row["status"],
+    }
+
+
+def _rows_of(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One arm's rows of a stacked comparison table, without ``arm``; units in attrs."""
+    rows = table[table[ARM] == label].drop(columns=ARM).reset_index(drop=True)
+    return with_units(rows)
 
 
 # ---------------------------------------------------------------------- comparisons
@@ -504,20 +759,25 @@ class ComparisonResults:
     def differences(self) -> pd.DataFrame:
         """Mean paired difference of each arm from the reference, with its 95% t CI.
 
-        One row per arm and outcome (final headcount, net and gross exits, final income
-        per capita, total spending, cost per net exit), as ``differences.csv``, with the
-        outcome's unit in ``outcome_unit``.
+        One row per arm and outcome (final headcount, net exits, poor household-months,
+        poor households over the final 12 months and at the end, gross exits, final
+        income per capita, total spending), as ``differences.csv``, with the outcome's
+        unit in ``outcome_unit``.
         """
         return with_units(_with_outcome_unit(differences(self.comparison)), "differences")
 
     @cached_property
-    def cost_per_exit(self) -> pd.DataFrame:
-        """Extra spending per extra net exit of each arm against the reference (yuan).
+    def cost_effectiveness(self) -> pd.DataFrame:
+        """Extra spending per unit of gain of each arm against the reference (yuan).
 
-        With a 95% paired bootstrap CI (``ci_low``, ``ci_high``); NaN where an arm
-        changes no net exits.
+        One row per arm and gain (extra net exits, poor household-months averted), as
+        ``cost_effectiveness.csv``: ``yuan_per_unit`` with its 95% Fieller interval
+        (``ci_low``, ``ci_high``), empty where ``status`` says the ratio is undefined
+        (the gain's own interval contains 0).
         """
-        return with_units(extra_cost_per_exit(self.comparison), "cost_per_exit")
+        return with_units(
+            _with_outcome_unit(cost_effectiveness(self.comparison)), "cost_effectiveness"
+        )
 
     def save(self, out: str | Path) -> Path:
         """Write the comparison folder (as ``wsim compare`` does); returns the folder.
@@ -608,10 +868,12 @@ class SweepResults(SweepData):
         """The analysis ``wsim analyze`` prints, by table name.
 
         ``effects`` (paired differences from each arm's reference, 95% t CI),
-        ``rates`` (shares of households, Wilson 95% CI), ``cost_per_exit`` (yuan per
-        extra net exit, paired bootstrap 95% CI), ``instruments`` (spending by
-        instrument, yuan), and ``sobol`` or ``morris`` indices for those designs; each
-        table that the design supports.
+        ``rates`` (shares of households, Wilson 95% CI), ``cost_effectiveness`` (yuan per
+        extra net exit and per poor household-month averted, 95% Fieller CI, "undefined"
+        where the gain's interval contains 0), ``ranking`` (arms by gain and by cost, with
+        the share of resamples in which each ranks first), ``instruments`` (spending by
+        instrument, yuan), ``adaptive`` (where adaptive replicates stopped), and ``sobol``
+        or ``morris`` indices for those designs; each table that the design supports.
 
         Raises:
             AnalysisError: the results cannot give the analysis (names the folder).
@@ -852,6 +1114,21 @@ def _load_run(folder: Path, manifest: dict[str, Any], panel: bool) -> RunResults
         (replicate,),
         tables,
         dict(manifest["overrides"]),
+        tuple(manifest.get("warnings", ())),  # folders written before warnings have none
+        _stored_counterfactual(folder, manifest.get("counterfactual")),
+    )
+
+
+def _stored_counterfactual(folder: Path, stored: dict[str, Any] | None) -> Counterfactual | None:
+    """The counterfactual a run folder's manifest records, with its paired effects."""
+    if stored is None:
+        return None
+    return Counterfactual(
+        _stored_scenario(folder, stored["scenario"]),
+        Path(stored["scenario_file"]),
+        int(stored["replicates"]),
+        with_units(pd.read_csv(folder / stored["effects"]), "paired_effects"),
+        list(stored["aligned"]),
     )
 
 

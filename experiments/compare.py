@@ -4,14 +4,17 @@ Every scenario (an **arm**) runs replicates 0..R-1 with one seed, households and
 (the first scenario's, or the command line's), so at replicate r every arm starts from
 the same households and sees the same shocks (`model.streams`), and a difference
 between arms is the policy's effect rather than sampling noise. Differences from the
-first arm (the reference) are paired by replicate with 95% t CIs, and the cost per net
-exit against it gets a paired bootstrap CI (`experiments.analysis.effects`).
+first arm (the reference) are paired by replicate with 95% t CIs; the extra spending per
+extra net exit and per poor household-month averted against it gets a 95% Fieller CI,
+"undefined" where the gain's own interval contains 0 (`experiments.analysis.effects`).
 
 Layout of a comparison directory::
 
     manifest.json            scenarios (files as run, extends chains), seed,
                              replicates, code version, files written
     differences.csv          paired differences from the reference, 95% t CIs
+    cost_effectiveness.csv   yuan per extra net exit and per poor household-month
+                             averted against the reference, 95% Fieller CIs, status
     tables/<name>.parquet    each run table of every arm and replicate, stacked, with
                              ``arm`` and ``replicate`` in front (and the same as CSV)
     plots/<figure>.png/.svg  figures, with the plotted numbers in <figure>.csv
@@ -30,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.analysis.effects import cost_per_exit, effects, pairs
+from experiments.analysis import effects as analysis
 from experiments.executors import Executor
 from experiments.figures.arms import (
     REPLICATE,
@@ -43,26 +46,28 @@ from experiments.figures.arms import (
     plot_spending_by_arm,
     plot_workshops_by_arm,
 )
-from experiments.figures.sweep import plot_cost_per_exit, plot_effects
+from experiments.figures.sweep import plot_cost_effectiveness, plot_effects
 from experiments.outputs import MANIFEST, check_output_dir, scenario_files, staging
 from experiments.provenance import code_version
+from experiments.sweep.pairing import pairs
 from experiments.sweep.seeding import ARM
-from model.scenario import Scenario
+from model.scenario import Scenario, scenario_from_dict
 from model.simulate import RunResult, simulate
-from model.streams import make_stream
 
 KIND = "compare"  # the manifest's "kind": marks a comparison directory
-DIFFERENCES = "differences.csv"
+DIFFERENCES, COST_EFFECTIVENESS = "differences.csv", "cost_effectiveness.csv"
 OUTCOMES = (
     "headcount",
     "net_exits",
+    "poor_household_months",
+    "poor_households_final_12_mean",
+    "poor_households_end",
     "gross_exits",
     "income_per_capita",
     "total_spending_yuan",
-    "cost_per_net_exit_yuan",
 )  # differences.csv, in order
 FINAL_MONTH = ("headcount", "income_per_capita")  # outcomes read at the run's final month
-ALIGNED = ("seed", "households", "months")  # [run] values every arm shares
+ALIGNED = ("seed", "start", "households", "months")  # [run] values every arm shares
 
 
 class CompareError(ValueError):
@@ -116,8 +121,22 @@ class Comparison:
         return f"{names} (seed {self.arms[0].scenario.run.seed}, {self.replicates} replicates)"
 
 
+def without_policy(scenario: Scenario, baseline: Scenario) -> Scenario:
+    """The scenario with the baseline's workshops and policy: no workshops, no instruments.
+
+    County, population, incomes, choices, shocks, run size and seed stay, so the two
+    runs have the same households and shocks.
+    """
+    data = scenario.model_dump() | {
+        "name": f"{scenario.name} (no policy)",
+        "workshops": baseline.workshops.model_dump(),
+        "policy": baseline.policy.model_dump(),
+    }
+    return scenario_from_dict(data, f"{scenario.name} without policy")
+
+
 def comparison_arms(loaded: list[tuple[Path, Scenario]]) -> tuple[list[Arm], list[str]]:
-    """Arms sharing the first scenario's seed, households and months, and notes on changes.
+    """Arms sharing the first scenario's seed, start, households and months, and notes on changes.
 
     Args:
         loaded: each scenario file with its scenario (command-line overrides applied).
@@ -132,7 +151,7 @@ def comparison_arms(loaded: list[tuple[Path, Scenario]]) -> tuple[list[Arm], lis
     shared = {key: getattr(first, key) for key in ALIGNED}
     notes = [
         f"{path}: run with {key} {shared[key]} of {loaded[0][0]} (its own: "
-        f"{getattr(scenario.run, key)}), so every arm has the same households and shocks"
+        f"{getattr(scenario.run, key)}), so every arm has the same households, dates and shocks"
         for path, scenario in loaded[1:]
         for key in ALIGNED
         if getattr(scenario.run, key) != shared[key]
@@ -204,20 +223,29 @@ def differences(comparison: Comparison) -> pd.DataFrame:
     """Mean paired difference of each arm from the reference on `OUTCOMES`, 95% t CI.
 
     Columns: ``arm``, ``reference``, ``outcome``, ``n`` (pairs with finite values),
-    ``reference_mean``, ``arm_mean``, ``difference``, ``ci_low``, ``ci_high``,
-    ``half_width_unpaired`` (Welch, for comparison).
+    ``reference_mean``, ``arm_mean``, ``difference`` (arm - reference), ``ci_low``,
+    ``ci_high``, ``half_width_unpaired`` (Welch, for comparison), in the outcome's unit.
+    A negative difference in ``poor_household_months`` is household-months averted.
     """
-    paired = pairs(arm_values(comparison.tables), [REPLICATE], comparison.reference)
-    table = effects(paired, list(OUTCOMES)).rename(columns={"baseline": "reference_mean"})
+    table = analysis.effects(_paired(comparison), list(OUTCOMES)).rename(
+        columns={"baseline": "reference_mean"}
+    )
     table.insert(1, "reference", comparison.reference)
     return table
 
 
-def extra_cost_per_exit(comparison: Comparison) -> pd.DataFrame:
-    """Extra spending per extra net exit of each arm against the reference (bootstrap CI)."""
-    paired = pairs(arm_values(comparison.tables), [REPLICATE], comparison.reference)
-    rng = make_stream(comparison.arms[0].scenario.run.seed, "bootstrap")
-    return cost_per_exit(paired, rng)
+def cost_effectiveness(comparison: Comparison) -> pd.DataFrame:
+    """Extra spending per extra net exit and per poor household-month averted (Fieller CI).
+
+    Against the reference, one row per arm and gain; columns as
+    `experiments.analysis.effects.cost_effectiveness`.
+    """
+    return analysis.cost_effectiveness(_paired(comparison))
+
+
+def _paired(comparison: Comparison) -> pd.DataFrame:
+    """Each arm's runs beside the reference's run of the same replicate."""
+    return pairs(arm_values(comparison.tables), [REPLICATE], comparison.reference)
 
 
 def quotas(arms: list[Arm]) -> dict[str, float | None]:
@@ -244,13 +272,15 @@ def plot_comparison(comparison: Comparison, diffs: pd.DataFrame, out_dir: Path) 
         *plot_workshops_by_arm(tables["workshops"], label, out_dir),
         *plot_jobs_and_quota(tables["monthly"], quotas(comparison.arms), label, out_dir),
         *plot_spending_by_arm(tables["summary"], label, out_dir),
-        *plot_cost_per_exit(extra_cost_per_exit(comparison), reference, label, out_dir),
+        *plot_cost_effectiveness(cost_effectiveness(comparison), reference, label, out_dir),
         *plot_effects(diffs, reference, label, out_dir),
     ]
 
 
 def write_comparison(comparison: Comparison, out_dir: Path) -> pd.DataFrame:
-    """Write a comparison's tables, differences, figures and manifest, atomically.
+    """Write a comparison's tables, differences, cost-effectiveness, figures and manifest.
+
+    Written atomically: into a staging directory renamed into place.
 
     Args:
         comparison: the stacked runs.
@@ -272,7 +302,12 @@ def write_comparison(comparison: Comparison, out_dir: Path) -> pd.DataFrame:
             table.to_csv(written[-1], index=False)
         diffs = differences(comparison)
         diffs.to_csv(tmp / DIFFERENCES, index=False)
-        written += [tmp / DIFFERENCES, *plot_comparison(comparison, diffs, tmp / "plots")]
+        cost_effectiveness(comparison).to_csv(tmp / COST_EFFECTIVENESS, index=False)
+        written += [
+            tmp / DIFFERENCES,
+            tmp / COST_EFFECTIVENESS,
+            *plot_comparison(comparison, diffs, tmp / "plots"),
+        ]
         manifest = comparison_manifest(comparison)
         manifest["files"] = [str(p.relative_to(tmp)) for p in written]
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")

@@ -4,14 +4,13 @@
 without a browser. A slider sets one dotted scenario key in display units (per cent,
 thousand or million yuan); an instrument's switch sets its ``enabled`` key. A run is a
 `WorkshopEconomy` stepped a month at a time, yielding a `Snapshot` of what it has
-collected so far. The comparison run (`without_policy`) is the same county, households,
-months, seed and shocks with baseline.toml's workshops and policy (no workshops, no
-instruments), so both runs draw the same households (common random numbers).
+collected so far. The comparison run (`experiments.compare.without_policy`) is the same
+county, households, months, seed and shocks with baseline.toml's workshops and policy
+(no workshops, no instruments), so both runs draw the same households (common random numbers).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from matplotlib.figure import Figure
 
 from experiments.figures.style import AREA_COLOURS, HATCHES, LINE_STYLES, STYLE, new_figure, wide
 from model.economy import WorkshopEconomy
-from model.metrics import cost_per_exit
-from model.scenario import Scenario, load_scenario, scenario_from_dict
+from model.scenario import Scenario, load_scenario
 
 BASELINE_FILE = "baseline.toml"  # the no-policy county every scenario extends
 DEFAULT_SCENARIO = "default.toml"
@@ -204,20 +202,6 @@ def configure(
     return scenario.with_changes(changes(scenario, settings), origin=f"{path.name} (dashboard)")
 
 
-def without_policy(scenario: Scenario, baseline: Scenario) -> Scenario:
-    """The scenario with the baseline's workshops and policy: no workshops, no instruments.
-
-    County, population, incomes, choices, shocks, run size and seed stay, so the two
-    runs have the same households and shocks.
-    """
-    data = scenario.model_dump() | {
-        "name": f"{scenario.name} ({NO_POLICY})",
-        "workshops": baseline.workshops.model_dump(),
-        "policy": baseline.policy.model_dump(),
-    }
-    return scenario_from_dict(data, f"{scenario.name} without policy")
-
-
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """What a run has collected up to its current month.
@@ -317,30 +301,27 @@ def numbers(run: Snapshot, month: int) -> dict[str, float]:
 def headline(run: Snapshot, baseline: Snapshot | None = None) -> list[tuple[str, ...]]:
     """Current numbers of the run, and of the no-policy run at the same month.
 
+    No yuan per exit: the run's spending over its own exits has no counterfactual, and
+    one replicate against the no-policy run has no interval (``wsim run --vs`` gives
+    both).
+
     Returns:
         Rows of text, the first the header: measure, this run[, no policy, difference].
         Money in yuan, headcount in per cent of people.
     """
     month = run.month
     ours = numbers(run, month)
-    spent, exits = ours[SPENDING], int(ours[NET_EXITS])
     if baseline is None:
         return [
             ("Measure", "This run"),
-            *((m, _format(ours[m], fmt)) for m, fmt in HEADLINE.items()),
-            ("Yuan per net exit", _format(cost_per_exit(spent, exits), ",.0f")),
+            *((m, format(ours[m], fmt)) for m, fmt in HEADLINE.items()),
         ]
     theirs = numbers(baseline, month)
     rows = [
-        (m, _format(ours[m], fmt), _format(theirs[m], fmt), _format(ours[m] - theirs[m], "+" + fmt))
+        (m, format(ours[m], fmt), format(theirs[m], fmt), format(ours[m] - theirs[m], "+" + fmt))
         for m, fmt in HEADLINE.items()
     ]
-    extra = cost_per_exit(spent - baseline.spending_yuan(month), exits - baseline.net_exits(month))
-    return [
-        ("Measure", "This run", NO_POLICY.capitalize(), "Difference"),
-        *rows,
-        ("Extra yuan per extra net exit", "", "", _format(extra, ",.0f")),
-    ]
+    return [("Measure", "This run", NO_POLICY.capitalize(), "Difference"), *rows]
 
 
 def headcount_figure(run: Snapshot, baseline: Snapshot | None = None) -> Figure:
@@ -430,8 +411,3 @@ def _label(snap: Snapshot, baseline: Snapshot | None) -> str:
 def _finish(ax: Any, run: Snapshot) -> None:
     ax.set_xlim(0, run.scenario.run.months)
     ax.legend(loc="best")
-
-
-def _format(value: float, fmt: str) -> str:
-    """A number as text; n/a for NaN (e.g. cost per exit without a net exit)."""
-    return "n/a" if math.isnan(value) else format(value, fmt)

@@ -2,14 +2,19 @@
 
 Layout of an output directory::
 
-    manifest.json             what was run, from which files, with which code
+    manifest.json             what was run, from which files, with which code, and
+                              the run's warnings (`run_warnings`)
     tables/<name>.parquet     every table of the run (and the same as <name>.csv),
                               the household panel (panel) among them if the run kept one
     plots/<figure>.png/.svg   figures, with the plotted numbers in <figure>.csv
+    paired_effects.csv        only for a run against a counterfactual (`Counterfactual`)
 
 Everything is built in a hidden temporary sibling directory and renamed into place at
 the end, so an error never leaves a half-written directory; an earlier output directory
 at the same place is replaced only once the new one is complete.
+
+A run warns when its policy pays for a workshop form no workshop of which was open (the
+instrument did nothing), and when the budget ran out (claims unpaid, by instrument).
 """
 
 from __future__ import annotations
@@ -19,22 +24,79 @@ import json
 import math
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from experiments.figures.arms import REPLICATE
 from experiments.figures.run import plot_run
 from experiments.provenance import VERSION_KEY, code_version
-from model.scenario import Scenario, extends_chain
+from model.policy import INSTRUMENT_CLASSES
+from model.scenario import Policy, Scenario, extends_chain
 from model.simulate import RunResult
+from model.workshops import FORM_FIELDS
 
 MANIFEST = "manifest.json"  # its `VERSION_KEY` marks a directory as written by write_run
+PAIRED_EFFECTS = "paired_effects.csv"  # a run's effects against its counterfactual
+ANY_FORM = tuple(FORM_FIELDS.values())
+FORMS_PAID: dict[str, tuple[str, ...]] = {  # instrument: the workshop forms it pays for
+    name: tuple(FORM_FIELDS[form] for form in cls.forms_paid)
+    for name, cls in INSTRUMENT_CLASSES.items()
+    if cls.forms_paid is not None
+}
+PRESENTED_AGAIN = frozenset(name for name, cls in INSTRUMENT_CLASSES.items() if cls.claims_wait)
+NOT_CLOSED = ("open", "idle")  # workshop statuses in which the policy pays for a workshop
+POLICY_WORLD = (
+    "name",
+    "description",
+    "workshops",
+    "policy",
+    "choice.flexible_hours",  # whether carers may walk to a workshop: only workshops use it
+)  # what a counterfactual may change; a difference elsewhere is not the policy's effect
+SHOWN_KEYS = 6  # differing keys a warning names before "and N more"
+UNPAID_MIN_YUAN = 0.01  # less unpaid than a fen is rounding
 
 
 class OutputError(ValueError):
     """An output directory that cannot be used (names the path and what was expected)."""
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """What a run was compared with (``wsim run --vs``), and the paired effects.
+
+    Attributes:
+        scenario: the counterfactual scenario as run (with the run's seed, households and
+            months).
+        file: the scenario file it is based on.
+        replicates: replicates 0..R-1 of the run and of the counterfactual, paired on
+            common random numbers.
+        effects: the run's effects against it, one row per outcome (written to
+            `PAIRED_EFFECTS`).
+        notes: the counterfactual's own run values replaced by the run's.
+    """
+
+    scenario: Scenario
+    file: Path
+    replicates: int
+    effects: pd.DataFrame
+    notes: list[str]
+
+    def manifest(self) -> dict[str, Any]:
+        """Its entry in the run's manifest (JSON-ready)."""
+        return {
+            "scenario_name": self.scenario.name,
+            "scenario_file": str(self.file),
+            "scenario_files": scenario_files(self.file),
+            "replicates": self.replicates,
+            "aligned": self.notes,
+            "effects": PAIRED_EFFECTS,
+            "scenario": self.scenario.model_dump(mode="json"),
+        }
 
 
 @dataclass(frozen=True)
@@ -86,6 +148,8 @@ def write_run(
     *,
     replicate: int = 0,
     overrides: Mapping[str, int] | None = None,
+    warnings: Sequence[str] | None = None,
+    counterfactual: Counterfactual | None = None,
 ) -> RunOutputs:
     """Write a run's tables, figures and manifest into `out_dir`, atomically.
 
@@ -96,6 +160,9 @@ def write_run(
         out_dir: output directory; an earlier output directory there is replaced.
         replicate: replicate index of the run.
         overrides: `[run]` values given on top of the file (e.g. ``{"months": 3}``).
+        warnings: the manifest's warnings [default: `run_warnings` of this run].
+        counterfactual: what the run was compared with; its paired effects are written
+            to `PAIRED_EFFECTS`.
 
     Returns:
         Where everything went (paths inside `out_dir`).
@@ -104,11 +171,20 @@ def write_run(
         OutputError: if `out_dir` is not safe to replace (see `check_output_dir`).
     """
     check_output_dir(out_dir)
+    if warnings is None:
+        warnings = run_warnings(scenario, result.all_tables())
     with staging(out_dir) as tmp:
         tables = _write_tables(result, tmp / "tables")
         plots = plot_run(result, scenario, tmp / "plots", replicate)
         manifest = build_manifest(result, scenario, scenario_path, replicate, overrides)
-        manifest["files"] = [str(p.relative_to(tmp)) for p in (*_with_csv(tables), *plots)]
+        manifest["warnings"] = list(warnings)
+        effects = []
+        if counterfactual is not None:
+            effects = [tmp / PAIRED_EFFECTS]
+            counterfactual.effects.to_csv(effects[0], index=False)
+            manifest["counterfactual"] = counterfactual.manifest()
+        written = (*_with_csv(tables), *plots, *effects)
+        manifest["files"] = [str(p.relative_to(tmp)) for p in written]
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
     return RunOutputs(
         out_dir,
@@ -152,6 +228,160 @@ def build_manifest(
 def scenario_files(path: Path) -> list[dict[str, str]]:
     """Path and text of a scenario file and of every file it extends, nearest first."""
     return [{"path": str(p), "text": p.read_text(encoding="utf-8")} for p in extends_chain(path)]
+
+
+def run_warnings(
+    scenario: Scenario, tables: Mapping[str, pd.DataFrame], label: str | None = None
+) -> list[str]:
+    """Warnings on a run: instruments idle for want of a workshop form, unpaid claims.
+
+    Args:
+        scenario: the scenario as run.
+        tables: its ``workshops`` and ``spending`` tables: one run, or replicates stacked
+            with ``replicate`` in front.
+        label: what each warning starts with [default: the scenario's name].
+
+    Returns:
+        One line per warning (`absent_form_warnings`, then `budget_warnings`).
+    """
+    found = [
+        *absent_form_warnings(scenario.policy, tables["workshops"]),
+        *budget_warnings(tables["spending"]),
+    ]
+    return [f"{label or scenario.name}: {warning}" for warning in found]
+
+
+def absent_form_warnings(policy: Policy, workshops: pd.DataFrame) -> list[str]:
+    """Warnings on instruments in force that had no workshop of a form they pay for.
+
+    One line per set of forms (`FORMS_PAID`) of which no workshop was open or idle in any
+    month from 1 on (when the policy acts), naming the instruments that paid nothing.
+
+    Args:
+        policy: the scenario's policy.
+        workshops: the ``workshops`` table (workshops by month, form and status), one run
+            or replicates stacked with ``replicate`` in front.
+    """
+    rows = _with_replicate(workshops)
+    active = rows[(rows["month"] >= 1) & rows["status"].isin(NOT_CLOSED) & (rows["count"] > 0)]
+    replicates = rows[REPLICATE].unique()
+    forms_open = active.groupby(REPLICATE)["form"].agg(set)
+    paying: dict[tuple[str, ...], list[str]] = {}
+    for instrument, forms in FORMS_PAID.items():
+        if getattr(policy, instrument).enabled:
+            paying.setdefault(forms, []).append(instrument)
+    warnings = []
+    for forms, instruments in paying.items():
+        without = sum(not forms_open.get(r, set()) & set(forms) for r in replicates)
+        if without:
+            kind = "workshop" if forms == ANY_FORM else f"{_or(forms)} workshop"
+            many = len(replicates) > 1
+            warnings.append(
+                f"no {kind} was open in any month{_of_replicates(without, len(replicates))}: "
+                f"{', '.join(instruments)}, which {'pays' if len(instruments) == 1 else 'pay'} "
+                f"only for {kind}s, did nothing{' in those replicates' if many else ''}"
+            )
+    return warnings
+
+
+def budget_warnings(spending: pd.DataFrame) -> list[str]:
+    """A warning when the budget left claims unpaid, with the yuan unpaid by instrument.
+
+    An instrument paid every month (wage subsidy, premiums, rent, interest, cash support,
+    course places) loses what is unpaid: its yuan unpaid over the run are given. A one-off
+    claim (`PRESENTED_AGAIN`) waits and is presented again each month: the yuan still
+    unpaid in the final month are given. Months and yuan are means over replicates.
+
+    Args:
+        spending: the ``spending`` table (``due`` and ``paid`` yuan by month and
+            instrument), one run or replicates stacked with ``replicate`` in front.
+
+    Returns:
+        No line, or one.
+    """
+    rows = _with_replicate(spending)
+    rows = rows.assign(unpaid=(rows["due"] - rows["paid"]).clip(lower=0))
+    short = rows[rows["unpaid"] >= UNPAID_MIN_YUAN]
+    if short.empty:
+        return []
+    runs, months = rows[REPLICATE].nunique(), int(rows["month"].max())
+    final = rows[rows["month"] == months]
+    lost = rows[~rows["instrument"].isin(PRESENTED_AGAIN)]
+    waiting = final[final["instrument"].isin(PRESENTED_AGAIN)]
+    parts = [
+        f"{title}: {', '.join(f'{name} {yuan / runs:,.0f}' for name, yuan in by.items())}"
+        for title, by in (
+            ("yuan unpaid", _unpaid_by_instrument(lost)),
+            ("yuan of one-off claims still unpaid at the end", _unpaid_by_instrument(waiting)),
+        )
+        if by
+    ] or ["one-off claims only, all paid by the end"]
+    month_count = len(short[[REPLICATE, "month"]].drop_duplicates()) / runs
+    mean = "" if runs == 1 else f" (means of {runs} replicates)"
+    return [
+        f"the budget ran out: claims went unpaid in {month_count:.3g} of {months} months; "
+        f"{'; '.join(parts)}{mean}"
+    ]
+
+
+def _unpaid_by_instrument(rows: pd.DataFrame) -> dict[str, float]:
+    """Yuan unpaid by instrument (in the table's order), instruments with none left out."""
+    unpaid = rows.groupby("instrument", sort=False)["unpaid"].sum()
+    return {str(k): float(v) for k, v in unpaid.items() if v >= UNPAID_MIN_YUAN}
+
+
+def counterfactual_warnings(scenario: Scenario, counterfactual: Scenario) -> list[str]:
+    """A warning when a counterfactual differs from its scenario outside `POLICY_WORLD`.
+
+    Its effects then include those differences (another county, population, start date,
+    shocks...), not the policy's alone. Both scenarios as run (seed, households and
+    months aligned).
+
+    Returns:
+        No line, or one naming the first `SHOWN_KEYS` differing dotted keys.
+    """
+    differing = [
+        key
+        for key in _differing_keys(
+            scenario.model_dump(mode="json"), counterfactual.model_dump(mode="json")
+        )
+        if not any(key == k or key.startswith(f"{k}.") for k in POLICY_WORLD)
+    ]
+    if not differing:
+        return []
+    more = len(differing) - SHOWN_KEYS
+    shown = ", ".join(differing[:SHOWN_KEYS]) + (f" and {more} more" if more > 0 else "")
+    return [
+        f"{counterfactual.name} differs from {scenario.name} outside workshops and policy "
+        f"({shown}): the paired effects include these differences, not the policy's alone"
+    ]
+
+
+def _differing_keys(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested tables, in `a`'s order."""
+    found = []
+    for key in dict.fromkeys([*a, *b]):
+        left, right = a.get(key), b.get(key)
+        if isinstance(left, Mapping) and isinstance(right, Mapping):
+            found += _differing_keys(left, right, f"{prefix}{key}.")
+        elif left != right:
+            found.append(f"{prefix}{key}")
+    return found
+
+
+def _with_replicate(table: pd.DataFrame) -> pd.DataFrame:
+    """A run table with a ``replicate`` column (0 for a table of one run)."""
+    return table if REPLICATE in table.columns else table.assign(**{REPLICATE: 0})
+
+
+def _or(names: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def _of_replicates(count: int, replicates: int) -> str:
+    """`` of <count> of the <replicates> replicates`` ("" for a single run)."""
+    return "" if replicates == 1 else f" of {count} of the {replicates} replicates"
 
 
 @contextmanager

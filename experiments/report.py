@@ -2,12 +2,14 @@
 
 The kind of directory comes from its manifest.json: a sweep's has a ``spec_hash``, a
 comparison's has ``"kind": "compare"``, a run's has the scenario name and the code
-version. The report holds the key tables (HTML tables), every figure (PNG embedded as
-base64), the scenario files as run with their ``# source:`` and ``# assumption:``
-comments (each file of the ``extends`` chain), the sweep spec for a sweep, and the
-manifest. It references nothing outside itself (no links, stylesheets or scripts), so
-it opens offline and can be mailed as one file. Sweep figures are drawn from the store
-(into ``DIR/plots/``) when the directory has none yet.
+version. The report holds the key tables (HTML tables: a run's summary, its warnings
+and, for ``wsim run --vs``, its paired effects; a comparison's differences and
+cost-effectiveness; a sweep's analysis), every figure (PNG embedded as base64), the
+scenario files as run with their ``# source:`` and ``# assumption:`` comments (each
+file of the ``extends`` chain), the sweep spec for a sweep, and the manifest. It
+references nothing outside itself (no links, stylesheets or scripts), so it opens
+offline and can be mailed as one file. Sweep figures are drawn from the store (into
+``DIR/plots/``) when the directory has none yet.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import pandas as pd
 
 from experiments.analysis.effects import AnalysisError, analyze
 from experiments.analysis.formatting import format_value, readable
-from experiments.compare import DIFFERENCES, KIND
+from experiments.compare import COST_EFFECTIVENESS, DIFFERENCES, KIND
 from experiments.figures.arms import REPLICATE
 from experiments.figures.sweep import plot_sweep
-from experiments.outputs import MANIFEST, scenario_files, staging
+from experiments.outputs import MANIFEST, PAIRED_EFFECTS, scenario_files, staging
 from experiments.provenance import VERSION_KEY
 from experiments.sweep.engine import open_sweep
 from experiments.sweep.seeding import ARM
@@ -39,7 +41,8 @@ REPORT = "report.html"
 PLOTS = "plots"
 SWEEP_TABLES = {  # analysis table: heading
     "effects": "Effects against the baseline (paired, 95% t CI)",
-    "cost_per_exit": "Cost per net exit against the baseline (95% bootstrap CI)",
+    "cost_effectiveness": "Cost-effectiveness against the baseline (95% Fieller CI)",
+    "ranking": "Ranking of the arms (share of resamples ranked first)",
     "instruments": "Spending by instrument",
     "rates": "Household rates (95% Wilson CI)",
     "sobol": "Sensitivity: Sobol indices",
@@ -124,6 +127,8 @@ def run_report(directory: Path, manifest: dict[str, Any]) -> tuple[str, list[Sec
     )
     return title, [
         Section("Summary", table_html(summary)),
+        *warnings_sections(manifest.get("warnings", [])),
+        *paired_effects_sections(directory, manifest.get("counterfactual")),
         Section("Figures", figures_html(directory, manifest["files"])),
         Section(
             "Scenario files",
@@ -155,6 +160,10 @@ def comparison_report(directory: Path, manifest: dict[str, Any]) -> tuple[str, l
         Section(
             f"Differences from {manifest['reference']}",
             table_html(readable("differences", pd.read_csv(directory / DIFFERENCES))),
+        ),
+        Section(
+            f"Cost-effectiveness against {manifest['reference']} (95% Fieller CI)",
+            table_html(readable("cost_effectiveness", pd.read_csv(directory / COST_EFFECTIVENESS))),
         ),
         Section("Figures", figures_html(directory, manifest["files"])),
         Section("Scenario files", notes + overrides_html(manifest["overrides"]) + scenarios),
@@ -200,6 +209,35 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
         Section(
             "Sweep spec and scenario files",
             files_html([*spec_file, *scenario_files(base), *reforms]),
+        ),
+    ]
+
+
+def warnings_sections(warnings: list[str]) -> list[Section]:
+    """A section listing a run's warnings (none without warnings)."""
+    if not warnings:
+        return []
+    items = "".join(f"<li>{html.escape(warning)}</li>" for warning in warnings)
+    return [Section("Warnings", f"<ul>{items}</ul>")]
+
+
+def paired_effects_sections(
+    directory: Path, counterfactual: dict[str, Any] | None
+) -> list[Section]:
+    """A run's paired effects and its counterfactual's scenario files (none without one)."""
+    if counterfactual is None:
+        return []
+    effects = pd.read_csv(directory / PAIRED_EFFECTS)
+    heading = (
+        f"Paired effects against {counterfactual['scenario_name']} "
+        f"({counterfactual['replicates']} replicates, 95% CI)"
+    )
+    notes = "".join(f"<p>{html.escape(note)}</p>" for note in counterfactual["aligned"])
+    return [
+        Section(heading, table_html(readable("paired_effects", effects))),
+        Section(
+            f"Counterfactual scenario files: {counterfactual['scenario_name']}",
+            notes + files_html(counterfactual["scenario_files"]),
         ),
     ]
 

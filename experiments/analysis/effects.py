@@ -1,18 +1,23 @@
-"""Analysis of a sweep: effects, rates, cost per net exit, Sobol and Morris indices.
+"""Analysis of a sweep: effects, rates, cost-effectiveness, rankings, Sobol and Morris.
 
 Effects are paired: each run of an arm is compared with the baseline run of the same
 replicate (and the same uncertainty values and crossed-lever levels: an arm under a
 crossed lever's level is compared with the other levers' base at that level), which saw
-the same households and shocks (common random numbers); the 95% CI is Student's t on
-the paired differences. Rates get Wilson intervals, cost per net exit a paired bootstrap
-CI. Sobol first- and total-order
-indices (on a Saltelli design) and Morris mu*/sigma come from SALib, for the outcomes the
-spec names. Every function takes and returns plain frames or arrays.
+the same households and shocks (common random numbers; `experiments.sweep.pairing`);
+the 95% CI is Student's t on the paired differences. Rates get Wilson intervals. Cost
+per unit of gain (yuan per extra net exit, per poor household-month averted) gets
+Fieller's interval on the paired differences (`experiments.intervals.fieller_interval`),
+"undefined" where the gain's own interval contains 0. Arms are ranked by gain and by
+cost per unit, each with the share of paired bootstrap resamples in which it ranks first
+(`experiments.analysis.ranking`). Sobol first- and total-order indices (on a Saltelli
+design) and Morris mu*/sigma come from SALib, for the outcomes the spec names. Every
+function takes and returns plain frames or arrays.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,18 +26,22 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from scipy import stats
 
-from experiments.intervals import CONFIDENCE, t_half_width
+from experiments.analysis.ranking import COST, EFFECT, rank_arms, unit_matrix
+from experiments.intervals import CONFIDENCE, DEFINED, fieller_interval, t_half_width
 from experiments.sweep.design import problem, reference_arms, sample, unit_sample
-from experiments.sweep.seeding import ARM, BASELINE, points, run_id
-from experiments.sweep.spec import Spec
+from experiments.sweep.engine import adaptive_check
+from experiments.sweep.pairing import BASE, REPLICATE, pair_keys, pairs
+from experiments.sweep.seeding import ARM, points, run_id
+from experiments.sweep.spec import Spec, unknown_name
 from experiments.sweep.store import DONE, RUN_ID, SweepData
 from model.streams import make_stream
 
-BOOTSTRAP_SAMPLES = 2000
-BASE = "_baseline"  # suffix of the baseline run's values in a pairs frame
 EFFECT_OUTCOMES = (
     "headcount",
     "net_exits",
+    "poor_household_months",
+    "poor_households_final_12_mean",
+    "poor_households_end",
     "gross_exits",
     "income_per_capita",
     "total_spending_yuan",
@@ -41,7 +50,15 @@ RATES = {
     "poor_at_end": "poor_households_end",  # rate name: summary count over households
     "out_of_poverty_12_months": "stayed_out_12_months",
 }
-SPENDING, EXITS = "total_spending_yuan", "net_exits"
+SPENDING, EXITS, POOR_MONTHS = "total_spending_yuan", "net_exits", "poor_household_months"
+GAINS = {  # costed outcome: (sign of a gain against the reference, one unit of gain)
+    EXITS: (1, "extra net exit"),  # arm - reference
+    POOR_MONTHS: (-1, "poor household-month averted"),  # reference - arm
+}
+GAIN_WORDS = {EXITS: "extra net exits", POOR_MONTHS: "poor household-months averted"}
+# why an arm has no rank by cost (besides an undefined interval) or by effect
+DOMINANT, LOSS = "gains and saves money (dominant)", "loses without saving money"
+NO_PAIRS = "no pairs"
 
 
 class AnalysisError(ValueError):
@@ -74,31 +91,15 @@ def run_values(data: SweepData) -> pd.DataFrame:
     return runs.join(data.values(), on=RUN_ID)
 
 
-def pairs(
-    values: pd.DataFrame, keys: list[str], reference: str | list[str] = BASELINE
+def effects(
+    paired: pd.DataFrame, outcomes: list[str], confidence: float = CONFIDENCE
 ) -> pd.DataFrame:
-    """Each run of another arm beside its `reference` arm's run (columns suffixed `BASE`).
+    """Mean paired difference arm - baseline per outcome, with its t CI at `confidence`.
 
-    Args:
-        values: runs with outcomes (`run_values`).
-        keys: columns a run and its reference run share: replicate, uncertainty values
-            and crossed levers.
-        reference: the arm the others are paired with (the baseline of a sweep), or the
-            arms, one per level of the crossed levers (`design.reference_arms`).
-    """
-    outcomes = [
-        c for c in values.columns if pd.api.types.is_numeric_dtype(values[c]) and c not in keys
-    ]
-    is_reference = values[ARM].isin([reference] if isinstance(reference, str) else reference)
-    baseline = values.loc[is_reference, [*keys, *outcomes]]
-    others = values[~is_reference]
-    return others.merge(baseline, on=keys, suffixes=("", BASE))
-
-
-def effects(paired: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
-    """Mean paired difference arm - baseline per outcome, with its 95% t CI.
-
-    ``half_width_unpaired`` is the Welch half-width on the same runs, for comparison.
+    Columns: ``arm``, ``outcome``, ``n`` (pairs with finite values), ``baseline`` and
+    ``arm_mean`` (means of the outcome), ``difference`` (mean arm - baseline),
+    ``ci_low``, ``ci_high`` and ``half_width_unpaired`` (the Welch half-width on the
+    same runs, for comparison), all in the outcome's unit.
     """
     rows = []
     for arm, group in paired.groupby(ARM, sort=False):
@@ -106,7 +107,12 @@ def effects(paired: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
             a, b = (group[c].to_numpy(dtype=float) for c in (outcome, outcome + BASE))
             keep = np.isfinite(a) & np.isfinite(b)
             diff = a[keep] - b[keep]
-            half = float(t_half_width(diff.std(ddof=1), len(diff))) if len(diff) > 1 else np.nan
+            paired_ci = len(diff) > 1
+            half = (
+                float(t_half_width(diff.std(ddof=1), len(diff), confidence))
+                if paired_ci
+                else np.nan
+            )
             mean = _mean(diff)
             rows.append(
                 {
@@ -118,8 +124,8 @@ def effects(paired: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
                     "difference": mean,
                     "ci_low": mean - half,
                     "ci_high": mean + half,
-                    "half_width_unpaired": welch_half_width(a[keep], b[keep])
-                    if len(diff) > 1
+                    "half_width_unpaired": welch_half_width(a[keep], b[keep], confidence)
+                    if paired_ci
                     else np.nan,
                 }
             )
@@ -148,57 +154,83 @@ def rates(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cost_per_exit(
-    paired: pd.DataFrame,
-    rng: np.random.Generator,
-    samples: int = BOOTSTRAP_SAMPLES,
-    spending: str = SPENDING,
-) -> pd.DataFrame:
-    """Extra spending per extra net exit of each arm against the baseline (yuan).
+def gain_differences(group: pd.DataFrame, outcome: str) -> pd.Series:
+    """Gain in a costed outcome per pair (`GAINS`; the outcome's unit).
 
-    The estimate is mean extra spending over mean extra net exits (NaN when the arm
-    changes no net exits). An arm that removes an instrument has both negative: the
-    ratio is then what the instrument spent per net exit it bought. The 95% CI is a
-    percentile bootstrap over the pairs, keeping resamples whose extra net exits have
-    the estimate's sign (``bootstrap_valid`` is their share). `spending` is the column
-    counted: total spending, or one instrument's (``spending_<instrument>_yuan``).
+    Arm - reference for net exits; reference - arm for poor household-months (averted).
     """
+    sign, _ = GAINS[outcome]
+    return sign * (group[outcome] - group[outcome + BASE])
+
+
+def cost_effectiveness(
+    paired: pd.DataFrame,
+    spending: str = SPENDING,
+    outcomes: tuple[str, ...] = tuple(GAINS),
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """Extra spending per unit of gain of each arm against its reference, Fieller CI.
+
+    The estimate is mean extra spending over mean gain (yuan per extra net exit, or per
+    poor household-month averted); its interval is Fieller's on the paired differences
+    (`experiments.intervals.fieller_interval`). Where the gain's own t interval contains
+    0 the ratio is undefined: estimate and bounds are NaN and ``status`` says so. An arm
+    that removes an instrument has both negative: the ratio is then what the instrument
+    spent per unit of gain it bought.
+
+    Args:
+        paired: runs beside their reference runs (`experiments.sweep.pairing.pairs`).
+        spending: the spending column counted: total spending, or one instrument's
+            (``spending_<instrument>_yuan``).
+        outcomes: costed outcomes (keys of `GAINS`) to divide by, where present.
+        confidence: confidence level of the intervals.
+
+    Returns:
+        One row per arm and outcome: ``arm``, ``outcome``, ``per`` (one unit of gain in
+        words), ``n`` (pairs), ``extra_spending_yuan`` (mean, yuan), ``gain`` (mean extra
+        net exits, or poor household-months averted), ``yuan_per_unit``, ``ci_low``,
+        ``ci_high`` (yuan per unit) and ``status`` (`experiments.intervals.DEFINED`, or
+        why the ratio is undefined).
+    """
+    present = [o for o in outcomes if o in paired.columns]
     rows = []
     for arm, group in paired.groupby(ARM, sort=False):
-        spend = (group[spending] - group[spending + BASE]).to_numpy(dtype=float)
-        exits = (group[EXITS] - group[EXITS + BASE]).to_numpy(dtype=float)
-        picks = rng.integers(0, len(spend), size=(samples, len(spend)))
-        num, den = spend[picks].mean(axis=1), exits[picks].mean(axis=1)
-        same_side = (np.sign(den) == np.sign(exits.mean())) & (den != 0)
-        ratios = num[same_side] / den[same_side]
-        low, high = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
-        rows.append(
-            {
-                ARM: arm,
-                "extra_spending_yuan": spend.mean(),
-                "extra_net_exits": exits.mean(),
-                "yuan_per_extra_net_exit": _ratio(spend.mean(), exits.mean()),
-                "ci_low": low,
-                "ci_high": high,
-                "bootstrap_valid": len(ratios) / samples,
-            }
-        )
+        for outcome in present:
+            spend = group[spending] - group[spending + BASE]
+            gain = gain_differences(group, outcome)
+            keep = np.isfinite(spend) & np.isfinite(gain)
+            ratio = fieller_interval(spend[keep], gain[keep], confidence)
+            rows.append(
+                {
+                    ARM: arm,
+                    "outcome": outcome,
+                    "per": GAINS[outcome][1],
+                    "n": int(keep.sum()),
+                    "extra_spending_yuan": _mean(spend[keep].to_numpy()),
+                    "gain": _mean(gain[keep].to_numpy()),
+                    "yuan_per_unit": ratio.estimate,
+                    "ci_low": ratio.low,
+                    "ci_high": ratio.high,
+                    "status": ratio.status,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def instruments(values: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
-    """Spending by instrument per arm, and what the arm adds against the baseline.
+    """Spending by instrument per arm, and what the arm adds against its reference.
 
-    Columns: mean yuan spent, share of the arm's spending, mean extra yuan (paired) and
-    extra yuan per extra net exit (NaN for the baseline arm itself).
+    Columns: ``arm``, ``instrument``, ``spending_yuan`` (mean yuan spent), ``share`` of
+    the arm's spending and ``extra_yuan`` (mean paired change; NaN for a reference arm).
+    Cost per unit of gain, with its interval, is in `cost_effectiveness`.
     """
     names = [c for c in values.columns if c.startswith("spending_") and c.endswith("_yuan")]
     spent = values.groupby(ARM, sort=False)[[*names, SPENDING]].mean().to_dict("index")
-    diffs = pd.DataFrame({c: paired[c] - paired[c + BASE] for c in [*names, EXITS]})
+    diffs = pd.DataFrame({c: paired[c] - paired[c + BASE] for c in names})
     gains = diffs.groupby(paired[ARM], sort=False).mean().to_dict("index")
     rows = []
     for arm, mean in spent.items():
-        gain = gains.get(arm, dict.fromkeys([*names, EXITS], math.nan))
+        gain = gains.get(arm, dict.fromkeys(names, math.nan))
         rows += [
             {
                 ARM: arm,
@@ -206,11 +238,86 @@ def instruments(values: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
                 "spending_yuan": mean[c],
                 "share": _ratio(mean[c], mean[SPENDING]),
                 "extra_yuan": gain[c],
-                "yuan_per_extra_net_exit": _ratio(gain[c], gain[EXITS]),
             }
             for c in names
         ]
     return pd.DataFrame(rows)
+
+
+def ranking(
+    paired: pd.DataFrame, unit_keys: list[str], crossed: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """Arms ranked by gain and by cost per unit of gain, with the share ranked first.
+
+    Arms are ranked among those compared with the same reference (one group per level
+    of the crossed levers), for each costed outcome present (`GAINS`): by gain (rank 1 =
+    largest) and by total extra spending per unit of gain (rank 1 = cheapest, among
+    arms whose cost has a defined Fieller interval and whose spending and gain move the
+    same way). Ranks follow the point estimates; ``share_first`` is the share of paired
+    bootstrap resamples of the units (`experiments.analysis.ranking`) in which the arm
+    ranks first among the arms ranked.
+
+    Args:
+        paired: runs beside their reference runs.
+        unit_keys: columns naming a unit of resampling (replicate, uncertainty values).
+        crossed: columns of the crossed levers (arms at the same levels share a
+            reference).
+        rng: generator of the bootstrap resamples.
+
+    Returns:
+        Columns ``crossed_level`` (the crossed levers' levels, "" without crossed
+        levers), ``outcome``, ``by`` (``effect`` or ``cost``), ``criterion`` (in words),
+        ``arm``, ``estimate`` (the gain, or yuan per unit of gain: NaN where its Fieller
+        interval is undefined), ``status`` (of that interval; "" by effect), ``rank``
+        (0 = unranked), ``share_first`` (0 to 1; NaN for an arm whose cost is undefined)
+        and ``unranked_because`` ("" when ranked).
+    """
+    frames = []
+    groups: Iterable[tuple[Any, pd.DataFrame]] = (
+        paired.groupby(crossed, sort=False) if crossed else [((), paired)]
+    )
+    for level, group in groups:
+        for outcome in [o for o in GAINS if o in group.columns]:
+            gain = unit_matrix(group, gain_differences(group, outcome), unit_keys)
+            spend = unit_matrix(group, group[SPENDING] - group[SPENDING + BASE], unit_keys)
+            cost = cost_effectiveness(group, outcomes=(outcome,)).set_index(ARM).loc[gain.columns]
+            for by in (EFFECT, COST):
+                by_cost = by == COST
+                ranked = rank_arms(
+                    spend, gain, by, rng, cost["status"] == DEFINED if by_cost else None
+                )
+                reasons = (
+                    _cost_unranked(cost, spend.mean(), gain.mean())
+                    if by_cost
+                    else np.where(gain.mean().isna(), NO_PAIRS, "")
+                )
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "crossed_level": ",".join(map(str, level)),
+                            "outcome": outcome,
+                            "by": by,
+                            "criterion": f"yuan per {GAINS[outcome][1]}"
+                            if by_cost
+                            else GAIN_WORDS[outcome],
+                            ARM: gain.columns,
+                            "estimate": (
+                                cost["yuan_per_unit"] if by_cost else gain.mean()
+                            ).to_numpy(),
+                            "status": cost["status"].to_numpy() if by_cost else "",
+                            "rank": ranked["rank"].to_numpy(),
+                            "share_first": ranked["share_first"].to_numpy(),
+                            "unranked_because": np.where(ranked["rank"] > 0, "", reasons),
+                        }
+                    )
+                )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cost_unranked(cost: pd.DataFrame, spend: pd.Series, gain: pd.Series) -> np.ndarray:
+    """Why each arm would have no rank by cost: its interval's status, or the signs."""
+    signs = np.where((gain > 0) & (spend < 0), DOMINANT, LOSS)
+    return np.where(cost["status"] != DEFINED, cost["status"], signs)
 
 
 def row_outcomes(design: pd.DataFrame, values: pd.Series, replicates: list[int]) -> np.ndarray:
@@ -267,14 +374,14 @@ def morris_indices(
     )
 
 
-def sensitivity(spec: Spec, data: SweepData) -> pd.DataFrame:
-    """Sobol or Morris indices of every spec outcome, stacked (one row per input)."""
+def sensitivity(spec: Spec, data: SweepData, outcomes: Sequence[str]) -> pd.DataFrame:
+    """Sobol or Morris indices of each outcome, stacked (one row per input)."""
     method = spec.file.design.method
     design, salib_problem = sample(spec, spec.seed), problem(spec)
     values = data.values()
     replicates = sorted(int(r) for r in data.runs["replicate"].unique())
     frames = []
-    for outcome in spec.file.outputs.outcomes:
+    for outcome in outcomes:
         y = row_outcomes(design, values[outcome], replicates)
         if method == "sobol":
             seed = int(make_stream(spec.seed, "sobol").integers(1, 2**31))
@@ -291,42 +398,108 @@ def sensitivity(spec: Spec, data: SweepData) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def analyze(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
+def outcome_names(data: SweepData) -> list[str]:
+    """Outcomes a sweep's analysis can report on: numeric summary and kept monthly columns."""
+    values = data.values()
+    return [c for c in values.columns if pd.api.types.is_numeric_dtype(values[c])]
+
+
+def arm_names(spec: Spec) -> list[str]:
+    """The arms of a sweep's design, in design order."""
+    return list(dict.fromkeys(sample(spec, spec.seed)[ARM]))
+
+
+def check_names(what: str, given: Sequence[str], known: Sequence[str]) -> None:
+    """Refuse the first of `given` not in `known`.
+
+    Raises:
+        AnalysisError: ``<what>: expected ..., got 'x' (did you mean 'y'?); known: ...``.
+    """
+    for name in given:
+        if name not in known:
+            raise AnalysisError(f"{what}: expected one of the sweep's, {unknown_name(name, known)}")
+
+
+def analyze(
+    spec: Spec,
+    data: SweepData,
+    outcomes: Sequence[str] | None = None,
+    arms: Sequence[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every table the sweep supports, by name.
 
+    Args:
+        spec: the sweep's spec.
+        data: its stored results.
+        outcomes: outcomes of the effects and of Sobol or Morris indices (default: the
+            standard `EFFECT_OUTCOMES` and the spec's outcomes for effects, the spec's
+            for indices).
+        arms: arms to report on (default: all); their reference arms are kept to pair
+            with, and rankings rank these arms only.
+
     Returns:
-        ``effects``, ``rates``, ``cost_per_exit`` and ``instruments`` when the design
-        has arms other than the baseline (``rates`` always), and ``sobol`` or
+        ``rates`` (with a summary); ``effects``, ``cost_effectiveness``, ``ranking`` and
+        ``instruments`` when the design has arms other than the baseline; ``adaptive``
+        (one row: where adaptive replicates stopped, and whether the target half-width
+        of the paired effect was reached) for an adaptive sweep; ``sobol`` or
         ``morris`` for those designs.
+
+    Raises:
+        AnalysisError: an unknown outcome or arm, or a Sobol or Morris design with rows
+            missing.
     """
+    check_names("outcomes", outcomes or [], outcome_names(data))
+    check_names("arms", arms or [], arm_names(spec))
     values = run_values(data)
+    if arms is not None:
+        values = values[values[ARM].isin([*arms, *reference_arms(spec.levers)])]
     tables: dict[str, pd.DataFrame] = {}
     if {"households", *RATES.values()} <= set(values.columns):
         tables["rates"] = rates(values)
-    crossed = [lever.column for lever in spec.levers if lever.crossed]
-    paired = pairs(
-        values,
-        ["replicate", *(u.column for u in spec.uncertainties), *crossed],
-        reference_arms(spec.levers),
-    )
+    paired = pairs(values, pair_keys(spec), reference_arms(spec.levers))
     if len(paired):
-        names = [
+        names = outcomes or [
             c
             for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
             if c in values.columns
         ]
-        tables["effects"] = effects(paired, names)
-    if len(paired) and {SPENDING, EXITS} <= set(values.columns):
-        tables["cost_per_exit"] = cost_per_exit(paired, make_stream(spec.seed, "bootstrap"))
+        tables["effects"] = effects(paired, list(names))
+    if len(paired) and SPENDING in values.columns and set(GAINS) & set(values.columns):
+        crossed = [lever.column for lever in spec.levers if lever.crossed]
+        units = [c for c in pair_keys(spec) if c not in crossed]
+        tables["cost_effectiveness"] = cost_effectiveness(paired)
+        tables["ranking"] = ranking(paired, units, crossed, make_stream(spec.seed, "ranking"))
         tables["instruments"] = instruments(values, paired)
-    arms = {arm: i for i, arm in enumerate(dict.fromkeys(sample(spec, spec.seed)[ARM]))}
+    order = {arm: i for i, arm in enumerate(arm_names(spec))}
     tables = {
-        name: table.sort_values(ARM, key=lambda a: a.map(arms), kind="stable")
+        name: table.sort_values(ARM, key=lambda a: a.map(order), kind="stable")
         for name, table in tables.items()
     }
+    if "ranking" in tables:
+        tables["ranking"] = _by_rank(tables["ranking"])
+    replicates = int(data.runs[REPLICATE].max()) + 1 if len(data.runs) else 0
+    check = adaptive_check(spec, data, replicates)
+    if check is not None:
+        tables["adaptive"] = pd.DataFrame([{**check.record(), "widest": check.widest}])
     if spec.file.design.method in ("sobol", "morris"):
-        tables[spec.file.design.method] = sensitivity(spec, data)
+        tables[spec.file.design.method] = sensitivity(
+            spec, data, outcomes or spec.file.outputs.outcomes
+        )
     return tables
+
+
+def _by_rank(table: pd.DataFrame) -> pd.DataFrame:
+    """A ranking table in reading order: per crossed level, outcome and criterion, by rank."""
+    keys = list(zip(table["crossed_level"], table["outcome"], table["by"], strict=True))
+    order = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    position = [order[key] for key in keys]
+    unranked_last = table["rank"].where(table["rank"] > 0, len(table) + 1)
+    return (
+        table.assign(_group=position, _rank=unranked_last)
+        .sort_values(["_group", "_rank"], kind="stable")
+        .drop(columns=["_group", "_rank"])
+        .reset_index(drop=True)
+    )
 
 
 def _mean(values: np.ndarray) -> float:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Self
@@ -20,6 +22,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.analysis.formatting import format_value
+from experiments.api import (
+    NO_POLICY,
+    counterfactual_arm,
+    counterfactual_arms,
+    run_results,
+    save_run,
+    scenario_file,
+)
 from experiments.calibration.calibrated_scenarios import (
     calibrated_path,
     check_calibration,
@@ -40,6 +51,7 @@ from experiments.cli.errors import EXIT_INVALID, fail
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
 from experiments.compare import (
     DIFFERENCES,
+    Arm,
     CompareError,
     Comparison,
     comparison_arms,
@@ -47,7 +59,15 @@ from experiments.compare import (
     write_comparison,
 )
 from experiments.executors import LostTasks
-from experiments.outputs import OutputError, RunOutputs, check_output_dir, write_run
+from experiments.intervals import DEFINED
+from experiments.outputs import (
+    PAIRED_EFFECTS,
+    OutputError,
+    RunOutputs,
+    check_output_dir,
+    run_warnings,
+    write_run,
+)
 from experiments.report import ReportError, write_report
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
@@ -115,6 +135,26 @@ PanelOpt = Annotated[
         show_default=False,
     ),
 ]
+VsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vs",
+        help="Counterfactual: no-policy (SCENARIO's county without workshops or instruments), "
+        "or a scenario name in scenarios/ or a file. Runs it and SCENARIO on replicates 0..R-1 "
+        "with SCENARIO's seed, start, households and months "
+        "(common random numbers), and prints and writes (paired_effects.csv) the paired "
+        "effects with 95% intervals.",
+        show_default=False,
+    ),
+]
+RunReplicatesOpt = Annotated[
+    int,
+    typer.Option(
+        "--replicates",
+        help="Replicates 0..R-1 of SCENARIO and of the --vs scenario: at least 2 with --vs; "
+        "1 without it (one run, chosen with --replicate).",
+    ),
+]
 
 
 @app.command()
@@ -127,33 +167,135 @@ def run(
     replicate: ReplicateOpt = 0,
     reform: ReformOpt = None,
     panel_every: PanelOpt = None,
+    vs: VsOpt = None,
+    replicates: RunReplicatesOpt = 1,
+    workers: WorkersOpt = None,
 ) -> None:
-    """Run SCENARIO and write its outputs.
+    """Run SCENARIO and write its outputs; with --vs, against a counterfactual.
 
     Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
-    output directory, then prints where they are and a summary of the run. With
-    --panel-every the tables include the household panel (panel.parquet).
+    output directory, then prints where they are, a summary of the run and its warnings
+    (an instrument with no workshop of a form it pays for, claims the budget left
+    unpaid; the manifest has them too). With --panel-every the tables include the
+    household panel (panel.parquet).
+
+    With --vs NAME --replicates R (R >= 2; --workers sets the processes) the folder holds
+    replicate 0's tables and paired_effects.csv, and the paired effects are printed with
+    95% intervals: net exits, poor household-months averted, poor households (final 12
+    months, end), spending, and yuan per extra net exit and per poor household-month
+    averted ("undefined" where the effect's interval contains 0). The warnings then
+    cover both scenarios, and say when the --vs scenario differs from SCENARIO in more
+    than workshops and policy (e.g. another county).
     """
     overrides = given_overrides(months, seed, households)
-    if replicate < 0:
-        fail(f"--replicate: expected a whole number >= 0, got {replicate}")
-    if panel_every is not None and panel_every < 1:
-        fail(f"--panel-every: expected a whole number of months >= 1, got {panel_every}")
+    check_run_options(replicate, panel_every, vs, replicates)
     params = with_overrides(with_reforms(load(scenario), reform or []), overrides)
     out_dir = out or RESULTS_DIR / safe_name(params.name)
     try:
         check_output_dir(out_dir)
     except OutputError as err:
         fail(f"--out {err}")
+    if vs is not None:
+        chosen = Arm(params.name, params, scenario)
+        run_against(
+            chosen, counterfactual(vs, chosen), replicates, Options(out_dir, overrides, workers)
+        )
+        return
     with DelayedProgress(params.run.months) as progress:
         result = simulate(params, replicate, on_month=progress, panel_every_months=panel_every)
+    warnings = run_warnings(params, result.all_tables())
     try:
         outputs = write_run(
-            result, params, scenario, out_dir, replicate=replicate, overrides=overrides
+            result,
+            params,
+            scenario,
+            out_dir,
+            replicate=replicate,
+            overrides=overrides,
+            warnings=warnings,
         )
     except (OSError, OutputError) as err:
         fail(f"{out_dir}: could not write the outputs: {err}")
     report(outputs, result, params, replicate)
+    print_warnings(warnings)
+
+
+def check_run_options(
+    replicate: int, panel_every: int | None, vs: str | None, replicates: int
+) -> None:
+    """Fail on option values of ``wsim run`` out of range or that do not go together."""
+    if replicate < 0:
+        fail(f"--replicate: expected a whole number >= 0, got {replicate}")
+    if panel_every is not None and panel_every < 1:
+        fail(f"--panel-every: expected a whole number of months >= 1, got {panel_every}")
+    if vs is None:
+        if replicates != 1:
+            fail(
+                f"--replicates: expected 1 without --vs (one run; --replicate chooses it), "
+                f"got {replicates}"
+            )
+        return
+    if replicates < MIN_COMPARE_REPLICATES:
+        fail(
+            f"--replicates: expected a whole number >= {MIN_COMPARE_REPLICATES} with --vs "
+            f"(a paired interval needs two pairs), got {replicates}"
+        )
+    if replicate != 0:
+        fail(f"--replicate: expected none with --vs, which runs replicates 0..R-1, got {replicate}")
+    if panel_every is not None:
+        fail("--panel-every: expected none with --vs (runs without --vs keep the panel)")
+
+
+def counterfactual(source: str, chosen: Arm) -> Arm:
+    """The --vs scenario (no-policy, a name in scenarios/ or a file), or fail saying why."""
+    if source == NO_POLICY:
+        return counterfactual_arm(source, chosen)
+    try:
+        path = scenario_file(source)
+    except ScenarioError as err:
+        fail(f"--vs {err}")
+    loaded = load(path)
+    return Arm(loaded.name, loaded, path)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Where and how ``wsim run --vs`` runs: output directory, [run] overrides, workers."""
+
+    out_dir: Path
+    overrides: dict[str, int]
+    workers: int | None
+
+
+def run_against(chosen: Arm, vs: Arm, replicates: int, options: Options) -> None:
+    """Run `chosen` and its counterfactual `vs` on common random numbers; write and print.
+
+    Writes replicate 0 of `chosen` as a run folder with the paired effects, then prints
+    where the outputs are, the paired effects and the warnings on both scenarios.
+    """
+    try:
+        arms, notes = counterfactual_arms(chosen, vs)
+    except CompareError as err:
+        fail(f"--vs {err}")
+    for note in notes:
+        typer.echo(f"note: {note}")
+    tables = run_arms(arms, replicates, options.workers)
+    results = run_results(Comparison(arms, replicates, tables, notes, options.overrides))
+    try:
+        outputs = save_run(results, options.out_dir, 0)
+    except (OSError, OutputError) as err:
+        fail(f"{options.out_dir}: could not write the outputs: {err}")
+    print_outputs(outputs)
+    typer.echo(f"  effects:  {outputs.directory / PAIRED_EFFECTS}")
+    run = results.scenario.run
+    typer.echo(
+        f"\n{arms[1].label} against {arms[0].label}: {run.households:,} households, "
+        f"{run.months} months, seed {run.seed}, replicates 0..{replicates - 1} paired "
+        "(the folder's tables are replicate 0's)"
+    )
+    assert results.effects is not None  # a run against a counterfactual has effects
+    Console().print(effects_table(results.effects))
+    print_warnings(results.warnings)
 
 
 @app.command()
@@ -337,11 +479,30 @@ def compare(
         check_output_dir(out_dir)
     except OutputError as err:
         fail(f"--out {err}")
-    executor = make_executor(workers, None)
     for note in notes:
         typer.echo(f"note: {note}")
+    tables = run_arms(arms, replicates, workers)
+    comparison = Comparison(arms, replicates, tables, notes, overrides)
+    try:
+        differences = write_comparison(comparison, out_dir)
+    except (OSError, OutputError) as err:
+        fail(f"{out_dir}: could not write the outputs: {err}")
+    typer.echo(
+        f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
+        f"{DIFFERENCES}, manifest.json"
+    )
+    Console().print(rich_table("differences", differences))
+
+
+def run_arms(arms: list[Arm], replicates: int, workers: int | None) -> dict[str, pd.DataFrame]:
+    """Replicates 0..R-1 of every arm on `workers` processes, with a progress bar (stderr).
+
+    Returns:
+        The stacked tables (`experiments.compare.run_comparison`); fails, writing
+        nothing, when a run's worker process died on every attempt.
+    """
     with (
-        executor,
+        make_executor(workers, None) as executor,
         Progress(
             TextColumn("simulating"),
             BarColumn(),
@@ -354,19 +515,9 @@ def compare(
     ):
         task = bar.add_task("runs", total=len(arms) * replicates)
         try:
-            tables = run_comparison(arms, replicates, executor, lambda: bar.advance(task))
+            return run_comparison(arms, replicates, executor, lambda: bar.advance(task))
         except LostTasks as err:
             fail(f"{len(err.items)} run(s) lost, nothing written: {err}")
-    comparison = Comparison(arms, replicates, tables, notes, overrides)
-    try:
-        differences = write_comparison(comparison, out_dir)
-    except (OSError, OutputError) as err:
-        fail(f"{out_dir}: could not write the outputs: {err}")
-    typer.echo(
-        f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
-        f"{DIFFERENCES}, manifest.json"
-    )
-    Console().print(rich_table("differences", differences))
 
 
 @app.command("report")
@@ -529,6 +680,16 @@ class DelayedProgress:
 
 def report(outputs: RunOutputs, result: RunResult, params: Scenario, replicate: int) -> None:
     """Print where the outputs went and a short summary of the run."""
+    print_outputs(outputs)
+    typer.echo(
+        f"\n{params.name}: {params.run.households:,} households, {params.run.months} "
+        f"months, seed {params.run.seed}, replicate {replicate}"
+    )
+    Console().print(summary_table(result))
+
+
+def print_outputs(outputs: RunOutputs) -> None:
+    """Print where a run folder's tables, figures and manifest are."""
     root = outputs.directory
     typer.echo(f"outputs written to {root}/")
     typer.echo(f"  tables:   {root / 'tables'}/ ({len(outputs.tables)} tables, parquet + CSV)")
@@ -537,18 +698,16 @@ def report(outputs: RunOutputs, result: RunResult, params: Scenario, replicate: 
         "PNG + SVG + CSV of the plotted data)"
     )
     typer.echo(f"  manifest: {outputs.manifest}")
-    typer.echo(
-        f"\n{params.name}: {params.run.households:,} households, {params.run.months} "
-        f"months, seed {params.run.seed}, replicate {replicate}"
-    )
-    Console().print(summary_table(result))
 
 
 def summary_table(result: RunResult) -> Table:
-    """Headline results of a run: poverty at start and end, exits, spending, cost."""
+    """Headline results of a run: poverty at start and end, exits, poor months, spending.
+
+    No cost per exit: without a counterfactual, spending over the run's own exits says
+    nothing about what the policy bought (``wsim run --vs`` gives it).
+    """
     first, last = result.monthly.iloc[0], result.monthly.iloc[-1]
     s = result.summary.to_dict(orient="records")[0]
-    cost = s["cost_per_net_exit_yuan"]
     table = Table()
     table.add_column("result")
     table.add_column("value", justify="right")
@@ -558,11 +717,45 @@ def summary_table(result: RunResult) -> Table:
             f"{first['headcount']:.1%} → {last['headcount']:.1%}",
         ),
         ("poor households", f"{first['poor_households']:,} → {last['poor_households']:,}"),
+        (
+            "poor households, mean of the final 12 months",
+            f"{s['poor_households_final_12_mean']:,.1f}",
+        ),
         ("gross exits (households)", f"{s['gross_exits']:,}"),
         ("net exits (households)", f"{s['net_exits']:,}"),
+        ("months poor of the households poor at the start", f"{s['poor_household_months']:,}"),
         ("total spending (yuan)", f"{s['total_spending_yuan']:,.0f}"),
-        ("cost per net exit (yuan)", "n/a (no net exit)" if pd.isna(cost) else f"{cost:,.0f}"),
     ]
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def effects_table(effects: pd.DataFrame) -> Table:
+    """Paired effects (`experiments.api.paired_effects`) for reading: estimate and CI.
+
+    A ratio whose effect's interval contains 0 reads "undefined", with the reason.
+    """
+    table = Table(title="paired effects, 95% intervals")
+    table.add_column("effect")
+    table.add_column("estimate", justify="right")
+    table.add_column("95% interval", justify="right")
+    for row in effects.to_dict("records"):
+        if row["status"] == DEFINED:
+            low, high = signed(row["ci_low"]), signed(row["ci_high"])
+            shown = (signed(row["estimate"]), f"[{low}, {high}]")
+        else:
+            shown = ("undefined", str(row["status"]).removeprefix("undefined: "))
+        table.add_row(str(row["measure"]), *shown)
+    return table
+
+
+def signed(value: float) -> str:
+    """A number for reading (`format_value`), with + in front of a positive one."""
+    return ("+" if value > 0 else "") + format_value(float(value))
+
+
+def print_warnings(warnings: Sequence[str]) -> None:
+    """Print each warning on a run as one ``warning:`` line on stderr."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)

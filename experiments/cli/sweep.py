@@ -31,7 +31,13 @@ from rich.progress import (
 from rich.table import Table
 
 from experiments.analysis.decision_rules import SummaryError, write_summary
-from experiments.analysis.effects import AnalysisError, analyze
+from experiments.analysis.effects import (
+    AnalysisError,
+    analyze,
+    arm_names,
+    check_names,
+    outcome_names,
+)
 from experiments.analysis.formatting import format_value, readable
 from experiments.cli.errors import fail
 from experiments.executors import Dask, Executor, ExecutorError, serial_or_processes
@@ -142,18 +148,42 @@ def status_command(directory: DirArg) -> None:
         if state.finished_utc and not state.pending
         else f"not complete: continue with `wsim resume {directory}`"
     )
+    if state.adaptive is not None:
+        typer.echo(f"adaptive replicates: {state.adaptive.note}")
 
 
-def analyze_command(directory: DirArg) -> None:
+def analyze_command(
+    directory: DirArg,
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An outcome to report effects on (repeatable) [default: the standard "
+            "outcomes and the spec's]; a summary column or a kept monthly column.",
+            show_default=False,
+        ),
+    ] = None,
+    arm: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An arm to report on and rank (repeatable) [default: every arm].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Analyse the sweep in DIRECTORY: print tables and write them to DIRECTORY/analysis/.
 
     Effects of each arm against the baseline (paired, 95% t CIs), household rates
-    (Wilson), cost per extra net exit (paired bootstrap) and by instrument, and Sobol
-    or Morris indices of the uncertainties.
+    (Wilson), yuan per extra net exit and per poor household-month averted (95% Fieller
+    CIs, "undefined" where the gain's interval contains 0), rankings with the share of
+    bootstrap resamples in which each arm ranks first, spending by instrument, where
+    adaptive replicates stopped, and Sobol or Morris indices of the uncertainties.
     """
     store, spec = open_or_fail(directory)
+    data = store.load(panel=False)
     try:
-        tables = analyze(spec, store.load(panel=False))
+        check_names("--outcome", outcome or [], outcome_names(data))
+        check_names("--arm", arm or [], arm_names(spec))
+        tables = analyze(spec, data, outcome, arm)
     except AnalysisError as err:
         fail(f"{directory}: {err}")
     folder = directory / ANALYSIS_DIR
@@ -166,6 +196,8 @@ def analyze_command(directory: DirArg) -> None:
     console = Console()
     for name, table in tables.items():
         console.print(rich_table(name, table))
+    if "adaptive" in tables:
+        typer.echo(f"adaptive replicates: {tables['adaptive']['note'].iloc[0]}")
     typer.echo(f"tables written to {folder}/")
 
 
@@ -248,6 +280,8 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
         f"{state.failed} failed"
         + (f" (tracebacks in {store.directory}/failures/)" if state.failed else "")
     )
+    if state.adaptive is not None:
+        typer.echo(f"adaptive replicates: {state.adaptive.note}")
 
 
 def open_or_fail(directory: Path) -> tuple[SweepStore, Spec]:

@@ -1,4 +1,4 @@
-"""Figures of analysis tables (effects, cost per net exit, sensitivity) and of a sweep.
+"""Figures of analysis tables (effects, cost-effectiveness, sensitivity) and of a sweep.
 
 The functions take the tables of `experiments.analysis.effects` (a sweep's, or the paired
 differences of `wsim compare`, which have the same columns), so comparisons and sweeps
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
+from experiments.analysis.formatting import UNDEFINED_WORD
 from experiments.figures.arms import (
     FLOWS,
     HIGH,
@@ -36,6 +37,7 @@ from experiments.figures.style import (
     save_figure,
     styled,
 )
+from experiments.intervals import DEFINED
 from experiments.sweep.design import sample
 from experiments.sweep.seeding import ARM, BASELINE
 from experiments.sweep.spec import Spec
@@ -53,7 +55,9 @@ OUTCOME_UNITS = {
     "income_per_capita": "yuan per person per month",
     "total_spending_yuan": "yuan",
     "spending": "yuan per month",
-    "cost_per_net_exit_yuan": "yuan per net exit",
+    "poor_household_months": "household-months",
+    "poor_households_final_12_mean": "households",
+    "poor_households_end": "households",
 }
 EFFECT_PANEL_IN = 0.9  # height of an effects panel without its arms (inches)
 EFFECT_ARM_IN = 0.3  # and per arm it shows
@@ -111,41 +115,60 @@ def plot_effects(effects: pd.DataFrame, reference: str, label: str, out_dir: Pat
 
 
 @styled
-def plot_cost_per_exit(cost: pd.DataFrame, reference: str, label: str, out_dir: Path) -> list[Path]:
-    """Extra spending per extra net poverty exit of each arm against `reference`, 95% CI.
+def plot_cost_effectiveness(
+    cost: pd.DataFrame, reference: str, label: str, out_dir: Path
+) -> list[Path]:
+    """Extra spending per unit of gain of each arm against `reference`, 95% Fieller CI.
+
+    One panel per gain (extra net exit, poor household-month averted): a bar and a
+    whisker per arm whose interval is defined; an arm whose ratio is undefined (the
+    gain's own interval contains 0) has no bar, the word "undefined" instead.
 
     Args:
-        cost: ``arm``, ``yuan_per_extra_net_exit``, ``ci_low``, ``ci_high``
-            (`experiments.analysis.effects.cost_per_exit`: paired bootstrap CI). An arm that
-            changes no net exits has no bar.
-        reference: the arm the extra spending and exits are counted from.
+        cost: ``arm``, ``per``, ``yuan_per_unit``, ``ci_low``, ``ci_high``, ``status``
+            (`experiments.analysis.effects.cost_effectiveness`).
+        reference: the arm the extra spending and gains are counted from.
         label: arms or sweep and seed, for the title.
-        out_dir: directory for ``cost_per_exit.png/.svg/.csv``.
+        out_dir: directory for ``cost_effectiveness.png/.svg/.csv``; the CSV holds the
+            columns above (NaN numbers and the reason where undefined).
 
     Returns:
         The paths written.
     """
-    data = cost[[ARM, "yuan_per_extra_net_exit", LOW, HIGH]].reset_index(drop=True)
+    data = cost[[ARM, "per", "yuan_per_unit", LOW, HIGH, "status"]].reset_index(drop=True)
+    pers = list(dict.fromkeys(data["per"]))
     fig, grid = new_grid(
-        f"Cost per net poverty exit against {reference}, estimate and 95% bootstrap CI: {label}",
+        f"Extra spending per unit of gain against {reference}, estimate and 95% Fieller "
+        f"CI: {label}",
+        len(pers),
         share_x=False,
     )
-    ax = grid[0, 0]
-    position = np.arange(len(data))
-    ax.bar(
-        position,
-        data["yuan_per_extra_net_exit"],
-        edgecolor=EDGE_COLOUR,
-        linewidth=EDGE_WIDTH,
-        **fills(1)[0],
-    )
-    draw_whiskers(ax, position, data["yuan_per_extra_net_exit"], (data[LOW], data[HIGH]))
-    ax.axhline(0, **REFERENCE_LINE)
-    ax.set_xticks(position, data[ARM].astype(str))
-    ax.set_xlabel("arm")
-    ax.set_ylabel(f"extra spending per extra net exit\nagainst {reference} (yuan)")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    return save_figure(fig, data, out_dir / "cost_per_exit")
+    for ax, per in zip(grid[:, 0], pers, strict=True):
+        rows = data[data["per"] == per].reset_index(drop=True)
+        position = np.arange(len(rows))
+        defined = rows["status"] == DEFINED
+        ax.bar(
+            position[defined],
+            rows.loc[defined, "yuan_per_unit"],
+            edgecolor=EDGE_COLOUR,
+            linewidth=EDGE_WIDTH,
+            **fills(1)[0],
+        )
+        if defined.any():
+            draw_whiskers(
+                ax,
+                position[defined],
+                rows.loc[defined, "yuan_per_unit"],
+                (rows.loc[defined, LOW], rows.loc[defined, HIGH]),
+            )
+        for x in position[~defined]:
+            ax.text(x, 0, UNDEFINED_WORD, ha="center", va="bottom", rotation=90)
+        ax.axhline(0, **REFERENCE_LINE)
+        ax.set_xticks(position, rows[ARM].astype(str))
+        ax.set_ylabel(f"yuan per {per}\nagainst {reference}")
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    grid[-1, 0].set_xlabel("arm")
+    return save_figure(fig, data, out_dir / "cost_effectiveness")
 
 
 @styled
@@ -228,7 +251,7 @@ def plot_sweep(
 
     Lever designs without uncertainties get poverty by month and flows per year (if the
     spec kept those monthly columns) and spending by instrument per arm; any design with
-    arms gets the effects and the cost per net exit against the baseline; Sobol and
+    arms gets the effects and the cost per unit of gain against the baseline; Sobol and
     Morris designs get their indices.
 
     Args:
@@ -249,8 +272,8 @@ def plot_sweep(
             paths += plot_spending_by_arm(summary, label, out_dir)
     if "effects" in tables:
         paths += plot_effects(tables["effects"], BASELINE, label, out_dir)
-    if "cost_per_exit" in tables:
-        paths += plot_cost_per_exit(tables["cost_per_exit"], BASELINE, label, out_dir)
+    if "cost_effectiveness" in tables:
+        paths += plot_cost_effectiveness(tables["cost_effectiveness"], BASELINE, label, out_dir)
     for method in INDICES:
         if method in tables:
             paths += plot_sensitivity(tables[method], method, label, out_dir)

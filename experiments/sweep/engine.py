@@ -3,9 +3,12 @@
 `pending` is the single rule for what is left to run: the design's points times the
 replicates of the current round, less the runs already done or failed. With adaptive
 replicates a round is complete when all its runs are finished; the next round has as
-many replicates as the widest point needs for the target 95% CI half-width of the named
-output (at most ``max``). The rule reads only stored results, so `resume` and `status`
-follow the same rounds as the sweep that was interrupted.
+many replicates as the widest arm needs for the target 95% CI half-width of its
+**paired effect** on the named output (the arm's run minus its reference run of the
+same replicate, `experiments.sweep.pairing`: the effect the analysis reports), at most
+``max``. A sweep that stops at ``max`` with a wider interval says so (`AdaptiveCheck`:
+in the manifest, `status` and the analysis). The rule reads only stored results, so
+`resume` and `status` follow the same rounds as the sweep that was interrupted.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import json
 import math
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +30,19 @@ from experiments.executors import Executor
 from experiments.intervals import t_half_width
 from experiments.provenance import git_sha, package_version
 from experiments.sweep.design import sample
+from experiments.sweep.pairing import BASE, REPLICATE, sweep_pairs
 from experiments.sweep.runs import evaluate
-from experiments.sweep.seeding import RunSetup, RunTask, tasks
+from experiments.sweep.seeding import ARM, RunSetup, RunTask, tasks
 from experiments.sweep.spec import Spec, load_spec
-from experiments.sweep.store import DONE, FAILED, RunRecord, StoreError, SweepStore
+from experiments.sweep.store import (
+    DONE,
+    FAILED,
+    RUN_ID,
+    RunRecord,
+    StoreError,
+    SweepData,
+    SweepStore,
+)
 
 PACKAGES = (
     "workshop-sim",
@@ -56,6 +69,8 @@ class SweepStatus:
         mean_seconds: mean wall time of a finished run (s; NaN before the first).
         workers: workers of the latest session.
         finished_utc: when the sweep completed (None if it has not).
+        adaptive: where adaptive replicates stopped, once no run is pending (None for a
+            fixed replicate count or while runs are pending).
     """
 
     done: int
@@ -64,11 +79,57 @@ class SweepStatus:
     mean_seconds: float
     workers: int
     finished_utc: str | None
+    adaptive: AdaptiveCheck | None
 
     @property
     def eta_seconds(self) -> float:
         """Estimated seconds to finish the pending runs at the latest worker count."""
         return self.pending * self.mean_seconds / self.workers if self.pending else 0.0
+
+
+@dataclass(frozen=True)
+class AdaptiveCheck:
+    """Where an adaptive sweep's paired effects stand after its latest round.
+
+    Attributes:
+        output: the outcome whose paired effect is targeted.
+        target: the target 95% CI half-width (unit of `output`).
+        max: the most replicates the rule allows.
+        replicates: replicates per point of the latest round.
+        widest: the widest half-width of any arm's paired effect at those replicates
+            (unit of `output`; NaN when no arm has two pairs).
+    """
+
+    output: str
+    target: float
+    max: int
+    replicates: int
+    widest: float
+
+    @property
+    def reached(self) -> bool:
+        """Every arm's paired effect is at least as precise as the target."""
+        return bool(self.widest <= self.target)
+
+    @property
+    def note(self) -> str:
+        """The outcome in words, e.g. ``net_exits: target half-width 2 not reached ...``."""
+        target = f"{self.output}: target half-width {self.target:g}"
+        if self.reached:
+            return f"{target} reached at {self.replicates} replicates: widest {self.widest:.4g}"
+        if self.replicates < self.max:
+            return (
+                f"{target} not reached yet at {self.replicates} of at most {self.max} "
+                f"replicates: widest {self.widest:.4g} (the sweep is not complete)"
+            )
+        return f"{target} not reached at max {self.max} replicates: reached {self.widest:.4g}"
+
+    def record(self) -> dict[str, Any]:
+        """The check for the manifest (JSON-ready: a NaN widest half-width is None)."""
+        fields = asdict(self)
+        if math.isnan(self.widest):
+            fields["widest"] = None
+        return {**fields, "reached": self.reached, "note": self.note}
 
 
 def spec_hash(spec: Spec) -> str:
@@ -150,35 +211,71 @@ def open_sweep(directory: Path) -> tuple[SweepStore, Spec]:
 
 def pending(spec: Spec, store: SweepStore) -> list[RunTask]:
     """The runs left in the current round (empty when the sweep is complete)."""
+    return current_round(spec, store)[1]
+
+
+def current_round(spec: Spec, store: SweepStore) -> tuple[int, list[RunTask]]:
+    """Replicates per point of the current round, and its runs not yet finished."""
     design, finished = sample(spec, spec.seed), store.finished()
     replicates = spec.file.replicates
     n = replicates.initial
     while True:
         todo = [t for t in tasks(design, range(n)) if t.run_id not in finished]
         if todo or replicates.count is not None:
-            return todo
-        wanted = next_round(spec, store, design, n)
+            return n, todo
+        wanted = next_round(spec, store.load(panel=False), n)
         if wanted <= n:
-            return []
+            return n, []
         n = wanted
 
 
-def next_round(spec: Spec, store: SweepStore, design: pd.DataFrame, n: int) -> int:
+def paired_precision(spec: Spec, data: SweepData, replicates: int) -> pd.DataFrame:
+    """Precision of each arm's paired effect on the adaptive output over replicates 0..n-1.
+
+    Returns:
+        One row per arm point (arm, and uncertainty values if any): ``count`` of pairs
+        of done runs and ``half_width`` of the 95% t interval of the mean paired
+        difference (unit of the output; NaN below two pairs).
+    """
+    output = spec.file.replicates.output
+    assert output is not None  # an adaptive rule names its output (Replicates)
+    runs = data.runs[(data.runs["status"] == DONE) & (data.runs[REPLICATE] < replicates)]
+    paired = sweep_pairs(spec, runs.join(data.values()[[output]], on=RUN_ID))
+    difference = paired[output] - paired[output + BASE]
+    point = [paired[c] for c in (ARM, *(u.column for u in spec.uncertainties))]
+    table = difference.groupby(point, dropna=False).agg(["std", "count"])
+    return pd.DataFrame(
+        {"count": table["count"], "half_width": t_half_width(table["std"], table["count"])}
+    )
+
+
+def next_round(spec: Spec, data: SweepData, n: int) -> int:
     """Replicates the next adaptive round needs (`n` when the target is met or at max)."""
     rule = spec.file.replicates
-    assert rule.output is not None and rule.half_width is not None and rule.max is not None
-    data = store.load(panel=False)
-    ids = [t.run_id for t in tasks(design, range(n))]
-    runs = data.runs[data.runs["run_id"].isin(ids) & (data.runs["status"] == DONE)]
-    values = runs.join(data.values()[rule.output], on="run_id")
-    columns = [c for c in design.columns if c != "arm"]
-    by_point = values.groupby(columns, dropna=False)[rule.output].agg(["std", "count"])
-    widths = t_half_width(by_point["std"].to_numpy(), by_point["count"].to_numpy())
+    assert rule.half_width is not None and rule.max is not None  # adaptive (Replicates)
+    precision = paired_precision(spec, data, n)
+    widths, counts = precision["half_width"].to_numpy(), precision["count"].to_numpy()
     if n >= rule.max or not np.any(widths > rule.half_width):
         return n
-    scale = widths * np.sqrt(by_point["count"].to_numpy()) / rule.half_width
+    scale = widths * np.sqrt(counts) / rule.half_width
     needed = int(np.nanmax(np.ceil(scale**2)))
     return min(rule.max, max(n + 1, needed))
+
+
+def adaptive_check(spec: Spec, data: SweepData, replicates: int) -> AdaptiveCheck | None:
+    """Where the adaptive rule stands at `replicates` per point (None: a fixed count)."""
+    rule = spec.file.replicates
+    if rule.output is None or rule.half_width is None or rule.max is None:
+        return None
+    widths = paired_precision(spec, data, replicates)["half_width"]
+    widest = float(widths.max()) if widths.notna().any() else math.nan
+    return AdaptiveCheck(rule.output, rule.half_width, rule.max, replicates, widest)
+
+
+def stopped(spec: Spec, store: SweepStore) -> AdaptiveCheck | None:
+    """Where adaptive replicates stopped (None: a fixed count, or runs still pending)."""
+    replicates, todo = current_round(spec, store)
+    return None if todo else adaptive_check(spec, store.load(panel=False), replicates)
 
 
 def run_sweep(
@@ -206,23 +303,29 @@ def run_sweep(
         evaluate(todo, setup, executor, store, on_batch, runs_per_task)
     manifest = store.manifest()
     manifest["finished_utc"] = _now()
+    check = stopped(spec, store)
+    if check is not None:
+        manifest["adaptive"] = check.record()
     store.write_manifest(manifest)
 
 
 def status(directory: Path) -> SweepStatus:
-    """Counts of done, failed and pending runs and the mean run time so far."""
+    """Done, failed and pending runs, mean run time, where adaptive replicates stopped."""
     store, spec = open_sweep(directory)
-    manifest, runs = store.manifest(), store.load(panel=False).runs
+    manifest, data = store.manifest(), store.load(panel=False)
+    runs = data.runs
     counts = runs["status"].value_counts() if len(runs) else pd.Series(dtype=int)
     seconds = float(runs["seconds"].mean()) if len(runs) else math.nan
     workers = manifest["sessions"][-1]["workers"]
+    replicates, todo = current_round(spec, store)
     return SweepStatus(
         int(counts.get(DONE, 0)),
         int(counts.get(FAILED, 0)),
-        len(pending(spec, store)),
+        len(todo),
         seconds,
         int(workers),
         manifest["finished_utc"],
+        None if todo else adaptive_check(spec, data, replicates),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -129,8 +130,14 @@ class Replicates(Block):
     """A fixed number of replicates, or adaptive until a CI is narrow enough."""
 
     count: int | None = Field(None, gt=0, description="fixed replicates per parameter point")
-    output: str | None = Field(None, description="outcome whose 95% CI half-width is targeted")
-    half_width: float | None = Field(None, gt=0, description="target half-width (its unit)")
+    output: str | None = Field(
+        None,
+        description="outcome whose paired effect (arm - baseline of the same "
+        "replicate) has its 95% CI half-width targeted",
+    )
+    half_width: float | None = Field(
+        None, gt=0, description="target half-width of every arm's paired effect (its unit)"
+    )
     min: int = Field(3, ge=2, description="replicates of the first adaptive round")
     max: int | None = Field(None, gt=0, description="most replicates per point")
 
@@ -338,6 +345,11 @@ def _suggest(key: str, known: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def unknown_name(name: str, known: Sequence[str]) -> str:
+    """What an unknown name should have been: ``got 'x' (did you mean 'y'?); known: ...``."""
+    return f"got {name!r}{_suggest(name, list(known))}; known: {', '.join(known)}"
+
+
 def _base(path: Path, file: SpecFile) -> Scenario:
     try:
         base = load_scenario(path.parent / file.base)
@@ -429,6 +441,13 @@ def _check_design(path: Path, file: SpecFile) -> None:
         )
     if samples is None:
         raise SpecError(path, "design.samples", f"a number of samples for {method}")
+    if file.replicates.output is not None and not file.levers:
+        raise SpecError(
+            path,
+            "replicates.output",
+            "adaptive replicates target the paired effect of an arm against the "
+            "baseline: a design with levers (or a fixed count)",
+        )
     if method == "sobol" and samples & (samples - 1):
         raise SpecError(path, "design.samples", f"a power of 2 for sobol, got {samples}")
 
@@ -464,7 +483,7 @@ def _check_outputs(path: Path, file: SpecFile, base: Scenario) -> tuple[str, ...
             raise SpecError(
                 path,
                 where,
-                "a summary column (with summary = true) or a kept "
-                "monthly column" + _suggest(name, known),
+                "a summary column (with summary = true) or a kept monthly column, "
+                + unknown_name(name, known),
             )
     return kept

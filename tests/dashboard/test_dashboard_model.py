@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from experiments.compare import without_policy
 from experiments.dashboard import (
     CONTROLS,
     HEADCOUNT,
@@ -23,7 +24,6 @@ from experiments.dashboard import (
     scenario_files,
     settings_of,
     spending_figure,
-    without_policy,
 )
 from model.scenario import Scenario, ScenarioError, load_scenario
 from model.simulate import simulate
@@ -121,6 +121,8 @@ def test_headline_compares_with_the_baseline_at_the_same_month(configured: Scena
     row = dict((r[0], r[1:]) for r in compared)[HEADCOUNT]
     ours, theirs = (100 * s.monthly["headcount"].iloc[-1] for s in (run, base))
     assert row == (f"{ours:.1f}", f"{theirs:.1f}", f"{ours - theirs:+.1f}")
+    measures = [r[0].lower() for r in [*alone, *compared]]
+    assert not [m for m in measures if "per net exit" in m or "per extra" in m]  # one replicate
 
 
 def test_every_figure_draws_with_and_without_the_baseline(configured: Scenario) -> None:

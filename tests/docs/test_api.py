@@ -74,6 +74,19 @@ def test_the_examples_run_and_give_what_the_page_says(
     assert (result.scenario.run.households, result.scenario.run.months) == (HOUSEHOLDS, MONTHS)
     assert result.scenario.policy.wage_subsidy.share_of_poor_wage_bill == 0.40
     assert (workdir / "results" / "api" / "wage_subsidy_40" / "manifest.json").is_file()
+    against = namespace["against"]
+    assert isinstance(against, experiments.RunResults) and against.effects is not None
+    assert list(against.effects["outcome"]) == [
+        "net_exits",
+        "poor_household_months_averted",
+        "poor_households_final_12_mean",
+        "poor_households_end",
+        "total_spending_yuan",
+        "yuan_per_extra_net_exit",
+        "yuan_per_poor_household_month_averted",
+    ]
+    assert (against.effects["n"] == REPLICATES).all()
+    assert (workdir / "results" / "api" / "default_vs_baseline" / "paired_effects.csv").is_file()
     comparison = namespace["comparison"]
     assert isinstance(comparison, experiments.ComparisonResults)
     assert comparison.arms == ["baseline", "default", "wage_subsidy_40"]
@@ -82,7 +95,7 @@ def test_the_examples_run_and_give_what_the_page_says(
     policy_mix = namespace["policy_mix"]
     assert policy_mix.folder == Path("results/policy_mix")
     assert len(policy_mix.failures) == 0 and len(policy_mix.runs) == 10 * REPLICATES
-    assert {"effects", "rates", "cost_per_exit", "instruments"} <= set(namespace["tables"])
+    assert {"effects", "rates", "cost_effectiveness", "instruments"} <= set(namespace["tables"])
     printed = capsys.readouterr().out
     assert (
         "results/api/compare: expected a sweep folder" in printed

@@ -249,6 +249,8 @@ def test_every_command_of_the_guide_runs(
     for made in (
         "demo/report.html",
         "qingchuan_5000/report.html",
+        "default_vs_baseline/paired_effects.csv",
+        "default_vs_baseline/report.html",
         "compare-default-my_wage_subsidy_40/report.html",
         "my_training/analysis/summary.md",
         "my_training_dask/manifest.json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,9 +15,11 @@ import pytest
 from experiment_helpers import ROOT, SCENARIOS, TINY, Wsim
 from rich.console import Console
 
-from experiments import outputs
+from experiments import api, outputs
 from experiments.cli import main as cli
 from experiments.cli.main import DelayedProgress, safe_name
+from experiments.intervals import DEFINED, UNDEFINED
+from experiments.outputs import PAIRED_EFFECTS
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
@@ -40,6 +43,7 @@ MANIFEST_KEYS = {
     "tables",
     "files",
     "scenario",
+    "warnings",
 }
 
 
@@ -173,16 +177,18 @@ def test_run_prints_where_outputs_are_and_a_summary(
     tiny_out: tuple[Path, str], tiny_result: RunResult
 ) -> None:
     stdout = tiny_out[1]
-    summary = tiny_result.summary.iloc[0]
+    summary = tiny_result.summary.to_dict("records")[0]
     for fragment in (
         "out/tables",
         "out/plots",
         "out/manifest.json",
         "net exits",
-        "cost per net exit",
+        f"{summary['poor_household_months']:,}",
+        f"{summary['poor_households_final_12_mean']:,.1f}",
         f"{summary['total_spending_yuan']:,.0f}",
     ):
         assert fragment in stdout
+    assert "per net exit" not in stdout and "cost per" not in stdout  # no counterfactual
     start, end = tiny_result.monthly["headcount"].iloc[[0, -1]]
     assert f"{start:.1%} → {end:.1%}" in stdout
 
@@ -233,6 +239,143 @@ def test_run_refuses_to_replace_a_directory_it_did_not_write(wsim: Wsim, tmp_pat
     assert_nothing_written(tmp_path, {"precious.txt"})
 
 
+# ---------------------------------------------------------------- wsim run: warnings
+
+
+def test_run_prints_and_records_a_warning_for_an_instrument_without_its_form(
+    wsim: Wsim, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "no_community.toml"
+    scenario.write_text(
+        f'extends = "{TINY.as_posix()}"\nname = "no_community"\n'
+        "[policy]\nbudget_yuan_per_year = 1e12\n"
+        "[policy.factory_cash_support]\nenabled = true\n"
+        "[workshops.community]\ninitial_count = 0\nentrants_per_month = 0.0\n",
+        encoding="utf-8",
+    )
+    result = wsim("run", scenario, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    warning = (
+        "no_community: no community workshop was open in any month: factory_cash_support, "
+        "which pays only for community workshops, did nothing"
+    )
+    assert result.stderr.splitlines() == [f"warning: {warning}"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["warnings"] == [warning]
+
+
+def test_run_prints_the_budget_warning_of_the_tiny_county(manifest: dict, wsim: Wsim) -> None:
+    [warning] = manifest["warnings"]  # the tiny county's budget binds
+    assert warning.startswith("tiny: the budget ran out: claims went unpaid in ")
+
+
+# ---------------------------------------------------------------- wsim run --vs
+
+VS_REPLICATES = 3
+
+
+@pytest.fixture(scope="module")
+def vs_out(tmp_path_factory: pytest.TempPathFactory, wsim: Wsim) -> tuple[Path, str]:
+    """`wsim run tiny.toml --months 6 --vs baseline --replicates 3`: its folder and stdout."""
+    out = tmp_path_factory.mktemp("vs") / "out"
+    result = wsim(
+        "run", TINY, "--months", "6", "--vs", "baseline", "--replicates", VS_REPLICATES,
+        "--workers", "1", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out, result.stdout
+
+
+@pytest.fixture(scope="module")
+def vs_results() -> api.RunResults:
+    """The same through the Python interface."""
+    return api.run_scenario(TINY, months=6, replicates=VS_REPLICATES, vs="baseline")
+
+
+def test_run_vs_writes_the_paired_effects_the_python_interface_gives(
+    vs_out: tuple[Path, str], vs_results: api.RunResults
+) -> None:
+    written = pd.read_csv(vs_out[0] / PAIRED_EFFECTS)
+    assert vs_results.effects is not None
+    pd.testing.assert_frame_equal(written, vs_results.effects, check_exact=True)
+    assert list(written["outcome"]) == [*api.PAIRED_DIFFERENCES, *api.PAIRED_RATIOS]
+    assert (written["n"] == VS_REPLICATES).all()
+
+
+def test_run_vs_writes_replicate_0_and_records_the_counterfactual(
+    vs_out: tuple[Path, str], tiny: Scenario
+) -> None:
+    out = vs_out[0]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "tables" / "summary.parquet"),
+        simulate(tiny.with_overrides(months=6)).summary,
+        check_exact=True,
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    counterfactual = manifest["counterfactual"]
+    assert counterfactual["scenario_name"] == "baseline"
+    assert counterfactual["replicates"] == VS_REPLICATES
+    assert counterfactual["scenario"]["run"] == manifest["scenario"]["run"]  # aligned to tiny
+    assert any("baseline.toml: run with households 400" in n for n in counterfactual["aligned"])
+    assert PAIRED_EFFECTS in manifest["files"] and manifest["replicate"] == 0
+
+
+def test_run_vs_prints_each_effect_with_its_interval_or_undefined(
+    vs_out: tuple[Path, str], vs_results: api.RunResults
+) -> None:
+    stdout = " ".join(vs_out[1].split())
+    assert "tiny against baseline: 400 households, 6 months, seed 7, replicates 0..2" in stdout
+    assert vs_results.effects is not None
+    for row in vs_results.effects.to_dict("records"):
+        assert row["measure"] in stdout
+        if row["status"] == DEFINED:
+            assert f"[{cli.signed(row['ci_low'])}, {cli.signed(row['ci_high'])}]" in stdout
+    assert "nan" not in stdout and "cost per net exit" not in stdout
+
+
+def test_an_undefined_ratio_reads_undefined_never_a_number() -> None:
+    effects = pd.DataFrame(
+        [
+            ("net exits (households)", 12.5, -3.0, 28.0, DEFINED),
+            ("yuan per extra net exit", math.nan, math.nan, math.nan, UNDEFINED),
+        ],
+        columns=["measure", "estimate", "ci_low", "ci_high", "status"],
+    )
+    screen = io.StringIO()
+    Console(file=screen, width=120).print(cli.effects_table(effects))
+    rows = [line for line in screen.getvalue().splitlines() if line.startswith("│")]
+    lines = {line.split("│")[1].strip(): line for line in rows}
+    assert "+12.5" in lines["net exits (households)"]
+    assert "[-3, +28]" in lines["net exits (households)"]
+    assert "undefined" in lines["yuan per extra net exit"]
+    assert "contains 0" in lines["yuan per extra net exit"]
+    assert "nan" not in screen.getvalue() and "n/a" not in screen.getvalue()
+
+
+def test_run_vs_takes_a_scenario_file_too(wsim: Wsim, tmp_path: Path) -> None:
+    result = wsim(
+        "run", TINY, "--months", "2", "--vs", SCENARIOS / "baseline.toml", "--replicates", "2",
+        "--workers", "1", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "out" / PAIRED_EFFECTS)) == 7
+
+
+def test_run_vs_no_policy_is_the_same_county_without_workshops_or_instruments(
+    wsim: Wsim, tmp_path: Path
+) -> None:
+    result = wsim(
+        "run", SCENARIOS / "qingchuan.toml", "--households", "2000", "--months", "6",
+        "--vs", "no-policy", "--replicates", "2", "--workers", "1", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "qingchuan against qingchuan (no policy)" in result.stdout
+    assert "another county" not in result.stderr and "differs" not in result.stderr
+    effects = pd.read_csv(tmp_path / "out" / PAIRED_EFFECTS)
+    spending = effects.set_index("outcome").loc["total_spending_yuan", "estimate"]
+    assert spending > 0  # the counterfactual spends nothing
+
+
 # ---------------------------------------------------------------- wsim validate
 
 
@@ -279,6 +422,12 @@ def test_unreadable_file_is_one_error_line(
         (["--replicate", "-1"], ["--replicate", ">= 0", "got -1"]),
         (["--panel-every", "0"], ["--panel-every", ">= 1", "got 0"]),
         (["--out", "tiny.toml/out"], ["--out", "tiny.toml is a file"]),
+        (["--vs", "baseline"], ["--replicates", ">= 2 with --vs", "got 1"]),
+        (["--replicates", "2"], ["--replicates", "expected 1 without --vs", "got 2"]),
+        (["--vs", "nowhere", "--replicates", "2"], ["--vs nowhere: (name): a scenario name"]),
+        (["--vs", "tiny.toml", "--replicates", "2"], ["--vs", "distinct names or file names"]),
+        (["--vs", "baseline", "--replicates", "2", "--replicate", "1"], ["--replicate", "--vs"]),
+        (["--vs", "baseline", "--replicates", "2", "--panel-every", "3"], ["--panel-every"]),
     ],
 )
 def test_run_rejects_bad_options_and_writes_nothing(

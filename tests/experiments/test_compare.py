@@ -13,6 +13,7 @@ from experiment_helpers import COMPARE_SIZE, REFORM_NAME, TINY, Wsim, write_refo
 from scipy import stats
 
 from experiments.compare import (
+    COST_EFFECTIVENESS,
     DIFFERENCES,
     OUTCOMES,
     CompareError,
@@ -21,6 +22,7 @@ from experiments.compare import (
     differences,
 )
 from experiments.executors import LostTasks, Serial
+from experiments.intervals import DEFINED, fieller_interval
 from model.scenario import load_scenario
 
 FIGURES = {
@@ -32,7 +34,7 @@ FIGURES = {
     "workshops",
     "jobs_quota",
     "spending",
-    "cost_per_exit",
+    "cost_effectiveness",
     "effects",
 }
 TABLES = {"monthly", "poverty", "activity", "income", "workshops", "spending", "jobs", "summary"}
@@ -101,12 +103,17 @@ def test_differences_are_means_of_per_replicate_differences_from_stored_monthly_
     assert (table["arm"] == REFORM_NAME).all() and (table["reference"] == "tiny").all()
     monthly = stored(out, "monthly").set_index(["arm", "replicate", "month"])
     final, start = (monthly.xs(m, level="month") for m in (12, 0))
+    runs = monthly.groupby(["arm", "replicate"])
+    simulated = monthly[monthly.index.get_level_values("month") > 0]
+    last_year = simulated.groupby(["arm", "replicate"])["poor_households"]
     recomputed = {
         "headcount": final["headcount"],
         "income_per_capita": final["income_per_capita"],
         "net_exits": start["poor_households"] - final["poor_households"],
-        "gross_exits": monthly["exits"].groupby(["arm", "replicate"]).sum(),
-        "total_spending_yuan": monthly["spending"].groupby(["arm", "replicate"]).sum(),
+        "poor_households_final_12_mean": last_year.apply(lambda s: s.tail(12).mean()),
+        "poor_households_end": final["poor_households"],
+        "gross_exits": runs["exits"].sum(),
+        "total_spending_yuan": runs["spending"].sum(),
     }
     for outcome, values in recomputed.items():
         diff = (values.xs(REFORM_NAME) - values.xs("tiny")).to_numpy()
@@ -119,16 +126,42 @@ def test_differences_are_means_of_per_replicate_differences_from_stored_monthly_
         assert row["reference_mean"] == pytest.approx(values.xs("tiny").mean(), rel=1e-9)
 
 
-def test_cost_per_net_exit_difference_pairs_the_stored_summaries(
+def test_poor_household_months_difference_pairs_the_stored_summaries(
     compared: tuple[Path, str],
 ) -> None:
     out, _ = compared
     summary = stored(out, "summary").set_index(["arm", "replicate"])
-    cost = summary["cost_per_net_exit_yuan"]
-    diff = (cost.xs(REFORM_NAME) - cost.xs("tiny")).dropna()
-    row = pd.read_csv(out / DIFFERENCES).set_index("outcome").loc["cost_per_net_exit_yuan"]
-    assert row["n"] == len(diff)
-    assert row["difference"] == pytest.approx(diff.mean(), rel=1e-9)
+    months = summary["poor_household_months"]
+    diff = months.xs(REFORM_NAME) - months.xs("tiny")
+    row = pd.read_csv(out / DIFFERENCES).set_index("outcome").loc["poor_household_months"]
+    assert row["n"] == 3
+    assert row["difference"] == pytest.approx(diff.mean(), rel=1e-9, abs=1e-12)
+    assert (months <= summary["poor_households_start"] * 12).all()  # months 1..12 of each
+
+
+def test_cost_effectiveness_is_fieller_on_the_stored_summaries(
+    compared: tuple[Path, str],
+) -> None:
+    """Yuan per extra net exit and per poor household-month averted, recomputed."""
+    out, _ = compared
+    summary = stored(out, "summary").set_index(["arm", "replicate"])
+    diff = summary.xs(REFORM_NAME) - summary.xs("tiny")
+    gains = {
+        "net_exits": diff["net_exits"],
+        "poor_household_months": -diff["poor_household_months"],
+    }
+    table = pd.read_csv(out / COST_EFFECTIVENESS).set_index("outcome")
+    assert table.index.tolist() == list(gains) and (table["arm"] == REFORM_NAME).all()
+    for outcome, gain in gains.items():
+        expected, row = fieller_interval(diff["total_spending_yuan"], gain), table.loc[outcome]
+        assert row["status"] == expected.status
+        assert row["gain"] == pytest.approx(gain.mean(), abs=1e-9)
+        if expected.status == DEFINED:
+            assert (row["yuan_per_unit"], row["ci_low"], row["ci_high"]) == pytest.approx(
+                (expected.estimate, expected.low, expected.high)
+            )
+        else:  # no number where the ratio is undefined
+            assert row[["yuan_per_unit", "ci_low", "ci_high"]].isna().all()
 
 
 def test_differences_use_the_first_scenario_as_reference(tiny_comparison: Comparison) -> None:

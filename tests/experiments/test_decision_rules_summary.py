@@ -1,4 +1,5 @@
-"""The decision-rule summary: a ranking per rule with CIs, and a statement on every arm."""
+"""The decision-rule summary: a ranking per rule with CIs and the share of resamples
+ranked first, and a verdict (robust or unclear) on every conclusion."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from experiment_helpers import ROOT
 from sweep_helpers import spec_of, sweep_serial, wsim
 
 from experiments.analysis.decision_rules import (
+    LOWERS,
+    RAISES,
     RANKING_FILE,
+    ROBUST,
     SUMMARY_FILE,
+    UNCLEAR,
+    UNCLEAR_VERDICT,
     UNRANKED,
+    conclusions,
     write_summary,
 )
+from experiments.intervals import DEFINED
 
 SPECS = ROOT / "experiments" / "specs"
 RULES = ["logit", "income_max", "satisficing"]
@@ -60,14 +68,44 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, str
     return table, page.read_text(encoding="utf-8")
 
 
+def rule_rows(arm: str, effects: list[tuple[float, float, float]], ranks: list[int]) -> list[dict]:
+    """Ranking rows of one arm under the three rules: (effect, CI low, CI high) and rank."""
+    return [
+        {
+            "rule": rule,
+            "lever_arm": arm,
+            "instrument": "wage_subsidy",
+            "extra_net_exits": effect,
+            "exits_ci_low": low,
+            "exits_ci_high": high,
+            "direction": RAISES if low > 0 else LOWERS if high < 0 else UNCLEAR,
+            "rank": rank,
+            "share_first": 0.5,
+            "unranked_because": "",
+        }
+        for rule, (effect, low, high), rank in zip(RULES, effects, ranks, strict=True)
+    ]
+
+
 def test_every_rule_ranks_every_arm_with_intervals(summary) -> None:
     table, _ = summary
     assert table["rule"].drop_duplicates().tolist() == RULES
     for _, group in table.groupby("rule"):
         assert sorted(group["lever_arm"]) == sorted(ARMS)
-    for column in ("exits_ci_low", "exits_ci_high", "ci_low", "ci_high"):
+    for column in ("exits_ci_low", "exits_ci_high", "ci_low", "ci_high", "share_first"):
         assert column in table.columns
+    assert "bootstrap_valid" not in table.columns
     costed = table[table["instrument"] != ""]
+    undefined = costed["cost_status"] != DEFINED
+    assert costed.loc[undefined, ["yuan_per_net_exit", "ci_low", "ci_high"]].isna().all().all()
+    ranked = table["rank"] != UNRANKED
+    assert table.loc[ranked, "share_first"].between(0, 1).all()
+    assert table.loc[~ranked, "share_first"].isna().all()
+    assert (table.groupby("rule")["share_first"].sum() <= 1 + 1e-12).all()
+    assert (table.loc[ranked, "cost_status"] == DEFINED).all()  # an undefined cost: no rank
+    assert (
+        table.loc[costed.index[undefined], "unranked_because"] == costed["cost_status"][undefined]
+    ).all()
     assert (costed["exits_ci_low"] <= costed["extra_net_exits"]).all()
     assert (costed["extra_net_exits"] <= costed["exits_ci_high"]).all()
     assert set(table.loc[table["lever_arm"] == "reform=quota_50", "instrument"]) == {""}
@@ -88,13 +126,38 @@ def test_the_page_has_a_ranking_per_rule_and_a_statement_on_every_arm(summary) -
     _, page = summary
     for rule in RULES:
         assert f"## Rule `{rule}`" in page
-    holds = page.index("## Hold under every rule")
-    depends = page.index("## Depend on the rule")
-    statement = page[holds:]
-    assert holds < depends
+    robust = page.index("## Robust under every rule")
+    unclear = page.index("## Unclear")
+    statement = page[robust:]
+    assert robust < unclear
+    assert "| rank | first in |" in page
     for arm in ARMS:
         assert f"- `{arm}`: " in statement
-        assert statement.count(f"`{arm}`") == 2  # its effect and its rank, each placed once
+        conclusions = 1 if arm.startswith("reform=") else 2  # a reform has no rank
+        assert statement.count(f"`{arm}`") == conclusions  # each conclusion placed once
+
+
+def test_a_conclusion_is_robust_only_where_the_effect_is_clear_under_every_rule() -> None:
+    """The issue's case: first under every rule, but +15.3 [-0.6, +31.3] under one rule."""
+    table = pd.DataFrame(
+        [
+            *rule_rows(
+                "share=0.4", [(15.3, -0.6, 31.3), (9.0, 1.0, 17.0), (8.0, 2.0, 14.0)], [1] * 3
+            ),
+            *rule_rows("clear", [(-9.0, -12.0, -6.0), (-8.0, -11.0, -5.0), (-7, -9, -5)], [2] * 3),
+            *rule_rows("flips", [(5.0, 1.0, 9.0), (-5.0, -9.0, -1.0), (4.0, 1.0, 7.0)], [2, 2, 3]),
+        ]
+    )
+    found = conclusions(table).set_index(["lever_arm", "kind"])
+    assert found.loc[("share=0.4", "effect"), "verdict"] == UNCLEAR_VERDICT
+    assert found.loc[("share=0.4", "rank"), "verdict"] == UNCLEAR_VERDICT
+    assert "ranked 1 under every rule, unclear" in found.loc[("share=0.4", "rank"), "text"]
+    assert found.loc[("clear", "effect"), "verdict"] == ROBUST
+    assert found.loc[("clear", "effect"), "text"].startswith(f"{LOWERS} under every rule")
+    assert found.loc[("clear", "rank"), "verdict"] == ROBUST
+    assert found.loc[("flips", "effect"), "verdict"] == UNCLEAR_VERDICT  # clear, opposite signs
+    assert found.loc[("flips", "rank"), "verdict"] == UNCLEAR_VERDICT
+    assert "first in 50%" in found.loc[("clear", "rank"), "text"]
 
 
 def test_a_sweep_without_a_crossed_lever_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
-from experiments.compare import Comparison, differences, plot_comparison
+from experiments.compare import Comparison, cost_effectiveness, differences, plot_comparison
 from experiments.figures import arms as compare_plots
 from experiments.figures import run as plots
 from experiments.figures import style
@@ -31,7 +31,8 @@ from experiments.figures.run import (
     plot_spending,
 )
 from experiments.figures.style import MONTH_LABEL
-from experiments.figures.sweep import plot_sensitivity
+from experiments.figures.sweep import plot_cost_effectiveness, plot_sensitivity
+from experiments.intervals import DEFINED, UNDEFINED
 from model.scenario import Scenario, load_scenario
 from model.simulate import RunResult, simulate
 
@@ -208,7 +209,7 @@ UNITS = {  # stem: a label with units its SVG must show
     "workshops": "workshops",
     "jobs_quota": "(people)",
     "spending": "(yuan)",
-    "cost_per_exit": "(yuan)",
+    "cost_effectiveness": "yuan per extra net exit",
     "effects": "(share of people)",
 }
 BY_MONTH = ("poverty", "activity", "employment_by_sex_carer", "workshops", "jobs_quota")
@@ -475,15 +476,53 @@ def test_effects_dots_and_whiskers_are_the_paired_differences(
         np.testing.assert_allclose(whisker_ends(ax, horizontal=True), ci_of(rows), rtol=1e-12)
 
 
-def test_cost_per_exit_bars_and_whiskers_hold_the_bootstrap_table(arm_figures: Drawn) -> None:
-    csv = csv_of(arm_figures, "cost_per_exit")
-    assert csv["arm"].tolist() == [REFORM_NAME]
-    fig, _ = arm_figures["cost_per_exit"]
-    ax = fig.axes[0]
-    assert [p.get_height() for p in ax.patches] == pytest.approx(
-        csv["yuan_per_extra_net_exit"].tolist(), nan_ok=True
+def assert_cost_figure_holds(fig: Figure, csv: pd.DataFrame) -> None:
+    """Per panel (gain): a bar and a whisker per defined ratio, "undefined" for the rest."""
+    assert len(fig.axes) == csv["per"].nunique()
+    for ax, (_, rows) in zip(fig.axes, csv.groupby("per", sort=False), strict=True):
+        defined = rows[rows["status"] == DEFINED]
+        assert [p.get_height() for p in ax.patches] == pytest.approx(
+            defined["yuan_per_unit"].tolist()
+        )
+        ends = whisker_ends(ax)
+        np.testing.assert_allclose(ends.reshape(-1, 2), ci_of(defined).reshape(-1, 2), rtol=1e-12)
+        words = [t.get_text() for t in ax.texts]
+        assert words == ["undefined"] * int((rows["status"] != DEFINED).sum())
+
+
+def test_cost_effectiveness_bars_and_whiskers_hold_the_fieller_table(
+    arm_figures: Drawn, tiny_comparison: Comparison
+) -> None:
+    csv = csv_of(arm_figures, "cost_effectiveness").fillna({"status": ""})
+    expected = cost_effectiveness(tiny_comparison)
+    assert csv["arm"].tolist() == [REFORM_NAME] * 2
+    assert csv["per"].tolist() == ["extra net exit", "poor household-month averted"]
+    assert csv["status"].tolist() == expected["status"].tolist()
+    fig, _ = arm_figures["cost_effectiveness"]
+    assert_cost_figure_holds(fig, csv)
+
+
+def test_an_undefined_cost_is_drawn_as_the_word_not_a_bar(tmp_path: Path) -> None:
+    nan = float("nan")
+    cost = pd.DataFrame(
+        {
+            "arm": ["clear", "unclear"] * 2,
+            "per": ["extra net exit"] * 2 + ["poor household-month averted"] * 2,
+            "yuan_per_unit": [5000.0, nan, 40.0, 55.0],
+            "ci_low": [3000.0, nan, 20.0, 30.0],
+            "ci_high": [9000.0, nan, 90.0, 120.0],
+            "status": [DEFINED, UNDEFINED, DEFINED, DEFINED],
+        }
     )
-    np.testing.assert_allclose(whisker_ends(ax), ci_of(csv), rtol=1e-12)
+    drawn: Drawn = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(analysis_plots, "save_figure", recording(drawn))
+        paths = plot_cost_effectiveness(cost, "base", "sweep s (seed 1)", tmp_path)
+    csv = pd.read_csv(paths[2])
+    assert csv["status"].tolist() == cost["status"].tolist()
+    assert csv["yuan_per_unit"].isna().tolist() == [False, True, False, False]
+    assert_cost_figure_holds(drawn["cost_effectiveness"][0], csv)
+    assert "undefined" in svg_texts(paths[1])
 
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])

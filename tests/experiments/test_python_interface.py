@@ -19,9 +19,12 @@ from sweep_helpers import FACTORIAL, write_spec
 
 import experiments
 from experiments import api
-from experiments.compare import DIFFERENCES
+from experiments.compare import DIFFERENCES, Arm, CompareError, Comparison
 from experiments.executors import Processes, Serial
+from experiments.figures.arms import REPLICATE
+from experiments.intervals import DEFINED, UNDEFINED
 from experiments.sweep.engine import spec_hash
+from experiments.sweep.seeding import ARM
 from experiments.sweep.spec import SpecError, load_spec
 from experiments.sweep.store import SweepData, SweepStore
 from model.scenario import ScenarioError, load_scenario
@@ -103,6 +106,121 @@ def test_load_of_a_wsim_run_folder_gives_the_run(folders: dict[str, Path]) -> No
     assert_same_tables(loaded.result(1).all_tables(), simulate(scenario, replicate=1).all_tables())
 
 
+@pytest.fixture(scope="module")
+def against() -> api.RunResults:
+    """The tiny scenario against the county without policy: replicates 0-2, 6 months."""
+    return api.run_scenario(TINY, months=6, replicates=3, vs="baseline")
+
+
+def test_a_run_against_a_counterfactual_pairs_the_same_replicates(
+    against: api.RunResults,
+) -> None:
+    assert against.replicates == (0, 1, 2) and against.scenario.name == "tiny"
+    assert set(against.summary["replicate"]) == {0, 1, 2}
+    counterfactual = against.counterfactual
+    assert counterfactual is not None and counterfactual.scenario.name == "baseline"
+    assert counterfactual.scenario.run == against.scenario.run  # the scenario's run values
+    compared = api.compare_scenarios(
+        api.arm(SCENARIOS / "baseline.toml"), TINY, replicates=3, months=6,
+        households=400, seed=7,
+    )  # fmt: skip
+    summary = compared.summary.set_index(["arm", "replicate"])
+    change = summary.loc["tiny"] - summary.loc["baseline"]
+    effects = against.effects
+    assert effects is not None
+    estimate = effects.set_index("outcome")["estimate"]
+    assert estimate["net_exits"] == pytest.approx(change["net_exits"].mean())
+    assert estimate["poor_household_months_averted"] == pytest.approx(
+        -change["poor_household_months"].mean()
+    )
+    assert estimate["total_spending_yuan"] == pytest.approx(change["total_spending_yuan"].mean())
+    assert effects.attrs["units"]["estimate"] == api.OUTCOME_UNIT
+    units = dict(zip(effects["outcome"], effects["outcome_unit"], strict=True))
+    assert units["yuan_per_extra_net_exit"] == "yuan per net exit"
+
+
+def test_a_run_against_itself_has_no_effect_and_no_cost_per_unit() -> None:
+    same = api.run_scenario(TINY, months=3, replicates=2, vs=api.arm(TINY, name="tiny_again"))
+    effects = same.effects
+    assert effects is not None
+    differences = effects[effects["status"] == DEFINED]
+    assert list(differences["outcome"]) == list(api.PAIRED_DIFFERENCES)
+    assert (differences[["estimate", "ci_low", "ci_high"]] == 0).all().all()
+    ratios = effects[effects["outcome"].isin(api.PAIRED_RATIOS)]
+    assert list(ratios["status"]) == [UNDEFINED, UNDEFINED]
+    assert ratios[["estimate", "ci_low", "ci_high"]].isna().all().all()
+
+
+def synthetic(spending: list[float], exits: list[float]) -> Comparison:
+    """A comparison of made-up runs: the policy arm's extra spending and net exits per
+    replicate against a reference of zeros (poor household-months fall as exits rise)."""
+    rows = [
+        {
+            ARM: arm, REPLICATE: r, "net_exits": x * on, "poor_household_months": -3 * x * on,
+            "poor_households_final_12_mean": -x * on, "poor_households_end": -x * on,
+            "gross_exits": x * on, "total_spending_yuan": y * on,
+        }
+        for arm, on in (("reference", 0.0), ("policy", 1.0))
+        for r, (y, x) in enumerate(zip(spending, exits, strict=True))
+    ]  # fmt: skip
+    monthly = pd.DataFrame(
+        [{**{k: row[k] for k in (ARM, REPLICATE)}, "month": 1, "headcount": 0.1,
+          "income_per_capita": 500.0} for row in rows]
+    )  # fmt: skip
+    tiny = load_scenario(TINY)
+    arms = [Arm(name, tiny, TINY) for name in ("reference", "policy")]
+    return Comparison(arms, len(exits), {"summary": pd.DataFrame(rows), "monthly": monthly}, [], {})
+
+
+def test_paired_effects_give_the_ratio_of_mean_effects_with_a_fieller_interval() -> None:
+    spending, exits = [1000.0, 1200.0, 900.0, 1100.0], [10.0, 11.0, 9.0, 12.0]
+    effects = api.paired_effects(synthetic(spending, exits)).set_index("outcome")
+    per_exit = effects.loc["yuan_per_extra_net_exit"]
+    assert per_exit["status"] == DEFINED
+    assert per_exit["estimate"] == pytest.approx(sum(spending) / sum(exits))
+    assert per_exit["ci_low"] < per_exit["estimate"] < per_exit["ci_high"]
+    per_month = effects.loc["yuan_per_poor_household_month_averted"]
+    assert per_month["estimate"] == pytest.approx(sum(spending) / (3 * sum(exits)))
+    averted = effects.loc["poor_household_months_averted"]
+    assert averted["estimate"] == pytest.approx(3 * sum(exits) / len(exits))
+    assert 0 < averted["ci_low"] < averted["estimate"] < averted["ci_high"]
+    unclear = api.paired_effects(synthetic(spending, [10.0, -12.0, 9.0, -8.0])).set_index("outcome")
+    assert unclear.loc["yuan_per_extra_net_exit", "status"] == UNDEFINED
+    assert pd.isna(unclear.loc["yuan_per_extra_net_exit", "estimate"])
+
+
+def test_a_run_against_a_counterfactual_saves_and_loads_its_effects_and_warnings(
+    against: api.RunResults, tmp_path: Path
+) -> None:
+    folder = against.save(tmp_path / "run")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["warnings"] == list(against.warnings) and against.warnings
+    loaded = api.load(folder, "run")
+    assert loaded.warnings == against.warnings
+    assert loaded.effects is not None and against.effects is not None
+    pd.testing.assert_frame_equal(loaded.effects, against.effects, check_exact=True)
+    assert loaded.effects.attrs == against.effects.attrs
+    assert loaded.counterfactual is not None and against.counterfactual is not None
+    assert loaded.counterfactual.scenario == against.counterfactual.scenario
+    assert loaded.counterfactual.notes == against.counterfactual.notes
+
+
+def test_a_run_without_counterfactual_has_warnings_and_no_effects(
+    tiny_runs: api.RunResults,
+) -> None:
+    assert tiny_runs.effects is None and tiny_runs.counterfactual is None
+    assert tiny_runs.warnings == tuple(
+        api.run_warnings(tiny_runs.scenario, tiny_runs.tables, "tiny")
+    )
+
+
+def test_a_run_against_a_counterfactual_needs_two_replicates_and_two_names() -> None:
+    with pytest.raises(ValueError, match="replicates: expected a whole number >= 2 with vs"):
+        api.run_scenario(TINY, vs="baseline")
+    with pytest.raises(CompareError, match="distinct names or file names"):
+        api.run_scenario(TINY, replicates=2, months=1, vs=TINY)
+
+
 def test_compare_gives_the_tables_and_differences_wsim_compare_wrote(
     folders: dict[str, Path],
 ) -> None:
@@ -119,7 +237,9 @@ def test_compare_gives_the_tables_and_differences_wsim_compare_wrote(
     )
     loaded = api.load(written, "comparison")
     pd.testing.assert_frame_equal(loaded.differences, computed.differences, check_exact=True)
-    pd.testing.assert_frame_equal(loaded.cost_per_exit, computed.cost_per_exit, check_exact=True)
+    pd.testing.assert_frame_equal(
+        loaded.cost_effectiveness, computed.cost_effectiveness, check_exact=True
+    )
 
 
 def test_a_saved_comparison_loads_as_written(tmp_path: Path) -> None:
@@ -140,7 +260,7 @@ def test_load_of_a_sweep_folder_gives_what_it_stores(folders: dict[str, Path]) -
     pd.testing.assert_frame_equal(loaded.summary, stored.summary)
     assert len(loaded.runs) == 4 * 2  # 2 x 2 factorial, 2 replicates
     assert loaded.manifest["experiment"] == "spec"
-    assert set(loaded.analyze()) == {"effects", "rates", "cost_per_exit", "instruments"}
+    assert {"effects", "rates", "cost_effectiveness", "instruments"} <= set(loaded.analyze())
 
 
 @pytest.mark.parametrize(
@@ -232,14 +352,17 @@ def test_scenarios_by_name_and_changes() -> None:
         api.compare_scenarios("baseline", "default", replicates=1)
 
 
-def test_every_column_has_a_unit(tiny_runs: api.RunResults, folders: dict[str, Path]) -> None:
+def test_every_column_has_a_unit(
+    tiny_runs: api.RunResults, folders: dict[str, Path], against: api.RunResults
+) -> None:
     comparison = api.load(folders["comparison"], "comparison")
     sweep = api.load(folders["sweep"], "sweep")
     tables = {
         **tiny_runs.tables,
         **{f"compared {n}": t for n, t in comparison.tables.items()},
         "differences": comparison.differences,
-        "cost_per_exit": comparison.cost_per_exit,
+        "cost_effectiveness": comparison.cost_effectiveness,
+        "paired_effects": against.effects,
         "runs": sweep.runs,
         "monthly": sweep.monthly,
         "summary": sweep.summary,

@@ -20,13 +20,14 @@ RUN_SECTIONS = ("Summary", "Figures", "Scenario files", "Manifest")
 COMPARE_SECTIONS = (
     "Summary by scenario (mean of replicates)",
     "Differences from tiny",
+    "Cost-effectiveness against tiny (95% Fieller CI)",
     "Figures",
     "Scenario files",
     "Manifest",
 )
 SWEEP_SECTIONS = (
     "Effects against the baseline (paired, 95% t CI)",
-    "Cost per net exit against the baseline (95% bootstrap CI)",
+    "Cost-effectiveness against the baseline (95% Fieller CI)",
     "Figures",
     "Sweep spec and scenario files",
     "Manifest",
@@ -75,6 +76,42 @@ def test_run_report_embeds_figures_summary_scenario_chain_and_manifest(
     assert "net_exits" in page and "poverty.csv" in page
 
 
+def test_report_of_a_run_against_a_counterfactual_has_its_effects_and_warnings(
+    wsim: Wsim, tmp_path: Path
+) -> None:
+    out = tmp_path / "vs"
+    result = wsim(
+        "run", TINY, "--months", "6", "--vs", "baseline", "--replicates", "2", "--workers",
+        "1", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = made_report(wsim, out)
+    sections = (
+        "Summary",
+        "Warnings",
+        "Paired effects against baseline (2 replicates, 95% CI)",
+        "Counterfactual scenario files: baseline",
+        "Figures",
+        "Scenario files",
+        "Manifest",
+    )
+    assert_self_contained(page, sections, images=4)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all(html.escape(warning) in page for warning in manifest["warnings"])
+    assert "yuan per extra net exit" in page and "poor household-months averted" in page
+    baseline = manifest["counterfactual"]["scenario_files"][0]
+    assert html.escape(baseline["text"]) in page
+
+
+def test_report_of_a_run_without_warnings_has_no_warnings_section(
+    wsim: Wsim, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert wsim("run", TINY, "--months", "1", "--out", out).exit_code == 0
+    assert json.loads((out / "manifest.json").read_text())["warnings"] == []
+    assert "<h2>Warnings</h2>" not in made_report(wsim, out)
+
+
 def test_report_out_option_writes_elsewhere(run_dir: Path, wsim: Wsim, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere" / "mine.html"
     page = made_report(wsim, run_dir, "--out", out)
@@ -93,7 +130,8 @@ def test_comparison_report_has_differences_figures_and_both_scenarios(
     manifest = json.loads((out / "manifest.json").read_text())
     assert html.escape(manifest["git_sha"]) in page
     assert html.escape(reform.read_text()) in page and "tiny_wage_60" in page
-    assert "cost_per_net_exit_yuan" in page and "95% CI" in page
+    assert "poor_household_months" in page and "95% CI" in page
+    assert "cost_per_net_exit" not in page
 
 
 def test_sweep_report_draws_missing_figures_and_shows_the_analysis(
@@ -108,7 +146,7 @@ def test_sweep_report_draws_missing_figures_and_shows_the_analysis(
         "poverty",
         "spending",
         "effects",
-        "cost_per_exit",
+        "cost_effectiveness",
     }
     assert_self_contained(page, SWEEP_SECTIONS, images=4)
     manifest = json.loads((directory / "manifest.json").read_text())

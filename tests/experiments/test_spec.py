@@ -145,7 +145,8 @@ def test_bad_spec_is_one_error_naming_file_and_key(tmp_path: Path, stem: str) ->
 # results/examples/decision_rules/: at 2,000 households the default county has under one
 # factory workshop, so it runs a sixth of the county (20,000 households, about 8 minutes
 # on 2 cores).
-EXAMPLE_HOUSEHOLDS_MAX = {"decision_rules.toml": 20_000}
+# specs whose arms need a county-sized economy to open workshops at all
+EXAMPLE_HOUSEHOLDS_MAX = {"decision_rules.toml": 20_000, "instruments_alone.toml": 20_000}
 SMALL_EXAMPLE_HOUSEHOLDS = 2000
 
 

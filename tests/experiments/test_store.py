@@ -104,8 +104,8 @@ def test_resume_after_sigkill_has_exactly_the_uninterrupted_rows(
 
 def test_experiments_package_exports_load(tmp_path: Path) -> None:
     code = (
-        "import experiments, experiments.sweep.store as store; "
-        "assert experiments.load is store.load; print(experiments.__doc__)"
+        "import experiments, experiments.api as api; "
+        "assert experiments.load is api.load; print(experiments.__doc__)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True

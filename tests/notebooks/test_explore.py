@@ -97,6 +97,8 @@ def test_notebook_runs_and_compares_and_sweeps(tmp_path: Path, kernel_name: str)
 
     comparison = text_of(tagged(notebook, "comparison"))
     assert all(arm in comparison for arm in ARMS), comparison
+    against = text_of(tagged(notebook, "against"))
+    assert "net exits (households)" in against and "yuan per extra net exit" in against
     runs = SWEEP_ARMS * REPLICATES
     assert f"Loaded {runs} runs ({runs} done, 0 failed)" in text_of(tagged(notebook, "sweep-runs"))
     assert (output / "comparison" / "plots" / "spending.png").is_file()
