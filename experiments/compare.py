@@ -56,16 +56,7 @@ from model.simulate import RunResult, simulate
 
 KIND = "compare"  # the manifest's "kind": marks a comparison directory
 DIFFERENCES, COST_EFFECTIVENESS = "differences.csv", "cost_effectiveness.csv"
-OUTCOMES = (
-    "headcount",
-    "net_exits",
-    "poor_household_months",
-    "poor_households_final_12_mean",
-    "poor_households_end",
-    "gross_exits",
-    "income_per_capita",
-    "total_spending_yuan",
-)  # differences.csv, in order
+OUTCOMES = analysis.EFFECT_OUTCOMES  # differences.csv, in order
 FINAL_MONTH = ("headcount", "income_per_capita")  # outcomes read at the run's final month
 ALIGNED = ("seed", "start", "households", "months")  # [run] values every arm shares
 
