@@ -50,6 +50,7 @@ class Purpose(enum.IntEnum):
     MIGRATION_STOP = 13  # whether a migrant is kept home
     ILLNESS = 14  # whether a person falls ill this month
     PICK_GROUP = 15  # an applicant's draw for each group of workshops of the pool (race)
+    INITIAL_WORKSHOPS = 16  # rounding of a form's scaled count of initial workshops
 
 
 def _mix(z: int) -> int:
@@ -150,10 +151,10 @@ class KeyedDraws:
         counts = stats.poisson.ppf(u, np.maximum(means, np.finfo(float).tiny))
         return np.where(means > 0, counts, 0).astype(np.int64)
 
-    def stochastic_round(self, x: float, purpose: Purpose, month: int = 0) -> int:
+    def stochastic_round(self, x: float, purpose: Purpose, month: int = 0, entity: int = 0) -> int:
         """`x` rounded to floor(x) or ceil(x) with the odds that keep it unbiased."""
         whole = int(np.floor(x))
-        return whole + int(self.uniform(purpose, 0, month) < x - whole)
+        return whole + int(self.uniform(purpose, entity, month) < x - whole)
 
     def by_priority(
         self, purpose: Purpose, candidates: np.ndarray, k: int, month: int

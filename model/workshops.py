@@ -503,11 +503,15 @@ def make_entrants(
 def initial_workshops(model: WorkshopEconomy, keyed: KeyedDraws) -> list[Entrant]:
     """The workshops open when the policy starts, drawn like entrants (they open regardless).
 
+    A form's count is its county count times the run's scale, rounded up or down at
+    random with the odds that keep it unbiased (keyed by the form), so a small run keeps
+    the county's workshops in expectation instead of rounding a fraction of one to none.
     Their serials are those of month 0's candidates, so each arm's initial workshops are
     the same firms as far as their counts agree.
     """
     entrants = []
     for form in Form:
-        count = round(form_spec(model.params.workshops, form).initial_count * model.params.scale)
+        scaled = form_spec(model.params.workshops, form).initial_count * model.params.scale
+        count = keyed.stochastic_round(scaled, Purpose.INITIAL_WORKSHOPS, entity=int(form))
         entrants += make_entrants(model, form, candidate_serials(0, form, count), keyed)
     return entrants

@@ -87,12 +87,27 @@ def test_initial_workshops_are_the_scaled_counts_of_each_form(small):
     model.step()
     counts = np.bincount([w.form for w in model.workshop_slots], minlength=len(Form))
     for form in Form:
-        spec = form_spec(small.workshops, form)
-        assert counts[form] == round(spec.initial_count * small.scale)
+        scaled = form_spec(small.workshops, form).initial_count * small.scale
+        assert counts[form] in (np.floor(scaled), np.ceil(scaled))
     assert len(model.workshops) == len(model.workshop_slots)
     assert [w.slot for w in model.workshop_slots] == list(range(len(model.workshop_slots)))
     serials = model.workshop_table.serial
     assert len(set(serials.tolist())) == len(serials)
+
+
+def test_a_small_run_keeps_the_countys_initial_workshops_in_expectation(small):
+    # a run so small that plain rounding would open no workshop of most forms
+    few = WorkshopEconomy(variant(small, households=60))
+    expected = np.array(
+        [form_spec(few.params.workshops, f).initial_count * few.params.scale for f in Form]
+    )
+    assert (expected < 0.5).sum() >= 2
+    seeds = 1500
+    counts = np.zeros(len(Form))
+    for seed in range(seeds):
+        opened = initial_workshops(few, KeyedDraws(seed, 0))
+        counts += np.bincount([e.form for e in opened], minlength=len(Form))
+    assert np.allclose(counts / seeds, expected, atol=0.05 + 0.05 * expected)
 
 
 def test_entrants_draw_capacity_and_village_by_form(model):
