@@ -14,7 +14,8 @@ KEYED = KeyedDraws(seed=11, replicate=2)
 @settings(max_examples=40, deadline=None)
 @given(prefix=st.integers(0, 2**64 - 1), entities=st.lists(st.integers(0, 2**62), max_size=200))
 def test_keyed_uniforms_twins_are_identical(prefix, entities):
-    run_both(keyed_uniforms, np.uint64(prefix), np.array(entities, dtype=np.int64))
+    u, _ = run_both(keyed_uniforms, np.uint64(prefix), np.array(entities, dtype=np.int64))
+    assert u.shape == (len(entities),) and ((u > 0) & (u < 1)).all()
 
 
 @settings(max_examples=40, deadline=None)
@@ -25,7 +26,8 @@ def test_keyed_uniforms_twins_are_identical(prefix, entities):
 def test_keyed_pair_uniforms_twins_are_identical(prefix, pairs):
     first = np.array([p for p, _ in pairs], dtype=np.int64)
     second = np.array([s for _, s in pairs], dtype=np.int64)
-    run_both(keyed_pair_uniforms, np.uint64(prefix), first, second)
+    u, _ = run_both(keyed_pair_uniforms, np.uint64(prefix), first, second)
+    assert u.shape == (len(pairs),) and ((u > 0) & (u < 1)).all()
 
 
 def test_uniforms_are_uniform_on_the_open_interval():
