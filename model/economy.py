@@ -204,12 +204,7 @@ class WorkshopEconomy(mesa.Model):
         self.ledger = IncomeLedger.empty(len(self.households))
         book_pensions(self.pensioners, self.ledger, self.params)
         self.must_revise[:] = people.capacity > 0
-        free_choice = self.params.choice.model_copy(update={"inertia": 0.0})
-        for self.round in range(START_ROUNDS):
-            self._revise_choices(free_choice)
-            self.must_revise[self._match_labour()] = True
-        self.round = 0
-        self.must_revise[:] = False
+        self._choose_in_rounds(START_ROUNDS, self.params.choice.model_copy(update={"inertia": 0.0}))
         people.earnings_before_job[:] = np.nan  # no month before the start to compare with
         self._pay()
         review_dibao(self.households, self.ledger, self.params)
@@ -264,24 +259,22 @@ class WorkshopEconomy(mesa.Model):
         self._apply_shocks()
         self._run_policy()
         self._update_workshops()
-        self._revise_choices()
-        refused = self._match_labour()
-        if self.month == 1:
-            self._settle(refused)
+        self._choose_in_rounds(START_ROUNDS if self.month == 1 else 1)
         self._pay_month()
         self._update_poverty()
         self.datacollector.collect(self)
 
-    def _settle(self, refused: np.ndarray) -> None:
-        """Month 1: applicants refused a place choose again, for `START_ROUNDS` rounds in all.
+    def _choose_in_rounds(self, rounds: int, coef: Choice | None = None) -> None:
+        """`rounds` rounds of choice and matching; those refused in one choose again in the next.
 
-        As in the starting state, so that the market the initial workshops open settles
-        within the month (in every arm alike).
+        One round a month; `START_ROUNDS` at the start and in month 1, when the initial
+        workshops open, so that the market settles within the month (in every arm alike).
         """
-        for self.round in range(1, START_ROUNDS):
-            self.must_revise[refused] = True
-            self._revise_choices()
+        for self.round in range(rounds):
+            self._revise_choices(coef)
             refused = self._match_labour()
+            if self.round < rounds - 1:
+                self.must_revise[refused] = True
         self.round = 0
 
     def _age_people(self) -> None:
