@@ -94,6 +94,7 @@ class Member:
     kept_home: bool = False
     courses: int = 0  # training courses completed
     on_course: bool = False  # trained this month (the household gets the board allowance)
+    pieces: float = 0.0  # pieces made this month (piece-paying workshops)
     activity: int = Activity.NOT_WORKING
     employer: int = NO_EMPLOYER  # workshop slot
     must_revise: bool = False
@@ -134,18 +135,22 @@ class Jobs:
     """Each workshop slot's job this month, as Python lists."""
 
     pay: list[float]  # yuan/month at capacity 1: pay x this month's utilisation
-    piece_rate: list[bool]  # paid by the piece (times the worker's productivity)
+    pieces: list[float]  # pieces a month at capacity 1 and productivity 1 (piece rate)
+    piece_rate: list[float]  # yuan per piece; 0 where the slot pays a time wage
     activity: list[int]  # activity a job there counts as
     open: list[bool]  # open or idle
+    site: list[int]  # resettlement site (community factories), else -1
 
     @classmethod
     def of(cls, table: WorkshopTable, utilisation: np.ndarray) -> Jobs:
         """The jobs of the shared workshop table at this month's utilisation (per slot)."""
         return cls(
             (table.pay * utilisation).tolist(),
+            (table.pieces_at_full_orders * utilisation).tolist(),
             table.piece_rate.tolist(),
             table.activity.tolist(),
             table.is_open.tolist(),
+            table.site.tolist(),
         )
 
 
@@ -158,13 +163,16 @@ class ChoiceSituation:
     u_revise: list[float]  # one keyed uniform per person
     draws: list[list[float]]  # one keyed exponential draw per person and option
     revision_threshold: float  # revision rate per month
-    pool_pay: list[float]  # expected pay of applying per pool, at capacity 1
+    pool_piece: list[float]  # pay if hired per pool at piece-paying workshops, capacity 1
+    pool_time: list[float]  # the same at time-wage workshops
+    pool_chance: list[float]  # chance of a place per pool
     pool_open: list[bool]  # pool has a hiring workshop
-    n_villages: int  # village pools come first, then one per county activity
+    n_villages: int  # village pools come first, then one per county activity, then sites
     jobs: Jobs
     net_migrant_wage: float  # at skill 1
     commute_yuan: list[float]  # to the park, per village (float32 values)
     constants: list[float]  # utility constant per option
+    disutility: list[float]  # reservation income beyond farming, per option (yuan/month)
     decisions: list[tuple[int, int, bool]] = field(default_factory=list)
     # (person, chosen activity, current activity still feasible), appended by the agents
 
@@ -186,13 +194,16 @@ class ChoiceSituation:
             u_revise.tolist(),
             draws.tolist(),
             params.choice.revision_rate_per_month,
-            market.pool_pay.tolist(),
+            market.pool_piece.tolist(),
+            market.pool_time.tolist(),
+            market.pool_chance.tolist(),
             market.pool_open.tolist(),
             model.geography.n_villages,
             Jobs.of(market.table, market.utilisation),
             migrant_net_wage(params, model.year),
             commute.tolist(),
             [coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES],
+            [coef.work_disutility_yuan_per_month.get(name, 0.0) for name in ACTIVITY_NAMES],
         )
 
     def decided(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -302,6 +313,7 @@ class Household(mesa.Agent):
         self.village = int(hh.village[row])
         self.land_mu = float(hh.land_mu[row])
         self.resettled = bool(hh.resettled[row])
+        self.site = int(hh.site[row])  # resettlement site, -1 if not resettled
         self.size = int(hh.size[row])
         self.young_child = False  # copied from the shared care load
         self.equity_yuan = 0.0  # cooperative shares held (float32 value)
@@ -329,23 +341,40 @@ class Household(mesa.Agent):
             return
         farmers = self._farmers()
         for m in revising:
-            net = self._net_offers(m, farmers, s)
-            v = self._utilities(m, net, s.coef, s.constants)
+            net, downstairs = self._net_offers(m, farmers, s)
+            v = self._utilities(m, net, downstairs, s)
             chosen = _logit_choice(v, s.draws[m.index])
             s.decisions.append((m.index, chosen, v[m.activity] is not None))
 
-    def _net_offers(self, m: Member, farmers: int, s: ChoiceSituation) -> list[float | None]:
-        """Expected income net of cost of each option, None where the member may not take it."""
+    def _net_offers(
+        self, m: Member, farmers: int, s: ChoiceSituation
+    ) -> tuple[list[float | None], bool]:
+        """Expected income net of cost of each option, None where the member may not take it.
+
+        Also whether the community factory on offer is downstairs (at the own site).
+        """
         params, cap = s.params, m.capacity
         prod = m.productivity(params.policy.training.productivity_gain)
+        share = params.workshops.time_wage_skill_share
+        wage_prod = (1.0 - share) + share * prod
+        county = s.n_villages
+        site_pool = county + len(Activity) + max(self.site, 0)
+        downstairs = self.site >= 0 and s.pool_chance[site_pool] > 0
+        pools = {
+            Activity.HOME_OUTWORK: county + Activity.HOME_OUTWORK,
+            Activity.VILLAGE_WORKSHOP: self.village,
+            Activity.PARK_WORKSHOP: county + Activity.PARK_WORKSHOP,
+            Activity.COMMUNITY_FACTORY: site_pool
+            if downstairs
+            else county + Activity.COMMUNITY_FACTORY,
+        }
         income = [0.0] * N_OPTIONS
+        full = [0.0] * N_OPTIONS  # pay if hired
         available = [False] * N_OPTIONS
-        for activity in COUNTY_POOLS:
-            income[activity] = s.pool_pay[s.n_villages + activity] * cap
-            available[activity] = s.pool_open[s.n_villages + activity]
-        income[Activity.HOME_OUTWORK] *= prod
-        income[Activity.VILLAGE_WORKSHOP] = s.pool_pay[self.village] * cap
-        available[Activity.VILLAGE_WORKSHOP] = s.pool_open[self.village]
+        for activity, pool in pools.items():
+            full[activity] = (s.pool_piece[pool] * prod + s.pool_time[pool] * wage_prod) * cap
+            income[activity] = full[activity] * s.pool_chance[pool]
+            available[activity] = s.pool_open[pool]
         income[Activity.MIGRATION] = s.net_migrant_wage * prod * cap
         # A member who takes up farming joins the household's other farmers.
         mu = self._mu_per_farmer(
@@ -357,12 +386,22 @@ class Household(mesa.Agent):
         slot = m.employer
         if slot != NO_EMPLOYER and s.jobs.open[slot]:
             own = s.jobs.activity[slot]
-            income[own] = s.jobs.pay[slot] * cap * (prod if s.jobs.piece_rate[slot] else 1.0)
+            by_piece = s.jobs.piece_rate[slot] > 0
+            income[own] = full[own] = s.jobs.pay[slot] * cap * (prod if by_piece else wage_prod)
             available[own] = True
-        income[Activity.PARK_WORKSHOP] -= s.commute_yuan[self.village]
-        income[Activity.MIGRATION] -= params.choice.migration_cost_yuan_per_month
+            if own == Activity.COMMUNITY_FACTORY:
+                downstairs = s.jobs.site[slot] == self.site
+        cost = [0.0] * N_OPTIONS
+        cost[Activity.PARK_WORKSHOP] = s.commute_yuan[self.village]
+        cost[Activity.MIGRATION] = params.choice.migration_cost_yuan_per_month
+        for activity in pools:
+            reservation = income[Activity.FARMING] + s.disutility[activity]
+            available[activity] = (
+                available[activity] and full[activity] - cost[activity] >= reservation
+            )
+        net = [x - c for x, c in zip(income, cost, strict=True)]
         feasible = self._feasible(m, available, s)
-        return [x if ok else None for x, ok in zip(income, feasible, strict=True)]
+        return [x if ok else None for x, ok in zip(net, feasible, strict=True)], downstairs
 
     def _feasible(self, m: Member, available: list[bool], s: ChoiceSituation) -> list[bool]:
         """Which options the member may choose (age, health, care duty, land, resettlement)."""
@@ -384,9 +423,14 @@ class Household(mesa.Agent):
         ]
 
     def _utilities(
-        self, m: Member, net: list[float | None], coef: Choice, constants: list[float]
+        self, m: Member, net: list[float | None], downstairs: bool, s: ChoiceSituation
     ) -> list[float | None]:
-        """Systematic utility of each feasible option (None where infeasible)."""
+        """Systematic utility of each feasible option (None where infeasible).
+
+        A carer bears the care penalty at village workshops and at community factories
+        other than the one downstairs.
+        """
+        coef, constants = s.coef, s.constants
         mother = m.female and self.young_child
         v: list[float | None] = []
         for option, yuan in enumerate(net):
@@ -396,7 +440,8 @@ class Household(mesa.Agent):
             u = coef.utility_per_1000_yuan * yuan / YUAN_PER_UTILITY_UNIT + constants[option]
             if option == m.activity:
                 u += coef.inertia
-            if m.carer and option in CARE_BOUND:
+            factory_downstairs = option == Activity.COMMUNITY_FACTORY and downstairs
+            if m.carer and option in CARE_BOUND and not factory_downstairs:
                 u -= coef.care_penalty
             if mother and option in AWAY_ACTIVITIES:
                 u -= coef.young_child_away_penalty
@@ -414,14 +459,19 @@ class Household(mesa.Agent):
         farmers = self._farmers()
         farmed_mu = 0.0
         pensioners = trainees = 0
+        share = rates.params.workshops.time_wage_skill_share
         for m in self.members:
             earned = 0.0
+            m.pieces = 0.0
             if m.employer != NO_EMPLOYER:
-                earned = jobs.pay[m.employer] * m.capacity
-                if jobs.piece_rate[m.employer]:
-                    earned *= m.productivity(gain)
+                prod = m.productivity(gain)
+                rate = jobs.piece_rate[m.employer]
+                if rate > 0:
+                    m.pieces = jobs.pieces[m.employer] * m.capacity * prod
+                    earned = m.pieces * rate
                     income[Source.PIECE_WORK] += earned
                 else:
+                    earned = jobs.pay[m.employer] * m.capacity * ((1.0 - share) + share * prod)
                     income[Source.WAGES] += earned
             elif m.activity == Activity.MIGRATION:
                 earned = rates.net_migrant_wage * m.productivity(gain) * m.capacity
@@ -620,6 +670,7 @@ class ReferenceEconomy(WorkshopEconomy):
             ),
         )
         self.people.earnings[:] = [m.earnings for m in self.members]
+        ctx.pieces = np.array([self.members[i].pieces for i in self.employed.tolist()])
         book_accounts(self.people, ctx)
         n = len(self.household_agents)
         by_household = np.fromiter(

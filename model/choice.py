@@ -5,7 +5,8 @@ duty) and the household (land, resettlement, village); expected net income from 
 offers the person can see. The default rule is a logit random-utility model:
 
     V_ij = b * (income_ij - cost_ij) / 1000 + c_j + inertia * [j == current_i]
-           - care_penalty * [i is carer and j is a workshop outside the home]
+           - care_penalty * [i is carer and j is a workshop outside the home, other
+                             than the community factory downstairs of i's own site]
            - young_child_away_penalty * [i is a woman with a young child, j is away]
 
 and P_ij is proportional to exp(V_ij) over feasible j. The income-maximising rule picks
@@ -54,7 +55,10 @@ class Offers:
 
     income: np.ndarray  # float64 (n, N_OPTIONS), yuan/month
     cost: np.ndarray  # float64 (n, N_OPTIONS), non-income cost, yuan/month
-    available: np.ndarray  # bool (n, N_OPTIONS), places exist or the person holds one
+    available: np.ndarray  # bool (n, N_OPTIONS), places exist or the person holds one,
+    # and (workshop options) pay if hired reaches the person's reservation income
+    downstairs: np.ndarray | None = None  # bool (n,), the community factory offered is
+    # at the person's own resettlement site (a carer there bears no care penalty)
 
 
 def feasible_options(
@@ -105,8 +109,10 @@ def utilities(r: Revisers, offers: Offers, coef: Choice) -> np.ndarray:
     v += np.array([coef.option_constants.get(name, 0.0) for name in ACTIVITY_NAMES])
     _add_at_current(v, r.current, coef.inertia)
     care = coef.care_penalty * r.carer
-    for option in (Activity.VILLAGE_WORKSHOP, Activity.COMMUNITY_FACTORY):
-        v[:, option] -= care
+    v[:, Activity.VILLAGE_WORKSHOP] -= care
+    if offers.downstairs is not None:
+        care = care * ~offers.downstairs
+    v[:, Activity.COMMUNITY_FACTORY] -= care
     if r.mother is not None:
         away = coef.young_child_away_penalty * r.mother
         for option in AWAY_ACTIVITIES:

@@ -25,8 +25,10 @@ from model.households import (
 from model.keyed import KeyedDraws, Purpose
 from model.labour_market import (
     Applications,
-    Priority,
+    Screening,
     Staff,
+    county_key,
+    first_in_line,
     hire,
     market_key,
     pick_workshops,
@@ -34,7 +36,7 @@ from model.labour_market import (
     take_up,
 )
 from model.metrics import PovertyTracker, Transitions
-from model.offers import Market, Viewer, build_offers
+from model.offers import Market, Pools, Viewer, build_offers
 from model.pay import (
     PayContext,
     book_accounts,
@@ -396,9 +398,14 @@ class WorkshopEconomy(mesa.Model):
         release(self.people, leavers)
         self.released_since_count = True
 
+    @property
+    def pools(self) -> Pools:
+        """The county's labour pools (villages, workshop activities, resettlement sites)."""
+        return Pools(self.geography.n_villages, self.geography.n_sites)
+
     def _market(self, staff: Staff) -> Market:
         """Places on offer at the head counts `staff`."""
-        return Market.of(self.workshop_table, staff.workers, self.geography.n_villages, self.queue)
+        return Market.of(self.workshop_table, staff.workers, self.pools, self.queue)
 
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
@@ -446,43 +453,78 @@ class WorkshopEconomy(mesa.Model):
         return refused
 
     def _hire(self, persons: np.ndarray, wanted: np.ndarray, staff: Staff) -> np.ndarray:
+        """Applicants pick a workshop of their pool and workshops hire; returns the refused."""
         keyed, tick = self.keyed, (self.month, self.round)
         market = self._market(staff)
-        quota = self.params.policy.certification
-        village = self.households.village[self.people.household[persons]]
+        table = market.table
+        home = self.people.household[persons]
+        village, site = self.households.village[home], self.households.site[home]
         apps = Applications(
             persons,
-            market_key(wanted, village, self.geography.n_villages),
+            market_key(wanted, village, site, self.geography.n_villages),
             self.registered_person[persons],
             self.people.courses[persons] > 0,
+            site=site,
         )
-        target = pick_workshops(
-            apps,
-            market.slot_key,
-            market.vacancies,
-            market.table.serial,
-            keyed,
-            tick,
+        target = self._pick(apps, wanted, market)
+        apps.merit = self._screening.merit(
+            self.people,
+            persons,
+            keyed.normals(Purpose.HIRE, persons, *tick),
+            np.where(
+                wanted == Activity.PARK_WORKSHOP, self.geography.park_distance_km[village], 0.0
+            ),
         )
-        quota_share = quota.poor_share_min if quota.enabled else 0.0
-        rules = self.params.workshops
+        quota = self.params.policy.certification
         hired = hire(
             apps,
             target,
             market.vacancies,
             staff,
-            quota_share,
-            keyed.uniforms(Purpose.HIRE, persons, *tick),
-            market.table.needs_training,
-            Priority(rules.poor_priority, rules.trained_priority),
+            quota.poor_share_min if quota.enabled else 0.0,
+            table.needs_training,
+            first_in_line(apps, target, table),
         )
         take_up(self.people, persons[hired], target[hired], wanted[hired])
         if self.employed is not None:
             self.employed = merge_sorted(self.employed, persons[hired])
-        self.households.ever_workshop[self.people.household[persons[hired]]] = True
+        self.households.ever_workshop[home[hired]] = True
         self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
         self.applicants = len(persons)
         return persons[~hired]
+
+    def _pick(self, apps: Applications, wanted: np.ndarray, market: Market) -> np.ndarray:
+        """Each applicant's workshop (-1: none with a vacancy in the pool).
+
+        Applicants to community factories whose own site has none with a vacancy try the
+        county's (their pool becomes the county-wide one).
+        """
+        keyed, tick, table = self.keyed, (self.month, self.round), market.table
+
+        target = pick_workshops(apps, market.slot_key, market.vacancies, table.serial, keyed, tick)
+        county = market.pools.county(Activity.COMMUNITY_FACTORY)
+        again = np.flatnonzero(
+            (target < 0) & (wanted == Activity.COMMUNITY_FACTORY) & (apps.key != county)
+        )
+        if len(again):
+            apps.key[again] = county
+            elsewhere = Applications(
+                apps.person[again], apps.key[again], apps.poor[again], apps.trained[again]
+            )
+            slot_key = county_key(table.activity, table.village, self.geography.n_villages)
+            target[again] = pick_workshops(
+                elsewhere, slot_key, market.vacancies, table.serial, keyed, tick
+            )
+        return target
+
+    @property
+    def _screening(self) -> Screening:
+        rules = self.params.workshops
+        return Screening(
+            self.params.policy.training.productivity_gain,
+            rules.screening_noise_sd,
+            rules.park_distance_scale_km,
+        )
 
     def _pay(self) -> None:
         """Earnings, this month's household income (into `ledger`) and workshop accounts."""

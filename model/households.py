@@ -17,6 +17,7 @@ from model.compiled import twin
 from model.scenario import Activity, Population
 
 NO_EMPLOYER = -1
+NO_SITE = -1  # a household not resettled, or a workshop not at a resettlement site
 
 
 class Health(IntEnum):
@@ -98,6 +99,7 @@ class Households:
     registered_poor: np.ndarray  # bool
     resettled: np.ndarray  # bool
     land_mu: np.ndarray  # float32, mu
+    site: np.ndarray = field(init=False)  # int32, resettlement site, or NO_SITE
     size: np.ndarray = field(init=False)  # int16, members
     care_need: np.ndarray = field(init=False)  # bool, young child, frail or disabled member
     substitute_carer: np.ndarray = field(init=False)  # bool, a healthy elderly member can care
@@ -112,6 +114,7 @@ class Households:
 
     def __post_init__(self) -> None:
         n = len(self.village)
+        self.site = np.full(n, NO_SITE, dtype=np.int32)
         self.first_member = np.zeros(n, dtype=np.int32)
         self.size = np.zeros(n, dtype=np.int16)
         self.care_need = np.zeros(n, dtype=bool)

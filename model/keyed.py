@@ -38,7 +38,7 @@ class Purpose(enum.IntEnum):
     REVISE = 1  # whether a person revises this month
     CHOICE = 2  # a person's draw for each option of the logit choice
     PICK = 3  # an applicant's draw for each workshop of the pool (race)
-    HIRE = 4  # an applicant's hiring score
+    HIRE = 4  # a firm's error in judging an applicant's skill (normal quantile)
     ORDERS = 5  # a firm's order innovation this month
     CANDIDATES = 6  # how many candidate firms of a form appear this month
     FIRM = 7  # a candidate firm's attributes (index: which attribute)

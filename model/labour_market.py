@@ -1,11 +1,15 @@
-"""Matching applicants to workshop places under the poor-worker quota and priorities.
+"""Matching applicants to workshop places by expected productivity under the poor-worker quota.
 
 Each applicant applies to one workshop of the kind chosen (in the own village for village
-workshops, county-wide otherwise), drawn with probability proportional to its vacancies.
-Each workshop then ranks its applicants at random, moving registered-poor and trained
-applicants ahead as far as the scenario's priorities say, and hires the best-ranked,
-never past capacity; where certification is in force, non-poor applicants are hired
-only as far as the poor share stays at the quota.
+workshops; at the own resettlement site for community factories where it has one with a
+vacancy, county-wide otherwise; county-wide for the rest), drawn with probability
+proportional to its vacancies. Each workshop then ranks its applicants: first those its
+form hires first (registered-poor households at cooperatives, the factory's own site at
+community factories), then by the productivity the firm expects of them (skill as the
+firm judges it, courses, capacity, and for park workshops the distance), and hires the
+best-ranked, never past capacity. Where certification is in force the quota is a
+constraint: non-poor applicants are hired only as far as the poor share stays at the
+quota, the next poor applicants taking the places of those dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from model.compiled import twin
 from model.households import NO_EMPLOYER, People
 from model.keyed import KeyedDraws, Purpose, keyed_pair_uniforms
 from model.scenario import Activity
+from model.workshops import HiringPriority, WorkshopTable
 
 PICK_GROUPS = 8  # groups of a pool's workshops in the first stage of an applicant's pick
 
@@ -72,11 +77,22 @@ class Staff:
         )
 
 
-def market_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np.ndarray:
-    """Pool of places an activity draws on.
+def market_key(
+    activity: np.ndarray, village: np.ndarray, site: np.ndarray, n_villages: int
+) -> np.ndarray:
+    """Pool of places an activity draws on (see `model.offers.Pools`).
 
-    One pool per village for village workshops, one county-wide pool per other kind.
+    One pool per village for village workshops, one per resettlement site for community
+    factories (where `site` is one: a factory's site, an applicant's home site), one
+    county-wide pool per other kind (and for community factories without a site).
     """
+    county = county_key(activity, village, n_villages)
+    by_site = n_villages + len(Activity) + site.astype(np.int64)
+    return np.where((activity == Activity.COMMUNITY_FACTORY) & (site >= 0), by_site, county)
+
+
+def county_key(activity: np.ndarray, village: np.ndarray, n_villages: int) -> np.ndarray:
+    """Pool of places an activity draws on, counting every community factory county-wide."""
     return np.where(
         activity == Activity.VILLAGE_WORKSHOP, village, n_villages + activity.astype(np.int64)
     )
@@ -92,23 +108,9 @@ def nonpoor_room(staff: Staff, quota_share: float) -> np.ndarray:
     return np.maximum(allowed - (staff.workers - staff.poor_workers), 0)
 
 
-@dataclass(frozen=True)
-class Priority:
-    """How far registered-poor and trained applicants move ahead in hiring.
-
-    Each applicant's random score in [0, 1) is lowered by `poor` for a registered-poor
-    applicant and by `trained` for one who completed a course; lower scores are hired
-    first. A shift of 1 puts such applicants ahead of everyone without the attribute,
-    other things equal; 0 gives no advantage. The default (2, 1) ranks every poor
-    applicant first and, within each group, trained before untrained.
-    """
-
-    poor: float = 2.0
-    trained: float = 1.0
-
-    def score_shift(self, poor: np.ndarray, trained: np.ndarray) -> np.ndarray:
-        """Amount subtracted from each applicant's random score."""
-        return self.poor * poor + self.trained * trained
+# Subtracted from the ranking score of applicants a workshop hires first: more than any
+# expected productivity, so they all come before the others.
+FIRST_IN_LINE = 1.0e6
 
 
 @dataclass
@@ -119,6 +121,51 @@ class Applications:
     key: np.ndarray  # int64, market_key of the wanted activity
     poor: np.ndarray  # bool, registered poor
     trained: np.ndarray  # bool, has completed a course
+    merit: np.ndarray | None = None  # float64, productivity a firm expects (higher first)
+    site: np.ndarray | None = None  # int32, home resettlement site (NO_SITE if none)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """How a firm judges an applicant's productivity (`Applications.merit`).
+
+    Attributes:
+        gain_per_course: productivity gain per completed course (courses are certified).
+        noise_sd: sd of the firm's error in judging skill (log points).
+        park_distance_scale_km: a park firm discounts an applicant living d km away
+            by exp(-d / this).
+    """
+
+    gain_per_course: float
+    noise_sd: float
+    park_distance_scale_km: float
+
+    def merit(
+        self, people: People, persons: np.ndarray, error: np.ndarray, park_km: np.ndarray
+    ) -> np.ndarray:
+        """Productivity a firm expects of each applicant: capacity x judged productivity.
+
+        capacity x skill x exp(noise_sd x error) x (1 + gain)^courses x exp(-park_km / scale).
+
+        Args:
+            people: the people.
+            persons: the applicants.
+            error: a standard normal per applicant (the firm's error).
+            park_km: distance to the park of applicants to a park workshop, 0 for others.
+        """
+        gains = (1.0 + self.gain_per_course) ** people.courses[persons].astype(np.float64)
+        judged = people.skill[persons] * np.exp(self.noise_sd * error) * gains
+        return people.capacity[persons] * judged * np.exp(-park_km / self.park_distance_scale_km)
+
+
+def first_in_line(apps: Applications, target: np.ndarray, table: WorkshopTable) -> np.ndarray:
+    """Applicants their target workshop hires first (by its form's `HiringPriority`)."""
+    slot = np.maximum(target, 0)
+    priority = np.where(target >= 0, table.priority[slot], HiringPriority.NONE)
+    first = (priority == HiringPriority.REGISTERED_POOR) & apps.poor
+    if apps.site is not None:
+        first |= (priority == HiringPriority.OWN_SITE) & (apps.site == table.site[slot])
+    return first
 
 
 def pick_workshops(
@@ -230,26 +277,38 @@ def hire(
     vacancies: np.ndarray,
     staff: Staff,
     quota_share: float,
-    u: np.ndarray,
     needs_training: np.ndarray | None = None,
-    priority: Priority | None = None,
+    first: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which applicants their target workshop hires (bool per applicant).
 
-    Applicants are ranked by a random score moved ahead by `priority` for registered-poor
-    and trained applicants (1 = strictly first). A workshop takes its best-ranked
-    applicants up to its vacancies; where that would push its poor share below
-    `quota_share` (counting this round's hires), the lowest-ranked non-poor are dropped
-    and the next poor applicants take their places. Workshops flagged in `needs_training`
-    consider only applicants who completed a course.
+    A workshop ranks its applicants by `apps.merit` (highest first; ties by position),
+    those flagged in `first` ahead of all others, and takes its best-ranked applicants
+    up to its vacancies. Where that would leave its poor share below `quota_share`
+    (counting this round's hires), it meets the quota with the fewest changes: the
+    lowest-ranked non-poor picks give their places to the best-ranked poor applicants
+    not picked (`quota_swaps`), and where too few poor applicants are left, further
+    non-poor picks are dropped until the share holds. Workshops flagged in
+    `needs_training` consider only applicants who completed a course.
+
+    Args:
+        apps: the applicants (merit 0 for all if not given).
+        target: each applicant's workshop slot (-1: none).
+        vacancies: places each slot fills at most.
+        staff: head counts before this round's hires.
+        quota_share: least share of registered-poor workers (0: no quota).
+        needs_training: per slot, hires only applicants who completed a course.
+        first: per applicant, in the group its workshop hires first.
     """
-    rules = priority or Priority()
     qualified = target >= 0
     if needs_training is not None:
         qualified &= apps.trained | ~needs_training[np.maximum(target, 0)]
     applying = np.flatnonzero(qualified)
     slot, poor = target[applying], apps.poor[applying]
-    score = u[applying] - rules.score_shift(poor, apps.trained[applying])
+    merit = np.zeros(len(target)) if apps.merit is None else apps.merit
+    score = -merit[applying]
+    if first is not None:
+        score -= FIRST_IN_LINE * first[applying]
     order = hiring_order(slot, score, len(vacancies))
     slot, poor = slot[order], poor[order]
     start = np.searchsorted(slot, slot, side="left")
@@ -258,14 +317,37 @@ def hire(
     n_slots = len(vacancies)
     poor_picked = np.bincount(slot, first_pick & poor, n_slots).astype(np.int64)
     nonpoor_picked = np.bincount(slot, first_pick & ~poor, n_slots).astype(np.int64)
-    after = Staff(staff.workers + poor_picked, staff.poor_workers + poor_picked)
-    keep = np.minimum(nonpoor_picked, nonpoor_room(after, quota_share))
+    poor_waiting = np.bincount(slot, ~first_pick & poor, n_slots).astype(np.int64)
+    swaps = quota_swaps(staff, poor_picked, nonpoor_picked, poor_waiting, quota_share)
+    after = Staff(staff.workers + poor_picked + swaps, staff.poor_workers + poor_picked + swaps)
+    keep = np.minimum(nonpoor_picked - swaps, nonpoor_room(after, quota_share))
     nonpoor_ok = _rank_within(first_pick & ~poor, start) < keep[slot]
-    extra_poor = _rank_within(~first_pick & poor, start) < (nonpoor_picked - keep)[slot]
+    extra_poor = _rank_within(~first_pick & poor, start) < swaps[slot]
     accepted = (first_pick & (poor | nonpoor_ok)) | (~first_pick & poor & extra_poor)
     hired = np.zeros(len(target), dtype=bool)
     hired[applying[order]] = accepted
     return hired
+
+
+def quota_swaps(
+    staff: Staff,
+    poor_picked: np.ndarray,
+    nonpoor_picked: np.ndarray,
+    poor_waiting: np.ndarray,
+    quota_share: float,
+) -> np.ndarray:
+    """Non-poor picks each workshop replaces by poor applicants to meet the quota.
+
+    The fewest swaps x with (poor staff + poor picked + x) >= quota x (staff + picked),
+    the head count staying the same; at most the non-poor picked and the poor applicants
+    waiting (not picked).
+    """
+    if quota_share <= 0:
+        return np.zeros(len(staff.workers), dtype=np.int64)
+    poor = staff.poor_workers + poor_picked
+    short = quota_share * (staff.workers + poor_picked + nonpoor_picked) - poor
+    needed = np.maximum(np.ceil(short - QUOTA_TOLERANCE), 0).astype(np.int64)
+    return np.minimum(needed, np.minimum(nonpoor_picked, poor_waiting))
 
 
 def _hiring_order(slot: np.ndarray, score: np.ndarray, n_slots: int) -> np.ndarray:

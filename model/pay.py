@@ -1,7 +1,10 @@
 """Production and pay: each person's earnings and each household's income by source.
 
-Workshop workers earn pay x utilisation x capacity (piece-rate forms also x productivity);
-migrants the year's wage net of living costs x productivity x capacity; farmers their
+At a workshop paying by the piece a worker makes pieces (the firm's pieces a month at
+full orders x utilisation x capacity x productivity) and earns pieces x the piece rate;
+at one paying a time wage, pay x utilisation x capacity x the wage's productivity
+multiplier ((1 - s) + s x productivity, s = `workshops.time_wage_skill_share`).
+Migrants earn the year's wage net of living costs x productivity x capacity; farmers their
 share of household land x net farm income. Households add land rent for land nobody
 farms, pensions, dividends on cooperative shares, the minimum living allowance and the
 training board allowance. Workshops' accounts (staff, wage bills, value added) are
@@ -10,12 +13,13 @@ written back for the policy agent's next month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.compiled import pay as compiled_pay
 from model.compiled import twin
+from model.compiled.pay import Productivity, SlotPay
 from model.farming import Farms
 from model.households import Households, IncomeLedger, People, Source
 from model.labour_market import Staff
@@ -38,6 +42,8 @@ class PayContext:
     employed: np.ndarray  # people with a workshop job (ascending)
     staff: Staff  # head counts per slot
     farms: Farms  # households' farmers and farm income
+    pieces: np.ndarray = field(default_factory=lambda: np.empty(0))  # per employed person,
+    # pieces made this month (0 at time-wage workshops), written by `pay_month`
 
 
 def pay_month(
@@ -54,13 +60,11 @@ def pay_month(
     gains = course_gains(ctx.params.policy.training.productivity_gain)
     t, employed = ctx.table, ctx.employed
     homes = people.household[employed]
-    credit_workshop_workers(
+    ctx.pieces = credit_workshop_workers(
         people,
         employed,
-        t.pay,
-        ctx.utilisation,
-        t.piece_rate,
-        gains,
+        slot_pay(t, ctx.utilisation),
+        Productivity(gains, ctx.params.workshops.time_wage_skill_share),
         ledger.cleared_row(Source.WAGES, homes),
         ledger.cleared_row(Source.PIECE_WORK, homes),
     )
@@ -74,37 +78,45 @@ def pay_month(
     _transfers(people, households, ctx, ledger)
 
 
+def slot_pay(table: WorkshopTable, utilisation: np.ndarray) -> SlotPay:
+    """What each workshop slot pays this month, for `credit_workshop_workers`."""
+    return SlotPay(table.pay, utilisation, table.piece_rate, table.pieces_at_full_orders)
+
+
 def _credit_workshop_workers(
     people: People,
     employed: np.ndarray,
-    pay: np.ndarray,
-    utilisation: np.ndarray,
-    piece_rate: np.ndarray,
-    course_gains: np.ndarray,
+    slots: SlotPay,
+    productivity: Productivity,
     wages: np.ndarray,
     piece_work: np.ndarray,
-) -> None:
-    """Wages (pay x utilisation x capacity) and piece work (also x productivity).
+) -> np.ndarray:
+    """Piece work (pieces x rate) and time wages (pay x utilisation x capacity x multiplier).
 
-    The twin of `model.compiled.pay.credit_workshop_workers` (same arguments): earnings
-    are written to `people`, and each household's sums, added in the order of
+    The twin of `model.compiled.pay.credit_workshop_workers` (same arguments and result):
+    earnings are written to `people`, and each household's sums, added in the order of
     `employed`, are credited to `wages` and `piece_work` (0 where any worker lives).
+    Returns the pieces each of `employed` made (0 at time-wage workshops).
     """
     slot = people.employer[employed]
-    base = pay[slot] * utilisation[slot] * people.capacity[employed]
-    by_piece = piece_rate[slot]
-    wage_earners, pieceworkers = employed[~by_piece], employed[by_piece]
-    by_wage = base[~by_piece]
-    by_pieces = base[by_piece] * (
-        people.skill[pieceworkers] * course_gains[people.courses[pieceworkers]]
+    prod = people.skill[employed] * productivity.course_gains[people.courses[employed]]
+    by_piece = slots.piece_rate[slot] > 0
+    pieces = np.zeros(len(employed))
+    ps, pw = slot[by_piece], employed[by_piece]
+    pieces[by_piece] = (
+        slots.pieces_at_full_orders[ps] * slots.utilisation[ps] * people.capacity[pw]
+    ) * prod[by_piece]
+    by_pieces = pieces[by_piece] * slots.piece_rate[ps]
+    ws, ww = slot[~by_piece], employed[~by_piece]
+    share = productivity.time_wage_skill_share
+    by_wage = (slots.pay[ws] * slots.utilisation[ws] * people.capacity[ww]) * (
+        (1.0 - share) + share * prod[~by_piece]
     )
-    for persons, amounts, income in (
-        (wage_earners, by_wage, wages),
-        (pieceworkers, by_pieces, piece_work),
-    ):
+    for persons, amounts, income in ((ww, by_wage, wages), (pw, by_pieces, piece_work)):
         people.earnings[persons] = amounts
         homes = people.household[persons]
         income[homes] += np.bincount(homes, amounts, len(income))[homes]
+    return pieces
 
 
 def _credit_migrants(
@@ -190,13 +202,15 @@ def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario)
 
 
 def book_accounts(people: People, ctx: PayContext) -> None:
-    """Write each open workshop's staff, wage bills and value added for this month."""
+    """Write each open workshop's staff, wage bills, pieces and value added for this month."""
     t, staff, employed = ctx.table, ctx.staff, ctx.employed
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
     wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age, len(t))
+    pieces = np.bincount(people.employer[employed], ctx.pieces, len(t))
     open_ = np.flatnonzero(t.is_open)
     t.workers[open_], t.poor_workers[open_] = staff.workers[open_], staff.poor_workers[open_]
     t.wage_bill[open_], t.poor_wage_bill[open_] = wage_bill[open_], poor_bill[open_]
+    t.pieces[open_] = pieces[open_]
     t.value_added[open_] = (
         t.rules.value_added[t.form[open_]]
         * t.productivity[open_]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.households import NO_EMPLOYER, Health, Households, People, update_care
+from model.households import NO_EMPLOYER, NO_SITE, Health, Households, People, update_care
 from model.scenario import Activity, HouseholdProfile, Scenario
 
 ADULT_AGES = (18, 59)  # years, working-age adults drawn uniformly in this range
@@ -21,6 +21,7 @@ class Geography:
 
     n_villages: int
     park_distance_km: np.ndarray  # float32 per village
+    n_sites: int = 1  # resettlement sites (scaled); resettled households live at one each
     by_village: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     # int32, households ordered by village (`locate` fills it)
     village_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
@@ -52,6 +53,8 @@ def synthesise(
 
     Returns:
         Households, people (care load and capacity already computed) and the geography.
+        Each resettled household lives at one of the county's resettlement sites, drawn
+        uniformly (others have `NO_SITE`).
     """
     pop = scenario.population
     n = scenario.run.households
@@ -81,6 +84,10 @@ def synthesise(
     households.first_member = (np.cumsum(households.size) - households.size).astype(np.int32)
     update_care(people, households, pop)
     geography.locate(households.village)
+    # drawn last, so that the sites leave every other draw of the stream as it was
+    geography.n_sites = max(1, round(scenario.county.resettlement_sites * scenario.scale))
+    site = rng.integers(0, geography.n_sites, n, dtype=np.int32)
+    households.site = np.where(households.resettled, site, NO_SITE).astype(np.int32)
     return households, people, geography
 
 

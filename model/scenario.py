@@ -18,7 +18,7 @@ import re
 import tomllib
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -72,6 +72,8 @@ class Section(BaseModel):
 
 Share = dict(ge=0.0, le=1.0)
 Money = dict(ge=0.0)
+Finite = dict(allow_inf_nan=False)  # rejects inf and nan, which TOML can write
+YuanPerMonth = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a table's amounts
 
 
 class Activity(IntEnum):
@@ -87,6 +89,15 @@ class Activity(IntEnum):
 
 
 ACTIVITY_NAMES = [a.name.lower() for a in Activity]
+WORKSHOP_ACTIVITY_NAMES = [
+    a.name.lower()
+    for a in (
+        Activity.HOME_OUTWORK,
+        Activity.VILLAGE_WORKSHOP,
+        Activity.PARK_WORKSHOP,
+        Activity.COMMUNITY_FACTORY,
+    )
+]
 
 
 class Run(Section):
@@ -121,6 +132,11 @@ class County(Section):
     )
     park_distance_km_mean: float = P(
         unit="km", desc="mean distance from a village to the county industrial park", ge=0
+    )
+    resettlement_sites: int = P(
+        unit="sites",
+        desc="resettlement sites at real scale (resettled households live at one each)",
+        gt=0,
     )
 
 
@@ -257,7 +273,16 @@ class Choice(Section):
     option_constants: dict[str, float] = P(
         unit="utils", desc="preference for each activity beyond income (by activity name)"
     )
-    flexible_hours: bool = P(unit="-", desc="carers may walk to a workshop in their village")
+    flexible_hours: bool = P(
+        unit="-",
+        desc="carers may walk to a workshop in their village, or work in the community "
+        "factory downstairs of their resettlement site",
+    )
+    work_disutility_yuan_per_month: dict[str, YuanPerMonth] = P(
+        unit="yuan/month",
+        desc="by workshop activity name: what a job must pay beyond farming (or not "
+        "working) before a person takes it; absent activities 0",
+    )
     aspiration_yuan_per_month: float = P(
         unit="yuan/month",
         desc="satisficing rule: net income of the current activity at or "
@@ -274,6 +299,17 @@ class Choice(Section):
                 f"known: {ACTIVITY_NAMES}"
             )
         return self
+
+    @field_validator("work_disutility_yuan_per_month")
+    @classmethod
+    def _workshop_activities_only(cls, table: dict[str, float]) -> dict[str, float]:
+        unknown = set(table) - set(WORKSHOP_ACTIVITY_NAMES)
+        if unknown:
+            raise ValueError(
+                f"activities {sorted(unknown)} are not workshop jobs; known: "
+                f"{WORKSHOP_ACTIVITY_NAMES}"
+            )
+        return table
 
 
 class OrderProcess(Section):
@@ -300,8 +336,22 @@ class WorkshopForm(Section):
     capacity_workers_max: int = P(unit="workers", desc="largest capacity", gt=0)
     pay_yuan_per_month: float = P(
         unit="yuan/month",
-        desc="wage at full orders; for outwork, earnings of a skill-1 worker",
+        desc="earnings at full orders of a worker of productivity 1 (by piece: pieces a "
+        "month at full orders x the piece rate)",
         gt=0,
+        **Finite,
+    )
+    piece_rate_share: float = P(
+        unit="share", desc="share of the form's firms that pay by the piece", **Share, **Finite
+    )
+    piece_rate_yuan: float = P(
+        unit="yuan/piece", desc="piece rate of a firm that pays by the piece", gt=0, **Finite
+    )
+    hiring_priority: Literal["none", "registered_poor", "own_site"] = P(
+        unit="-",
+        desc="applicants a firm of the form hires first, then by expected productivity: "
+        "none, registered_poor (members of registered-poor households) or own_site "
+        "(households of the factory's resettlement site; community factories only)",
     )
     value_added_yuan_per_worker_month: float = P(
         unit="yuan/worker/month", desc="revenue less materials per worker at full orders", gt=0
@@ -334,25 +384,42 @@ class Workshops(Section):
     expected_fill_share: float = P(
         unit="share", desc="share of capacity an entrant expects to fill", **Share
     )
-    poor_priority: float = P(
-        unit="score range",
-        desc="how far registered-poor applicants move ahead in hiring "
-        "(1 = ahead of all non-poor, other things equal; 0 = no priority)",
-        ge=0,
-        le=2,
+    time_wage_skill_share: float = P(
+        unit="share",
+        desc="share of a time wage that follows the worker's productivity (0 = flat wage, "
+        "1 = as by the piece)",
+        **Share,
+        **Finite,
     )
-    trained_priority: float = P(
-        unit="score range",
-        desc="how far applicants with a course move ahead in hiring "
-        "(1 = ahead of all untrained, other things equal)",
+    screening_noise_sd: float = P(
+        unit="log points",
+        desc="sd of a firm's error in judging an applicant's skill (courses are known)",
         ge=0,
-        le=2,
+        le=5,
+        **Finite,
+    )
+    park_distance_scale_km: float = P(
+        unit="km",
+        desc="a park firm discounts an applicant's expected productivity by exp(-distance / this)",
+        gt=0,
+        **Finite,
     )
     factory: WorkshopForm
     outwork: WorkshopForm
     cooperative: WorkshopForm
     park: WorkshopForm
     community: WorkshopForm
+
+    @field_validator("factory", "outwork", "cooperative", "park")
+    @classmethod
+    def _site_priority_for_community_only(cls, form: WorkshopForm) -> WorkshopForm:
+        """Only community factories have a resettlement site to recruit from first."""
+        if form.hiring_priority == "own_site":
+            raise ValueError(
+                "hiring_priority own_site only for community factories (this form has no "
+                "resettlement site); use none or registered_poor"
+            )
+        return form
 
 
 class Instrument(Section):
@@ -406,7 +473,9 @@ class Training(Instrument):
     cost_yuan_per_trainee: float = P(unit="yuan", desc="training subsidy per trainee", **Money)
     board_yuan_per_day: float = P(unit="yuan/day", desc="board allowance", **Money)
     days_per_course: int = P(unit="days", desc="course length", gt=0)
-    productivity_gain: float = P(unit="share", desc="productivity gain per course", ge=0)
+    productivity_gain: float = P(
+        unit="share", desc="productivity gain per course", ge=0, le=1, **Finite
+    )
     courses_per_person_max: int = P(unit="courses", desc="courses one person may take", ge=0)
 
 

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 from scipy import special
 
+from model.households import NO_SITE
 from model.keyed import KeyedDraws, Purpose
 from model.scenario import Activity, OrderProcess, WorkshopForm, Workshops
 
@@ -53,10 +54,21 @@ FORM_ACTIVITY = {
     Form.PARK: Activity.PARK_WORKSHOP,
     Form.COMMUNITY: Activity.COMMUNITY_FACTORY,
 }
-PIECE_RATE_FORMS = (Form.OUTWORK,)
 VILLAGE_FORMS = (Form.FACTORY, Form.COOPERATIVE)
 IS_VILLAGE_FORM = np.isin(np.arange(len(Form)), VILLAGE_FORMS)  # by Form
+SITE_FORMS = (Form.COMMUNITY,)  # forms placed at a resettlement site
 NO_VILLAGE = -1
+
+
+class HiringPriority(IntEnum):
+    """Applicants a firm hires first, before ranking by expected productivity."""
+
+    NONE = 0
+    REGISTERED_POOR = 1  # members of registered-poor households
+    OWN_SITE = 2  # households of the factory's resettlement site
+
+
+PRIORITY_CODES = {p.name.lower(): p for p in HiringPriority}
 
 
 class Status(IntEnum):
@@ -98,7 +110,9 @@ class FormRules:
     rent: np.ndarray  # float64, yuan per month
     loan: np.ndarray  # float64, yuan
     activity: np.ndarray  # int8, Activity of a job
-    piece_rate: np.ndarray  # bool, pays by piece
+    piece_rate_share: np.ndarray  # float64, share of firms paying by the piece
+    piece_rate_yuan: np.ndarray  # float64, yuan per piece at firms paying by the piece
+    priority: np.ndarray  # int8, HiringPriority
 
     @classmethod
     def of(cls, workshops: Workshops) -> FormRules:
@@ -123,7 +137,9 @@ class FormRules:
             rent=floats([s.rent_yuan_per_month for s in specs]),
             loan=floats([s.loan_yuan for s in specs]),
             activity=np.array([FORM_ACTIVITY[f] for f in Form], dtype=np.int8),
-            piece_rate=np.isin(np.arange(len(Form)), PIECE_RATE_FORMS),
+            piece_rate_share=floats([s.piece_rate_share for s in specs]),
+            piece_rate_yuan=floats([s.piece_rate_yuan for s in specs]),
+            priority=np.array([PRIORITY_CODES[s.hiring_priority] for s in specs], dtype=np.int8),
         )
 
     def seasonal(self, month_of_year: int) -> np.ndarray:
@@ -147,8 +163,10 @@ class WorkshopTable:
     serial: np.ndarray = _column(np.int64)  # the firm's serial, its key for random draws
     form: np.ndarray = _column(np.int8)  # Form
     village: np.ndarray = _column(np.int32)  # NO_VILLAGE outside villages
+    site: np.ndarray = _column(np.int32)  # resettlement site, NO_SITE for other forms
     capacity: np.ndarray = _column(np.int32)  # places
-    pay: np.ndarray = _column(np.float64)  # yuan per month at full orders
+    pay: np.ndarray = _column(np.float64)  # yuan per month at full orders, productivity 1
+    piece_rate: np.ndarray = _column(np.float64)  # yuan per piece; 0: pays a time wage
     productivity: np.ndarray = _column(np.float64)  # value added relative to the form's
     opened_month: np.ndarray = _column(np.int32)  # model month it opened
     status: np.ndarray = _column(np.int8)  # Status
@@ -167,6 +185,7 @@ class WorkshopTable:
     wage_bill: np.ndarray = _column(np.float64)
     poor_wage_bill: np.ndarray = _column(np.float64)  # wages of poor workers the subsidy counts
     value_added: np.ndarray = _column(np.float64)
+    pieces: np.ndarray = _column(np.float64)  # pieces made (firms paying by the piece)
 
     def __len__(self) -> int:
         return len(self.form)
@@ -180,8 +199,10 @@ class WorkshopTable:
             "serial": [e.serial for e in entrants],
             "form": [e.form for e in entrants],
             "village": [e.village for e in entrants],
+            "site": [e.site for e in entrants],
             "capacity": [e.capacity for e in entrants],
             "pay": [e.spec.pay_yuan_per_month for e in entrants],
+            "piece_rate": [e.piece_rate_yuan for e in entrants],
             "productivity": [e.productivity for e in entrants],
             "load": [e.spec.orders.mean_load for e in entrants],
             "opened_month": month,
@@ -223,9 +244,21 @@ class WorkshopTable:
         return self.rules.training_required[self.form]
 
     @property
-    def piece_rate(self) -> np.ndarray:
-        """Pays by piece (earnings also scale with the worker's productivity)."""
-        return self.rules.piece_rate[self.form]
+    def by_piece(self) -> np.ndarray:
+        """Pays by the piece: earnings are pieces made x the piece rate."""
+        return self.piece_rate > 0
+
+    @property
+    def pieces_at_full_orders(self) -> np.ndarray:
+        """Pieces a worker of productivity 1 makes in a month of full orders (0: time wage)."""
+        return np.divide(
+            self.pay, self.piece_rate, out=np.zeros(len(self)), where=self.piece_rate > 0
+        )
+
+    @property
+    def priority(self) -> np.ndarray:
+        """Whom each workshop hires first (`HiringPriority`)."""
+        return self.rules.priority[self.form]
 
     def utilisation(self, workers: np.ndarray) -> np.ndarray:
         """Share of a full month each worker is busy: orders over the workforce, at most 1.
@@ -333,7 +366,9 @@ class Workshop(mesa.Agent):
 
     form = SlotAttribute(Form)
     village = SlotAttribute(int)
+    site = SlotAttribute(int)
     capacity = SlotAttribute(int)
+    piece_rate_yuan = SlotAttribute(float, "piece_rate")
     productivity = SlotAttribute(float)
     pay_yuan_per_month = SlotAttribute(float, "pay")
     opened_month = SlotAttribute(int)
@@ -388,6 +423,7 @@ class Accounts:
     poor_wage_bill = SlotAttribute(float)  # wages of poor workers the wage subsidy counts
     wage_bill = SlotAttribute(float)
     value_added = SlotAttribute(float)
+    pieces = SlotAttribute(float)
 
     def __init__(self, table: WorkshopTable, slot: int) -> None:
         self.table, self.slot = table, slot
@@ -406,6 +442,8 @@ class Entrant:
     expected_poor_workers: float
     months: int  # planning horizon
     productivity: float  # firm's value added relative to its form's
+    piece_rate_yuan: float = 0.0  # yuan per piece; 0: the firm pays a time wage
+    site: int = NO_SITE  # resettlement site of a community factory
 
     @property
     def busy_share(self) -> float:
@@ -440,6 +478,8 @@ class FirmDraw(IntEnum):
     CAPACITY = 0
     VILLAGE = 1
     PRODUCTIVITY = 2
+    PAY_SCHEME = 3  # pays by the piece with probability `piece_rate_share`
+    SITE = 4  # resettlement site of a community factory
 
 
 def candidate_serials(month: int, form: Form, count: int) -> np.ndarray:
@@ -473,15 +513,25 @@ def make_entrants(
 
     span = spec.capacity_workers_max - spec.capacity_workers_min + 1
     capacity = spec.capacity_workers_min + np.floor(draw(FirmDraw.CAPACITY) * span)
-    in_villages = form in VILLAGE_FORMS
+    in_villages, at_site = form in VILLAGE_FORMS, form in SITE_FORMS
     village = np.floor(draw(FirmDraw.VILLAGE) * model.geography.n_villages)
+    site = np.floor(draw(FirmDraw.SITE) * model.geography.n_sites)
+    piece_rate = np.where(
+        draw(FirmDraw.PAY_SCHEME) < spec.piece_rate_share, spec.piece_rate_yuan, 0.0
+    )
     sd = spec.firm_productivity_sd  # lognormal with mean 1
     productivity = np.exp(-(sd**2) / 2 + sd * special.ndtri(draw(FirmDraw.PRODUCTIVITY)))
     quota = params.policy.certification
     poor_share = quota.poor_share_min if quota.enabled else 0.0
     entrants = []
-    for serial, places, home, firm_productivity in zip(
-        serials.tolist(), capacity.tolist(), village.tolist(), productivity.tolist(), strict=True
+    for serial, places, home, firm_productivity, rate, place in zip(
+        serials.tolist(),
+        capacity.tolist(),
+        village.tolist(),
+        productivity.tolist(),
+        piece_rate.tolist(),
+        site.tolist(),
+        strict=True,
     ):
         workers = params.workshops.expected_fill_share * places
         entrants.append(
@@ -495,6 +545,8 @@ def make_entrants(
                 workers * poor_share,
                 params.workshops.planning_horizon_months,
                 firm_productivity,
+                rate,
+                int(place) if at_site else NO_SITE,
             )
         )
     return entrants

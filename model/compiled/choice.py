@@ -22,7 +22,7 @@ import numpy as np
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
 from model.compiled.registry import jit
 from model.households import IS_WORKSHOP_ACTIVITY, Health
-from model.offers import Market, Viewer, course_gains, migrant_net_wage
+from model.offers import Market, Viewer, course_gains, migrant_net_wage, work_disutility
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
 from model.workshops import MONTHS_PER_YEAR
 
@@ -60,6 +60,7 @@ class HouseholdColumns(NamedTuple):
     village: np.ndarray
     land_mu: np.ndarray
     resettled: np.ndarray
+    site: np.ndarray
     young_child: np.ndarray
     park_distance_km: np.ndarray
 
@@ -67,20 +68,26 @@ class HouseholdColumns(NamedTuple):
 class MarketColumns(NamedTuple):
     """Per-pool and per-slot arrays of this month's market (see `model.offers.Market`)."""
 
-    pool_pay: np.ndarray
+    pool_piece: np.ndarray
+    pool_time: np.ndarray
+    pool_chance: np.ndarray
     pool_open: np.ndarray
     slot_open: np.ndarray
     slot_pay: np.ndarray
     slot_utilisation: np.ndarray
-    slot_piece_rate: np.ndarray
+    slot_by_piece: np.ndarray
     slot_activity: np.ndarray
+    slot_site: np.ndarray
 
 
 class Rates(NamedTuple):
     """Scalars of the offers and the utility (yuan/month unless stated)."""
 
     n_villages: int
+    first_site_pool: int  # pool of resettlement site 0
     course_gain: np.ndarray  # productivity multiplier by courses completed
+    time_wage_skill_share: float
+    disutility: np.ndarray  # yuan/month, per option (reservation income beyond farming)
     migrant_net_wage: float  # at skill 1
     mu_per_farmer_max: float  # mu
     farm_net_yuan_per_mu_year: float
@@ -120,7 +127,7 @@ def logit_decisions(
         _persons(viewer),
         _households(viewer),
         _market(market),
-        _rates(params, coef, viewer.year, len(viewer.park_distance_km)),
+        _rates(params, coef, viewer.year, market),
         gaps,
         feasible,
         current_ok,
@@ -151,21 +158,34 @@ def _persons(v: Viewer) -> PersonColumns:
 def _households(v: Viewer) -> HouseholdColumns:
     hh = v.households
     return HouseholdColumns(
-        hh.village, hh.land_mu, hh.resettled, hh.young_child, v.park_distance_km
+        hh.village, hh.land_mu, hh.resettled, hh.site, hh.young_child, v.park_distance_km
     )
 
 
 def _market(m: Market) -> MarketColumns:
     t = m.table
     return MarketColumns(
-        m.pool_pay, m.pool_open, t.is_open, t.pay, m.utilisation, t.piece_rate, t.activity
+        m.pool_piece,
+        m.pool_time,
+        m.pool_chance,
+        m.pool_open,
+        t.is_open,
+        t.pay,
+        m.utilisation,
+        t.by_piece,
+        t.activity,
+        t.site,
     )
 
 
-def _rates(params: Scenario, coef: Choice, year: float, n_villages: int) -> Rates:
+def _rates(params: Scenario, coef: Choice, year: float, market: Market) -> Rates:
+    pools = market.pools
     return Rates(
-        n_villages,
+        pools.n_villages,
+        int(pools.site(np.zeros(1, dtype=np.int64))[0]),
         course_gains(params.policy.training.productivity_gain),
+        params.workshops.time_wage_skill_share,
+        work_disutility(coef),
         migrant_net_wage(params, year),
         params.incomes.mu_per_farmer_max,
         params.incomes.farm_net_yuan_per_mu_year,
@@ -188,41 +208,52 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
     Writes `gaps` (to be exponentiated), `feasible` and `current_ok` row by row.
     """
     income = np.empty(N_OPTIONS)
+    full = np.zeros(N_OPTIONS)  # pay if hired (workshop options)
     cost = np.zeros(N_OPTIONS)
     ok = np.empty(N_OPTIONS, dtype=np.bool_)
+    pool = np.empty(N_OPTIONS, dtype=np.int64)
+    share = r.time_wage_skill_share
     for row in range(idx.shape[0]):
         i = idx[row]
         home = p.household[i]
         village = hh.village[home]
         prod = np.float64(p.skill[i]) * r.course_gain[p.courses[i]]
+        wage_prod = (1.0 - share) + share * prod
         cap = np.float64(p.capacity[i])
         county = r.n_villages
+        site = hh.site[home]
+        site_pool = r.first_site_pool + max(site, 0)
+        downstairs = site >= 0 and m.pool_chance[site_pool] > 0
+        pool[HOME_OUTWORK] = county + HOME_OUTWORK
+        pool[VILLAGE_WORKSHOP] = village
+        pool[PARK_WORKSHOP] = county + PARK_WORKSHOP
+        pool[COMMUNITY_FACTORY] = site_pool if downstairs else county + COMMUNITY_FACTORY
         income[NOT_WORKING] = 0.0
-        income[HOME_OUTWORK] = m.pool_pay[county + HOME_OUTWORK] * cap * prod
-        income[VILLAGE_WORKSHOP] = m.pool_pay[village] * cap
-        income[PARK_WORKSHOP] = m.pool_pay[county + PARK_WORKSHOP] * cap
-        income[COMMUNITY_FACTORY] = m.pool_pay[county + COMMUNITY_FACTORY] * cap
+        for option in (HOME_OUTWORK, VILLAGE_WORKSHOP, PARK_WORKSHOP, COMMUNITY_FACTORY):
+            k = pool[option]
+            full[option] = (m.pool_piece[k] * prod + m.pool_time[k] * wage_prod) * cap
+            income[option] = full[option] * m.pool_chance[k]
+            ok[option] = m.pool_open[k]
         income[MIGRATION] = r.migrant_net_wage * prod * cap
         others = _other_farmers(p.household, p.activity, i)
         mu = min(np.float64(hh.land_mu[home]) / np.float64(max(others + 1, 1)), r.mu_per_farmer_max)
         income[FARMING] = mu * r.farm_net_yuan_per_mu_year / MONTHS_PER_YEAR * cap
-        ok[HOME_OUTWORK] = m.pool_open[county + HOME_OUTWORK]
-        ok[VILLAGE_WORKSHOP] = m.pool_open[village]
-        ok[PARK_WORKSHOP] = m.pool_open[county + PARK_WORKSHOP]
-        ok[COMMUNITY_FACTORY] = m.pool_open[county + COMMUNITY_FACTORY]
         # only people in a workshop activity hold a job (`People.employer`)
         slot = p.employer[i] if IS_WORKSHOP_ACTIVITY[p.activity[i]] else -1
         if slot >= 0 and m.slot_open[slot]:
             job = m.slot_activity[slot]
-            income[job] = (
-                m.slot_pay[slot]
-                * m.slot_utilisation[slot]
-                * cap
-                * (prod if m.slot_piece_rate[slot] else 1.0)
-            )
+            factor = prod if m.slot_by_piece[slot] else wage_prod
+            own = m.slot_pay[slot] * m.slot_utilisation[slot] * cap * factor
+            income[job] = own
+            full[job] = own
             ok[job] = True
+            if job == COMMUNITY_FACTORY:
+                downstairs = m.slot_site[slot] == site
         cost[PARK_WORKSHOP] = np.float64(r.commute_yuan_per_km_month * hh.park_distance_km[village])
         cost[MIGRATION] = r.migration_cost
+        for option in (HOME_OUTWORK, VILLAGE_WORKSHOP, PARK_WORKSHOP, COMMUNITY_FACTORY):
+            reservation = income[FARMING] + r.disutility[option]
+            ok[option] = ok[option] and full[option] - cost[option] >= reservation
         carer = p.carer[i]
         away_ok = not carer and p.health[i] != DISABLED
         ok[NOT_WORKING] = True
@@ -247,7 +278,9 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
             x = x / YUAN_PER_UTILITY_UNIT + r.option_constants[option]
             if option == current:
                 x += r.inertia
-            if carer and option in (VILLAGE_WORKSHOP, COMMUNITY_FACTORY):
+            if carer and (
+                option == VILLAGE_WORKSHOP or (option == COMMUNITY_FACTORY and not downstairs)
+            ):
                 x -= r.care_penalty
             if mother and option in (PARK_WORKSHOP, MIGRATION):
                 x -= r.young_child_away_penalty

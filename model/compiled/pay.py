@@ -11,6 +11,8 @@ twins are declared in `model.pay` and `model.farming` (see `model.compiled`).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from model.compiled.registry import jit
@@ -19,6 +21,22 @@ from model.scenario import Activity, Scenario
 from model.workshops import MONTHS_PER_YEAR
 
 FARMING = int(Activity.FARMING)
+
+
+class SlotPay(NamedTuple):
+    """What each workshop slot pays this month (arrays indexed by slot)."""
+
+    pay: np.ndarray  # float64, yuan/month at full orders for productivity 1
+    utilisation: np.ndarray  # float64, share of the month each worker is busy
+    piece_rate: np.ndarray  # float64, yuan per piece; 0 where the slot pays a time wage
+    pieces_at_full_orders: np.ndarray  # float64, pieces a month at productivity 1
+
+
+class Productivity(NamedTuple):
+    """How a worker's productivity enters pay."""
+
+    course_gains: np.ndarray  # productivity multiplier by courses completed
+    time_wage_skill_share: float  # share of a time wage that follows productivity
 
 
 def credit_migrants(
@@ -53,26 +71,29 @@ def credit_migrants(
 def credit_workshop_workers(
     people: People,
     employed: np.ndarray,
-    pay: np.ndarray,
-    utilisation: np.ndarray,
-    piece_rate: np.ndarray,
-    course_gains: np.ndarray,
+    slots: SlotPay,
+    productivity: Productivity,
     wages: np.ndarray,
     piece_work: np.ndarray,
-) -> None:
-    """Workers earn pay x utilisation x capacity, piece workers also x productivity.
+) -> np.ndarray:
+    """Piece workers earn pieces x rate, wage workers pay x utilisation x capacity x multiplier.
+
+    A piece worker makes pieces at full orders x utilisation x capacity x productivity;
+    a time wage's multiplier is (1 - s) + s x productivity (s: `time_wage_skill_share`).
 
     Args:
         people: the people (their `earnings` are written).
         employed: the people with a workshop job, ascending.
-        pay: per workshop slot, yuan/month at full orders.
-        utilisation: per workshop slot, share of the month each worker is busy.
-        piece_rate: per workshop slot, whether it pays by piece.
-        course_gains: productivity multiplier by courses completed.
+        slots: what each workshop slot pays this month.
+        productivity: course gains and the time wage's skill share.
         wages: wage income per household, 0 where any worker lives; credited (yuan).
         piece_work: piece-work income per household, 0 where any worker lives; credited
             (yuan).
+
+    Returns:
+        The pieces each of `employed` made this month (0 at time-wage workshops).
     """
+    pieces = np.zeros(len(employed))
     _credit_workshop_workers(
         employed,
         people.employer,
@@ -80,14 +101,13 @@ def credit_workshop_workers(
         people.courses,
         people.capacity,
         people.household,
-        pay,
-        utilisation,
-        piece_rate,
-        course_gains,
+        slots,
+        productivity,
         people.earnings,
-        wages,
-        piece_work,
+        (wages, piece_work),
+        pieces,
     )
+    return pieces
 
 
 def wage_bills(
@@ -235,21 +255,28 @@ def _credit_workshop_workers(
     courses,
     capacity,
     household,
-    pay,
-    utilisation,
-    piece_rate,
-    course_gains,
+    slots,
+    productivity,
     earnings,
-    wages,
-    piece_work,
+    incomes,
+    pieces,
 ):
+    wages, piece_work = incomes
+    share = productivity.time_wage_skill_share
     for k in range(employed.shape[0]):
         i = employed[k]
         slot = employer[i]
-        amount = pay[slot] * utilisation[slot] * capacity[i]
-        if piece_rate[slot]:
-            amount = amount * (np.float64(skill[i]) * course_gains[courses[i]])
+        prod = np.float64(skill[i]) * productivity.course_gains[courses[i]]
+        if slots.piece_rate[slot] > 0:
+            made = (
+                slots.pieces_at_full_orders[slot] * slots.utilisation[slot] * capacity[i]
+            ) * prod
+            pieces[k] = made
+            amount = made * slots.piece_rate[slot]
             piece_work[household[i]] += amount
         else:
+            amount = (slots.pay[slot] * slots.utilisation[slot] * capacity[i]) * (
+                (1.0 - share) + share * prod
+            )
             wages[household[i]] += amount
         earnings[i] = amount

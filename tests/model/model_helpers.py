@@ -126,6 +126,13 @@ def check_workshops(model: WorkshopEconomy, before) -> None:
     capacity = np.array([w.capacity for w in slots])
     assert (workers <= capacity).all()
     assert all(workers[w.slot] == 0 for w in slots if not w.is_open)
+    table = model.workshop_table
+    paid = table.is_open & (table.workers > 0)
+    piece = paid & table.by_piece
+    np.testing.assert_allclose(
+        table.wage_bill[piece], table.pieces[piece] * table.piece_rate[piece], rtol=1e-5
+    )
+    assert (table.pieces[paid & ~table.by_piece] == 0).all()
     rule = model.params.policy.certification
     if before is None:
         return

@@ -25,7 +25,16 @@ from model.scenario import Activity
 
 @pytest.fixture(scope="module")
 def economy(tiny) -> WorkshopEconomy:
-    scenario = variant(tiny, {"policy.training.enabled": True}, households=400)
+    """Every workshop form, resettlement sites with community factories, piece and time pay."""
+    changes = {
+        "policy.training.enabled": True,
+        "population.resettled_share": 0.3,
+        "workshops.community.initial_count": 20,
+        "county.resettlement_sites": 60,
+        "workshops.park.initial_count": 20,
+        "workshops.factory.piece_rate_share": 0.5,
+    }
+    scenario = variant(tiny, changes, households=400)
     model = WorkshopEconomy(scenario)
     for _ in range(3):
         model.step()
@@ -120,7 +129,7 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
             compiled_choice._persons(viewer),
             compiled_choice._households(viewer),
             compiled_choice._market(market),
-            compiled_choice._rates(economy.params, coef, viewer.year, len(viewer.park_distance_km)),
+            compiled_choice._rates(economy.params, coef, viewer.year, market),
             gaps,
             feasible,
             current_ok,
@@ -132,3 +141,9 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
         weights_arrays = _logit_weights(utilities(r, offers, coef), feasible_arrays)
     np.testing.assert_array_equal(feasible, feasible_arrays)
     np.testing.assert_array_equal(np.exp(gaps) * feasible, weights_arrays)  # exact
+    # the comparison covers carers at a community factory downstairs and one elsewhere
+    carers = r.carer & r.resettled & feasible_arrays[:, Activity.COMMUNITY_FACTORY]
+    assert (carers & offers.downstairs).any() and (carers & ~offers.downstairs).any()
+    # and workshop options closed by the reservation income although places exist
+    assert (offers.income[:, Activity.HOME_OUTWORK] > 0).any()
+    assert (~feasible_arrays[:, Activity.HOME_OUTWORK]).any()

@@ -12,7 +12,7 @@ from model.farming import recompute_farms
 from model.households import Source
 from model.labour_market import Staff
 from model.offers import course_gains, migrant_net_wage
-from model.pay import credit_migrants, credit_workshop_workers, wage_bills
+from model.pay import Productivity, credit_migrants, credit_workshop_workers, slot_pay, wage_bills
 from model.scenario import Activity
 
 BOOKED = (Source.WAGES, Source.PIECE_WORK, Source.MIGRANT)
@@ -46,22 +46,21 @@ def test_credit_workshop_workers_twins_are_identical(model):
     wages, piece_work = rng.random(len(model.households)), rng.random(len(model.households))
     homes = people.household[employed]
     wages[homes] = piece_work[homes] = 0.0
-    _, (paid, *_, wages, piece_work) = run_both(
+    pieces, (paid, *_, wages, piece_work) = run_both(
         credit_workshop_workers,
         people,
         employed,
-        table.pay,
-        utilisation,
-        table.piece_rate,
-        gains,
+        slot_pay(table, utilisation),
+        Productivity(gains, model.params.workshops.time_wage_skill_share),
         wages,
         piece_work,
     )
-    by_piece = table.piece_rate[people.employer[employed]]
+    by_piece = table.by_piece[people.employer[employed]]
     assert by_piece.any() and not by_piece.all()
     assert (people.courses[employed[by_piece]] > 0).any()
     assert (piece_work[homes[by_piece]] > 0).any() and (wages[homes[~by_piece]] > 0).any()
     assert not np.isnan(paid.earnings[employed]).any()
+    assert (pieces[by_piece] > 0).any() and (pieces[~by_piece] == 0).all()
 
 
 def test_credit_migrants_twins_are_identical(model):

@@ -1,9 +1,17 @@
 import numpy as np
 import pytest
-from model_helpers import months, workers_per_slot
+from model_helpers import months, variant, workers_per_slot
 
 from model.economy import WorkshopEconomy
-from model.offers import Market, Viewer, build_offers, migrant_net_wage, productivity
+from model.offers import (
+    Market,
+    Viewer,
+    build_offers,
+    migrant_net_wage,
+    productivity,
+    wage_productivity,
+    work_disutility,
+)
 from model.scenario import Activity, interpolate_by_year
 from model.workshops import Form, Status
 
@@ -12,10 +20,10 @@ A = Activity
 
 @pytest.fixture(scope="module")
 def market_model(tiny):
-    model = WorkshopEconomy(tiny)
+    model = WorkshopEconomy(variant(tiny, {"workshops.park.initial_count": 30}))
     list(months(model, 2))
     workers = workers_per_slot(model)
-    return model, Market.of(model.workshop_table, workers, model.geography.n_villages), workers
+    return model, Market.of(model.workshop_table, workers, model.pools), workers
 
 
 def viewer(model: WorkshopEconomy, idx: np.ndarray) -> Viewer:
@@ -37,24 +45,39 @@ def test_vacancies_are_free_places_at_hiring_workshops(market_model):
         assert market.vacancies[w.slot] == expected
 
 
-def test_pool_pay_is_capacity_weighted_pay_times_the_chance_of_a_place(market_model):
+def test_pool_pay_is_capacity_weighted_pay_by_scheme_and_the_chance_of_a_place(market_model):
     model, _, workers = market_model
-    pool = model.geography.n_villages + A.HOME_OUTWORK
-    shops = [w for w in model.workshop_slots if w.form == Form.OUTWORK]
-    places = np.array([w.capacity for w in shops], dtype=float)
-    utilisation = model.workshop_table.utilisation(workers)
-    pays = np.array([w.pay_yuan_per_month * utilisation[w.slot] for w in shops])
-    vacancies = np.array([max(w.capacity - workers[w.slot], 0) for w in shops], dtype=float)
-    assert vacancies.sum() > 0
-    queue = np.zeros(model.geography.n_villages + len(A))
-    queue[pool] = 3 * vacancies.sum()  # three turned away per open place: a 1-in-4 chance
     table = model.workshop_table
-    market = Market.of(table, workers, model.geography.n_villages, queue)
-    mean_pay = (places * pays).sum() / places.sum()
-    assert market.pool_pay[pool] == pytest.approx(mean_pay * 0.25)
-    assert market.pool_open[pool]
-    no_queue = Market.of(table, workers, model.geography.n_villages)
-    assert no_queue.pool_pay[pool] == pytest.approx(mean_pay)
+    pools = model.pools
+    for activity, form in ((A.HOME_OUTWORK, Form.OUTWORK), (A.PARK_WORKSHOP, Form.PARK)):
+        pool = pools.county(activity)
+        shops = [w for w in model.workshop_slots if w.form == form and w.status == Status.OPEN]
+        places = np.array([w.capacity for w in shops], dtype=float)
+        utilisation = table.utilisation(workers)
+        pays = np.array([w.pay_yuan_per_month * utilisation[w.slot] for w in shops])
+        piece = np.array([w.piece_rate_yuan > 0 for w in shops])
+        vacancies = np.array([max(w.capacity - workers[w.slot], 0) for w in shops], dtype=float)
+        assert vacancies.sum() > 0
+        queue = np.zeros(pools.n_pools)
+        queue[pool] = 3 * vacancies.sum()  # three turned away per open place: a 1-in-4 chance
+        market = Market.of(table, workers, pools, queue)
+        mean = (places * pays * piece).sum() / places.sum()
+        assert market.pool_piece[pool] == pytest.approx(mean)
+        mean = (places * pays * ~piece).sum() / places.sum()
+        assert market.pool_time[pool] == pytest.approx(mean)
+        assert market.pool_chance[pool] == pytest.approx(0.25)
+        assert market.pool_open[pool]
+        no_queue = Market.of(table, workers, pools)
+        assert no_queue.pool_chance[pool] == 1.0
+
+
+def test_outwork_pays_by_the_piece_and_park_workshops_a_time_wage(market_model):
+    model, market, _ = market_model
+    pools = model.pools
+    assert market.pool_piece[pools.county(A.HOME_OUTWORK)] > 0
+    assert market.pool_time[pools.county(A.HOME_OUTWORK)] == 0
+    assert market.pool_time[pools.county(A.PARK_WORKSHOP)] > 0
+    assert market.pool_piece[pools.county(A.PARK_WORKSHOP)] == 0
 
 
 def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
@@ -62,15 +85,18 @@ def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
     people, hh, params = model.people, model.households, model.params
     idx = np.flatnonzero((people.capacity > 0) & (people.employer < 0))[:200]
     offers = build_offers(viewer(model, idx), market, params)
-    n_villages = model.geography.n_villages
     cap = people.capacity[idx].astype(float)
     prod = productivity(people, params.policy.training.productivity_gain, idx)
+    wage_prod = wage_productivity(prod, params.workshops.time_wage_skill_share)
     village = hh.village[people.household[idx]]
-    assert offers.income[:, A.HOME_OUTWORK] == pytest.approx(
-        market.pool_pay[n_villages + A.HOME_OUTWORK] * cap * prod
-    )
-    assert offers.income[:, A.VILLAGE_WORKSHOP] == pytest.approx(market.pool_pay[village] * cap)
-    assert np.array_equal(offers.available[:, A.VILLAGE_WORKSHOP], market.pool_open[village])
+
+    def expected(pool):
+        pay = market.pool_piece[pool] * prod + market.pool_time[pool] * wage_prod
+        return pay * cap * market.pool_chance[pool]
+
+    outwork = model.pools.county(A.HOME_OUTWORK)
+    assert offers.income[:, A.HOME_OUTWORK] == pytest.approx(expected(outwork))
+    assert offers.income[:, A.VILLAGE_WORKSHOP] == pytest.approx(expected(village))
     net = interpolate_by_year(params.incomes.migrant_wage_yuan_per_month, model.year) * (
         1 - params.incomes.migrant_living_cost_share
     )
@@ -83,6 +109,22 @@ def test_offers_follow_pools_productivity_capacity_and_costs(market_model):
         params.choice.commute_yuan_per_km_month * model.geography.park_distance_km[village]
     )
     assert (offers.income[:, A.NOT_WORKING] == 0).all()
+
+
+def test_a_workshop_paying_below_the_reservation_income_is_not_on_offer(market_model):
+    model, market, _ = market_model
+    people, params = model.people, model.params
+    idx = np.flatnonzero((people.capacity > 0) & (people.employer < 0))
+    offers = build_offers(viewer(model, idx), market, params)
+    cap = people.capacity[idx].astype(float)
+    prod = productivity(people, params.policy.training.productivity_gain, idx)
+    pool = model.pools.county(A.HOME_OUTWORK)
+    if_hired = market.pool_piece[pool] * prod * cap
+    reservation = offers.income[:, A.FARMING] + work_disutility(params.choice)[A.HOME_OUTWORK]
+    np.testing.assert_array_equal(
+        offers.available[:, A.HOME_OUTWORK], market.pool_open[pool] & (if_hired >= reservation)
+    )
+    assert (if_hired < reservation).any() and (if_hired >= reservation).any()
 
 
 def test_farming_offer_shares_land_with_the_other_farmers(market_model):
@@ -106,13 +148,13 @@ def test_job_holders_see_their_own_workshops_pay(market_model):
     assert len(idx) > 0
     offers = build_offers(viewer(model, idx), market, model.params)
     gain = model.params.policy.training.productivity_gain
+    share = model.params.workshops.time_wage_skill_share
     for row, person in enumerate(idx[:50]):
         shop = model.workshop_slots[people.employer[person]]
         own = shop.pay_yuan_per_month * market.utilisation[shop.slot] * people.capacity[person]
-        if shop.form == Form.OUTWORK:
-            own *= people.skill[person] * (1 + gain) ** int(people.courses[person])
+        prod = people.skill[person] * (1 + gain) ** int(people.courses[person])
+        own *= prod if shop.piece_rate_yuan > 0 else (1 - share) + share * prod
         assert offers.income[row, people.activity[person]] == pytest.approx(own, rel=1e-6)
-        assert offers.available[row, people.activity[person]]
 
 
 def test_productivity_compounds_per_course(market_model):

@@ -1,12 +1,16 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_helpers import months, variant, workers_per_slot
 
+from model.compiled.pay import Productivity, SlotPay
 from model.economy import WorkshopEconomy
-from model.households import Households, IncomeLedger, Source
-from model.pay import cooperative_active_share, review_dibao
+from model.households import NO_EMPLOYER, Households, IncomeLedger, People, Source
+from model.offers import course_gains
+from model.pay import cooperative_active_share, credit_workshop_workers, review_dibao
 from model.scenario import Activity, interpolate_by_year
-from model.workshops import PIECE_RATE_FORMS, Form, Status, WorkshopTable
+from model.workshops import Form, Status, WorkshopTable
 
 
 @pytest.fixture(scope="module")
@@ -21,23 +25,126 @@ def by_household(model, amounts):
     return np.bincount(model.people.household, amounts, len(model.households))
 
 
-def test_workshop_pay_is_pay_times_utilisation_times_capacity(paid):
+def test_workshop_pay_follows_utilisation_capacity_and_productivity(paid):
     people = paid.people
     table = paid.workshop_table
     utilisation = table.utilisation(workers_per_slot(paid))
     employed = people.employer >= 0
     slot = np.where(employed, people.employer, 0)
     base = np.where(employed, table.pay[slot] * utilisation[slot] * people.capacity, 0.0)
-    piece = employed & np.isin(table.form[slot], PIECE_RATE_FORMS)
+    piece = employed & table.by_piece[slot]
     gain = paid.params.policy.training.productivity_gain
+    share = paid.params.workshops.time_wage_skill_share
     productivity = people.skill * (1 + gain) ** people.courses.astype(float)
-    wages = np.where(employed & ~piece, base, 0.0)
+    wages = np.where(employed & ~piece, base * ((1 - share) + share * productivity), 0.0)
     pieces = np.where(piece, base * productivity, 0.0)
     ledger = paid.ledger.by_source
     assert ledger[Source.WAGES] == pytest.approx(by_household(paid, wages), rel=1e-6)
     assert ledger[Source.PIECE_WORK] == pytest.approx(by_household(paid, pieces), rel=1e-6)
     assert pieces.sum() > 0 and wages.sum() > 0
     assert (people.courses[piece] > 0).any()  # trained outworkers are in the check
+
+
+def test_piece_workshops_wage_bill_is_the_pieces_made_times_the_rate(paid):
+    table = paid.workshop_table
+    piece = np.flatnonzero(table.by_piece & table.is_open & (table.workers > 0))
+    assert len(piece) > 0
+    np.testing.assert_allclose(
+        table.wage_bill[piece], table.pieces[piece] * table.piece_rate[piece], rtol=1e-6
+    )
+    assert (table.pieces[~table.by_piece] == 0).all()
+
+
+def test_trained_workers_earn_more_by_the_piece_than_untrained_of_equal_skill(paid):
+    """Earnings per unit of skill and capacity at a piece-paying workshop grow per course."""
+    people, table = paid.people, paid.workshop_table
+    pieceworkers = np.flatnonzero(people.employer >= 0)
+    pieceworkers = pieceworkers[table.by_piece[people.employer[pieceworkers]]]
+    slot = people.employer[pieceworkers]
+    utilisation = table.utilisation(workers_per_slot(paid))[slot]
+    busy = utilisation > 0
+    pieceworkers, slot, utilisation = pieceworkers[busy], slot[busy], utilisation[busy]
+    per_skill = people.earnings[pieceworkers] / (
+        table.pay[slot] * utilisation * people.capacity[pieceworkers] * people.skill[pieceworkers]
+    )
+    trained = people.courses[pieceworkers] > 0
+    assert trained.any() and (~trained).any()
+    gain = paid.params.policy.training.productivity_gain
+    assert per_skill[trained].min() > per_skill[~trained].max()
+    assert per_skill[trained] == pytest.approx(
+        (1 + gain) ** people.courses[pieceworkers[trained]].astype(float), rel=1e-5
+    )
+
+
+def _people(skill, courses, capacity, employer, household) -> People:
+    n = len(skill)
+    people = People(
+        household=np.asarray(household, np.int32),
+        age=np.full(n, 30, np.int16),
+        female=np.zeros(n, bool),
+        health=np.zeros(n, np.int8),
+        frail=np.zeros(n, bool),
+        skill=np.asarray(skill, np.float32),
+        activity=np.where(np.asarray(employer) >= 0, Activity.HOME_OUTWORK, 0).astype(np.int8),
+        employer=np.asarray(employer, np.int32),
+        tenure=np.zeros(n, np.int16),
+        courses=np.asarray(courses, np.int8),
+        bonus_paid=np.zeros(n, bool),
+        kept_home=np.zeros(n, bool),
+    )
+    people.capacity = np.asarray(capacity, np.float32)
+    return people
+
+
+@st.composite
+def piece_work(draw):
+    n_slots, n = draw(st.integers(1, 6)), draw(st.integers(1, 40))
+    floats = st.floats(0.0, 1.0)
+    rate = [draw(st.sampled_from([0.0, draw(st.floats(0.1, 5.0))])) for _ in range(n_slots)]
+    pay = [draw(st.floats(100.0, 5000.0)) for _ in range(n_slots)]
+    utilisation = [draw(floats) for _ in range(n_slots)]
+    employer = [draw(st.integers(-1, n_slots - 1)) for _ in range(n)]
+    skill = [draw(st.floats(0.05, 3.0)) for _ in range(n)]
+    courses = [draw(st.integers(0, 3)) for _ in range(n)]
+    capacity = [draw(st.sampled_from([0.6, 1.0])) for _ in range(n)]
+    household = sorted(draw(st.integers(0, n - 1)) for _ in range(n))
+    return rate, pay, utilisation, employer, skill, courses, capacity, household, draw(floats)
+
+
+@given(piece_work())
+@settings(max_examples=100, deadline=None)
+def test_piece_earnings_are_pieces_times_the_rate(case):
+    rate, pay, utilisation, employer, skill, courses, capacity, household, share = case
+    people = _people(skill, courses, capacity, employer, household)
+    rate, pay = np.array(rate), np.array(pay)
+    slots = SlotPay(
+        pay,
+        np.array(utilisation),
+        rate,
+        np.divide(pay, rate, out=np.zeros(len(rate)), where=rate > 0),
+    )
+    employed = np.flatnonzero(people.employer != NO_EMPLOYER)
+    n_households = len(people)
+    wages, piece = np.zeros(n_households), np.zeros(n_households)
+    pieces = credit_workshop_workers(
+        people, employed, slots, Productivity(course_gains(0.1), share), wages, piece
+    )
+    slot = people.employer[employed]
+    by_piece = rate[slot] > 0
+    made = pieces[by_piece] * rate[slot[by_piece]]
+    np.testing.assert_allclose(
+        people.earnings[employed[by_piece]], made.astype(np.float32), rtol=1e-6
+    )
+    homes = people.household[employed]
+    np.testing.assert_allclose(
+        piece, np.bincount(homes[by_piece], made, n_households), rtol=1e-9, atol=1e-9
+    )
+    assert (pieces[~by_piece] == 0).all() and (pieces >= 0).all()
+    # a piece worker makes the firm's pieces at full orders x utilisation x capacity x skill
+    prod = people.skill[employed] * course_gains(0.1)[people.courses[employed]]
+    expected = (pay / np.where(rate > 0, rate, 1))[slot] * slots.utilisation[slot]
+    expected = expected * people.capacity[employed] * prod
+    np.testing.assert_allclose(pieces[by_piece], expected[by_piece], rtol=1e-9)
 
 
 def test_migrants_earn_the_net_wage_times_productivity_and_capacity(paid):

@@ -3,8 +3,9 @@ import math
 import numpy as np
 import pytest
 from model_helpers import variant
+from scipy import stats
 
-from model.households import NO_EMPLOYER, Health
+from model.households import NO_EMPLOYER, NO_SITE, Health
 from model.population import ELDERLY_AGES, SCHOOL_AGE_MAX, synthesise
 from model.scenario import Activity, HouseholdProfile
 from model.streams import make_stream
@@ -174,3 +175,26 @@ def test_households_in_villages_are_those_whose_village_is_listed(county):
     expected = np.flatnonzero(np.isin(households.village, villages))
     np.testing.assert_array_equal(geography.households_in(villages), expected)
     assert len(geography.households_in(np.array([], dtype=int))) == 0
+
+
+def test_resettled_households_live_at_resettlement_sites(county):
+    scenario, hh, _, geography = county
+    expected_sites = max(1, round(scenario.county.resettlement_sites * scenario.scale))
+    assert geography.n_sites == expected_sites > 1
+    assert (hh.site[~hh.resettled] == NO_SITE).all()
+    sites = hh.site[hh.resettled]
+    assert ((sites >= 0) & (sites < geography.n_sites)).all()
+    # every site holds a share of the resettled households (uniform draw)
+    counts = np.bincount(sites, minlength=geography.n_sites)
+    assert counts.min() > 0 and stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_sites_are_drawn_last_so_the_rest_of_the_population_does_not_depend_on_them(tiny):
+    few = synthesise(tiny, make_stream(3, "population"))
+    many = synthesise(
+        variant(tiny, {"county.resettlement_sites": 400}), make_stream(3, "population")
+    )
+    assert many[2].n_sites > few[2].n_sites
+    for field in ("household", "age", "female", "health", "skill"):
+        assert np.array_equal(getattr(few[1], field), getattr(many[1], field))
+    assert np.array_equal(few[0].resettled, many[0].resettled)

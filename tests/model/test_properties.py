@@ -2,7 +2,9 @@
 
 Variants are random over the levers (every instrument on or off, the budget, the
 poor-worker quota, the wage subsidy, course places), each shock on or off and starting
-inside the run, and workshop pay and counts; every identity is checked after every month.
+inside the run, workshop pay, pay schemes, hiring rules and counts, resettlement and
+reservation incomes; every identity is checked after every month (staff never above
+places, piece work paid as pieces x rate among them).
 """
 
 import datetime as dt
@@ -73,6 +75,13 @@ def variants(draw, base: Scenario) -> Scenario:
         "workshops.factory.pay_yuan_per_month": draw(st.floats(800.0, 4000.0)),
         "workshops.cooperative.initial_count": draw(st.sampled_from([10, 40])),
         "workshops.park.initial_count": draw(st.sampled_from([4, 30])),
+        "workshops.community.initial_count": draw(st.sampled_from([0, 30])),
+        "population.resettled_share": draw(st.sampled_from([0.05, 0.3])),
+        "workshops.factory.piece_rate_share": draw(st.floats(0.0, 1.0)),
+        "workshops.time_wage_skill_share": draw(st.floats(0.0, 1.0)),
+        "workshops.screening_noise_sd": draw(st.floats(0.0, 1.0)),
+        "workshops.cooperative.hiring_priority": draw(st.sampled_from(["none", "registered_poor"])),
+        "choice.work_disutility_yuan_per_month.village_workshop": draw(st.floats(0.0, 2000.0)),
         "choice.revision_rate_per_month": draw(st.floats(0.0, 1.0)),
         "choice.rule": draw(st.sampled_from(["logit", "income_max", "satisficing"])),
         "choice.flexible_hours": draw(st.booleans()),

@@ -459,3 +459,65 @@ def test_apply_reforms_names_the_reform_with_an_unknown_key(tmp_path, tiny):
     assert info.value.file == str(bad)
     assert info.value.key == "policy.training.places_per_mnth"
     assert "did you mean 'places_per_month'" in str(info.value)
+
+
+# ----------------------------------------------------------------- labour-market keys
+
+INF, NAN = float("inf"), float("nan")
+BAD_LABOUR_MARKET_VALUES = [
+    ("workshops.outwork.piece_rate_yuan", -1.4, "greater than 0"),
+    ("workshops.outwork.piece_rate_yuan", 0.0, "greater than 0"),
+    ("workshops.outwork.piece_rate_yuan", INF, "finite number"),
+    ("workshops.factory.piece_rate_yuan", NAN, "finite number"),
+    ("workshops.factory.piece_rate_share", 1.5, "less than or equal to 1"),
+    ("workshops.factory.piece_rate_share", -0.1, "greater than or equal to 0"),
+    ("workshops.factory.pay_yuan_per_month", INF, "finite number"),
+    ("choice.work_disutility_yuan_per_month.home_outwork", -100.0, "greater than or equal to 0"),
+    ("choice.work_disutility_yuan_per_month.village_workshop", INF, "finite number"),
+    ("choice.work_disutility_yuan_per_month.park_workshop", NAN, "finite number"),
+    ("workshops.time_wage_skill_share", 1.2, "less than or equal to 1"),
+    ("workshops.time_wage_skill_share", NAN, "finite number"),
+    ("workshops.factory.piece_rate_share", INF, "finite number"),
+    ("workshops.screening_noise_sd", -0.1, "greater than or equal to 0"),
+    ("workshops.screening_noise_sd", INF, "finite number"),
+    ("workshops.park_distance_scale_km", 0.0, "greater than 0"),
+    ("workshops.park_distance_scale_km", INF, "finite number"),
+    ("workshops.community.hiring_priority", "friends", "'none', 'registered_poor' or 'own_site'"),
+    ("county.resettlement_sites", 0, "greater than 0"),
+    ("policy.training.productivity_gain", -0.1, "greater than or equal to 0"),
+    ("policy.training.productivity_gain", 1.5, "less than or equal to 1"),
+    ("policy.training.productivity_gain", INF, "finite number"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), BAD_LABOUR_MARKET_VALUES)
+def test_bad_pay_reservation_and_hiring_values_are_refused_naming_the_key(
+    tiny, key, value, expected
+):
+    with pytest.raises(ScenarioError) as info:
+        tiny.with_changes({key: value}, origin="reform.toml")
+    assert info.value.key == key
+    assert expected in info.value.expected
+
+
+def test_own_site_priority_is_refused_for_forms_without_a_site(tiny):
+    with pytest.raises(ScenarioError) as info:
+        tiny.with_changes({"workshops.factory.hiring_priority": "own_site"})
+    assert info.value.key == "workshops.factory"
+    assert "own_site only for community factories" in info.value.expected
+
+
+def test_disutility_of_an_activity_that_is_no_workshop_job_is_refused(tiny):
+    data = tiny.model_dump()
+    data["choice"]["work_disutility_yuan_per_month"]["migration"] = 100.0
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, "notebook")
+    assert info.value.key == "choice.work_disutility_yuan_per_month"
+    assert "['migration'] are not workshop jobs" in info.value.expected
+
+
+def test_non_finite_values_in_a_scenario_file_are_refused(tmp_path):
+    bad = reform(tmp_path, "[workshops.outwork]\npiece_rate_yuan = inf\n")
+    error = load_error(bad)
+    assert (error.key, error.file) == ("workshops.outwork.piece_rate_yuan", str(bad))
+    assert "finite number" in error.expected

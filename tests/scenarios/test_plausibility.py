@@ -9,7 +9,7 @@ from model.economy import WorkshopEconomy
 from model.households import Source
 from model.scenario import Activity, Scenario, load_scenario
 from model.simulate import simulate
-from model.workshops import Status
+from model.workshops import Form, Status
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 HOME_BASED = (
@@ -127,3 +127,72 @@ def test_dividend_only_households_leave_poverty_only_through_dividends_and_trans
     # Without shares, a household without labour ends as poor (or not) in both arms alike.
     untouched = dependants & ~held
     assert np.array_equal(with_equity.poor[untouched], without.poor[untouched])
+
+
+# ------------------------------------------------------------------ labour market
+
+
+def dense(path: str, county_households: int, changes=None, households=3000, months=12):
+    """A county scenario on `households`, its county shrunk so that workshops are many."""
+    params = load_scenario(ROOT / "scenarios" / path).with_overrides(
+        households=households, months=months
+    )
+    return params.with_changes({"county.households": county_households, **(changes or {})})
+
+
+def factory_fill(params: Scenario) -> tuple[float, int]:
+    """Share of factory workshops' places filled after the run, and their places."""
+    model = stepped(params)
+    table = model.workshop_table
+    shops = (table.form == Form.FACTORY) & table.is_open
+    places = int(table.capacity[shops].sum())
+    return float(table.workers[shops].sum()) / places, places
+
+
+def test_places_go_unfilled_when_pay_is_below_what_people_earn_elsewhere():
+    """Below farming plus the disutility of fixed hours, nobody takes a factory job."""
+    fills = {}
+    for pay in (2200.0, 1000.0, 100.0):
+        params = dense("default.toml", 12_000, {"workshops.factory.pay_yuan_per_month": pay})
+        fills[pay], places = factory_fill(params)
+        assert places > 200  # the workshops are there, whatever they pay
+    # 100 yuan a month is below every reservation income (farming + 300 yuan)
+    assert fills[100.0] < 0.02
+    assert fills[1000.0] < 0.5 * fills[2200.0]
+    assert fills[2200.0] > 0.3
+
+
+def test_carers_in_resettlement_sites_take_community_factory_work_at_least_as_often():
+    """With flexible hours the factory downstairs suits carers as well as anyone."""
+    carers_share, others_share = [], []
+    for replicate in range(2):
+        model = WorkshopEconomy(
+            dense("community_factory.toml", 20_000, households=5000, months=24), replicate
+        )
+        for _ in range(24):
+            model.step()
+        people, hh = model.people, model.households
+        resettled = hh.resettled[people.household] & (people.capacity > 0)
+        in_factory = people.activity == Activity.COMMUNITY_FACTORY
+        carers, others = resettled & people.carer, resettled & ~people.carer
+        assert carers.sum() > 200 and in_factory[others].mean() > 0.05
+        carers_share.append(in_factory[carers].mean())
+        others_share.append(in_factory[others].mean())
+    assert np.mean(carers_share) >= np.mean(others_share)
+
+
+def test_factories_hire_by_productivity_so_the_poor_share_rests_on_the_quota():
+    """The poor share of staff is not set: it follows skills, the quota and who applies."""
+
+    def poor_share(changes):
+        model = stepped(dense("default.toml", 12_000, changes))
+        table = model.workshop_table
+        shops = ((table.form == Form.FACTORY) | (table.form == Form.PARK)) & table.is_open
+        return table.poor_workers[shops].sum() / table.workers[shops].sum()
+
+    with_quota = poor_share({"workshops.park.initial_count": 12})
+    without = poor_share(
+        {"workshops.park.initial_count": 12, "policy.certification.enabled": False}
+    )
+    assert 0.3 - 1e-9 <= with_quota < 0.45  # seeds: 10 of 34 staff; 209 of 600 in the park
+    assert without < with_quota - 0.1  # less productive on average, the poor lose places
