@@ -29,7 +29,15 @@ STRESS = {
     "shocks.illness.enabled": True,
     "shocks.illness.incidence_per_month": 0.01,
 }
-VARIANTS: dict[str, dict[str, Any]] = {"tiny": {}, "stress": STRESS}
+# Resettlement sites with community factories and flexible hours: carers at the factory
+# downstairs and elsewhere, applicants falling back on the county's factories.
+RESETTLED = {
+    "workshops.community.initial_count": 40,
+    "county.resettlement_sites": 60,
+    "population.resettled_share": 0.4,
+    "choice.flexible_hours": True,
+}
+VARIANTS: dict[str, dict[str, Any]] = {"tiny": {}, "stress": STRESS, "resettled": RESETTLED}
 
 
 @dataclass

@@ -31,6 +31,7 @@ CHOSEN_AT_LEAST = {
         Activity.MIGRATION,
     },
     "stress": set(Activity),
+    "resettled": {Activity.COMMUNITY_FACTORY, Activity.HOME_OUTWORK, Activity.VILLAGE_WORKSHOP},
 }
 
 
