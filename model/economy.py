@@ -363,11 +363,13 @@ class WorkshopEconomy(mesa.Model):
     def _start_policy(self) -> None:
         """Month 1: the county's initial workshops open and everyone able to work reconsiders.
 
-        The initial workshops open whatever their profit and without guaranteed loans
-        (they were set up before the policy). Everyone reconsiders in every arm, with
-        workshops or without, so that arms stay alike where they can.
+        The initial workshops open whatever their profit, without guaranteed loans and
+        without the opening subsidy (they were set up before the policy: only workshops
+        opened while it runs claim it). Everyone reconsiders in every arm, with workshops
+        or without, so that arms stay alike where they can.
         """
-        self.add_workshops(initial_workshops(self, self.keyed))
+        initial = self.add_workshops(initial_workshops(self, self.keyed))
+        self.workshop_table.opening_paid[initial] = True
         self.must_revise[self.people.capacity > 0] = True
 
     def _announce_in_villages(self, new: np.ndarray) -> None:

@@ -177,7 +177,7 @@ class WorkshopTable:
     certified: np.ndarray = _column(bool)
     subsidised_loan: np.ndarray = _column(bool)
     insurance_enrolled: np.ndarray = _column(np.int8)  # 1, 0, or UNDECIDED until certified
-    opening_paid: np.ndarray = _column(bool)
+    opening_paid: np.ndarray = _column(bool)  # paid, or not due (open before the policy)
     awarded: np.ndarray = _column(bool)
     # last month's accounts (yuan per month)
     workers: np.ndarray = _column(np.int64)

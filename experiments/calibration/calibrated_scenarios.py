@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from experiments.calibration.targets import CountyCalibration, TargetsError, Tar
 from model.scenario import load_scenario
 
 CALIBRATED_DIR = "calibrated"
+FIT_REPLICATES = re.compile(r"^# runs: .*replicates (\d+)-(\d+)", re.MULTILINE)
 
 
 def calibrated_path(scenario: Path) -> Path:
@@ -116,17 +118,26 @@ def write_calibrated(fit: Fit, inherited: Mapping[str, float | int], out: Path) 
     return out
 
 
-def check_calibration(targets: TargetsFile, share: float, replicates: int) -> pd.DataFrame:
+def fitted_replicates(path: Path) -> range | None:
+    """The replicates a calibrated file's fit used (from its header; None if it has none)."""
+    if not path.is_file():
+        return None
+    found = FIT_REPLICATES.search(path.read_text(encoding="utf-8"))
+    return range(int(found[1]), int(found[2]) + 1) if found else None
+
+
+def check_calibration(targets: TargetsFile, share: float, replicates: range) -> pd.DataFrame:
     """Every target of every county against its calibrated scenario.
 
     Each county runs ``calibrated/<county>.toml`` if present (else the county file) at
-    `share` of its real households, replicates 0..R-1.
+    `share` of its real households, on `replicates` (out of sample when they are disjoint
+    from those its fit used: see `fitted_replicates`).
 
     Returns:
         The `evaluate` rows of all counties, with a ``scenario`` column (file run).
     """
     tables = []
-    with replicate_executor(replicates) as executor:
+    with replicate_executor(len(replicates)) as executor:
         for county in targets.counties.values():
             path = calibrated_path(county.scenario)
             path = path if path.is_file() else county.scenario
@@ -137,6 +148,17 @@ def check_calibration(targets: TargetsFile, share: float, replicates: int) -> pd
             )
             tables.append(table.assign(scenario=str(path)))
     return pd.concat(tables, ignore_index=True)
+
+
+def sample_note(fitted: range | None, checked: range) -> str:
+    """Whether a check's replicates are out of the fit's sample, in words."""
+    if fitted is None:
+        return "no fit recorded for this file: the check is not against a fit's sample"
+    span = f"fit on replicates {fitted.start}-{fitted.stop - 1}, checked on"
+    span += f" {checked.start}-{checked.stop - 1}"
+    if set(fitted) & set(checked):
+        return f"IN SAMPLE: {span}, which overlap (pass --first-replicate {fitted.stop})"
+    return f"out of sample: {span}"
 
 
 def _number(x: float) -> str:

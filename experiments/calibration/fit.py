@@ -55,14 +55,17 @@ Values = dict[str, float | int]
 
 
 def evaluate(
-    scenario: Scenario, targets: Sequence[Target], replicates: int, executor: Executor | None = None
+    scenario: Scenario,
+    targets: Sequence[Target],
+    replicates: Sequence[int],
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
-    """Simulate replicates 0..R-1 and compare each target's measure with its figure.
+    """Simulate the given replicates and compare each target's measure with its figure.
 
     Args:
         scenario: the scenario as run (its `scale` converts counts to real scale).
         targets: the targets to measure (used or not).
-        replicates: number of replicates R.
+        replicates: replicate indices (a fit uses 0..R-1; a check, others).
         executor: where to run them, entered (default: in this process).
 
     Returns:
@@ -72,7 +75,7 @@ def evaluate(
         deviation ((mean - published) / band), within, used, measure, note.
     """
     names = sorted({t.measure for t in targets})
-    runs = measures(executor or Serial(), scenario, range(replicates), names)
+    runs = measures(executor or Serial(), scenario, replicates, names)
     rows = [_row(t, runs[t.measure].to_numpy(dtype=float)) for t in targets]
     return pd.DataFrame(rows)
 
@@ -218,7 +221,10 @@ class _Objective:
             if len(self.seen) >= self.budget:
                 raise _BudgetSpent
             table = evaluate(
-                self.scenario.with_changes(values), self.targets, self.replicates, self.executor
+                self.scenario.with_changes(values),
+                self.targets,
+                range(self.replicates),
+                self.executor,
             )
             self.seen[key] = (loss(table), values, table)
         return self.seen[key][0]

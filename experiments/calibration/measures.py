@@ -8,9 +8,10 @@ registered in `MEASURES` under its name; `measure(name)` looks one up and reject
 unknown name with a suggestion.
 
 Names: ``workshops_open``, ``jobs_filled``, ``poor_workers`` (all forms, and
-``_<form>`` for one form), ``earnings_<form>`` (yuan/month), ``poor_gain_yuan_per_year``
-and ``poor_gain_<form>`` (yuan/year), ``insured_workers`` (last month) and
-``insured_workers_peak`` (most in a month), ``trainees_total``
+``_<form>`` for one form), ``poor_share_of_staff`` and ``poor_share_of_staff_<form>``
+(registered-poor workers over all workers, last month), ``earnings_<form>``
+(yuan/month), ``poor_gain_yuan_per_year`` and ``poor_gain_<form>`` (yuan/year),
+``insured_workers`` (last month) and ``insured_workers_peak`` (most in a month), ``trainees_total``
 (person-times), ``loans_issued_yuan`` (principal of the guaranteed loans granted),
 ``spending_<instrument>_yuan``, ``total_spending_yuan`` and ``workshop_subsidies_yuan``
 (opening + wage subsidies, yuan over the run).
@@ -65,6 +66,18 @@ def workshops_open_of(form: str, result: RunResult, scale: float) -> float:
 def jobs_of(column: str, form: str, result: RunResult, scale: float) -> float:
     """`jobs_filled` or `poor_workers` of one form in the last month (real scale)."""
     return float(_jobs_row(result, form)[column]) / scale
+
+
+def poor_share_of_staff(form: str | None, result: RunResult, scale: float) -> float:
+    """Registered-poor share of the workers of `form` (every form if None), last month.
+
+    A share in [0, 1]; NaN when there are no workers.
+    """
+    jobs = _last_month(result.tables["jobs"])
+    if form is not None:
+        jobs = jobs[jobs["form"] == form]
+    filled = float(jobs["jobs_filled"].sum())
+    return float(jobs["poor_workers"].sum()) / filled if filled else float("nan")
 
 
 def earnings_of(form: str, result: RunResult, scale: float) -> float:
@@ -131,9 +144,11 @@ def _registry() -> dict[str, Measure]:
         measures[f"jobs_filled_{form}"] = partial(jobs_of, "jobs_filled", form)
         measures[f"poor_workers_{form}"] = partial(jobs_of, "poor_workers", form)
         measures[f"earnings_{form}"] = partial(earnings_of, form)
+        measures[f"poor_share_of_staff_{form}"] = partial(poor_share_of_staff, form)
         measures[f"poor_gain_{form}"] = partial(poor_gain_of, form)
     for name in INSTRUMENTS:
         measures[f"spending_{name}_yuan"] = partial(spending_of, (name,))
+    measures["poor_share_of_staff"] = partial(poor_share_of_staff, None)
     measures["poor_gain_yuan_per_year"] = poor_gain
     measures["insured_workers_peak"] = insured_peak
     measures["trainees_total"] = trainees_total

@@ -34,8 +34,10 @@ from experiments.api import (
 from experiments.calibration.calibrated_scenarios import (
     calibrated_path,
     check_calibration,
+    fitted_replicates,
     inherited_values,
     results_table,
+    sample_note,
     write_calibrated,
 )
 from experiments.calibration.fit import fit, fit_summary
@@ -77,6 +79,8 @@ PROGRESS_DELAY_S = 1.0
 RESULTS_DIR = Path("results")
 COMPARE_REPLICATES = 8  # default replicates per compared scenario
 MIN_COMPARE_REPLICATES = 2  # a paired t interval needs two replicates
+CHECK_REPLICATES = 16  # replicates a calibration check runs (as many as a fit's default)
+CHECK_FIRST_REPLICATE = 100  # a check starts here: disjoint from any fit on fewer than 100
 
 app = typer.Typer(
     name="wsim",
@@ -406,7 +410,16 @@ def check_calibration_command(
         float,
         typer.Option(help="Simulated households as a share of each county's real households."),
     ] = 1.0,
-    replicates: ReplicatesOpt = 8,
+    replicates: Annotated[
+        int, typer.Option(help="Replicates checked: FIRST..FIRST+R-1 (common random numbers).")
+    ] = CHECK_REPLICATES,
+    first_replicate: Annotated[
+        int,
+        typer.Option(
+            help="First replicate checked; the default keeps the check out of sample, "
+            "disjoint from the replicates 0..R-1 a fit uses."
+        ),
+    ] = CHECK_FIRST_REPLICATE,
     targets: TargetsOpt = DEFAULT_TARGETS,
     scenarios: Annotated[
         Path, typer.Option(help="Directory of the county scenario files.")
@@ -414,20 +427,27 @@ def check_calibration_command(
 ) -> None:
     """Run each county's calibrated scenario and compare every target with its figure.
 
-    Runs <scenarios>/calibrated/<county>.toml where present, else the county file. Exits
-    with code 1 when a used target is outside its tolerance.
+    Runs <scenarios>/calibrated/<county>.toml where present, else the county file, on
+    replicates the fit never used (by default). Exits with code 1 when a used target is
+    outside its tolerance.
     """
     if not 0 < households_share <= 1:
         fail(f"--households-share: expected a share in (0, 1], got {households_share}")
     if replicates < 1:
         fail(f"--replicates: expected a whole number >= 1, got {replicates}")
-    table = check_calibration(_targets(targets, scenarios), households_share, replicates)
+    if first_replicate < 0:
+        fail(f"--first-replicate: expected a whole number >= 0, got {first_replicate}")
+    checked = range(first_replicate, first_replicate + replicates)
+    table = check_calibration(_targets(targets, scenarios), households_share, checked)
     for county, rows in table.groupby("county", sort=False):
-        Console().print(results_table(rows, f"{county}: {rows['scenario'].iloc[0]}"))
+        path = Path(rows["scenario"].iloc[0])
+        Console().print(results_table(rows, f"{county}: {path}"))
+        typer.echo(sample_note(fitted_replicates(path), checked))
     used = table[table["used"]]
     typer.echo(
         f"{int(used['within'].sum())} of {len(used)} used targets within tolerance "
-        f"({households_share:g} of each county's households, {replicates} replicates)"
+        f"({households_share:g} of each county's households, replicates "
+        f"{checked.start}-{checked.stop - 1})"
     )
     if not used["within"].all():
         raise typer.Exit(EXIT_INVALID)

@@ -181,6 +181,20 @@ def test_opening_subsidy_depends_on_capacity_and_is_paid_once(small):
     assert budget.paid["opening_subsidy"] == pytest.approx(expected)
 
 
+def test_only_workshops_opened_while_the_policy_runs_claim_the_opening_subsidy(small):
+    model = WorkshopEconomy(small)
+    list(months(model, 1))  # month 1: the county's initial workshops open
+    table = model.workshop_table
+    initial = np.flatnonzero(table.opened_month == 1)
+    assert len(initial) and table.opening_paid[initial].all()
+    list(months(model, 11))
+    later = np.flatnonzero((table.opened_month > 1) & table.certified)
+    assert len(later) and table.opening_paid[later].all()
+    instrument = OpeningSubsidy(small.policy.opening_subsidy)
+    spent = model.policy.budget.spent_total["opening_subsidy"]
+    assert spent == pytest.approx(instrument._amount(table.capacity[later]).sum())
+
+
 def test_wage_subsidy_is_a_share_of_certified_workshops_poor_wage_bill(small):
     model = WorkshopEconomy(small)
     list(months(model, 3))
