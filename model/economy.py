@@ -30,6 +30,7 @@ from model.labour_market import (
     county_key,
     first_in_line,
     hire,
+    labour_cost_share,
     market_key,
     pick_workshops,
     release,
@@ -57,6 +58,7 @@ from model.workshops import (
     FormRules,
     Workshop,
     WorkshopTable,
+    book_profit,
     draw_entrants,
     initial_workshops,
     receive_orders,
@@ -328,12 +330,14 @@ class WorkshopEconomy(mesa.Model):
         self.policy.step()
 
     def _update_workshops(self) -> None:
-        """Orders arrive; workshops idle or close; candidate firms decide whether to open."""
-        table = self.workshop_table
+        """Orders arrive; workshops book profits, idle or close; candidate firms may open."""
+        table, rules = self.workshop_table, self.params.workshops
         open_now = np.flatnonzero(table.is_open)
+        booked = open_now[table.opened_month[open_now] < self.month]  # have accounts
+        book_profit(table, booked, rules.profit_memory_months)
         innovations = self.keyed.normals(Purpose.ORDERS, table.serial[open_now], self.month)
         receive_orders(table, open_now, innovations, self.month_of_year)
-        closing = update_status(table, open_now)
+        closing = update_status(table, open_now, rules.loss_months_to_close)
         for slot in closing:
             self.workshop_slots[slot].close()
         if len(closing):
@@ -469,13 +473,17 @@ class WorkshopEconomy(mesa.Model):
             site=site,
         )
         target = self._pick(apps, wanted, market)
-        apps.merit = self._screening.merit(
+        judged = self._screening.merit(
             self.people,
             persons,
             keyed.normals(Purpose.HIRE, persons, *tick),
             np.where(
                 wanted == Activity.PARK_WORKSHOP, self.geography.park_distance_km[village], 0.0
             ),
+        )
+        subsidy = self.params.policy.wage_subsidy
+        apps.merit = judged / labour_cost_share(
+            apps, target, table, self.people.age[persons], subsidy
         )
         quota = self.params.policy.certification
         hired = hire(

@@ -22,7 +22,7 @@ from model.compiled import matching as compiled_matching
 from model.compiled import twin
 from model.households import NO_EMPLOYER, People
 from model.keyed import KeyedDraws, Purpose, keyed_pair_uniforms
-from model.scenario import Activity
+from model.scenario import Activity, WageSubsidy
 from model.workshops import HiringPriority, WorkshopTable
 
 PICK_GROUPS = 8  # groups of a pool's workshops in the first stage of an applicant's pick
@@ -156,6 +156,34 @@ class Screening:
         gains = (1.0 + self.gain_per_course) ** people.courses[persons].astype(np.float64)
         judged = people.skill[persons] * np.exp(self.noise_sd * error) * gains
         return people.capacity[persons] * judged * np.exp(-park_km / self.park_distance_scale_km)
+
+
+def labour_cost_share(
+    apps: Applications,
+    target: np.ndarray,
+    table: WorkshopTable,
+    age: np.ndarray,
+    subsidy: WageSubsidy,
+) -> np.ndarray:
+    """Share of each applicant's wage their target workshop would bear (1 without subsidy).
+
+    A certified workshop is refunded `share_of_poor_wage_bill` of the wages of its
+    registered-poor workers up to the subsidy's age limit, so such an applicant costs it
+    that much less: firms rank applicants by expected productivity per yuan of labour
+    cost (`Applications.merit` divided by this share).
+
+    Args:
+        apps: the applicants.
+        target: each applicant's workshop slot (-1: none).
+        table: the workshops.
+        age: each applicant's age (years).
+        subsidy: the scenario's `policy.wage_subsidy` block.
+    """
+    if not subsidy.enabled:
+        return np.ones(len(target))
+    certified = (target >= 0) & table.certified[np.maximum(target, 0)]
+    refunded = certified & apps.poor & (age <= subsidy.worker_age_max)
+    return np.where(refunded, 1.0 - subsidy.share_of_poor_wage_bill, 1.0)
 
 
 def first_in_line(apps: Applications, target: np.ndarray, table: WorkshopTable) -> np.ndarray:

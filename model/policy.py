@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from model.households import Households
 from model.keyed import KeyedDraws, Purpose
 from model.labour_market import QUOTA_TOLERANCE
 from model.scenario import INSTRUMENTS, Policy
@@ -94,6 +95,19 @@ def _certified(model: WorkshopEconomy) -> np.ndarray:
     return np.flatnonzero(model.workshop_table.certified)
 
 
+def support_workshops(
+    name: str, table: WorkshopTable, budget: Budget, slots: np.ndarray, claims: np.ndarray
+) -> None:
+    """Pay running support to the workshops `slots` (`claims`, yuan) while the budget lasts.
+
+    What is paid counts in each workshop's profit this month (`WorkshopTable.support`),
+    so running support keeps workshops open as well as drawing them in.
+    """
+    claims = np.asarray(claims, dtype=np.float64)
+    paid = budget.pay(name, claims)
+    np.add.at(table.support, slots[paid], claims[paid])
+
+
 class OpeningSubsidy(Instrument):
     """One-time subsidy when a workshop is first certified (seed 000: 25,000-50,000)."""
 
@@ -119,8 +133,9 @@ class WageSubsidy(Instrument):
     name = "wage_subsidy"
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        bills = model.workshop_table.poor_wage_bill[_certified(model)]
-        budget.pay(self.name, self.params.share_of_poor_wage_bill * bills)
+        table, certified = model.workshop_table, _certified(model)
+        claims = self.params.share_of_poor_wage_bill * table.poor_wage_bill[certified]
+        support_workshops(self.name, table, budget, certified, claims)
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         return (
@@ -285,7 +300,7 @@ class FreeRent(Instrument):
         due = np.flatnonzero(
             table.is_open & (model.month - table.opened_month < self.params.months)
         )
-        budget.pay(self.name, table.rules.rent[table.form[due]])
+        support_workshops(self.name, table, budget, due, table.rules.rent[table.form[due]])
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         return entrant.spec.rent_yuan_per_month * min(self.params.months, entrant.months)
@@ -299,8 +314,9 @@ class FactoryCashSupport(Instrument):
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
         table = model.workshop_table
-        due = np.count_nonzero(table.is_open & (table.form == Form.COMMUNITY))
-        budget.pay(self.name, np.full(due, self.params.yuan_per_factory_year / MONTHS_PER_YEAR))
+        due = np.flatnonzero(table.is_open & (table.form == Form.COMMUNITY))
+        monthly = np.full(len(due), self.params.yuan_per_factory_year / MONTHS_PER_YEAR)
+        support_workshops(self.name, table, budget, due, monthly)
 
     def entrant_value(self, entrant: Entrant, model: WorkshopEconomy) -> float:
         if entrant.form != Form.COMMUNITY:
@@ -311,8 +327,9 @@ class FactoryCashSupport(Instrument):
 class Equity(Instrument):
     """Poverty funds bought as cooperative shares for households without labour.
 
-    Registered-poor households without labour capacity get shares (seed 002); shares
-    return to the pool when a household leaves poverty.
+    Registered-poor households without labour capacity get shares (seed 002) worth
+    `share_per_person_yuan` per member; shares return to the pool when a household
+    leaves poverty and go to the next households waiting before any new money is spent.
     """
 
     name = "equity"
@@ -325,7 +342,7 @@ class Equity(Instrument):
         self.returned_yuan = 0.0
 
     def run(self, model: WorkshopEconomy, budget: Budget) -> None:
-        hh, share = model.households, self.params.share_per_household_yuan
+        hh = model.households
         if self.params.return_on_exit:
             leaving = (hh.equity_yuan > 0) & ~model.poor
             self.returned_yuan += float(hh.equity_yuan[leaving].sum())
@@ -336,13 +353,22 @@ class Equity(Instrument):
         eligible = np.flatnonzero(
             hh.registered_poor & ~hh.has_labour & model.poor & (hh.equity_yuan == 0)
         )
-        from_pool = eligible[: int(self.returned_yuan // share)]
-        hh.equity_yuan[from_pool] = share
-        self.returned_yuan -= share * len(from_pool)
-        rest = eligible[len(from_pool) :][: int(self.uninvested_yuan // share)]
-        paid = budget.pay(self.name, np.full(len(rest), share))
-        hh.equity_yuan[rest[paid]] = share
-        self.uninvested_yuan -= share * int(paid.sum())
+        shares = self.params.share_per_person_yuan * hh.size[eligible].astype(np.float64)
+        self.returned_yuan -= self._give(hh, eligible, shares, self.returned_yuan)
+        waiting = hh.equity_yuan[eligible] == 0
+        eligible, shares = eligible[waiting], shares[waiting]
+        affordable = np.cumsum(shares) <= self.uninvested_yuan
+        paid = budget.pay(self.name, shares[affordable])
+        self.uninvested_yuan -= self._give(
+            hh, eligible[affordable][paid], shares[affordable][paid], np.inf
+        )
+
+    @staticmethod
+    def _give(hh: Households, households: np.ndarray, shares: np.ndarray, funds: float) -> float:
+        """Give `households` their `shares` in order while `funds` last; returns the yuan."""
+        given = np.cumsum(shares) <= funds
+        hh.equity_yuan[households[given]] = shares[given]
+        return float(shares[given].sum())
 
 
 INSTRUMENT_CLASSES: dict[str, type[Instrument]] = {
@@ -385,6 +411,7 @@ class PolicyAgent(mesa.Agent):
         if model.month == 1 or model.month_of_year == 1:
             self.budget.allocate(self.params.budget_yuan_per_year * model.params.scale)
         self.budget.start_month()
+        model.workshop_table.support[:] = 0.0
         self.certify()
         for instrument in self.instruments:
             instrument.run(model, self.budget)

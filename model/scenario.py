@@ -384,6 +384,19 @@ class Workshops(Section):
     expected_fill_share: float = P(
         unit="share", desc="share of capacity an entrant expects to fill", **Share
     )
+    profit_memory_months: int = P(
+        unit="months",
+        desc="a firm's expected profit is the exponentially weighted mean of its monthly "
+        "profits (support included) with this mean age",
+        ge=1,
+        le=120,
+    )
+    loss_months_to_close: int = P(
+        unit="months",
+        desc="consecutive months of negative expected profit before a firm closes",
+        ge=1,
+        le=120,
+    )
     time_wage_skill_share: float = P(
         unit="share",
         desc="share of a time wage that follows the worker's productivity (0 = flat wage, "
@@ -517,7 +530,9 @@ class Equity(Instrument):
     """Poverty funds invested as cooperative shares for households without labour."""
 
     funds_yuan: float = P(unit="yuan", desc="poverty funds available for shares", **Money)
-    share_per_household_yuan: float = P(unit="yuan", desc="shares given to one household", gt=0)
+    share_per_person_yuan: float = P(
+        unit="yuan", desc="shares given per member of a household", gt=0, **Finite
+    )
     dividend_rate_per_year: float = P(unit="1/yr", desc="dividend on shares", **Share)
     return_on_exit: bool = P(unit="-", desc="shares return to the pool when a household exits")
 

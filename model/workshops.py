@@ -178,6 +178,9 @@ class WorkshopTable:
     subsidised_loan: np.ndarray = _column(bool)
     insurance_enrolled: np.ndarray = _column(np.int8)  # 1, 0, or UNDECIDED until certified
     opening_paid: np.ndarray = _column(bool)  # paid, or not due (open before the policy)
+    support: np.ndarray = _column(np.float64)  # running support paid this month (yuan)
+    profit_trend: np.ndarray = _column(np.float64)  # expected profit (yuan/month; NaN: none yet)
+    loss_months: np.ndarray = _column(np.int32)  # consecutive months of negative expected profit
     awarded: np.ndarray = _column(bool)
     # last month's accounts (yuan per month)
     workers: np.ndarray = _column(np.int64)
@@ -205,10 +208,12 @@ class WorkshopTable:
             "piece_rate": [e.piece_rate_yuan for e in entrants],
             "productivity": [e.productivity for e in entrants],
             "load": [e.spec.orders.mean_load for e in entrants],
+            "order_state": [e.order_state for e in entrants],
             "opened_month": month,
             "status": Status.OPEN,
             "order_multiplier": 1.0,
             "insurance_enrolled": UNDECIDED,
+            "profit_trend": np.nan,
         }
         for name in self.columns():
             old = getattr(self, name)
@@ -295,17 +300,40 @@ def receive_orders(
     table.load[slots] = (market + rules.sales_channel_load[form]) * table.order_multiplier[slots]
 
 
-def update_status(table: WorkshopTable, slots: np.ndarray) -> np.ndarray:
+def book_profit(table: WorkshopTable, slots: np.ndarray, memory_months: int) -> None:
+    """Fold last month's profit of `slots` into their expected profit (yuan/month).
+
+    Profit = value added - wage bill - rent + the running support the policy paid the
+    workshop this month (wage subsidy, free rent, cash support). The expected profit is
+    an exponentially weighted mean with mean age `memory_months`, started at the first
+    month's profit; the months it has stayed negative are counted.
+    """
+    profit = (
+        table.value_added[slots]
+        - table.wage_bill[slots]
+        - table.rules.rent[table.form[slots]]
+        + table.support[slots]
+    )
+    trend = table.profit_trend[slots]
+    weight = 1.0 / memory_months
+    trend = np.where(np.isnan(trend), profit, (1.0 - weight) * trend + weight * profit)
+    table.profit_trend[slots] = trend
+    table.loss_months[slots] = np.where(trend < 0, table.loss_months[slots] + 1, 0)
+
+
+def update_status(table: WorkshopTable, slots: np.ndarray, loss_months_to_close: int) -> np.ndarray:
     """Idle `slots` whose orders are below the idle load, reopen the others.
 
-    Returns the slots idle for long enough to close (the caller closes their agents).
+    Returns the slots to close (the caller closes their agents): idle for their form's
+    `idle_months_to_close`, or expecting a loss for `loss_months_to_close` months.
     """
     form = table.form[slots]
     idle = table.load[slots] < table.rules.idle_load[form]
     months = np.where(idle, table.idle_months[slots] + 1, 0)
     table.idle_months[slots] = months
     table.status[slots] = np.where(idle, Status.IDLE, Status.OPEN)
-    return slots[idle & (months >= table.rules.idle_months_to_close[form])]
+    idle_too_long = idle & (months >= table.rules.idle_months_to_close[form])
+    return slots[idle_too_long | (table.loss_months[slots] >= loss_months_to_close)]
 
 
 class SlotView(Protocol):
@@ -444,6 +472,7 @@ class Entrant:
     productivity: float  # firm's value added relative to its form's
     piece_rate_yuan: float = 0.0  # yuan per piece; 0: the firm pays a time wage
     site: int = NO_SITE  # resettlement site of a community factory
+    order_state: float = 0.0  # log deviation of orders from their mean at opening
 
     @property
     def busy_share(self) -> float:
@@ -480,6 +509,7 @@ class FirmDraw(IntEnum):
     PRODUCTIVITY = 2
     PAY_SCHEME = 3  # pays by the piece with probability `piece_rate_share`
     SITE = 4  # resettlement site of a community factory
+    ORDER_STATE = 5  # log-order deviation at opening, from its stationary distribution
 
 
 def candidate_serials(month: int, form: Form, count: int) -> np.ndarray:
@@ -521,16 +551,20 @@ def make_entrants(
     )
     sd = spec.firm_productivity_sd  # lognormal with mean 1
     productivity = np.exp(-(sd**2) / 2 + sd * special.ndtri(draw(FirmDraw.PRODUCTIVITY)))
+    orders = spec.orders  # a firm opens with the orders of a firm drawn from the stationary AR(1)
+    spread = orders.volatility / np.sqrt(1 - orders.persistence**2)
+    order_state = spread * special.ndtri(draw(FirmDraw.ORDER_STATE))
     quota = params.policy.certification
     poor_share = quota.poor_share_min if quota.enabled else 0.0
     entrants = []
-    for serial, places, home, firm_productivity, rate, place in zip(
+    for serial, places, home, firm_productivity, rate, place, state in zip(
         serials.tolist(),
         capacity.tolist(),
         village.tolist(),
         productivity.tolist(),
         piece_rate.tolist(),
         site.tolist(),
+        order_state.tolist(),
         strict=True,
     ):
         workers = params.workshops.expected_fill_share * places
@@ -547,6 +581,7 @@ def make_entrants(
                 firm_productivity,
                 rate,
                 int(place) if at_site else NO_SITE,
+                state,
             )
         )
     return entrants

@@ -179,12 +179,29 @@ def _mean_outwork(scenario, seeds=(0, 1, 2)) -> float:
 
 
 def test_raising_outwork_piece_pay_raises_home_outwork(tiny):
+    # value added doubles with pay, so the firms' margins (and their survival) are kept and
+    # only the homeworkers' side changes
     base = variant(tiny, months=12)
+    outwork = base.workshops.outwork
     richer = variant(
         base,
-        {"workshops.outwork.pay_yuan_per_month": 2 * base.workshops.outwork.pay_yuan_per_month},
+        {
+            "workshops.outwork.pay_yuan_per_month": 2 * outwork.pay_yuan_per_month,
+            "workshops.outwork.value_added_yuan_per_worker_month": 2
+            * outwork.value_added_yuan_per_worker_month,
+        },
     )
     assert _mean_outwork(richer) > 1.2 * _mean_outwork(base)
+
+
+def test_pay_above_value_added_closes_workshops(tiny):
+    base = variant(tiny, months=24)
+    outwork = base.workshops.outwork
+    losing = variant(
+        base,
+        {"workshops.outwork.pay_yuan_per_month": 2 * outwork.value_added_yuan_per_worker_month},
+    )
+    assert _mean_outwork(losing) < 0.5 * _mean_outwork(base)
 
 
 def _shock_pair(tiny, key, settings):

@@ -297,11 +297,11 @@ def test_households_without_labour_get_shares_and_dividends(with_cooperatives):
     model = WorkshopEconomy(with_cooperatives)
     hh = model.households
     eligible = hh.registered_poor & ~hh.has_labour & model.poor
-    share = with_cooperatives.policy.equity.share_per_household_yuan
+    share = with_cooperatives.policy.equity.share_per_person_yuan
     funds = with_cooperatives.policy.equity.funds_yuan * with_cooperatives.scale
-    assert 0 < eligible.sum() <= funds // share
+    assert 0 < share * hh.size[eligible].sum() <= funds
     model.step()
-    assert (hh.equity_yuan[eligible] == share).all()
+    assert (hh.equity_yuan[eligible] == share * hh.size[eligible]).all()
     assert (hh.equity_yuan[~eligible] == 0).all()
     model.step()
     rate = with_cooperatives.policy.equity.dividend_rate_per_year
@@ -330,13 +330,13 @@ def test_shares_of_a_household_leaving_poverty_go_to_the_next_eligible(with_coop
     equity = Equity(p, scale=0.0)  # no funds of its own: only returned shares
     holder, waiting = np.flatnonzero(hh.registered_poor & ~hh.has_labour & model.poor)[:2]
     hh.equity_yuan[:] = 0.0
-    hh.equity_yuan[holder] = p.share_per_household_yuan
+    hh.equity_yuan[holder] = p.share_per_person_yuan * hh.size[waiting]
     model.poor = model.poor.copy()
     model.poor[holder] = False  # the holder has left poverty
     budget = Budget(remaining=1e12, allocated=1e12)
     equity.run(model, budget)
     assert hh.equity_yuan[holder] == 0.0
-    assert hh.equity_yuan[waiting] == p.share_per_household_yuan
+    assert hh.equity_yuan[waiting] == p.share_per_person_yuan * hh.size[waiting]
     assert budget.paid["equity"] == 0.0  # the returned shares, not new money
     assert equity.returned_yuan == 0.0
 

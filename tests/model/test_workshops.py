@@ -13,9 +13,12 @@ from model.workshops import (
     Form,
     Status,
     Workshop,
+    book_profit,
+    candidate_serials,
     draw_entrants,
     form_spec,
     initial_workshops,
+    make_entrants,
     receive_orders,
     seasonal_factor,
     update_status,
@@ -53,8 +56,18 @@ def orders(model: WorkshopEconomy, shop: Workshop, innovation: float, month: int
 
 def new_status(model: WorkshopEconomy, shop: Workshop) -> None:
     """One month's status of one workshop, closing it as the model does."""
-    for slot in update_status(model.workshop_table, np.array([shop.slot])):
+    rules = model.params.workshops
+    for slot in update_status(
+        model.workshop_table, np.array([shop.slot]), rules.loss_months_to_close
+    ):
         model.workshop_slots[slot].close()
+
+
+def book(model: WorkshopEconomy, shop: Workshop, value_added: float, wages: float) -> None:
+    """One month's accounts of one workshop, folded into its expected profit."""
+    table = model.workshop_table
+    table.value_added[shop.slot], table.wage_bill[shop.slot] = value_added, wages
+    book_profit(table, np.array([shop.slot]), model.params.workshops.profit_memory_months)
 
 
 def utilisation(model: WorkshopEconomy, shop: Workshop, workers: int) -> float:
@@ -216,6 +229,57 @@ def test_a_workshop_idles_below_the_idle_load_and_closes_after_enough_idle_month
     assert not shop.certified
     assert shop not in model.workshops
     assert model.workshop_slots[shop.slot] is shop
+
+
+def test_a_workshop_expecting_losses_for_long_enough_closes_even_with_orders(model):
+    shop = open_one(model, Form.FACTORY)
+    rent = shop.spec.rent_yuan_per_month
+    book(model, shop, value_added=30_000.0, wages=20_000.0)
+    assert model.workshop_table.profit_trend[shop.slot] == pytest.approx(10_000.0 - rent)
+    shop.load = shop.spec.idle_load * 2  # busy: the idle rule does not apply
+    months_to_close = model.params.workshops.loss_months_to_close
+    closed_after = None
+    for month in range(1, 40):
+        book(model, shop, value_added=10_000.0, wages=20_000.0)
+        new_status(model, shop)
+        if not shop.is_open:
+            closed_after = month
+            break
+    assert closed_after is not None
+    # the expected profit turns negative only after a few losing months, then the count runs
+    assert closed_after > months_to_close
+    assert model.workshop_table.loss_months[shop.slot] == months_to_close
+
+
+def test_running_support_counts_in_a_workshop_s_profit(model):
+    shop, supported = open_one(model, Form.FACTORY), open_one(model, Form.FACTORY)
+    rent = shop.spec.rent_yuan_per_month
+    model.workshop_table.support[supported.slot] = 2 * rent
+    for one in (shop, supported):
+        book(model, one, value_added=20_000.0, wages=20_000.0)
+    trend = model.workshop_table.profit_trend
+    assert trend[shop.slot] == pytest.approx(-rent)
+    assert trend[supported.slot] == pytest.approx(rent)
+
+
+def test_a_new_workshop_s_orders_start_from_their_stationary_spread(small):
+    model = WorkshopEconomy(small)
+    serials = candidate_serials(1, Form.FACTORY, 4000)
+    entrants = make_entrants(model, Form.FACTORY, serials, model.keyed)
+    states = np.array([e.order_state for e in entrants])
+    orders = small.workshops.factory.orders
+    spread = orders.volatility / np.sqrt(1 - orders.persistence**2)
+    assert abs(states.mean()) < 4 * spread / np.sqrt(len(states))
+    assert states.std() == pytest.approx(spread, rel=0.05)
+
+
+def test_workshops_close_in_ordinary_runs(small):
+    model = WorkshopEconomy(variant(small, months=48))
+    for _ in range(48):
+        model.step()
+    table = model.workshop_table
+    closed = (table.status == Status.CLOSED).mean()
+    assert 0.02 < closed < 0.6
 
 
 def test_orders_back_above_the_idle_load_reopen_and_reset_the_idle_count(model):

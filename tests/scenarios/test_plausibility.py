@@ -150,10 +150,14 @@ def factory_fill(params: Scenario) -> tuple[float, int]:
 
 
 def test_places_go_unfilled_when_pay_is_below_what_people_earn_elsewhere():
-    """Below farming plus the disutility of fixed hours, nobody takes a factory job."""
+    """Below farming plus the disutility of fixed hours, nobody takes a factory job.
+
+    Six months, before the firms left without workers close for their losses.
+    """
     fills = {}
     for pay in (2200.0, 1000.0, 100.0):
-        params = dense("default.toml", 12_000, {"workshops.factory.pay_yuan_per_month": pay})
+        changes = {"workshops.factory.pay_yuan_per_month": pay}
+        params = dense("default.toml", 12_000, changes, months=6)
         fills[pay], places = factory_fill(params)
         assert places > 200  # the workshops are there, whatever they pay
     # 100 yuan a month is below every reservation income (farming + 300 yuan)
