@@ -98,6 +98,7 @@ class Member:
     activity: int = Activity.NOT_WORKING
     employer: int = NO_EMPLOYER  # workshop slot
     must_revise: bool = False
+    unpaid_leave: bool = False  # injured at work and uninsured: holds the job, earns nothing
     earnings: float = 0.0  # yuan this month
 
     def productivity(self, gain_per_course: float) -> float:
@@ -463,7 +464,7 @@ class Household(mesa.Agent):
         for m in self.members:
             earned = 0.0
             m.pieces = 0.0
-            if m.employer != NO_EMPLOYER:
+            if m.employer != NO_EMPLOYER and not m.unpaid_leave:
                 prod = m.productivity(gain)
                 rate = jobs.piece_rate[m.employer]
                 if rate > 0:
@@ -582,6 +583,7 @@ class ReferenceEconomy(WorkshopEconomy):
             Household(self, row, members) for row, members in enumerate(by_household)
         ]
         self.member_mirror = ColumnMirror(self.members)
+        self.unpaid_leave = np.zeros(len(p), dtype=bool)  # set each month by `_pay`
         self.household_mirror = ColumnMirror(self.household_agents)
 
     def _start_economy(self) -> None:
@@ -616,6 +618,7 @@ class ReferenceEconomy(WorkshopEconomy):
                 "activity": p.activity,
                 "employer": p.employer,
                 "must_revise": self.must_revise,
+                "unpaid_leave": self.unpaid_leave,
             }
         )
         self.household_mirror.pull(
@@ -647,6 +650,9 @@ class ReferenceEconomy(WorkshopEconomy):
         table = self.workshop_table
         self.employed = np.flatnonzero(self.people.employer >= 0)
         self.staff = Staff.count(self.people, self.registered_person, len(table), self.employed)
+        paid = self._paid_workers(self.employed)
+        self.unpaid_leave = self.people.employer >= 0
+        self.unpaid_leave[paid] = False
         ctx = PayContext(
             self.params,
             self.year,
@@ -655,7 +661,7 @@ class ReferenceEconomy(WorkshopEconomy):
             self.registered_person,
             self.trainees,
             cooperative_active_share(table),
-            self.employed,
+            paid,
             self.staff,
             self.farms,
         )
@@ -670,7 +676,7 @@ class ReferenceEconomy(WorkshopEconomy):
             ),
         )
         self.people.earnings[:] = [m.earnings for m in self.members]
-        ctx.pieces = np.array([self.members[i].pieces for i in self.employed.tolist()])
+        ctx.pieces = np.array([self.members[i].pieces for i in paid.tolist()])
         book_accounts(self.people, ctx)
         n = len(self.household_agents)
         by_household = np.fromiter(

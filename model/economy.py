@@ -7,6 +7,7 @@ are Mesa agents. `step()` simulates one month as named phases.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import mesa
 import numpy as np
@@ -22,6 +23,7 @@ from model.households import (
     members,
     update_care,
 )
+from model.injuries import Injuries
 from model.keyed import KeyedDraws, Purpose
 from model.labour_market import (
     Applications,
@@ -46,7 +48,7 @@ from model.pay import (
     pay_month,
     review_dibao,
 )
-from model.policy import PolicyAgent
+from model.policy import InjuryInsurance, PolicyAgent
 from model.population import synthesise
 from model.scenario import Activity, Choice, Scenario, interpolate_by_year
 from model.shocks import collapse_orders, shock_window, stop_migration, strike_illness
@@ -145,6 +147,7 @@ class WorkshopEconomy(mesa.Model):
         self.workshop_slots: list[Workshop] = []
         self.trainees = np.empty(0, dtype=np.int64)
         self.insured_workers = 0
+        self.injuries = Injuries.none()
         self.queue: np.ndarray | None = None  # applicants each pool turned away last month
         self.applicants = 0
         self.flows = Transitions(0, 0, 0)
@@ -537,11 +540,15 @@ class WorkshopEconomy(mesa.Model):
         )
 
     def _pay(self) -> None:
-        """Earnings, this month's household income (into `ledger`) and workshop accounts."""
+        """Earnings, this month's household income (into `ledger`) and workshop accounts.
+
+        Workers on unpaid injury leave hold their places (in `staff`) but earn nothing.
+        """
         people = self.people
         table = self.workshop_table
         employed = self.employed_now()
         self.staff = Staff.count(people, self.registered_person, len(table), employed)
+        employed = self._paid_workers(employed)
         ctx = PayContext(
             self.params,
             self.year,
@@ -556,6 +563,25 @@ class WorkshopEconomy(mesa.Model):
         )
         pay_month(people, self.households, ctx, self.ledger)
         book_accounts(people, ctx)
+
+    def _paid_workers(self, employed: np.ndarray) -> np.ndarray:
+        """Strike this month's work injuries (`model.injuries`); returns the workers paid.
+
+        All of `employed` but those on unpaid injury leave, whose earnings are set to 0.
+        """
+        self.workshop_table.accident_cost[:] = 0.0
+        unpaid = self.injuries.month(
+            self.people,
+            employed,
+            self.workshop_table,
+            partial(InjuryInsurance.covers, self),
+            self.params.workshops,
+            (self.keyed, self.month),
+        )
+        if not len(unpaid):
+            return employed
+        self.people.earnings[unpaid] = 0.0
+        return employed[~np.isin(employed, unpaid)]
 
     def _pay_month(self) -> None:
         self._pay()

@@ -282,6 +282,17 @@ class InjuryInsurance(Instrument):
         insured = (table.poor_workers if p.poor_workers_only else table.workers)[shops]
         paid = budget.pay(self.name, insured * p.premium_yuan_per_worker_month)
         model.insured_workers = int(insured[paid].sum())
+        table.insured[:] = False
+        table.insured[shops[paid]] = True
+
+    @staticmethod
+    def covers(model: WorkshopEconomy, persons: np.ndarray) -> np.ndarray:
+        """Whether the county's insurance covers each of `persons` (workers) this month."""
+        p = model.params.policy.injury_insurance
+        if not p.enabled:
+            return np.zeros(len(persons), dtype=bool)
+        shop_insured = model.workshop_table.insured[model.people.employer[persons]]
+        return shop_insured & (model.registered_person[persons] | (not p.poor_workers_only))
 
     def _enrol(self, table: WorkshopTable, shops: np.ndarray, keyed: KeyedDraws) -> None:
         """Decide once, when a workshop is first certified, whether the county enrols it."""

@@ -391,6 +391,21 @@ class Workshops(Section):
         ge=1,
         le=120,
     )
+    injury_rate_per_worker_month: float = P(
+        unit="1/month",
+        desc="chance that a workshop worker outside the home is hurt at work in a month",
+        **Share,
+        **Finite,
+    )
+    injury_recovery_months: int = P(
+        unit="months", desc="months an injured worker cannot work", ge=1, le=24
+    )
+    injury_cost_yuan: float = P(
+        unit="yuan",
+        desc="treatment and compensation of one injury, paid by the workshop if uninsured",
+        ge=0,
+        **Finite,
+    )
     loss_months_to_close: int = P(
         unit="months",
         desc="consecutive months of negative expected profit before a firm closes",

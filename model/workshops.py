@@ -179,6 +179,8 @@ class WorkshopTable:
     insurance_enrolled: np.ndarray = _column(np.int8)  # 1, 0, or UNDECIDED until certified
     opening_paid: np.ndarray = _column(bool)  # paid, or not due (open before the policy)
     support: np.ndarray = _column(np.float64)  # running support paid this month (yuan)
+    insured: np.ndarray = _column(bool)  # the county paid its injury premiums this month
+    accident_cost: np.ndarray = _column(np.float64)  # uninsured injuries this month (yuan)
     profit_trend: np.ndarray = _column(np.float64)  # expected profit (yuan/month; NaN: none yet)
     loss_months: np.ndarray = _column(np.int32)  # consecutive months of negative expected profit
     awarded: np.ndarray = _column(bool)
@@ -303,15 +305,17 @@ def receive_orders(
 def book_profit(table: WorkshopTable, slots: np.ndarray, memory_months: int) -> None:
     """Fold last month's profit of `slots` into their expected profit (yuan/month).
 
-    Profit = value added - wage bill - rent + the running support the policy paid the
-    workshop this month (wage subsidy, free rent, cash support). The expected profit is
-    an exponentially weighted mean with mean age `memory_months`, started at the first
-    month's profit; the months it has stayed negative are counted.
+    Profit = value added - wage bill - rent - uninsured injuries + the running support
+    the policy paid the workshop this month (wage subsidy, free rent, cash support).
+    The expected profit is an exponentially weighted mean with mean age
+    `memory_months`, started at the first month's profit; the months it has stayed
+    negative are counted.
     """
     profit = (
         table.value_added[slots]
         - table.wage_bill[slots]
         - table.rules.rent[table.form[slots]]
+        - table.accident_cost[slots]
         + table.support[slots]
     )
     trend = table.profit_trend[slots]

@@ -16,7 +16,8 @@ MONTHS = 24  # two Januaries: ageing, care load, dibao review and a new budget y
 SHOCK_START = dt.date(2016, 7, 1)  # within the run, which starts in January 2016
 
 # Every workshop form open from the start, carers kept from workshops without flexible
-# hours, and all three shocks inside the run (they change what the agents must copy).
+# hours, all three shocks inside the run and frequent work injuries, some insured (they
+# change what the agents must copy).
 STRESS = {
     "workshops.park.initial_count": 60,
     "workshops.community.initial_count": 40,
@@ -28,6 +29,8 @@ STRESS = {
     "shocks.migration_stop.start": SHOCK_START,
     "shocks.illness.enabled": True,
     "shocks.illness.incidence_per_month": 0.01,
+    "workshops.injury_rate_per_worker_month": 0.02,
+    "policy.injury_insurance.take_up_share": 0.5,
 }
 # Resettlement sites with community factories and flexible hours: carers at the factory
 # downstairs and elsewhere, applicants falling back on the county's factories.
