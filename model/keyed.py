@@ -51,6 +51,7 @@ class Purpose(enum.IntEnum):
     ILLNESS = 14  # whether a person falls ill this month
     PICK_GROUP = 15  # an applicant's draw for each group of workshops of the pool (race)
     INITIAL_WORKSHOPS = 16  # rounding of a form's scaled count of initial workshops
+    REGISTRATION = 17  # the error of a household's income assessment at registration
 
 
 def _mix(z: int) -> int:
