@@ -50,6 +50,7 @@ from model.pay import (
 )
 from model.policy import InjuryInsurance, PolicyAgent
 from model.population import synthesise
+from model.registration import register
 from model.scenario import Activity, Choice, Scenario, interpolate_by_year
 from model.shocks import collapse_orders, shock_window, stop_migration, strike_illness
 from model.streams import make_stream
@@ -165,14 +166,17 @@ class WorkshopEconomy(mesa.Model):
             self.params, make_stream(self.params.run.seed, "population", self.replicate)
         )
         self.person_ids = np.arange(len(self.people))  # the entities of per-person draws
-        self.registered_person = self.households.registered_poor[self.people.household]
-        self.registered_people = np.flatnonzero(self.registered_person)
-        self.registered_households = np.flatnonzero(self.households.registered_poor)
+        self._index_registered()  # nobody yet: registration follows the start (`_register`)
         self.must_revise = np.zeros(len(self.people), dtype=bool)
         self.employed: np.ndarray | None = None  # see `employed_now`
         self.released_since_count = False
-        self.poverty_groups = collection.poverty_groups(self.households)
         self._count_pensioners()
+
+    def _index_registered(self) -> None:
+        """Index the registered-poor households' members (after `households.registered_poor`)."""
+        self.registered_person = self.households.registered_poor[self.people.household]
+        self.registered_people = np.flatnonzero(self.registered_person)
+        self.registered_households = np.flatnonzero(self.households.registered_poor)
 
     def _count_pensioners(self) -> None:
         pensioners = np.flatnonzero(self.people.age >= self.params.incomes.pension_age)
@@ -195,12 +199,15 @@ class WorkshopEconomy(mesa.Model):
         self.policy = PolicyAgent(self, self.params.policy)
 
     def _start_economy(self) -> None:
-        """Settle the starting allocation and fill the income window.
+        """Settle the starting allocation, fill the income window and register the poor.
 
         Everyone able to work chooses without habit, in a few rounds (applicants turned
         away choose again); the first month's income fills the 12-month window. No
         workshop is open yet, so the starting state (month 0) is the same in every arm
         of a comparison: the policy, and the workshops it brings, start in month 1.
+        Registration comes last, by an income test on that starting income
+        (`_register`); nothing before it depends on who is registered (no workshop is
+        open, so no place is reserved, subsidised or counted for the registered poor).
         """
         people = self.people
         people.activity[:] = np.where(
@@ -218,7 +225,27 @@ class WorkshopEconomy(mesa.Model):
         self._pay()
         self.tracker = PovertyTracker(self.ledger.total, self.households.size, self.poverty_line)
         self.poor = self.tracker.poor
+        self._register()
+        self.poverty_groups = collection.poverty_groups(self.households)
         self.poverty = collection.poverty_by_group(self)
+
+    def _register(self) -> None:
+        """Register the poor: each village's quota, by assessed income (`model.registration`).
+
+        The assessment sees each household's starting income per person (the rolling
+        income the poverty status uses) with a keyed error.
+        """
+        hh, pop = self.households, self.params.population
+        noise = self.keyed.normals(Purpose.REGISTRATION, np.arange(len(hh)))
+        hh.registered_poor = register(
+            self.tracker.per_capita,
+            hh.village,
+            self.geography.n_villages,
+            pop.registered_poor_share,
+            pop.registration_income_error_sd,
+            noise,
+        )
+        self._index_registered()
 
     # ------------------------------------------------------------------ calendar
 

@@ -96,9 +96,11 @@ class Households:
     """Per-household state (all arrays have one entry per household)."""
 
     village: np.ndarray  # int32
-    registered_poor: np.ndarray  # bool
+    disadvantaged: np.ndarray  # bool, drawn from the disadvantaged profile (`population.poor`)
     resettled: np.ndarray  # bool
     land_mu: np.ndarray  # float32, mu
+    registered_poor: np.ndarray = field(init=False)  # bool, registered as poor at the start
+    # (`model.registration`, after the starting allocation); nobody before
     site: np.ndarray = field(init=False)  # int32, resettlement site, or NO_SITE
     size: np.ndarray = field(init=False)  # int16, members
     care_need: np.ndarray = field(init=False)  # bool, young child, frail or disabled member
@@ -114,6 +116,7 @@ class Households:
 
     def __post_init__(self) -> None:
         n = len(self.village)
+        self.registered_poor = np.zeros(n, dtype=bool)
         self.site = np.full(n, NO_SITE, dtype=np.int32)
         self.first_member = np.zeros(n, dtype=np.int32)
         self.size = np.zeros(n, dtype=np.int16)

@@ -52,6 +52,7 @@ class Purpose(enum.IntEnum):
     PICK_GROUP = 15  # an applicant's draw for each group of workshops of the pool (race)
     INITIAL_WORKSHOPS = 16  # rounding of a form's scaled count of initial workshops
     INJURY = 17  # whether a workshop worker is hurt at work this month
+    REGISTRATION = 18  # the error of a household's income assessment at registration
 
 
 def _mix(z: int) -> int:

@@ -54,7 +54,9 @@ def synthesise(
     Returns:
         Households, people (care load and capacity already computed) and the geography.
         Each resettled household lives at one of the county's resettlement sites, drawn
-        uniformly (others have `NO_SITE`).
+        uniformly (others have `NO_SITE`). A share `population.registered_poor_share` of
+        households is drawn from the disadvantaged profile (`population.poor`), the rest
+        from `population.nonpoor`; nobody is registered yet (`model.registration`).
     """
     pop = scenario.population
     n = scenario.run.households
@@ -63,20 +65,22 @@ def synthesise(
         n_villages,
         rng.exponential(scenario.county.park_distance_km_mean, n_villages).astype(np.float32),
     )
-    registered = rng.random(n) < pop.registered_poor_share
+    # The household type: the disadvantaged profile with the county's registered share.
+    # Registration itself comes later, by an income test (`model.registration`).
+    disadvantaged = rng.random(n) < pop.registered_poor_share
     households = Households(
         village=rng.integers(0, n_villages, n, dtype=np.int32),
-        registered_poor=registered,
+        disadvantaged=disadvantaged,
         resettled=rng.random(n) < pop.resettled_share,
         land_mu=np.zeros(n, dtype=np.float32),
     )
     members = [
-        _members(np.flatnonzero(registered == flag), profile, rng)
+        _members(np.flatnonzero(disadvantaged == flag), profile, rng)
         for flag, profile in ((True, pop.poor), (False, pop.nonpoor))
     ]
     people = _concatenate(members)
     for flag, profile in ((True, pop.poor), (False, pop.nonpoor)):
-        rows = np.flatnonzero(registered == flag)
+        rows = np.flatnonzero(disadvantaged == flag)
         households.land_mu[rows] = rng.exponential(profile.land_mu_mean, len(rows))
     order = np.argsort(people.household, kind="stable")
     people = _take(people, order)

@@ -141,7 +141,12 @@ class County(Section):
 
 
 class HouseholdProfile(Section):
-    """Distributions of household composition for one group (registered poor or not)."""
+    """Distributions of household composition for one household type.
+
+    `population.poor` is the disadvantaged profile (drawn with the registered share),
+    `population.nonpoor` the others; registration itself is decided later, by an income
+    assessment at the start (`model.registration`).
+    """
 
     adults_probs: list[float] = P(
         unit="share", desc="probability of 0, 1, 2, 3, 4 working-age adults (18-59)"
@@ -171,7 +176,18 @@ class HouseholdProfile(Section):
 class Population(Section):
     """Who lives in the county and when people can work or need care."""
 
-    registered_poor_share: float = P(unit="share", desc="households registered as poor", **Share)
+    registered_poor_share: float = P(
+        unit="share",
+        desc="households registered as poor (the quota filled at the start); also the "
+        "share of households drawn from the disadvantaged profile",
+        **Share,
+    )
+    registration_income_error_sd: float = P(
+        unit="log points",
+        desc="sd of the error of the income assessment that fills the registration quota",
+        ge=0,
+        **Finite,
+    )
     resettled_share: float = P(
         unit="share", desc="households moved to a resettlement site", **Share
     )

@@ -41,7 +41,7 @@ def make(members: list[tuple[int, int, bool, int, bool, float]]) -> tuple[Househ
     n = int(hh.max()) + 1
     households = Households(
         village=np.zeros(n, dtype=np.int32),
-        registered_poor=np.zeros(n, dtype=bool),
+        disadvantaged=np.zeros(n, dtype=bool),
         resettled=np.zeros(n, dtype=bool),
         land_mu=np.zeros(n, np.float32),
     )

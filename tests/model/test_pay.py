@@ -214,7 +214,7 @@ def test_cooperative_active_share_counts_every_cooperative_ever_opened(paid):
 def test_dibao_review_tops_up_to_the_line(tiny):
     hh = Households(
         village=np.zeros(3, np.int32),
-        registered_poor=np.zeros(3, bool),
+        disadvantaged=np.zeros(3, bool),
         resettled=np.zeros(3, bool),
         land_mu=np.zeros(3, np.float32),
     )

@@ -33,10 +33,17 @@ def within(value: float, target: float, se: float, z: float = 4.0) -> bool:
     return abs(value - target) <= z * se
 
 
-def test_registered_poor_share_matches_scenario(county):
+def test_disadvantaged_share_matches_the_registered_share(county):
     scenario, hh, _, _ = county
     p = scenario.population.registered_poor_share
-    assert within(hh.registered_poor.mean(), p, math.sqrt(p * (1 - p) / N))
+    assert within(hh.disadvantaged.mean(), p, math.sqrt(p * (1 - p) / N))
+
+
+def test_nobody_is_registered_at_synthesis(county):
+    # registration is an income test after the starting allocation (test_registration.py)
+    _, hh, _, _ = county
+    assert hh.disadvantaged.any()
+    assert not hh.registered_poor.any()
 
 
 def test_resettled_share_matches_scenario(county):
@@ -48,7 +55,7 @@ def test_resettled_share_matches_scenario(county):
 @pytest.mark.parametrize("group", ["poor", "nonpoor"])
 def test_mean_household_size_matches_profile(county, group):
     scenario, hh, _, _ = county
-    rows = hh.registered_poor if group == "poor" else ~hh.registered_poor
+    rows = hh.disadvantaged if group == "poor" else ~hh.disadvantaged
     sizes = hh.size[rows].astype(float)
     target = expected_size(getattr(scenario.population, group))
     assert within(sizes.mean(), target, sizes.std() / math.sqrt(len(sizes)))
@@ -58,7 +65,7 @@ def test_poor_households_have_about_3_2_members(county):
     # FACTS: Suichuan 46,700 registered poor people in 14,600 households (3.2 each).
     scenario, hh, _, _ = county
     assert expected_size(scenario.population.poor) == pytest.approx(3.2, rel=0.05)
-    sizes = hh.size[hh.registered_poor].astype(float)
+    sizes = hh.size[hh.disadvantaged].astype(float)
     se = sizes.std() / math.sqrt(len(sizes))
     assert sizes.mean() == pytest.approx(3.2, rel=0.05, abs=4 * se)
 
@@ -103,7 +110,7 @@ def test_only_grown_ups_are_ill_or_disabled_and_only_elderly_are_frail(county):
 def test_health_shares_match_profile(county, group):
     scenario, hh, people, _ = county
     profile = getattr(scenario.population, group)
-    rows = hh.registered_poor[people.household] == (group == "poor")
+    rows = hh.disadvantaged[people.household] == (group == "poor")
     grown = rows & (people.age > SCHOOL_AGE_MAX)
     n = grown.sum()
     for health, share in (
@@ -119,9 +126,9 @@ def test_skill_and_land_means_match_profile(county, group):
     scenario, hh, people, _ = county
     profile = getattr(scenario.population, group)
     poor = group == "poor"
-    skill = people.skill[hh.registered_poor[people.household] == poor].astype(float)
+    skill = people.skill[hh.disadvantaged[people.household] == poor].astype(float)
     assert within(skill.mean(), profile.skill_mean, skill.std() / math.sqrt(len(skill)))
-    land = hh.land_mu[hh.registered_poor == poor].astype(float)
+    land = hh.land_mu[hh.disadvantaged == poor].astype(float)
     assert within(land.mean(), profile.land_mu_mean, land.std() / math.sqrt(len(land)))
 
 

@@ -221,6 +221,23 @@ def test_negative_share_is_refused_naming_the_key(tmp_path):
     assert "greater than or equal to 0" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("-0.1", "greater than or equal to 0"), ("nan", "finite"), ("inf", "finite")],
+)
+def test_registration_error_must_be_finite_and_non_negative(tmp_path, value, expected):
+    path = reform(tmp_path, f"[population]\nregistration_income_error_sd = {value}\n")
+    err = load_error(path)
+    assert err.file == str(path)
+    assert err.key == "population.registration_income_error_sd"
+    assert expected in str(err)
+
+
+def test_registration_error_may_be_zero(tmp_path):
+    path = reform(tmp_path, "[population]\nregistration_income_error_sd = 0.0\n")
+    assert load_scenario(path).population.registration_income_error_sd == 0.0
+
+
 def test_wrong_type_is_refused_naming_the_key(tmp_path):
     path = reform(tmp_path, '[run]\nmonths = "twelve"\n')
     err = load_error(path)
