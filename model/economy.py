@@ -516,12 +516,13 @@ class WorkshopEconomy(mesa.Model):
             apps, target, table, self.people.age[persons], subsidy
         )
         quota = self.params.policy.certification
+        in_force = quota.enabled and not self.policy.ended
         hired = hire(
             apps,
             target,
             market.vacancies,
             staff,
-            quota.poor_share_min if quota.enabled else 0.0,
+            quota.poor_share_min if in_force else 0.0,
             table.needs_training,
             first_in_line(apps, target, table),
         )

@@ -416,9 +416,24 @@ class PolicyAgent(mesa.Agent):
             return Equity(block, self.model.params.scale)
         return INSTRUMENT_CLASSES[name](block)
 
+    @property
+    def ended(self) -> bool:
+        """Whether support has ended (`policy.support_ends` is past)."""
+        end = self.params.support_ends
+        return end is not None and self.model.date >= end.replace(day=1)
+
     def step(self) -> None:
-        """Allocate the year's budget in January, certify, then pay every instrument."""
+        """Allocate the year's budget in January, certify, then pay every instrument.
+
+        Once support has ended, nothing is allocated, certified or paid.
+        """
         model = self.model
+        if self.ended:
+            table = model.workshop_table
+            table.support[:], table.certified[:], table.insured[:] = 0.0, False, False
+            model.insured_workers = 0
+            self.budget.start_month()
+            return
         if model.month == 1 or model.month_of_year == 1:
             self.budget.allocate(self.params.budget_yuan_per_year * model.params.scale)
         self.budget.start_month()
@@ -447,6 +462,6 @@ class PolicyAgent(mesa.Agent):
 
     def support_for(self, entrant: Entrant) -> float:
         """Expected support to a candidate firm from every instrument in force (yuan)."""
-        if self.budget.exhausted and self.model.month > 1:
+        if self.ended or (self.budget.exhausted and self.model.month > 1):
             return 0.0
         return sum(i.entrant_value(entrant, self.model) for i in self.instruments)

@@ -597,6 +597,12 @@ class Policy(Section):
         desc="instruments in the order they are paid; when "
         "the budget runs out the last ones go unpaid",
     )
+    support_ends: dt.date | None = P(
+        None,
+        unit="date",
+        desc="first month without support: from then no budget, no certification and "
+        "no instrument pays (None: support lasts the whole run)",
+    )
     certification: Certification
     opening_subsidy: OpeningSubsidy
     wage_subsidy: WageSubsidy

@@ -87,11 +87,11 @@ def test_insurance_moves_the_cost_of_injuries_off_workshops_and_injured_househol
     Workshops are insured from the month after they are first staffed and certified, so
     injuries in a workshop's first month stay uninsured.
     """
-    without = WorkshopEconomy(risky(tiny, insured=False))
-    with_insurance = WorkshopEconomy(risky(tiny, insured=True))
+    without = WorkshopEconomy(risky(tiny, insured=False, months=24))
+    with_insurance = WorkshopEconomy(risky(tiny, insured=True, months=24))
     cost = {id(without): 0.0, id(with_insurance): 0.0}
     lost = {id(without): 0, id(with_insurance): 0}
-    for _ in range(12):
+    for _ in range(24):
         for model in (without, with_insurance):
             model.step()
             cost[id(model)] += model.workshop_table.accident_cost.sum()

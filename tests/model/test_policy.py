@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from model.policy import (
     OpeningSubsidy,
     WageSubsidy,
 )
-from model.scenario import INSTRUMENTS
+from model.scenario import INSTRUMENTS, load_scenario
 from model.simulate import collect_result
 from model.workshops import Form, Status
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------ the budget
 
@@ -188,8 +191,8 @@ def test_only_workshops_opened_while_the_policy_runs_claim_the_opening_subsidy(s
     initial = np.flatnonzero(table.opened_month == 1)
     assert len(initial) and table.opening_paid[initial].all()
     list(months(model, 11))
-    later = np.flatnonzero((table.opened_month > 1) & table.certified)
-    assert len(later) and table.opening_paid[later].all()
+    later = np.flatnonzero((table.opened_month > 1) & table.opening_paid)  # claimed and paid
+    assert len(later)
     instrument = OpeningSubsidy(small.policy.opening_subsidy)
     spent = model.policy.budget.spent_total["opening_subsidy"]
     assert spent == pytest.approx(instrument._amount(table.capacity[later]).sum())
@@ -387,3 +390,40 @@ def test_training_raises_piece_earnings_by_the_productivity_gain(small):
     gain = small.policy.training.productivity_gain
     assert gain > 0
     assert people.earnings[workers] == pytest.approx(before * (1 + gain), rel=1e-5)
+
+
+# ------------------------------------------------------------------ the end of support
+
+
+def test_when_support_ends_nothing_is_paid_or_certified(tiny):
+    months = 18
+    lasting = variant(tiny, months=months)
+    ending = variant(lasting, {"policy.support_ends": dt.date(2017, 1, 1)})
+    with_support, without = WorkshopEconomy(lasting), WorkshopEconomy(ending)
+    for _ in range(months):
+        spent_before = sum(without.policy.budget.spent_total.values())
+        with_support.step()
+        without.step()
+        spent = sum(without.policy.budget.spent_total.values())
+        if without.date >= dt.date(2017, 1, 1):
+            assert without.policy.ended and spent == spent_before
+            assert not without.workshop_table.certified.any()
+            assert without.workshop_table.support.sum() == 0
+        else:
+            assert not without.policy.ended
+            assert spent == sum(with_support.policy.budget.spent_total.values())
+    assert with_support.workshop_table.certified.any()
+
+
+def test_after_support_ends_fewer_workshops_stay_open_and_more_households_are_poor():
+    default = load_scenario(ROOT / "scenarios" / "default.toml")
+    open_, poor = {"with": 0, "without": 0}, {"with": 0, "without": 0}
+    for seed in (0, 1):
+        lasting = variant(default, households=5000, months=48, seed=seed)
+        ending = variant(lasting, {"policy.support_ends": dt.date(2018, 1, 1)})
+        for name, scenario in (("with", lasting), ("without", ending)):
+            model = run(scenario)
+            open_[name] += int(model.workshop_table.is_open.sum())
+            poor[name] += int(model.poor.sum())
+    assert open_["without"] < open_["with"]
+    assert poor["without"] > poor["with"]
