@@ -202,7 +202,11 @@ def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario)
 
 
 def book_accounts(people: People, ctx: PayContext) -> None:
-    """Write each open workshop's staff, wage bills, pieces and value added for this month."""
+    """Write each open workshop's staff, wage bills, pieces and value added for this month.
+
+    Value added = the form's per worker x the firm's productivity x utilisation x the
+    workers' effective labour (`effective_labour`).
+    """
     t, staff, employed = ctx.table, ctx.staff, ctx.employed
     subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
     wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age, len(t))
@@ -215,8 +219,25 @@ def book_accounts(people: People, ctx: PayContext) -> None:
         t.rules.value_added[t.form[open_]]
         * t.productivity[open_]
         * ctx.utilisation[open_]
-        * staff.workers[open_]
+        * effective_labour(people, employed, ctx.params, len(t))[open_]
     )
+
+
+def effective_labour(
+    people: People, employed: np.ndarray, params: Scenario, n_slots: int
+) -> np.ndarray:
+    """Each slot's workers weighted by what they produce: capacity x productivity.
+
+    Productivity is skill x (1 + gain) per completed course, as in pay, so value added
+    grows with the workers' productivity as piece earnings and skilled time wages do.
+    """
+    gains = course_gains(params.policy.training.productivity_gain)
+    output = (
+        people.capacity[employed].astype(np.float64)
+        * people.skill[employed]
+        * gains[people.courses[employed]]
+    )
+    return np.bincount(people.employer[employed], output, n_slots)
 
 
 def _wage_bills(

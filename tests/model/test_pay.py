@@ -55,6 +55,31 @@ def test_piece_workshops_wage_bill_is_the_pieces_made_times_the_rate(paid):
     assert (table.pieces[~table.by_piece] == 0).all()
 
 
+def test_value_added_grows_with_the_workers_productivity(paid):
+    people, table = paid.people, paid.workshop_table
+    employed = np.flatnonzero(people.employer >= 0)
+    gain = paid.params.policy.training.productivity_gain
+    output = (
+        people.capacity[employed]
+        * people.skill[employed]
+        * (1 + gain) ** people.courses[employed].astype(float)
+    )
+    labour = np.bincount(people.employer[employed], output, len(table))
+    utilisation = table.utilisation(workers_per_slot(paid))
+    open_ = np.flatnonzero(table.is_open & (table.workers > 0))
+    expected = (
+        table.rules.value_added[table.form[open_]]
+        * table.productivity[open_]
+        * utilisation[open_]
+        * labour[open_]
+    )
+    np.testing.assert_allclose(table.value_added[open_], expected, rtol=1e-6)
+    # a workshop's value added per worker is not its form's flat figure
+    per_worker = table.value_added[open_] / (table.workers[open_] * utilisation[open_])
+    flat = table.rules.value_added[table.form[open_]] * table.productivity[open_]
+    assert not np.allclose(per_worker, flat)
+
+
 def test_trained_workers_earn_more_by_the_piece_than_untrained_of_equal_skill(paid):
     """Earnings per unit of skill and capacity at a piece-paying workshop grow per course."""
     people, table = paid.people, paid.workshop_table
