@@ -165,7 +165,6 @@ class WorkshopEconomy(mesa.Model):
         self.households, self.people, self.geography = synthesise(
             self.params, make_stream(self.params.run.seed, "population", self.replicate)
         )
-        self.person_ids = np.arange(len(self.people))  # the entities of per-person draws
         self._index_registered()  # nobody yet: registration follows the start (`_register`)
         self.must_revise = np.zeros(len(self.people), dtype=bool)
         self.employed: np.ndarray | None = None  # see `employed_now`
@@ -446,13 +445,10 @@ class WorkshopEconomy(mesa.Model):
     def _revise_choices(self, coef: Choice | None = None) -> None:
         """People who revise this month (a share at random plus those triggered) choose."""
         people, keyed, tick = self.people, self.keyed, (self.month, self.round)
-        u_revise = keyed.uniforms(Purpose.REVISE, self.person_ids, *tick)
-        revising = (u_revise < self.params.choice.revision_rate_per_month) | self.must_revise
-        idx = np.flatnonzero(revising & (people.capacity > 0))
+        rate = self.params.choice.revision_rate_per_month
+        idx = keyed.selection(Purpose.REVISE, rate, self.must_revise, people.capacity, *tick)
         self.must_revise[:] = False
-        options = idx[:, None] * N_OPTIONS + np.arange(N_OPTIONS)  # a draw per option
-        draws = -np.log(keyed.uniforms(Purpose.CHOICE, options.ravel(), *tick))
-        draws = draws.reshape(len(idx), N_OPTIONS)
+        draws = -np.log(keyed.option_uniforms(Purpose.CHOICE, idx, N_OPTIONS, *tick))
         coef = coef or self.params.choice
         viewer = Viewer(
             idx, people, self.households, self.geography.park_distance_km, self.year, self.farms

@@ -83,6 +83,34 @@ keyed_uniforms = twin(
 )
 
 
+def _keyed_selection(
+    prefix: np.uint64, share: float, forced: np.ndarray, capacity: np.ndarray
+) -> np.ndarray:
+    """The twin of `model.compiled.keyed.keyed_selection`, on whole arrays."""
+    u = _keyed_uniforms(prefix, np.arange(len(capacity), dtype=np.int64))
+    return np.flatnonzero(((u < share) | forced) & (capacity > 0))
+
+
+keyed_selection = twin(
+    compiled_keyed.keyed_selection,
+    _keyed_selection,
+    test="tests/model/test_keyed.py::test_keyed_selection_twins_are_identical",
+)
+
+
+def _keyed_option_uniforms(prefix: np.uint64, entities: np.ndarray, options: int) -> np.ndarray:
+    """The twin of `model.compiled.keyed.keyed_option_uniforms`, on whole arrays."""
+    numbers = entities[:, None] * options + np.arange(options)
+    return _keyed_uniforms(prefix, numbers.ravel()).reshape(len(entities), options)
+
+
+keyed_option_uniforms = twin(
+    compiled_keyed.keyed_option_uniforms,
+    _keyed_option_uniforms,
+    test="tests/model/test_keyed.py::test_keyed_option_uniforms_twins_are_identical",
+)
+
+
 def _keyed_pair_uniforms(prefix: np.uint64, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The twin of `model.compiled.keyed.keyed_pair_uniforms`, with numpy's uint64 arrays."""
     inner = _finalise(np.uint64(prefix) + first.astype(np.uint64) * GOLDEN)
@@ -117,6 +145,33 @@ class KeyedDraws:
     ) -> np.ndarray:
         """One uniform in (0, 1) per entity (non-negative integers), float64."""
         return keyed_uniforms(self.prefix(purpose, month, index), np.asarray(entities, np.int64))
+
+    def selection(
+        self,
+        purpose: Purpose,
+        share: float,
+        forced: np.ndarray,
+        capacity: np.ndarray,
+        month: int = 0,
+        index: int = 0,
+    ) -> np.ndarray:
+        """Entities 0..n-1 with capacity > 0 that are forced or whose uniform is < share.
+
+        The same as ``np.flatnonzero(((uniforms(arange(n)) < share) | forced) &
+        (capacity > 0))``, without the arrays (`keyed_selection`).
+        """
+        return keyed_selection(self.prefix(purpose, month, index), share, forced, capacity)
+
+    def option_uniforms(
+        self, purpose: Purpose, entities: np.ndarray, options: int, month: int = 0, index: int = 0
+    ) -> np.ndarray:
+        """A uniform per entity and option (n x options).
+
+        Entity e's option k has the uniform of entity e x options + k of `uniforms`.
+        """
+        return keyed_option_uniforms(
+            self.prefix(purpose, month, index), np.asarray(entities, np.int64), options
+        )
 
     def uniform(self, purpose: Purpose, entity: int = 0, month: int = 0, index: int = 0) -> float:
         """The uniform of one entity."""

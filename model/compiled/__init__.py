@@ -9,6 +9,9 @@ selects the array version. The pairs (twin: compiled kernel / array version, dec
 in), each compared bit for bit by the test it names:
 
 - `keyed_uniforms`: `keyed.keyed_uniforms` / `model.keyed._keyed_uniforms` (keyed)
+- `keyed_selection`: `keyed.keyed_selection` / `model.keyed._keyed_selection` (keyed)
+- `keyed_option_uniforms`: `keyed.keyed_option_uniforms` /
+  `model.keyed._keyed_option_uniforms` (keyed)
 - `keyed_pair_uniforms`: `keyed.keyed_pair_uniforms` / `model.keyed._keyed_pair_uniforms`
   (keyed)
 - `logit_decisions`: `choice.logit_decisions` / `model.economy._decisions` (economy)

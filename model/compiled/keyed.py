@@ -38,6 +38,60 @@ def _keyed_uniforms(prefix, entities, out):
         out[i] = (np.float64(z >> MANTISSA_SHIFT) + 0.5) * UNIT
 
 
+def keyed_selection(
+    prefix: np.uint64, share: float, forced: np.ndarray, capacity: np.ndarray
+) -> np.ndarray:
+    """Entities i (ascending, int64) with capacity[i] > 0 and forced[i] or a uniform < share.
+
+    The uniform of entity i is `keyed_uniforms(prefix, [i])`; it is drawn only where it
+    decides (not forced, with capacity), and no array of uniforms is built.
+
+    Args:
+        prefix: the hashed key of the draw.
+        share: the chance of being selected when not forced.
+        forced: selected whenever able (bool per entity).
+        capacity: entities with capacity <= 0 are never selected.
+    """
+    out = np.empty(len(capacity), dtype=np.int64)
+    n = _keyed_selection(np.uint64(prefix), share, forced, capacity, out)
+    return out[:n].copy()
+
+
+@jit
+def _keyed_selection(prefix, share, forced, capacity, out):
+    n = 0
+    for i in range(capacity.shape[0]):
+        if capacity[i] <= 0:
+            continue
+        if not forced[i]:
+            z = _finalise(prefix + np.uint64(i) * GOLDEN)
+            if (np.float64(z >> MANTISSA_SHIFT) + 0.5) * UNIT >= share:
+                continue
+        out[n] = i
+        n += 1
+    return n
+
+
+def keyed_option_uniforms(prefix: np.uint64, entities: np.ndarray, options: int) -> np.ndarray:
+    """A uniform per entity and option: that of entity e x `options` + k (float64, n x k).
+
+    The uniforms `keyed_uniforms` gives those numbers, without building their indices.
+    """
+    out = np.empty((len(entities), options), dtype=np.float64)
+    _keyed_option_uniforms(np.uint64(prefix), entities, out)
+    return out
+
+
+@jit
+def _keyed_option_uniforms(prefix, entities, out):
+    options = out.shape[1]
+    for i in range(entities.shape[0]):
+        first = np.uint64(entities[i]) * np.uint64(options)
+        for k in range(options):
+            z = _finalise(prefix + (first + np.uint64(k)) * GOLDEN)
+            out[i, k] = (np.float64(z >> MANTISSA_SHIFT) + 0.5) * UNIT
+
+
 def keyed_pair_uniforms(prefix: np.uint64, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The uniform in (0, 1) of each pair (first[i], second[i]) under the key `prefix`.
 

@@ -6,7 +6,14 @@ from hypothesis import strategies as st
 from scipy import stats
 from twins import run_both
 
-from model.keyed import KeyedDraws, Purpose, keyed_pair_uniforms, keyed_uniforms
+from model.keyed import (
+    KeyedDraws,
+    Purpose,
+    keyed_option_uniforms,
+    keyed_pair_uniforms,
+    keyed_selection,
+    keyed_uniforms,
+)
 
 KEYED = KeyedDraws(seed=11, replicate=2)
 
@@ -28,6 +35,42 @@ def test_keyed_pair_uniforms_twins_are_identical(prefix, pairs):
     second = np.array([s for _, s in pairs], dtype=np.int64)
     u, _ = run_both(keyed_pair_uniforms, np.uint64(prefix), first, second)
     assert u.shape == (len(pairs),) and ((u > 0) & (u < 1)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prefix=st.integers(0, 2**64 - 1),
+    share=st.floats(0, 1),
+    people=st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.5, 1.0])), max_size=300),
+)
+def test_keyed_selection_twins_are_identical(prefix, share, people):
+    forced = np.array([f for f, _ in people], dtype=bool)
+    capacity = np.array([c for _, c in people], dtype=np.float32)
+    chosen, _ = run_both(keyed_selection, np.uint64(prefix), share, forced, capacity)
+    assert chosen.dtype == np.int64 and (capacity[chosen] > 0).all()
+    assert set(np.flatnonzero(forced & (capacity > 0))) <= set(chosen.tolist())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prefix=st.integers(0, 2**64 - 1),
+    entities=st.lists(st.integers(0, 2**40), max_size=200),
+    options=st.integers(1, 9),
+)
+def test_keyed_option_uniforms_twins_are_identical(prefix, entities, options):
+    e = np.array(entities, dtype=np.int64)
+    u, _ = run_both(keyed_option_uniforms, np.uint64(prefix), e, options)
+    assert u.shape == (len(entities), options)
+    flat = keyed_uniforms(np.uint64(prefix), (e[:, None] * options + np.arange(options)).ravel())
+    np.testing.assert_array_equal(u.ravel(), flat)
+
+
+def test_a_selection_draws_each_entity_at_the_share():
+    n, share = 200_000, 0.1
+    chosen = KEYED.selection(Purpose.REVISE, share, np.zeros(n, bool), np.ones(n), month=4)
+    assert abs(len(chosen) / n - share) < 4 * np.sqrt(share * (1 - share) / n)
+    u = KEYED.uniforms(Purpose.REVISE, np.arange(n), month=4)
+    np.testing.assert_array_equal(chosen, np.flatnonzero(u < share))
 
 
 def test_uniforms_are_uniform_on_the_open_interval():
