@@ -233,6 +233,41 @@ def test_registration_error_must_be_finite_and_non_negative(tmp_path, value, exp
     assert expected in str(err)
 
 
+# Keys of the labour market, firms, injuries and equity: a bad value, and the words the
+# error must contain.
+BAD_MECHANICS = [
+    ("workshops.factory", "piece_rate_yuan", "-1.4", "greater than 0"),
+    ("workshops.factory", "piece_rate_yuan", "nan", "finite"),
+    ("workshops.factory", "piece_rate_yuan", "inf", "finite"),
+    ("workshops.outwork", "piece_rate_share", "1.5", "less than or equal to 1"),
+    ("workshops.outwork", "piece_rate_share", "nan", "finite"),
+    ("choice.work_disutility_yuan_per_month", "village_workshop", "-300.0", "greater than"),
+    ("choice.work_disutility_yuan_per_month", "village_workshop", "inf", "finite"),
+    ("choice.work_disutility_yuan_per_month", "village_workshop", "nan", "finite"),
+    ("policy.equity", "dividend_rate_per_year", "-0.08", "greater than or equal to 0"),
+    ("policy.equity", "dividend_rate_per_year", "1.5", "less than or equal to 1"),
+    ("policy.equity", "share_per_person_yuan", "0.0", "greater than 0"),
+    ("policy.equity", "share_per_person_yuan", "inf", "finite"),
+    ("workshops", "injury_rate_per_worker_month", "-0.001", "greater than or equal to 0"),
+    ("workshops", "injury_rate_per_worker_month", "nan", "finite"),
+    ("workshops", "injury_cost_yuan", "-1.0", "greater than or equal to 0"),
+    ("workshops", "injury_recovery_months", "0", "greater than or equal to 1"),
+    ("workshops", "loss_months_to_close", "0", "greater than or equal to 1"),
+    ("workshops", "profit_memory_months", "0", "greater than or equal to 1"),
+]
+
+
+@pytest.mark.parametrize(("table", "key", "value", "expected"), BAD_MECHANICS)
+def test_bad_mechanics_values_are_refused_naming_file_and_key(
+    tmp_path, table, key, value, expected
+):
+    path = reform(tmp_path, f"[{table}]\n{key} = {value}\n")
+    err = load_error(path)
+    assert err.file == str(path)
+    assert err.key == f"{table}.{key}"
+    assert expected in str(err)
+
+
 def test_registration_error_may_be_zero(tmp_path):
     path = reform(tmp_path, "[population]\nregistration_income_error_sd = 0.0\n")
     assert load_scenario(path).population.registration_income_error_sd == 0.0
