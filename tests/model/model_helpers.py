@@ -87,7 +87,7 @@ def drive(scenario: Scenario, check) -> WorkshopEconomy:
 def snapshot(model: WorkshopEconomy) -> dict:
     """What the coming month's policy step will read: workshops' last accounts."""
     return {
-        w.slot: (w.is_open, w.accounts.workers, w.accounts.poor_workers)
+        w.slot: (w.is_open, w.accounts.workers, w.accounts.poor_workers, w.accounts.poor_wage_bill)
         for w in model.workshop_slots
     }
 
@@ -136,11 +136,16 @@ def check_workshops(model: WorkshopEconomy, before) -> None:
     rule = model.params.policy.certification
     if before is None:
         return
+    # the wage subsidy pays at most its share of last month's poor wage bills
+    share = model.params.policy.wage_subsidy.share_of_poor_wage_bill
+    bills = sum(bill for *_, bill in before.values())
+    assert model.policy.budget.paid["wage_subsidy"] <= share * bills + 1e-6
+    assert (table.support >= 0).all()
     for w in slots:
         if w.slot not in before:
             assert not w.certified  # opened after this month's certification
             continue
-        was_open, staff, poor = before[w.slot]
+        was_open, staff, poor, _ = before[w.slot]
         if w.certified:
             assert was_open and staff > 0
             if rule.enabled:
