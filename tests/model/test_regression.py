@@ -75,7 +75,7 @@ DEFAULT_CHANGES = {
     "county.households": 12_000,  # scale 0.25: 75 villages, dozens of workshops
     "workshops.community.initial_count": 8,
     "workshops.park.training_required": True,
-    "policy.budget_yuan_per_year": 15_000_000.0,
+    "policy.budget_yuan_per_year": 8_000_000.0,  # runs short: the last instruments wait
     **{
         f"policy.{name}.enabled": True
         for name in ("hiring_bonus", "absorption_award", "free_rent", "factory_cash_support")
