@@ -79,7 +79,7 @@ PROGRESS_DELAY_S = 1.0
 RESULTS_DIR = Path("results")
 COMPARE_REPLICATES = 8  # default replicates per compared scenario
 MIN_COMPARE_REPLICATES = 2  # a paired t interval needs two replicates
-CHECK_REPLICATES = 16  # replicates a calibration check runs (as many as a fit's default)
+CHECK_REPLICATES = 32  # replicates a calibration check runs: a noisy count's mean within its band
 CHECK_FIRST_REPLICATE = 100  # a check starts here: disjoint from any fit on fewer than 100
 
 app = typer.Typer(

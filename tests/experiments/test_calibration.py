@@ -416,9 +416,8 @@ def test_every_county_has_a_committed_calibration() -> None:
 def test_calibrated_counties_meet_every_used_target_out_of_sample(wsim: Wsim) -> None:
     result = wsim("check-calibration")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("out of sample: fit on replicates 0-15, checked on 100-115") == len(
-        COUNTIES
-    )
+    assert result.stdout.count("out of sample: fit on replicates 0-") == len(COUNTIES)
+    assert result.stdout.count("checked on 100-131") == len(COUNTIES)
 
 
 def test_a_check_on_the_fit_s_own_replicates_says_it_is_in_sample() -> None:

@@ -265,9 +265,19 @@ def test_run_prints_and_records_a_warning_for_an_instrument_without_its_form(
     assert manifest["warnings"] == [warning]
 
 
-def test_run_prints_the_budget_warning_of_the_tiny_county(manifest: dict, wsim: Wsim) -> None:
-    [warning] = manifest["warnings"]  # the tiny county's budget binds
-    assert warning.startswith("tiny: the budget ran out: claims went unpaid in ")
+def test_run_prints_a_warning_when_the_budget_binds(wsim: Wsim, tmp_path: Path) -> None:
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        f'extends = "{TINY.as_posix()}"\nname = "short"\n'
+        "[policy]\nbudget_yuan_per_year = 2e6\n",  # a quarter of the default's
+        encoding="utf-8",
+    )
+    result = wsim("run", scenario, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    [warning] = manifest["warnings"]
+    assert warning.startswith("short: the budget ran out: claims went unpaid in ")
+    assert f"warning: {warning}" in result.stderr
 
 
 # ---------------------------------------------------------------- wsim run --vs

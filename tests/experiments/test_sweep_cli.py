@@ -19,9 +19,10 @@ from experiments.sweep.spec import SpecError, load_spec
 from model.scenario import Scenario
 from model.simulate import RunResult, simulate
 
-# Adaptive on poor household-months: common random numbers make the paired effect on
-# net exits of the tiny county exact, so its half-width is 0 from the first round.
-ADAPTIVE = FACTORIAL.replace(
+# Adaptive on poor household-months over 12 months: common random numbers make the
+# paired effect on net exits of the tiny county exact (half-width 0 from the first
+# round), and in 6 months even poor household-months move alike in every replicate.
+ADAPTIVE = FACTORIAL.replace("months = 6", "months = 12").replace(
     "count = 2", 'output = "poor_household_months"\nhalf_width = {width}\nmin = 2\nmax = 4'
 )
 
