@@ -43,8 +43,8 @@ def keyed_selection(
 ) -> np.ndarray:
     """Entities i (ascending, int64) with capacity[i] > 0 and forced[i] or a uniform < share.
 
-    The uniform of entity i is `keyed_uniforms(prefix, [i])`; it is drawn only where it
-    decides (not forced, with capacity), and no array of uniforms is built.
+    The uniform of entity i is `keyed_uniforms(prefix, [i])`. One branch-free pass marks
+    the selected (so the loop vectorises); no array of uniforms is kept.
 
     Args:
         prefix: the hashed key of the draw.
@@ -52,24 +52,17 @@ def keyed_selection(
         forced: selected whenever able (bool per entity).
         capacity: entities with capacity <= 0 are never selected.
     """
-    out = np.empty(len(capacity), dtype=np.int64)
-    n = _keyed_selection(np.uint64(prefix), share, forced, capacity, out)
-    return out[:n].copy()
+    selected = np.empty(len(capacity), dtype=np.bool_)
+    _keyed_selection(np.uint64(prefix), share, forced, capacity, selected)
+    return np.flatnonzero(selected)
 
 
 @jit
-def _keyed_selection(prefix, share, forced, capacity, out):
-    n = 0
+def _keyed_selection(prefix, share, forced, capacity, selected):
     for i in range(capacity.shape[0]):
-        if capacity[i] <= 0:
-            continue
-        if not forced[i]:
-            z = _finalise(prefix + np.uint64(i) * GOLDEN)
-            if (np.float64(z >> MANTISSA_SHIFT) + 0.5) * UNIT >= share:
-                continue
-        out[n] = i
-        n += 1
-    return n
+        z = _finalise(prefix + np.uint64(i) * GOLDEN)
+        drawn = (np.float64(z >> MANTISSA_SHIFT) + 0.5) * UNIT < share
+        selected[i] = (capacity[i] > 0) & (forced[i] | drawn)
 
 
 def keyed_option_uniforms(prefix: np.uint64, entities: np.ndarray, options: int) -> np.ndarray:
