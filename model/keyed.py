@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from model.compiled import keyed as compiled_keyed
 from model.compiled import twin
@@ -205,7 +205,7 @@ class KeyedDraws:
         """
         means = np.asarray(means, dtype=np.float64)
         u = self.uniforms(purpose, np.arange(len(means)), month)
-        counts = stats.poisson.ppf(u, np.maximum(means, np.finfo(float).tiny))
+        counts = poisson_quantile(u, np.maximum(means, np.finfo(float).tiny))
         return np.where(means > 0, counts, 0).astype(np.int64)
 
     def stochastic_round(self, x: float, purpose: Purpose, month: int = 0, entity: int = 0) -> int:
@@ -227,3 +227,16 @@ class KeyedDraws:
         picked = np.arange(len(candidates)) if first is None else first
         picked = picked[np.argsort(priority[picked], kind="stable")][:k]
         return candidates[picked]
+
+
+def poisson_quantile(u: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The smallest k with P(K <= k) >= u for K ~ Poisson(mean), for u in (0, 1).
+
+    The computation of `scipy.stats.poisson.ppf` (its `_ppf`: the inverse of the
+    incomplete gamma function, then one step down where the CDF already reaches u)
+    without the distribution object's argument handling, which costs a millisecond a
+    call; a test checks both agree.
+    """
+    counts = np.ceil(special.pdtrik(u, means))
+    below = np.maximum(counts - 1, 0)
+    return np.where(special.pdtr(below, means) >= u, below, counts)

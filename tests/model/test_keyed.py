@@ -13,6 +13,7 @@ from model.keyed import (
     keyed_pair_uniforms,
     keyed_selection,
     keyed_uniforms,
+    poisson_quantile,
 )
 
 KEYED = KeyedDraws(seed=11, replicate=2)
@@ -119,6 +120,17 @@ def test_normals_and_poisson_counts_follow_their_distributions():
     assert counts.dtype == np.int64 and (counts[:, 1] == 0).all()  # a mean of 0: none
     drawn = counts[:, means > 0]
     assert abs(drawn.mean() - 2.5) < 0.1 and abs(drawn.var() - 2.5) < 0.25
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    u=st.lists(st.floats(1e-12, 1 - 1e-12), min_size=1, max_size=50),
+    mean=st.floats(1e-300, 500.0),
+)
+def test_poisson_quantile_is_scipys_poisson_ppf(u, mean):
+    u = np.array(u)
+    expected = stats.poisson.ppf(u, mean)
+    np.testing.assert_array_equal(poisson_quantile(u, np.full(len(u), mean)), expected)
 
 
 def test_stochastic_round_is_floor_or_ceil_and_unbiased():
