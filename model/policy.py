@@ -10,7 +10,7 @@ candidate firm what support it can expect, which drives workshop entry.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +33,8 @@ class Budget:
 
     remaining: float = 0.0
     allocated: float = 0.0
+    shares: Mapping[str, float] = field(default_factory=dict)  # `policy.allocation`
+    envelope: dict[str, float] = field(default_factory=dict)  # unspent yuan of each share
     due: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INSTRUMENTS, 0.0))
     paid: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INSTRUMENTS, 0.0))
     spent_total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INSTRUMENTS, 0.0))
@@ -41,6 +43,17 @@ class Budget:
         """Add a year's allocation; unspent money carries over."""
         self.remaining += amount
         self.allocated += amount
+        for instrument, share in self.shares.items():
+            self.envelope[instrument] = self.envelope.get(instrument, 0.0) + share * amount
+
+    def available(self, instrument: str) -> float:
+        """What `instrument` may still spend (yuan): its envelope, or the common pool.
+
+        Without an allocation every instrument draws on the whole remaining budget.
+        """
+        if instrument in self.shares:
+            return self.envelope.get(instrument, 0.0)
+        return max(self.remaining - sum(self.envelope.values()), 0.0)
 
     def start_month(self) -> None:
         """Reset this month's due and paid figures."""
@@ -48,11 +61,17 @@ class Budget:
         self.paid = dict.fromkeys(INSTRUMENTS, 0.0)
 
     def pay(self, instrument: str, claims: Sequence[float] | np.ndarray) -> np.ndarray:
-        """Pay claims whole, in order, while the budget lasts; return which were paid."""
+        """Pay claims whole, in order, while the instrument's money lasts; return which were paid.
+
+        The money is `available(instrument)`: its envelope under an allocation, else the
+        common pool.
+        """
         claims = np.asarray(claims, dtype=np.float64)
-        paid = np.cumsum(claims) <= self.remaining + 1e-6
+        paid = np.cumsum(claims) <= self.available(instrument) + 1e-6
         amount = float(claims[paid].sum())
         self.remaining = max(self.remaining - amount, 0.0)
+        if instrument in self.shares:
+            self.envelope[instrument] = max(self.envelope[instrument] - amount, 0.0)
         self.due[instrument] += float(claims.sum())
         self.paid[instrument] += amount
         self.spent_total[instrument] += amount
@@ -405,7 +424,7 @@ class PolicyAgent(mesa.Agent):
     def __init__(self, model: WorkshopEconomy, params: Policy) -> None:
         super().__init__(model)
         self.params = params
-        self.budget = Budget()
+        self.budget = Budget(shares=dict(params.allocation))
         self.instruments = [
             self._make(name) for name in params.payment_order if getattr(params, name).enabled
         ]
@@ -461,7 +480,16 @@ class PolicyAgent(mesa.Agent):
         return sum((i.issued_yuan for i in self.instruments if isinstance(i, Loans)), 0.0)
 
     def support_for(self, entrant: Entrant) -> float:
-        """Expected support to a candidate firm from every instrument in force (yuan)."""
-        if self.ended or (self.budget.exhausted and self.model.month > 1):
+        """Expected support to a candidate firm from every instrument in force (yuan).
+
+        After the first month, an instrument whose money is spent (its envelope under an
+        allocation, else the whole budget) promises nothing.
+        """
+        if self.ended:
             return 0.0
-        return sum(i.entrant_value(entrant, self.model) for i in self.instruments)
+        budget, first = self.budget, self.model.month <= 1
+        return sum(
+            i.entrant_value(entrant, self.model)
+            for i in self.instruments
+            if first or budget.available(i.name) > 0.0
+        )

@@ -568,6 +568,7 @@ class Equity(Instrument):
     return_on_exit: bool = P(unit="-", desc="shares return to the pool when a household exits")
 
 
+ALLOCATION_TOLERANCE = 1e-9  # shares of a budget may sum to 1 up to rounding
 INSTRUMENTS = (
     "opening_subsidy",
     "wage_subsidy",
@@ -597,6 +598,13 @@ class Policy(Section):
         desc="instruments in the order they are paid; when "
         "the budget runs out the last ones go unpaid",
     )
+    allocation: dict[str, float] = P(
+        {},
+        unit="share",
+        desc="share of each year's budget set aside for an instrument (its envelope: "
+        "it pays only from it, unspent money carrying over); instruments not named share "
+        "the rest; empty: one pool for every instrument",
+    )
     support_ends: dt.date | None = P(
         None,
         unit="date",
@@ -619,6 +627,20 @@ class Policy(Section):
     def _order_names_every_instrument(self) -> Policy:
         if sorted(self.payment_order) != sorted(INSTRUMENTS):
             raise ValueError(f"payment_order must list each of {list(INSTRUMENTS)} once")
+        return self
+
+    @model_validator(mode="after")
+    def _allocation_splits_the_budget(self) -> Policy:
+        unknown = sorted(set(self.allocation) - set(INSTRUMENTS))
+        if unknown:
+            raise ValueError(f"allocation names instruments of {list(INSTRUMENTS)}, got {unknown}")
+        bad = {k: v for k, v in self.allocation.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"allocation shares between 0 and 1, got {bad}")
+        if sum(self.allocation.values()) > 1.0 + ALLOCATION_TOLERANCE:
+            raise ValueError(
+                f"allocation shares summing to at most 1, got {sum(self.allocation.values())}"
+            )
         return self
 
     @model_validator(mode="after")

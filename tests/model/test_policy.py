@@ -69,6 +69,41 @@ def test_unspent_money_carries_over_and_months_reset_due_and_paid():
     assert budget.spent_total["free_rent"] == 60.0
 
 
+def test_an_allocated_instrument_pays_only_from_its_envelope_which_carries_over():
+    budget = Budget(shares={"training": 0.2, "wage_subsidy": 0.5})
+    budget.allocate(1000.0)
+    assert budget.available("training") == pytest.approx(200.0)
+    assert budget.available("free_rent") == pytest.approx(300.0)  # the unallocated rest
+    assert budget.pay("training", [150.0, 100.0]).tolist() == [True, False]
+    assert budget.pay("free_rent", [250.0, 100.0]).tolist() == [True, False]
+    assert budget.pay("wage_subsidy", [500.0]).tolist() == [True]
+    budget.allocate(1000.0)
+    assert budget.available("training") == pytest.approx(50.0 + 200.0)
+    assert budget.available("free_rent") == pytest.approx(50.0 + 300.0)
+    assert budget.remaining == pytest.approx(2000.0 - 900.0)
+
+
+def test_without_an_allocation_every_instrument_draws_on_the_whole_budget():
+    budget = Budget()
+    budget.allocate(100.0)
+    assert all(budget.available(name) == 100.0 for name in INSTRUMENTS)
+
+
+def test_an_allocation_caps_each_instruments_spending_in_a_run(tiny):
+    shares = {"training": 0.05, "wage_subsidy": 0.10}
+    model = WorkshopEconomy(variant(tiny, {"policy.allocation": shares}, households=300))
+    year = tiny.policy.budget_yuan_per_year * model.params.scale
+    for m in months(model, 14):
+        spent = m.policy.budget.spent_total
+        for name, share in shares.items():
+            assert spent[name] <= share * m.policy.budget.allocated + 1e-6
+    assert model.policy.budget.allocated == pytest.approx(2 * year)
+    free = run(variant(tiny, households=300, months=14)).policy.budget.spent_total
+    capped = model.policy.budget.spent_total
+    assert capped["wage_subsidy"] < free["wage_subsidy"]  # the envelope binds
+    assert capped["equity"] >= free["equity"] - 1e-6  # the rest is not held back
+
+
 @given(st.floats(0, 1e6), st.lists(st.floats(0, 1e5), max_size=30))
 @settings(max_examples=200, deadline=None)
 def test_budget_never_pays_more_than_remains_and_pays_a_prefix(remaining, claims):

@@ -287,6 +287,23 @@ def test_probabilities_not_summing_to_one_are_refused(tmp_path):
     assert "adults_probs" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("allocation", "expected"),
+    [
+        ("{ wage_subsidy = 0.7, training = 0.5 }", "summing to at most 1"),
+        ("{ wage_subsidy = -0.1 }", "between 0 and 1"),
+        ("{ wage_subsidy = nan }", "between 0 and 1"),
+        ("{ pensions = 0.2 }", "pensions"),
+    ],
+)
+def test_bad_allocations_are_refused_naming_the_policy(tmp_path, allocation, expected):
+    path = reform(tmp_path, f"[policy]\nallocation = {allocation}\n")
+    err = load_error(path)
+    assert err.file == str(path)
+    assert err.key.startswith("policy")
+    assert expected in str(err)
+
+
 def test_payment_order_must_name_every_instrument_once(tmp_path):
     order = list(INSTRUMENTS[:-1]) + [INSTRUMENTS[0]]
     path = reform(tmp_path, f"[policy]\npayment_order = {order!r}\n".replace("'", '"'))
