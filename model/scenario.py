@@ -568,6 +568,11 @@ class Equity(Instrument):
     return_on_exit: bool = P(unit="-", desc="shares return to the pool when a household exits")
 
 
+OPEN_TABLES = (  # tables whose entries are named by the user (checked by their validators)
+    "policy.allocation",
+    "choice.option_constants",
+    "choice.work_disutility_yuan_per_month",
+)
 ALLOCATION_TOLERANCE = 1e-9  # shares of a budget may sum to 1 up to rounding
 INSTRUMENTS = (
     "opening_subsidy",
@@ -748,6 +753,9 @@ class Scenario(Section):
     def with_changes(self, changes: dict[str, Any], origin: str = "<changes>") -> Scenario:
         """A validated copy with dotted keys replaced, e.g. {"policy.training.enabled": False}.
 
+        A key may also name an entry of a table whose entries are free (e.g.
+        "policy.allocation.training"); the table's own validation checks the name.
+
         Raises:
             ScenarioError: a key the scenario does not have, or an invalid value.
         """
@@ -757,7 +765,8 @@ class Scenario(Section):
             table: Any = data
             for part in parents:
                 table = table.get(part) if isinstance(table, dict) else None
-            if not isinstance(table, dict) or key not in table:
+            known = isinstance(table, dict) and (key in table or ".".join(parents) in OPEN_TABLES)
+            if not known:
                 raise ScenarioError(origin, dotted, "a key the scenario has")
             table[key] = value
         return scenario_from_dict(data, origin)

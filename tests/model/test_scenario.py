@@ -590,3 +590,13 @@ def test_non_finite_values_in_a_scenario_file_are_refused(tmp_path):
     error = load_error(bad)
     assert (error.key, error.file) == ("workshops.outwork.piece_rate_yuan", str(bad))
     assert "finite number" in error.expected
+
+
+def test_changes_may_name_entries_of_open_tables_which_their_validators_check():
+    base = load_scenario(ROOT / "scenarios" / "default.toml")
+    changed = base.with_changes({"policy.allocation.training": 0.2}, origin="a sweep point")
+    assert changed.policy.allocation == {"training": 0.2}
+    with pytest.raises(ScenarioError, match="pensions"):
+        base.with_changes({"policy.allocation.pensions": 0.2}, origin="a sweep point")
+    with pytest.raises(ScenarioError, match="a key the scenario has"):
+        base.with_changes({"policy.training.speed": 1.0}, origin="a sweep point")
