@@ -280,12 +280,12 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     """
     path = Path(path)
     if text is None:
-        text = _read_text(path)
+        text = read_spec_text(path)
     file = _parse(path, text)
-    base = _base(path, file)
+    base = base_scenario(path, file)
     levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
     uncertainties = tuple(
-        _uncertainty(path, base, name, u) for name, u in file.uncertainties.items()
+        uncertainty_column(path, base, name, u) for name, u in file.uncertainties.items()
     )
     _check_design(path, file)
     _check_columns(path, levers, uncertainties)
@@ -293,7 +293,8 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     return Spec(path, text, file, base, levers, uncertainties, monthly)
 
 
-def _read_text(path: Path) -> str:
+def read_spec_text(path: Path) -> str:
+    """A spec file's text (SpecError if it is not a readable UTF-8 file)."""
     if path.is_dir():
         raise SpecError(path, "(file)", "a spec file, got a directory")
     if not path.exists():
@@ -314,10 +315,11 @@ def _parse(path: Path, text: str) -> SpecFile:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise SpecError(path, where, _describe(first)) from err
+        raise SpecError(path, where, describe_error(first)) from err
 
 
-def _describe(error: Any) -> str:
+def describe_error(error: Any) -> str:
+    """What a pydantic error says was expected, in the words of a `SpecError`."""
     if error["type"] == "extra_forbidden":
         return "a known key" + _suggest(str(error["loc"][-1]), _known_keys(error["loc"][:-1]))
     if error["type"] == "too_short":
@@ -350,7 +352,8 @@ def unknown_name(name: str, known: Sequence[str]) -> str:
     return f"got {name!r}{_suggest(name, list(known))}; known: {', '.join(known)}"
 
 
-def _base(path: Path, file: SpecFile) -> Scenario:
+def base_scenario(path: Path, file: SpecFile | Any) -> Scenario:
+    """The spec's base scenario with its seed and `[run]` overrides applied."""
     try:
         base = load_scenario(path.parent / file.base)
     except ScenarioError as err:
@@ -360,7 +363,7 @@ def _base(path: Path, file: SpecFile) -> Scenario:
         return base.with_overrides(seed=file.seed, **overrides)
     except ValidationError as err:
         first = err.errors()[0]
-        raise SpecError(path, f"run.{first['loc'][-1]}", _describe(first)) from err
+        raise SpecError(path, f"run.{first['loc'][-1]}", describe_error(first)) from err
 
 
 def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
@@ -371,7 +374,8 @@ def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def _missing_key(path: Path, where: str, base: Scenario, key: str) -> SpecError:
+def missing_key(path: Path, where: str, base: Scenario, key: str) -> SpecError:
+    """The error for a key the base scenario lacks, suggesting the closest one."""
     known = _leaf_keys(base.model_dump())
     return SpecError(
         path, where, "a key of the base scenario holding one value" + _suggest(key, known)
@@ -397,16 +401,17 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
         levels = tuple(base.with_changes({key: v}).value(key) for v in lever.values)
     except (ScenarioError, KeyError) as err:
         if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
-            raise _missing_key(path, f"levers.{name}.key", base, key) from err
+            raise missing_key(path, f"levers.{name}.key", base, key) from err
         raise SpecError(path, f"levers.{name}.values", err.expected) from err
     return LeverColumn(name, key, levels, base.value(key), crossed=lever.crossed)
 
 
-def _uncertainty(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
+def uncertainty_column(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
+    """The uncertainty `name` checked against the base scenario (its key and bounds)."""
     try:
         value = base.value(u.key)
     except KeyError as err:
-        raise _missing_key(path, f"uncertainties.{name}.key", base, u.key) from err
+        raise missing_key(path, f"uncertainties.{name}.key", base, u.key) from err
     if isinstance(value, bool | str):
         raise SpecError(path, f"uncertainties.{name}.key", f"a numeric key, got {value!r}")
     integer = isinstance(value, int)
