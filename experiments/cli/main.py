@@ -49,6 +49,7 @@ from experiments.calibration.targets import (
     TargetsFile,
     load_targets,
 )
+from experiments.cli import optimise as optimise_cli
 from experiments.cli.errors import EXIT_INVALID, fail
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
 from experiments.compare import (
@@ -96,6 +97,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 register(app)
+optimise_cli.register(app)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
 MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]

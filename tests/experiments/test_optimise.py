@@ -135,7 +135,9 @@ def test_the_same_spec_proposes_the_same_candidates(spec_path: Path) -> None:
 )
 def test_shares_respect_floors_and_never_exceed_the_budget(weights, floors) -> None:
     names = ["wage_subsidy", "training", "equity"]
-    shares = allocation_shares(dict(zip(names, weights, strict=True)), dict(zip(names, floors, strict=True)))
+    shares = allocation_shares(
+        dict(zip(names, weights, strict=True)), dict(zip(names, floors, strict=True))
+    )
     assert sum(shares.values()) <= 1.0
     assert all(shares[n] >= f - 1e-6 for n, f in zip(names, floors, strict=True))
     assert sum(shares.values()) >= 1.0 - 1e-5  # the whole budget is split
