@@ -5,7 +5,7 @@ STAMP     := $(VENV)/.installed
 SCENARIO  ?= scenarios/default.toml
 DEMO_OUT  ?= results/demo
 
-.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn clean
+.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn bench-optimise clean
 
 help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench-memory - memory of a 30-year and a 10^6-household run (RSS at month 12 vs 120)"
 	@echo "make bench-sweep - 2-worker speed-up of a 128-run sweep, results checked identical"
 	@echo "make bench-crn - variance reduction of paired arms by common random numbers"
+	@echo "make bench-optimise - model evaluations per minute of wsim optimise on 1 and 2 workers"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -55,6 +56,9 @@ bench-sweep: $(STAMP)
 
 bench-crn: $(STAMP)
 	$(VPY) benchmarks/bench_crn.py
+
+bench-optimise: $(STAMP)
+	$(VPY) benchmarks/bench_optimise.py
 
 clean:
 	rm -rf $(VENV) results/*
