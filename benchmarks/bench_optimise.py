@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.executors import Executor, Processes, Serial
-from experiments.optimisation import optimise
+from experiments.optimisation.run import optimise
 from experiments.optimisation.search import Candidate, ask_and_tell
 from experiments.optimisation.spec import OptimiseSpec, load_optimise_spec
 

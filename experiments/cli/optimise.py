@@ -48,7 +48,8 @@ def optimise_command(
     Pareto front (with spending as an objective), the check and figures to
     DIR/optimisation/. A killed search continues when the command is run again.
     """
-    from experiments.optimisation import OptimiseError, optimise
+    from experiments.optimisation.evaluation import OptimiseError
+    from experiments.optimisation.run import optimise
     from experiments.optimisation.spec import load_optimise_spec
     from experiments.sweep.spec import SpecError
     from experiments.sweep.store import StoreError
