@@ -18,9 +18,9 @@ from experiment_helpers import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.optimisation import OptimisationResult, optimise
 from experiments.optimisation.check import MIX
 from experiments.optimisation.evaluation import allocation_shares
+from experiments.optimisation.run import OptimisationResult, optimise
 from experiments.optimisation.search import (
     Candidate,
     ask_and_tell,
@@ -289,3 +289,15 @@ def test_an_unknown_outcome_lists_the_known_ones(spec_path: Path, tmp_path: Path
 def test_the_shipped_spec_validates() -> None:
     spec = load_optimise_spec(SPECS / "budget_mix.toml")
     assert spec.hand is not None and spec.yuan_per_year == spec.base.policy.budget_yuan_per_year
+
+
+def test_the_report_of_a_search_shows_the_check_and_the_chosen_split(
+    whole: OptimisationResult, wsim
+) -> None:
+    directory = whole.directory.parent
+    result = wsim("report", directory)
+    assert result.exit_code == 0, result.output
+    page = (directory / "report.html").read_text(encoding="utf-8")
+    assert "Out of sample" in page and "The chosen split" in page
+    assert page.count("<img") == len(list(whole.directory.glob("*.png")))
+    assert whole.difference.loc[0, "verdict"] in page
