@@ -301,3 +301,26 @@ def test_the_report_of_a_search_shows_the_check_and_the_chosen_split(
     assert "Out of sample" in page and "The chosen split" in page
     assert page.count("<img") == len(list(whole.directory.glob("*.png")))
     assert whole.difference.loc[0, "verdict"] in page
+
+
+def test_with_spending_the_front_is_optunas_pareto_front(spec_path: Path) -> None:
+    spec = with_objective(
+        with_search(load_optimise_spec(spec_path), evaluations=24, sampler="nsga2"), spending=True
+    )
+
+    def score_and_cost(candidates: list[Candidate]) -> list[list[float]]:
+        return [
+            [score, 100.0 * c.shares["wage_subsidy"] + 10.0 * c.shares["training"]]
+            for c, (score,) in zip(candidates, planted_scores(candidates), strict=True)
+        ]
+
+    study = ask_and_tell(spec, score_and_cost)
+    trace = pd.DataFrame(
+        {
+            "candidate": [t.number for t in study.trials],
+            "score": [t.values[0] for t in study.trials],
+            "spending_yuan": [t.values[1] for t in study.trials],
+        }
+    )
+    front = set(pareto_front(trace, spec)["candidate"])
+    assert front == {t.number for t in study.best_trials}
