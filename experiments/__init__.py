@@ -2,9 +2,11 @@
 
 The Python interface for notebooks (`experiments.api`, docs/api.md) is available here:
 ``experiments.run_scenario``, ``compare_scenarios``, ``run_sweep``, ``load``, ``arm``,
-``spec_from_dict``, their result classes, and the executors ``Serial``, ``Processes``
-and ``Dask``. Each name is imported on first use, so ``import experiments`` (which the
-``wsim`` command does first) loads none of pandas, scipy, matplotlib or numba.
+``spec_from_dict``, their result classes, the executors ``Serial``, ``Processes``
+and ``Dask``, ``discover`` (where a sweep's policy fails, `experiments.discovery`) and
+``optimise`` (the best split of a yearly budget, `experiments.optimisation`).
+Each name is imported on first use, so ``import experiments`` (which the ``wsim``
+command does first) loads none of pandas, scipy, matplotlib or numba.
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ if TYPE_CHECKING:
         run_sweep,
         spec_from_dict,
     )
+    from experiments.discovery import DiscoveryError, discover
     from experiments.executors import Dask, Processes, Serial
+    from experiments.optimisation.evaluation import OptimiseError
+    from experiments.optimisation.run import optimise
 
 __all__ = [  # no name of a submodule: importing it would replace the name's value
     "ComparisonResults",
     "Dask",
+    "DiscoveryError",
+    "OptimiseError",
     "Processes",
     "ResultsError",
     "RunResults",
@@ -37,15 +44,22 @@ __all__ = [  # no name of a submodule: importing it would replace the name's val
     "SweepResults",
     "arm",
     "compare_scenarios",
+    "discover",
     "load",
+    "optimise",
     "run_scenario",
     "run_sweep",
     "spec_from_dict",
 ]
 _EXECUTORS = ("Dask", "Processes", "Serial")
-_HOMES = {
-    name: "experiments.executors" if name in _EXECUTORS else "experiments.api" for name in __all__
-}  # exported name -> the module defining it
+_DISCOVERY = ("DiscoveryError", "discover")
+_HOMES = {  # exported name -> the module defining it
+    **dict.fromkeys(__all__, "experiments.api"),
+    **dict.fromkeys(_EXECUTORS, "experiments.executors"),
+    **dict.fromkeys(_DISCOVERY, "experiments.discovery"),
+    "OptimiseError": "experiments.optimisation.evaluation",
+    "optimise": "experiments.optimisation.run",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -28,8 +28,12 @@ import pandas as pd
 from experiments.analysis.effects import AnalysisError, analyze
 from experiments.analysis.formatting import format_value, readable
 from experiments.compare import COST_EFFECTIVENESS, DIFFERENCES, KIND
+from experiments.discovery import DISCOVERY_DIR, RESULT_FILE
+from experiments.discovery import PLOTS as DISCOVERY_PLOTS
 from experiments.figures.arms import REPLICATE
 from experiments.figures.sweep import plot_sweep
+from experiments.optimisation import KIND as OPTIMISATION_KIND
+from experiments.optimisation import OUTPUTS as OPTIMISATION_OUTPUTS
 from experiments.outputs import MANIFEST, PAIRED_EFFECTS, scenario_files, staging
 from experiments.provenance import VERSION_KEY
 from experiments.sweep.engine import open_sweep
@@ -38,6 +42,12 @@ from experiments.sweep.spec import SpecError
 from experiments.sweep.store import DONE, StoreError
 
 REPORT = "report.html"
+OPTIMISATION_TABLES = {  # table of a search: heading
+    "chosen": "The chosen split (in sample: its score is biased upwards)",
+    "check": "Out of sample: every policy on fresh scenarios and replicates (95% t intervals)",
+    "check_difference": "Out of sample: the chosen split less the best hand-designed arm",
+    "pareto": "Pareto front: score against spending",
+}
 PLOTS = "plots"
 SWEEP_TABLES = {  # analysis table: heading
     "effects": "Effects against the baseline (paired, 95% t CI)",
@@ -87,7 +97,9 @@ def write_report(directory: Path, out: Path | None = None) -> Path:
         ReportError: if `directory` holds none of these, or a sweep cannot be analysed.
     """
     manifest = read_manifest(directory)
-    if "spec_hash" in manifest:
+    if manifest.get("kind") == OPTIMISATION_KIND:
+        title, sections = optimisation_report(directory, manifest)
+    elif "spec_hash" in manifest:
         title, sections = sweep_report(directory)
     elif manifest.get("kind") == KIND:
         title, sections = comparison_report(directory, manifest)
@@ -206,10 +218,69 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
                 directory, sorted(str(p.relative_to(directory)) for p in plots.glob("*.png"))
             ),
         ),
+        *discovery_sections(directory),
         Section(
             "Sweep spec and scenario files",
             files_html([*spec_file, *scenario_files(base), *reforms]),
         ),
+    ]
+
+
+def discovery_sections(directory: Path) -> list[Section]:
+    """A "Scenario discovery" section of every ``wsim discover`` folder of a sweep (or none)."""
+    found = sorted(p.parent for p in (directory / DISCOVERY_DIR).glob(f"*/{RESULT_FILE}"))
+    parts = [discovery_html(directory, folder) for folder in found]
+    return [Section("Scenario discovery", "\n".join(parts))] if parts else []
+
+
+def discovery_html(directory: Path, folder: Path) -> str:
+    """One discovery as HTML: what fails, the chosen box and its limits.
+
+    The limits come with their quasi-p values, then the CART leaves that predict
+    failure, the feature scores and the figures.
+    """
+    result = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+    limits = pd.read_csv(folder / "box_limits.csv")
+    figures = sorted(
+        str(p.relative_to(directory)) for p in (folder / DISCOVERY_PLOTS).glob("*.png")
+    )
+    return (
+        f"<h3>{html.escape(result['statement'])} ({html.escape(result['unit'])})</h3>"
+        f"<p>{result['failing_points']} of {result['points']} points fail. Chosen box "
+        f"{result['chosen_box']}: coverage {result['coverage']:.2f}, density "
+        f"{result['density']:.2f}, mass {result['mass']:.2f} (folder "
+        f"{html.escape(str(folder.relative_to(directory)))}).</p>"
+        "<h4>Box limits (quasi-p values of the restricted limits)</h4>"
+        + table_html(limits[limits["restricted"]].drop(columns=["key", "restricted"]))
+        + "<h4>CART leaves that predict failure</h4>"
+        + table_html(pd.read_csv(folder / "cart_leaves.csv"))
+        + "<h4>Feature scores</h4>"
+        + table_html(pd.read_csv(folder / "feature_scores.csv").drop(columns="key"))
+        + figures_html(directory, figures)
+    )
+
+
+def optimisation_report(directory: Path, manifest: dict[str, Any]) -> tuple[str, list[Section]]:
+    """Title and sections of a `wsim optimise` directory (its tables and figures)."""
+    folder = directory / OPTIMISATION_OUTPUTS
+    if not (folder / "trace.csv").exists():
+        raise ReportError(
+            f"{directory}: a finished search (no {OPTIMISATION_OUTPUTS}/trace.csv yet)"
+        )
+    trace = pd.read_csv(folder / "trace.csv")
+    title = f"Budget search {manifest['experiment']}: {len(trace)} candidates"
+    sections = [
+        Section(heading, table_html(pd.read_csv(folder / f"{name}.csv")))
+        for name, heading in OPTIMISATION_TABLES.items()
+        if (folder / f"{name}.csv").exists()
+    ]
+    figures = sorted(str(p.relative_to(directory)) for p in folder.glob("*.png"))
+    spec = [{"path": manifest["spec_file"], "text": manifest["spec_text"]}]
+    return title, [
+        *sections,
+        Section("Figures", figures_html(directory, figures)),
+        Section("Candidates", table_html(trace)),
+        Section("Optimisation spec", files_html(spec)),
     ]
 
 

@@ -20,14 +20,16 @@ PACKAGES = ("model", "experiments")
 # Layers, lowest first. A name covers the module and everything below it, except the
 # names in `PACKAGE_ONLY`, which cover the package's own __init__ only.
 #   model: the simulation; it knows nothing of experiments.
-#   executors, provenance, intervals, sweep, calibration: running many simulations and
-#       recording what ran (they may use each other, not the analysis). `intervals` (the t
-#       interval of a mean over replicates) sits here, not in the analysis, because
-#       adaptive replicates of a sweep and calibration's targets need it too.
+#   executors, provenance, intervals, sweep, calibration, optimisation: running many
+#       simulations and recording what ran (they may use each other, not the analysis).
+#       `intervals` (the t interval of a mean over replicates) sits here, not in the
+#       analysis, because adaptive replicates, calibration's targets and a budget
+#       search's check need it too.
 #   analysis: statistics and tables of stored results.
-#   figures: plots of runs, comparisons and sweeps.
-#   outputs, compare: a run's or a comparison's results folder (tables, figures, manifest).
-#   report, dashboard, api, experiments: what a user reads or calls.
+#   figures: plots of runs, comparisons, sweeps and searches.
+#   outputs, compare, optimisation.run: a run's, a comparison's or a budget search's
+#       results folder (tables, figures, manifest).
+#   report, dashboard, api, discovery, experiments: what a user reads or calls.
 #   cli: the ``wsim`` command, on top of everything; nothing else imports it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
@@ -37,11 +39,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "experiments.intervals",
         "experiments.sweep",
         "experiments.calibration",
+        "experiments.optimisation",
     ),
     ("experiments.analysis",),
     ("experiments.figures",),
-    ("experiments.outputs", "experiments.compare"),
-    ("experiments.report", "experiments.dashboard", "experiments.api", "experiments"),
+    ("experiments.outputs", "experiments.compare", "experiments.optimisation.run"),
+    (
+        "experiments.report",
+        "experiments.dashboard",
+        "experiments.api",
+        "experiments.discovery",
+        "experiments",
+    ),
     ("experiments.cli",),
 )
 PACKAGE_ONLY = frozenset({"experiments"})

@@ -49,6 +49,7 @@ from experiments.calibration.targets import (
     TargetsFile,
     load_targets,
 )
+from experiments.cli import discover as discover_cli
 from experiments.cli import optimise as optimise_cli
 from experiments.cli.errors import EXIT_INVALID, fail
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
@@ -98,6 +99,7 @@ app = typer.Typer(
 )
 register(app)
 optimise_cli.register(app)
+discover_cli.register(app)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
 MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]

@@ -22,7 +22,7 @@ from experiments.figures.style import (
 )
 
 if TYPE_CHECKING:
-    from experiments.optimisation.run import OptimisationResult
+    from experiments.optimisation.search import OptimisationResult
     from experiments.optimisation.spec import OptimiseSpec
 
 

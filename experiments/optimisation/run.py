@@ -6,7 +6,6 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from experiments.optimisation import KIND, OUTPUTS
 from experiments.optimisation.check import out_of_sample
 from experiments.optimisation.evaluation import Runner, run_setup
 from experiments.optimisation.search import (
+    OptimisationResult,
     Search,
     best_so_far,
     chosen,
@@ -26,33 +26,6 @@ from experiments.optimisation.search import (
 from experiments.optimisation.spec import OptimiseSpec, load_optimise_spec
 from experiments.provenance import git_sha
 from experiments.sweep.store import StoreError, SweepStore
-
-
-@dataclass(frozen=True)
-class OptimisationResult:
-    """What a search found.
-
-    Attributes:
-        trace: one row per candidate: shares, settings, score, mean gain, spending, and
-            the gain in each search scenario.
-        convergence: candidate and the best score up to it.
-        chosen: the chosen candidate's row of `trace`.
-        pareto: the candidates on the front of score against spending (empty unless
-            spending is an objective).
-        check: the out-of-sample check, one row per policy (empty without `[check]`).
-        difference: the chosen mix less the best hand-designed arm out of sample.
-        robustness: how scores combine scenarios, in words.
-        directory: where the tables and figures were written.
-    """
-
-    trace: pd.DataFrame
-    convergence: pd.DataFrame
-    chosen: pd.Series
-    pareto: pd.DataFrame
-    check: pd.DataFrame
-    difference: pd.DataFrame
-    robustness: str
-    directory: Path
 
 
 def optimise(

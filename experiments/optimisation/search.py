@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -252,3 +253,30 @@ def chosen(trace: pd.DataFrame, spec: OptimiseSpec) -> pd.Series:
     regret = spec.file.objective.robustness == "regret"
     best = int(np.argmin(scores) if regret else np.argmax(scores))
     return rows.iloc[best]
+
+
+@dataclass(frozen=True)
+class OptimisationResult:
+    """What a search found.
+
+    Attributes:
+        trace: one row per candidate: shares, settings, score, mean gain, spending, and
+            the gain in each search scenario.
+        convergence: candidate and the best score up to it.
+        chosen: the chosen candidate's row of `trace`.
+        pareto: the candidates on the front of score against spending (empty unless
+            spending is an objective).
+        check: the out-of-sample check, one row per policy (empty without `[check]`).
+        difference: the chosen mix less the best hand-designed arm out of sample.
+        robustness: how scores combine scenarios, in words.
+        directory: where the tables and figures were written.
+    """
+
+    trace: pd.DataFrame
+    convergence: pd.DataFrame
+    chosen: pd.Series
+    pareto: pd.DataFrame
+    check: pd.DataFrame
+    difference: pd.DataFrame
+    robustness: str
+    directory: Path

@@ -9,7 +9,9 @@ How the examples are run:
 - At a small size: ``households=N``, ``months=N`` and ``replicates=N`` arguments and
   ``"households": N``, ``"months": N`` and ``"count": N`` entries become `HOUSEHOLDS`,
   `MONTHS` and `REPLICATES`; in the copied spec files, the ``households = N``,
-  ``months = N`` and ``count = N`` lines become the same.
+  ``months = N``, ``count = N`` and ``replicates = N`` lines become the same, and a
+  budget search's ``evaluations = N`` and ``scenarios = N`` lines become `EVALUATIONS`
+  and `SCENARIOS`.
 
 After the examples, the namespace is checked against what the page says they give.
 """
@@ -24,7 +26,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "api.md"
 HOUSEHOLDS, MONTHS, REPLICATES = 300, 12, 2
-SIZES = {"households": HOUSEHOLDS, "months": MONTHS, "replicates": REPLICATES, "count": REPLICATES}
+EVALUATIONS, SCENARIOS = 4, 2  # a budget search's candidates and uncertainty scenarios
+SIZES = {
+    "households": HOUSEHOLDS,
+    "months": MONTHS,
+    "replicates": REPLICATES,
+    "count": REPLICATES,
+    "evaluations": EVALUATIONS,
+    "scenarios": SCENARIOS,
+}
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ARGUMENT = re.compile(rf"\b({'|'.join(SIZES)})=\d[\d_]*")
 ENTRY = re.compile(rf"\"({'|'.join(SIZES)})\": \d[\d_]*")
@@ -96,6 +106,10 @@ def test_the_examples_run_and_give_what_the_page_says(
     assert policy_mix.folder == Path("results/policy_mix")
     assert len(policy_mix.failures) == 0 and len(policy_mix.runs) == 10 * REPLICATES
     assert {"effects", "rates", "cost_effectiveness", "instruments"} <= set(namespace["tables"])
+    search = namespace["search"]
+    assert len(search.trace) == EVALUATIONS
+    assert "optimised mix" in set(search.check["policy"])
+    assert search.difference.loc[0, "verdict"] in ("better", "worse", "unclear")
     printed = capsys.readouterr().out
     assert (
         "results/api/compare: expected a sweep folder" in printed

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from experiments.optimisation.check import MIX
 from experiments.optimisation.evaluation import allocation_shares
-from experiments.optimisation.run import OptimisationResult, optimise
+from experiments.optimisation.run import optimise
 from experiments.optimisation.search import (
     Candidate,
+    OptimisationResult,
     ask_and_tell,
     pareto_front,
     robust_score,
