@@ -13,7 +13,8 @@ same households and shocks, then averaged). A point **fails** when that value is
   trajectory** with its *coverage* (share of all failing points inside the box), its
   *density* (share of the points inside the box that fail), *mass* (share of all points
   inside) and the number of parameters it restricts. The chosen box is by default the
-  last one whose density reaches a threshold (0.8), else the densest. Each limit of it
+  first one whose density reaches a threshold (0.8: the most coverage among boxes dense
+  enough), else the densest. Each limit of it
   has a *quasi-p value*: the one-sided binomial probability of the box's failure density
   if that limit were dropped (Bryant and Lempert 2010); a small value (below 0.05) says
   the limit matters, a large one that it could be noise.
@@ -284,7 +285,7 @@ def discover(
         effect_vs: an arm: the value is then the paired effect `arm` minus `effect_vs`
             (replicate by replicate on the same seeds, then averaged), else `arm`'s level.
         arm: the arm whose outcome is read [default: ``baseline``, the spec's base].
-        min_density: the chosen box is the last on PRIM's trajectory with at least this
+        min_density: the chosen box is the first on PRIM's trajectory with at least this
             density (share of its points failing), else the densest; in (0, 1].
         box: choose this box of the trajectory instead (0 = all points).
         seed: seed of the trees (CART, feature scores) [default: the sweep's seed].
@@ -563,7 +564,11 @@ def _ema_prim() -> Any:
 
 
 def choose_box(trajectory: pd.DataFrame, min_density: float, box: int | None = None) -> int:
-    """The chosen box: `box`, else the last with density >= `min_density`, else the densest.
+    """The chosen box: `box`, else the first with density >= `min_density`, else the densest.
+
+    The first such box on the trajectory covers the most failures among those dense
+    enough, and restricts the fewest parameters: later boxes buy density with coverage
+    and limits that are often noise (see their quasi-p values).
 
     Raises:
         DiscoveryError: `box` is not on the trajectory.
@@ -576,7 +581,7 @@ def choose_box(trajectory: pd.DataFrame, min_density: float, box: int | None = N
             )
         return box
     dense = np.flatnonzero(trajectory["density"].to_numpy() >= min_density)
-    return int(dense[-1]) if len(dense) else int(trajectory["density"].to_numpy().argmax())
+    return int(dense[0]) if len(dense) else int(trajectory["density"].to_numpy().argmax())
 
 
 def box_table(

@@ -87,8 +87,8 @@ def discover_command(
     min_density: Annotated[
         float,
         typer.Option(
-            help="The chosen box is the last on PRIM's trajectory with at least this share "
-            "of its points failing, else the densest."
+            help="The chosen box is the first on PRIM's trajectory (the most coverage) with "
+            "at least this share of its points failing, else the densest."
         ),
     ] = MIN_DENSITY,
     box: Annotated[

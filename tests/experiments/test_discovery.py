@@ -70,14 +70,28 @@ def unit_parameters() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def planted() -> Discovery:
+    """The planted failure's box, chosen among boxes 95% dense (tight enough to compare limits)."""
     return discover_points(
+        planted_points(),
+        unit_parameters(),
+        Failure("net_exits", "below", 5.0),
+        min_density=0.95,
+        seed=1,
+    )
+
+
+def test_the_default_box_covers_and_is_dense_on_the_planted_failure() -> None:
+    found = discover_points(
         planted_points(), unit_parameters(), Failure("net_exits", "below", 5.0), seed=1
     )
+    assert found.coverage >= 0.8 and found.density >= 0.8
+    restricted = found.box_limits.set_index("parameter")["restricted"]
+    assert set(restricted.index[restricted]) == set(PLANTED)
 
 
 def test_prim_recovers_the_planted_box(planted: Discovery) -> None:
     assert planted.points[FAILS].sum() == pytest.approx(1000 * 0.3 * 0.4, rel=0.1)
-    assert planted.coverage >= 0.8 and planted.density >= 0.8
+    assert planted.coverage >= 0.9 and planted.density >= 0.95
     limits = planted.box_limits.set_index("parameter")
     assert set(limits.index[limits["restricted"]]) == set(PLANTED)
     for name, (low, high) in PLANTED.items():
@@ -100,9 +114,9 @@ def test_cart_and_the_feature_scores_point_at_the_planted_parameters(planted: Di
     assert "class: fails" in planted.cart_rules
 
 
-def test_the_chosen_box_is_the_last_dense_one_unless_a_box_is_asked_for() -> None:
+def test_the_chosen_box_is_the_first_dense_one_unless_a_box_is_asked_for() -> None:
     trajectory = pd.DataFrame({"density": [0.2, 0.5, 0.85, 0.9, 0.7]})
-    assert choose_box(trajectory, 0.8) == 3
+    assert choose_box(trajectory, 0.8) == 2  # the most coverage among boxes dense enough
     assert choose_box(trajectory, 0.95) == 3  # none dense enough: the densest
     assert choose_box(trajectory, 0.8, box=1) == 1
     with pytest.raises(
