@@ -34,6 +34,7 @@ from experiments.figures.arms import REPLICATE
 from experiments.figures.sweep import plot_sweep
 from experiments.optimisation import KIND as OPTIMISATION_KIND
 from experiments.optimisation import OUTPUTS as OPTIMISATION_OUTPUTS
+from experiments.optimisation import PLOTS as OPTIMISATION_PLOTS
 from experiments.outputs import MANIFEST, PAIRED_EFFECTS, scenario_files, staging
 from experiments.provenance import VERSION_KEY
 from experiments.sweep.engine import open_sweep
@@ -274,7 +275,8 @@ def optimisation_report(directory: Path, manifest: dict[str, Any]) -> tuple[str,
         for name, heading in OPTIMISATION_TABLES.items()
         if (folder / f"{name}.csv").exists()
     ]
-    figures = sorted(str(p.relative_to(directory)) for p in folder.glob("*.png"))
+    plots = folder / OPTIMISATION_PLOTS
+    figures = sorted(str(p.relative_to(directory)) for p in plots.glob("*.png"))
     spec = [{"path": manifest["spec_file"], "text": manifest["spec_text"]}]
     return title, [
         *sections,

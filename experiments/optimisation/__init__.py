@@ -9,3 +9,4 @@ without loading the search (optuna).
 
 KIND = "optimisation"  # a search directory's manifest "kind"
 OUTPUTS = "optimisation"  # folder of a search's tables and figures, in its directory
+PLOTS = "plots"  # figures of a search, in its outputs folder

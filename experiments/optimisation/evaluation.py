@@ -25,7 +25,7 @@ from experiments.intervals import t_half_width
 from experiments.optimisation.spec import BUDGET_KEY, OptimiseSpec
 from experiments.sweep.design import lever_arms, to_values
 from experiments.sweep.runs import evaluate
-from experiments.sweep.seeding import ARM, RunSetup, RunTask, run_id
+from experiments.sweep.seeding import ARM, BASELINE, RunSetup, RunTask, run_id
 from experiments.sweep.store import RUN_ID, RunRecord, SweepStore
 from model.scenario import INSTRUMENTS, KeyValue
 from model.streams import make_stream
@@ -132,13 +132,20 @@ def counterfactual_point() -> dict[str, KeyValue]:
 
 
 def hand_points(spec: OptimiseSpec) -> dict[str, dict[str, KeyValue]]:
-    """The hand-designed arms of `[check] hand_arms`, by arm label (none without a check)."""
+    """The hand-designed arms of `[check] hand_arms`, by arm label (none without a check).
+
+    The sweep's ``baseline`` arm (its base scenario's own policy) is labelled by the base
+    scenario's name, e.g. ``default policy``.
+    """
     if spec.hand is None:
         return {}
     one_at_a_time = spec.hand.file.design.method == "one_at_a_time"
     arms = lever_arms(spec.hand.levers, one_at_a_time=one_at_a_time)
+    base = f"{spec.hand.base.name} policy"
     return {
-        str(row[ARM]): {str(k): v for k, v in row.items() if k != ARM}
+        base if row[ARM] == BASELINE else str(row[ARM]): {
+            str(k): v for k, v in row.items() if k != ARM
+        }
         for row in arms.to_dict("records")
     }
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import platform
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from experiments.executors import Executor, Serial
-from experiments.optimisation import KIND, OUTPUTS
+from experiments.optimisation import KIND, OUTPUTS, PLOTS
 from experiments.optimisation.check import out_of_sample
 from experiments.optimisation.evaluation import Runner, run_setup
 from experiments.optimisation.search import (
@@ -24,6 +21,7 @@ from experiments.optimisation.search import (
     spec_digest,
 )
 from experiments.optimisation.spec import OptimiseSpec, load_optimise_spec
+from experiments.outputs import staging
 from experiments.provenance import git_sha
 from experiments.sweep.store import StoreError, SweepStore
 
@@ -104,30 +102,23 @@ def _start(spec: OptimiseSpec, store: SweepStore) -> None:
 
 
 def write_outputs(result: OptimisationResult, spec: OptimiseSpec) -> None:
-    """Write the tables (CSV) and figures (PNG with their CSV) in one step.
+    """Write the tables (CSV) and figures (``plots/``: PNG and SVG with their CSV) at once.
 
     They are written to a temporary folder beside the outputs folder, which then
-    replaces it: a failure leaves the earlier outputs as they were.
+    replaces it (`staging`): a failure leaves the earlier outputs as they were.
     """
     from experiments.figures.optimisation import plot_search
 
-    target = result.directory
-    staging = Path(tempfile.mkdtemp(prefix=".optimisation-", dir=target.parent))
-    try:
-        tables: dict[str, Any] = {
-            "trace": result.trace,
-            "convergence": result.convergence,
-            "chosen": result.chosen.to_frame().T,
-            "pareto": result.pareto,
-            "check": result.check,
-            "check_difference": result.difference,
-        }
+    tables: dict[str, pd.DataFrame] = {
+        "trace": result.trace,
+        "convergence": result.convergence,
+        "chosen": result.chosen.to_frame().T,
+        "pareto": result.pareto,
+        "check": result.check,
+        "check_difference": result.difference,
+    }
+    with staging(result.directory) as folder:
         for name, table in tables.items():
             if len(table):
-                table.to_csv(staging / f"{name}.csv", index=False)
-        plot_search(result, spec, staging)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+                table.to_csv(folder / f"{name}.csv", index=False)
+        plot_search(result, spec, folder / PLOTS)

@@ -180,12 +180,14 @@ def test_the_search_runs_every_candidate_and_checks_out_of_sample(
     assert whole.chosen["score"] == trace["score"].max()
     assert (whole.convergence["best_score"].diff().dropna() >= 0).all()
     check = whole.check.set_index("policy")
-    assert MIX in check.index and "hand: baseline" in check.index
+    assert MIX in check.index and "hand: default policy" in check.index
     assert (check["ci_low"] <= check["gain"]).all() and (check["gain"] <= check["ci_high"]).all()
     # not worse than the best hand-designed arm on runs the search never saw
     assert whole.difference.loc[0, "verdict"] in ("better", "unclear"), whole.difference
     written = {p.name for p in whole.directory.iterdir()}
-    assert {"trace.csv", "check.csv", "convergence.png", "convergence.csv", "check.png"} <= written
+    assert {"trace.csv", "check.csv", "convergence.csv", "plots"} <= written
+    plots = {p.name for p in (whole.directory / "plots").iterdir()}
+    assert {"convergence.png", "convergence.csv", "check.png", "check.csv"} <= plots
 
 
 def test_the_check_runs_on_replicates_the_search_never_used(whole: OptimisationResult) -> None:
@@ -300,7 +302,7 @@ def test_the_report_of_a_search_shows_the_check_and_the_chosen_split(
     assert result.exit_code == 0, result.output
     page = (directory / "report.html").read_text(encoding="utf-8")
     assert "Out of sample" in page and "The chosen split" in page
-    assert page.count("<img") == len(list(whole.directory.glob("*.png")))
+    assert page.count("<img") == len(list((whole.directory / "plots").glob("*.png")))
     assert whole.difference.loc[0, "verdict"] in page
 
 
