@@ -18,6 +18,7 @@ from experiment_helpers import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from experiments.executors import Processes
 from experiments.optimisation.check import MIX
 from experiments.optimisation.evaluation import allocation_shares
 from experiments.optimisation.run import optimise
@@ -327,3 +328,11 @@ def test_with_spending_the_front_is_optunas_pareto_front(spec_path: Path) -> Non
     )
     front = set(pareto_front(trace, spec)["candidate"])
     assert front == {t.number for t in study.best_trials}
+
+
+def test_two_worker_processes_find_the_same_candidates_and_scores(
+    whole: OptimisationResult, spec_path: Path, tmp_path: Path
+) -> None:
+    parallel = optimise(spec_path, tmp_path / "search", Processes(2))
+    pd.testing.assert_frame_equal(parallel.trace, whole.trace)
+    pd.testing.assert_frame_equal(parallel.check, whole.check)
