@@ -38,7 +38,7 @@ from experiments.provenance import VERSION_KEY, code_version
 from model.policy import INSTRUMENT_CLASSES
 from model.scenario import Policy, Scenario, extends_chain
 from model.simulate import RunResult
-from model.workshops import FORM_FIELDS
+from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR
 
 MANIFEST = "manifest.json"  # its `VERSION_KEY` marks a directory as written by write_run
 PAIRED_EFFECTS = "paired_effects.csv"  # a run's effects against its counterfactual
@@ -242,13 +242,32 @@ def run_warnings(
         label: what each warning starts with [default: the scenario's name].
 
     Returns:
-        One line per warning (`absent_form_warnings`, then `budget_warnings`).
+        One line per warning (`shock_warnings`, `absent_form_warnings`, then
+        `budget_warnings`).
     """
     found = [
+        *shock_warnings(scenario),
         *absent_form_warnings(scenario.policy, tables["workshops"]),
         *budget_warnings(tables["spending"]),
     ]
     return [f"{label or scenario.name}: {warning}" for warning in found]
+
+
+def shock_warnings(scenario: Scenario) -> list[str]:
+    """Warnings on shocks switched on that fall wholly outside the run (they never happen)."""
+    run = scenario.run
+    first = run.start.year * MONTHS_PER_YEAR + run.start.month - 1
+    last = first + run.months - 1
+    warnings = []
+    for name in ("order_collapse", "migration_stop"):
+        shock = getattr(scenario.shocks, name)
+        start = shock.start.year * MONTHS_PER_YEAR + shock.start.month - 1
+        if shock.enabled and (start > last or start + shock.months - 1 < first):
+            warnings.append(
+                f"shocks.{name} is switched on for {shock.months} months from {shock.start}, "
+                f"outside the run ({run.start} for {run.months} months): it never happens"
+            )
+    return warnings
 
 
 def absent_form_warnings(policy: Policy, workshops: pd.DataFrame) -> list[str]:

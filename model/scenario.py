@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import os
 import re
+import stat
 import tomllib
 from enum import IntEnum
 from pathlib import Path
@@ -51,6 +52,14 @@ def max_households() -> int:
     return physical_memory_bytes() // BYTES_PER_HOUSEHOLD
 
 
+class CoherenceError(ValueError):
+    """A value that does not fit another part of the scenario; names the key to change."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        self.key = key
+        super().__init__(expected)
+
+
 class ScenarioError(ValueError):
     """A scenario file that cannot be used: names the file, the key and what was expected."""
 
@@ -65,9 +74,12 @@ def P(default: Any = ..., *, unit: str, desc: str, **constraints: Any) -> Any:  
 
 
 class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are frozen."""
+    """Base of every scenario section: unknown keys are errors, numbers finite, values frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    TOML can write ``nan`` and ``inf``; no parameter means them, so they are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 Share = dict(ge=0.0, le=1.0)
@@ -107,6 +119,12 @@ class Run(Section):
     months: int = P(unit="months", desc="number of simulated months", gt=0, le=1200)
     households: int = P(unit="households", desc="simulated households", gt=0)
     seed: int = P(0, unit="-", desc="root seed of every random draw", ge=0)
+
+    @model_validator(mode="after")
+    def _ends_in_the_calendar(self) -> Run:
+        if self.start.year * MONTHS_A_YEAR + self.start.month - 1 + self.months > LAST_MONTH:
+            raise ValueError(f"a run that ends by December {dt.MAXYEAR}, got start {self.start}")
+        return self
 
     @field_validator("households")
     @classmethod
@@ -149,11 +167,16 @@ class HouseholdProfile(Section):
     """
 
     adults_probs: list[float] = P(
-        unit="share", desc="probability of 0, 1, 2, 3, 4 working-age adults (18-59)"
+        unit="share",
+        desc="probability of 0, 1, 2, 3, 4 working-age adults (18-59)",
+        min_length=5,
+        max_length=5,
     )
     young_children_mean: float = P(unit="children", desc="mean children aged 0-5 (Poisson)", ge=0)
     school_children_mean: float = P(unit="children", desc="mean children aged 6-15 (Poisson)", ge=0)
-    elderly_probs: list[float] = P(unit="share", desc="probability of 0, 1, 2 members aged 60+")
+    elderly_probs: list[float] = P(
+        unit="share", desc="probability of 0, 1, 2 members aged 60+", min_length=3, max_length=3
+    )
     frail_elderly_share: float = P(unit="share", desc="elderly who need care", **Share)
     chronic_illness_share: float = P(
         unit="share", desc="adults and elderly with a chronic illness", **Share
@@ -223,6 +246,12 @@ class Incomes(Section):
     migrant_wage_yuan_per_month: dict[int, float] = P(
         unit="yuan/month", desc="average migrant wage by calendar year (interpolated)"
     )
+    migrant_wage_beyond_table: BeyondTable = P(
+        "refuse",
+        unit="-",
+        desc="a run with years outside the wage table: refuse it, or hold the nearest "
+        "year's wage (flat)",
+    )
     migrant_living_cost_share: float = P(
         unit="share", desc="share of migrant wage spent on living away from home", **Share
     )
@@ -250,6 +279,12 @@ class Poverty(Section):
     )
     deflator_by_year: dict[int, float] = P(
         unit="x (2010 = 1)", desc="price index by calendar year (interpolated between years)"
+    )
+    deflator_beyond_table: BeyondTable = P(
+        "refuse",
+        unit="-",
+        desc="a run with years outside the price-index table: refuse it, or hold the "
+        "nearest year's index (flat)",
     )
 
     @model_validator(mode="after")
@@ -573,6 +608,10 @@ OPEN_TABLES = (  # tables whose entries are named by the user (checked by their 
     "choice.option_constants",
     "choice.work_disutility_yuan_per_month",
 )
+MAX_INPUT_BYTES = 1 << 20  # 1 MiB: scenario, reform, spec and targets files are a few KiB
+MONTHS_A_YEAR = 12
+LAST_MONTH = (dt.MAXYEAR + 1) * MONTHS_A_YEAR  # months since year 0 at the calendar's end
+BeyondTable = Literal["refuse", "flat"]  # a run's years outside a by-year table
 ALLOCATION_TOLERANCE = 1e-9  # shares of a budget may sum to 1 up to rounding
 INSTRUMENTS = (
     "opening_subsidy",
@@ -644,7 +683,7 @@ class Policy(Section):
             raise ValueError(f"allocation shares between 0 and 1, got {bad}")
         if sum(self.allocation.values()) > 1.0 + ALLOCATION_TOLERANCE:
             raise ValueError(
-                f"allocation shares summing to at most 1, got {sum(self.allocation.values())}"
+                f"allocation shares summing to at most 1, got {sum(self.allocation.values()):.6g}"
             )
         return self
 
@@ -710,6 +749,43 @@ class Scenario(Section):
     workshops: Workshops
     policy: Policy
     shocks: Shocks
+
+    @model_validator(mode="after")
+    def _tables_cover_the_run(self) -> Scenario:
+        first = self.run.start.year
+        last = first + (self.run.start.month - 1 + self.run.months - 1) // MONTHS_A_YEAR
+        tables = (
+            (
+                "poverty.deflator_by_year",
+                self.poverty.deflator_by_year,
+                self.poverty.deflator_beyond_table,
+                "poverty.deflator_beyond_table",
+            ),
+            (
+                "incomes.migrant_wage_yuan_per_month",
+                self.incomes.migrant_wage_yuan_per_month,
+                self.incomes.migrant_wage_beyond_table,
+                "incomes.migrant_wage_beyond_table",
+            ),
+        )
+        for key, table, beyond, flag in tables:
+            if beyond == "refuse" and not min(table) <= first <= last <= max(table):
+                raise CoherenceError(
+                    key,
+                    f"years covering the run ({first}-{last}), got {min(table)}-{max(table)}; "
+                    f'or {flag} = "flat" to hold the nearest year\'s value beyond the table',
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _counts_fit_the_county(self) -> Scenario:
+        county = self.county
+        if county.villages > county.households:
+            raise CoherenceError(
+                "county.villages",
+                f"at most the county's {county.households:,} households, got {county.villages:,}",
+            )
+        return self
 
     @property
     def scale(self) -> float:
@@ -779,16 +855,60 @@ class Scenario(Section):
 # ----------------------------------------------------------------------------- loading
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise ScenarioError(path, "(file)", "a TOML file, got a directory")
-    if not path.exists():
-        raise ScenarioError(path, "(file)", "an existing file")
+class InputFileError(ValueError):
+    """An input that is not a readable UTF-8 text file of sensible size (what was expected)."""
+
+
+def read_input(path: Path, what: str) -> str:
+    """The text of an input file (scenario, reform, spec, targets), after checking it is one.
+
+    Only a regular file of at most `MAX_INPUT_BYTES` is read: a directory, a device
+    (``/dev/zero``), a named pipe (which would wait for a writer forever) or a socket is
+    refused before anything is read.
+
+    Args:
+        path: the file.
+        what: what it should be, for the message ("a scenario file").
+
+    Raises:
+        InputFileError: saying what was expected and what was found.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputFileError("an existing file") from None
+    except OSError as err:
+        raise InputFileError(f"a readable file ({err.strerror or err})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(f"{what}, got {_file_kind(info.st_mode)}")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InputFileError(
+            f"{what} of at most {MAX_INPUT_BYTES:,} bytes, got {info.st_size:,} bytes"
+        )
+    try:
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
-        expected = f"UTF-8 text ({err.reason} at byte {err.start})"
-        raise ScenarioError(path, "(file)", expected) from err
+        raise InputFileError(f"UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise InputFileError(f"a readable file ({err.strerror or err})") from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "something other than a file")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = read_input(path, "a TOML file")
+    except InputFileError as err:
+        raise ScenarioError(path, "(file)", str(err)) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -834,6 +954,9 @@ def _raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def _location(error: Any) -> str:
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, CoherenceError):
+        return cause.key
     return ".".join(str(p) for p in error["loc"]) or "(top level)"
 
 

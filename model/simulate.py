@@ -79,12 +79,49 @@ def simulate(
     return collect_result(model, panel)
 
 
+class NonFiniteResultError(ValueError):
+    """A run whose numbers overflowed: infinite values, or gaps in the monthly table."""
+
+
 def collect_result(model: WorkshopEconomy, panel: pd.DataFrame | None = None) -> RunResult:
-    """Gather the tables of a model that has run (with its household panel, if kept)."""
+    """Gather the tables of a model that has run (with its household panel, if kept).
+
+    Raises:
+        NonFiniteResultError: a table holds an infinite value or the monthly table a
+            missing one (`check_finite`), so nothing wrong is ever written.
+    """
     dc = model.datacollector
     monthly = dc.get_model_vars_dataframe().reset_index(drop=True)
     tables = {name: dc.get_table_dataframe(name) for name in TABLES}
-    return RunResult(monthly, tables, run_summary(model), panel)
+    result = RunResult(monthly, tables, run_summary(model), panel)
+    check_finite(result, model.params.name)
+    return result
+
+
+def check_finite(result: RunResult, scenario: str) -> None:
+    """Refuse a run with infinite numbers anywhere or missing ones in its monthly table.
+
+    Values too large for the arithmetic (e.g. an income of 1e308 yuan) turn into
+    infinities and then NaN; tables other than the monthly one use NaN for a mean over
+    nobody (e.g. earnings where no one has a job), which is allowed there.
+    """
+    bad = [
+        f"{name}.{column}"
+        for name, table in {
+            "monthly": result.monthly,
+            "summary": result.summary,
+            **result.tables,
+        }.items()
+        for column, values in table.select_dtypes("number").items()
+        if np.isinf(values.to_numpy(dtype=float)).any()
+        or (name == "monthly" and values.isna().any())
+    ]
+    if bad:
+        raise NonFiniteResultError(
+            f"{scenario}: the run produced non-finite numbers in {', '.join(bad[:4])}"
+            f"{' and more' if len(bad) > 4 else ''}: a value of the scenario is too large "
+            "for the arithmetic (check amounts and weights); nothing was written"
+        )
 
 
 def run_summary(model: WorkshopEconomy) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from typing import Any
 
 from experiments.calibration.measures import UnknownMeasureError, measure
 from experiments.provenance import REPO_ROOT
-from model.scenario import Scenario, defining_comment, load_scenario
+from model.scenario import InputFileError, Scenario, defining_comment, load_scenario, read_input
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios"
@@ -276,9 +276,9 @@ def load_targets(path: Path, scenarios: Path) -> TargetsFile:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise TargetsError(path, "(file)", f"a readable file ({err.strerror or err})") from None
+        return tomllib.loads(read_input(path, "a targets file"))
+    except InputFileError as err:
+        raise TargetsError(path, "(file)", str(err)) from None
     except tomllib.TOMLDecodeError as err:
         raise TargetsError(path, "(syntax)", f"valid TOML: {err}") from None
 

@@ -75,7 +75,7 @@ from experiments.outputs import (
 from experiments.report import ReportError, write_report
 from model.economy import WorkshopEconomy
 from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
-from model.simulate import RunResult, simulate
+from model.simulate import NonFiniteResultError, RunResult, simulate
 
 PROGRESS_DELAY_S = 1.0
 RESULTS_DIR = Path("results")
@@ -209,8 +209,11 @@ def run(
             chosen, counterfactual(vs, chosen), replicates, Options(out_dir, overrides, workers)
         )
         return
-    with DelayedProgress(params.run.months) as progress:
-        result = simulate(params, replicate, on_month=progress, panel_every_months=panel_every)
+    try:
+        with DelayedProgress(params.run.months) as progress:
+            result = simulate(params, replicate, on_month=progress, panel_every_months=panel_every)
+    except NonFiniteResultError as err:
+        fail(str(err))
     warnings = run_warnings(params, result.all_tables())
     try:
         outputs = write_run(
@@ -542,6 +545,8 @@ def run_arms(arms: list[Arm], replicates: int, workers: int | None) -> dict[str,
             return run_comparison(arms, replicates, executor, lambda: bar.advance(task))
         except LostTasks as err:
             fail(f"{len(err.items)} run(s) lost, nothing written: {err}")
+        except NonFiniteResultError as err:
+            fail(str(err))
 
 
 @app.command("report")

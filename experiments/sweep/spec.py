@@ -30,7 +30,15 @@ from pydantic import (
     model_validator,
 )
 
-from model.scenario import KeyValue, Scenario, ScenarioError, apply_reforms, load_scenario
+from model.scenario import (
+    InputFileError,
+    KeyValue,
+    Scenario,
+    ScenarioError,
+    apply_reforms,
+    load_scenario,
+    read_input,
+)
 from model.simulate import simulate
 
 NO_REFORM = "none"  # level of a reform lever in the base scenario
@@ -294,17 +302,11 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
 
 
 def read_spec_text(path: Path) -> str:
-    """A spec file's text (SpecError if it is not a readable UTF-8 file)."""
-    if path.is_dir():
-        raise SpecError(path, "(file)", "a spec file, got a directory")
-    if not path.exists():
-        raise SpecError(path, "(file)", "an existing file")
+    """A spec file's text (SpecError if it is not a readable UTF-8 file: `read_input`)."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise SpecError(path, "(file)", f"UTF-8 text ({err.reason} at byte {err.start})") from err
-    except OSError as err:
-        raise SpecError(path, "(file)", f"a readable file ({err.strerror or err})") from err
+        return read_input(path, "a spec file")
+    except InputFileError as err:
+        raise SpecError(path, "(file)", str(err)) from None
 
 
 def _parse(path: Path, text: str) -> SpecFile:

@@ -530,3 +530,13 @@ def test_progress_bar_appears_only_once_the_delay_has_passed(delay_s: float, sho
 )
 def test_scenario_name_becomes_one_safe_directory_name(name: str, safe: str) -> None:
     assert safe_name(name) == safe
+
+
+def test_run_with_an_overflowing_value_fails_and_writes_nothing(wsim: Wsim, tmp_path: Path) -> None:
+    reform = tmp_path / "huge.toml"
+    reform.write_text("[incomes]\nfarm_net_yuan_per_mu_year = 1e308\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = wsim("run", TINY, "--reform", reform, "--months", "2", "--out", out)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: tiny: the run produced")
+    assert not out.exists()

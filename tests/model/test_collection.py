@@ -5,7 +5,7 @@ from model_helpers import months
 from model.collection import POVERTY_GROUPS, TABLES
 from model.economy import WorkshopEconomy
 from model.scenario import ACTIVITY_NAMES
-from model.simulate import collect_result
+from model.simulate import NonFiniteResultError, check_finite, collect_result, simulate
 from model.workshops import FORM_FIELDS, Status
 
 
@@ -120,3 +120,17 @@ def test_tables_read_during_a_run_continue_unchanged(tiny):
         assert early.datacollector.get_table_dataframe(name).equals(
             late.datacollector.get_table_dataframe(name)
         )
+
+
+def test_a_run_whose_numbers_overflow_is_refused(tiny):
+    huge = tiny.with_changes({"incomes.farm_net_yuan_per_mu_year": 1e308})
+    with pytest.warns(RuntimeWarning), pytest.raises(NonFiniteResultError, match="non-finite"):
+        simulate(huge.with_overrides(households=200, months=2))
+
+
+def test_means_over_nobody_may_be_missing_outside_the_monthly_table(tiny):
+    result = simulate(tiny.with_overrides(households=200, months=2))
+    check_finite(result, "tiny")  # jobs earnings are NaN where nobody holds a job
+    result.monthly.loc[1, "headcount"] = np.nan
+    with pytest.raises(NonFiniteResultError, match="monthly.headcount"):
+        check_finite(result, "tiny")

@@ -12,6 +12,7 @@ from model.scenario import (
     BYTES_PER_HOUSEHOLD,
     GIB,
     INSTRUMENTS,
+    MAX_INPUT_BYTES,
     Scenario,
     ScenarioError,
     apply_reforms,
@@ -281,7 +282,7 @@ def test_wrong_type_is_refused_naming_the_key(tmp_path):
 
 
 def test_probabilities_not_summing_to_one_are_refused(tmp_path):
-    path = reform(tmp_path, "[population.poor]\nadults_probs = [0.5, 0.4]\n")
+    path = reform(tmp_path, "[population.poor]\nadults_probs = [0.1, 0.2, 0.3, 0.2, 0.1]\n")
     err = load_error(path)
     assert err.key == "population.poor"
     assert "adults_probs" in str(err)
@@ -292,7 +293,7 @@ def test_probabilities_not_summing_to_one_are_refused(tmp_path):
     [
         ("{ wage_subsidy = 0.7, training = 0.5 }", "summing to at most 1"),
         ("{ wage_subsidy = -0.1 }", "between 0 and 1"),
-        ("{ wage_subsidy = nan }", "between 0 and 1"),
+        ("{ wage_subsidy = nan }", "finite number"),
         ("{ pensions = 0.2 }", "pensions"),
     ],
 )
@@ -600,3 +601,35 @@ def test_changes_may_name_entries_of_open_tables_which_their_validators_check():
         base.with_changes({"policy.allocation.pensions": 0.2}, origin="a sweep point")
     with pytest.raises(ScenarioError, match="a key the scenario has"):
         base.with_changes({"policy.training.speed": 1.0}, origin="a sweep point")
+
+
+@pytest.mark.parametrize(
+    ("make", "found"),
+    [(lambda p: os.mkfifo(p), "a named pipe"), (lambda p: p.mkdir(), "a directory")],
+)
+def test_inputs_that_are_not_regular_files_are_refused_before_reading(tmp_path, make, found):
+    path = tmp_path / "scenario.toml"
+    make(path)
+    err = load_error(path)  # a named pipe would block a read until a writer came
+    assert err.key == "(file)" and found in str(err)
+
+
+def test_a_device_and_an_oversized_file_are_refused(tmp_path):
+    assert "a device" in str(load_error(Path("/dev/zero")))
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * (MAX_INPUT_BYTES // 10 + 1), encoding="utf-8")
+    assert f"at most {MAX_INPUT_BYTES:,} bytes" in str(load_error(big))
+
+
+def test_a_run_past_its_tables_is_allowed_when_the_file_says_flat(tmp_path):
+    path = reform(
+        tmp_path,
+        '[run]\nmonths = 240\n[poverty]\ndeflator_beyond_table = "flat"\n'
+        '[incomes]\nmigrant_wage_beyond_table = "flat"\n',
+    )
+    assert load_scenario(path).run.months == 240
+    only_prices = reform(
+        tmp_path, '[run]\nmonths = 240\n[poverty]\ndeflator_beyond_table = "flat"\n', "prices.toml"
+    )
+    err = load_error(only_prices)
+    assert err.key == "incomes.migrant_wage_yuan_per_month" and "(2016-2035)" in str(err)

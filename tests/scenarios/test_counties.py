@@ -55,6 +55,8 @@ def test_reform_is_a_small_diff_of_its_base(reform):
     base = flatten(load_scenario(reform.parent / extends).model_dump())
     changed = flatten(load_scenario(reform).model_dump())
     diff = {k for k in base if base[k] != changed[k]} - {"name", "description"}
+    # how a longer run extends the by-year tables is data, not part of the reform
+    diff = {k for k in diff if not k.endswith("_beyond_table")}
     assert 1 <= len(diff) <= 2, diff
     assert all(k.startswith(("policy.", "run.")) for k in diff)
 
