@@ -13,6 +13,7 @@ distribution; **outcomes** are the outputs the analysis reports on.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ from model.simulate import simulate
 
 NO_REFORM = "none"  # level of a reform lever in the base scenario
 PROBE_HOUSEHOLDS = 20  # a one-month run this small lists the model's output columns
+MAX_RUNS = 1_000_000  # runs of one sweep: far beyond any on one machine, before memory runs out
+MIN_SAMPLES = {"sobol": 8, "morris": 2}  # fewer give no usable index (Sobol N = 1: S1 = ST = 2)
+RUN_KEYS = "run."  # the [run] table sets these for every run: no lever or uncertainty may
 
 
 class SpecError(ValueError):
@@ -54,9 +58,9 @@ class SpecError(ValueError):
 
 
 class Block(BaseModel):
-    """Base of every spec table: unknown keys are errors, values are frozen."""
+    """Base of every spec table: unknown keys are errors, numbers finite, values frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RunOverrides(Block):
@@ -80,6 +84,15 @@ class Lever(Block):
         "of this lever's values, and compare each arm with the other "
         "levers' base at the same value",
     )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _finite_values(cls, values: Any) -> Any:
+        if isinstance(values, list) and any(
+            isinstance(v, float) and not math.isfinite(v) for v in values
+        ):
+            raise ValueError("finite numbers")
+        return values
 
     @model_validator(mode="after")
     def _one_kind(self) -> Lever:
@@ -297,8 +310,41 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     )
     _check_design(path, file)
     _check_columns(path, levers, uncertainties)
+    _check_size(path, file, levers)
     monthly = _check_outputs(path, file, base)
     return Spec(path, text, file, base, levers, uncertainties, monthly)
+
+
+def planned_runs(file: SpecFile, levers: tuple[LeverColumn, ...]) -> int:
+    """Runs the spec asks for at most: its points times its (largest) replicates.
+
+    Counted from the design's rules, before any design is drawn, so an absurd spec is
+    refused without sampling it.
+    """
+    design, k = file.design, len(file.uncertainties)
+    one_at_a_time = 1 + sum(len(lever.levels) for lever in levers)
+    factorial = math.prod(len(lever.levels) + 1 for lever in levers)
+    arms = one_at_a_time if design.method == "one_at_a_time" else factorial
+    samples = design.samples or 1
+    points = {
+        "factorial": factorial,
+        "one_at_a_time": one_at_a_time,
+        "latin_hypercube": samples * arms,
+        "sobol": samples * (2 * k + 2),
+        "morris": samples * (k + 1),
+    }[design.method]
+    return points * (file.replicates.max or file.replicates.initial)
+
+
+def _check_size(path: Path, file: SpecFile, levers: tuple[LeverColumn, ...]) -> None:
+    runs = planned_runs(file, levers)
+    if runs > MAX_RUNS:
+        raise SpecError(
+            path,
+            "design",
+            f"at most {MAX_RUNS:,} runs (points x replicates), got {runs:,}: "
+            "fewer samples, levels or replicates",
+        )
 
 
 def read_spec_text(path: Path) -> str:
@@ -399,6 +445,8 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
         return LeverColumn(name, name, tuple(files), NO_REFORM, files, lever.crossed)
     assert lever.key is not None and lever.values is not None  # by Lever._one_kind
     key = lever.key
+    if key.startswith(RUN_KEYS):
+        raise SpecError(path, f"levers.{name}.key", _run_key_refused(key))
     try:
         levels = tuple(base.with_changes({key: v}).value(key) for v in lever.values)
     except (ScenarioError, KeyError) as err:
@@ -410,6 +458,8 @@ def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
 
 def uncertainty_column(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
     """The uncertainty `name` checked against the base scenario (its key and bounds)."""
+    if u.key.startswith(RUN_KEYS):
+        raise SpecError(path, f"uncertainties.{name}.key", _run_key_refused(u.key))
     try:
         value = base.value(u.key)
     except KeyError as err:
@@ -423,6 +473,13 @@ def uncertainty_column(path: Path, base: Scenario, name: str, u: Uncertainty) ->
         except ScenarioError as err:
             raise SpecError(path, f"uncertainties.{name}.range", err.expected) from err
     return UncertaintyColumn(name, u.key, u, float(value), integer)
+
+
+def _run_key_refused(key: str) -> str:
+    return (
+        f"a key outside [run], got {key}: the seed, size, start and months of every run "
+        "come from the spec's [run] table and seed (one sweep per run setting)"
+    )
 
 
 def _check_design(path: Path, file: SpecFile) -> None:
@@ -457,6 +514,13 @@ def _check_design(path: Path, file: SpecFile) -> None:
         )
     if method == "sobol" and samples & (samples - 1):
         raise SpecError(path, "design.samples", f"a power of 2 for sobol, got {samples}")
+    if samples < MIN_SAMPLES.get(method, 1):
+        raise SpecError(
+            path,
+            "design.samples",
+            f"at least {MIN_SAMPLES[method]} for {method} (fewer give no usable index), "
+            f"got {samples}",
+        )
 
 
 def _check_columns(
