@@ -42,7 +42,7 @@ test: lint browser
 	$(VPY) -m pytest -q -m "not slow"
 
 test-all: lint browser
-	$(VPY) -m pytest -q
+	HYPOTHESIS_PROFILE=random $(VPY) -m pytest -q
 
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_step.py
