@@ -243,3 +243,34 @@ def test_arms_under_a_crossed_lever_are_paired_with_the_reference_of_their_level
     assert table.loc["more", "difference"] == pytest.approx(2.0, abs=1.0)
     assert table.loc["rule=b,more", "difference"] == pytest.approx(9.0, abs=1.0)
     assert table["n"].tolist() == [12, 12]
+
+
+def test_instrument_spending_and_cost_per_gain_match_the_stored_runs_by_hand(
+    tmp_path: Path,
+) -> None:
+    spec = spec_of(tmp_path, FACTORIAL)
+    data = sweep_serial(spec, tmp_path / "sweep")
+    tables = analysis.analyze(spec, data)
+    summary = data.summary.set_index("run_id").select_dtypes("number")
+    runs = data.runs.set_index("run_id")[[ARM, "replicate"]].join(summary)
+    runs = runs.set_index([ARM, "replicate"])
+    base = runs.loc[BASELINE]
+    checked = 0
+    for arm in ("wage=0.6", "training=False"):
+        own = runs.loc[arm]
+        extra = own - base.loc[own.index]
+        instruments = tables["instruments"].set_index([ARM, "instrument"]).loc[arm]
+        for name in ("wage_subsidy", "training"):
+            column = f"spending_{name}_yuan"
+            assert instruments.loc[name, "spending_yuan"] == pytest.approx(own[column].mean())
+            assert instruments.loc[name, "extra_yuan"] == pytest.approx(extra[column].mean())
+        costs = tables["cost_effectiveness"].set_index([ARM, "outcome"])
+        for outcome, (sign, _) in analysis.GAINS.items():
+            cost = costs.loc[(arm, outcome)]
+            if cost["status"] == DEFINED:  # extra spending / extra gain
+                gain = sign * extra[outcome].mean()
+                assert cost["yuan_per_unit"] == pytest.approx(
+                    extra["total_spending_yuan"].mean() / gain
+                )
+                checked += 1
+    assert checked  # at least one ratio was defined and compared
