@@ -122,9 +122,9 @@ class Setting(Block):
     @classmethod
     def _finite_and_ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
         if not all(abs(b) < float("inf") for b in bounds):
-            raise ValueError(f"finite bounds, got {list(bounds)}")
+            raise ValueError("finite bounds")
         if not bounds[0] < bounds[1]:
-            raise ValueError(f"[low, high] with low < high, got {list(bounds)}")
+            raise ValueError("[low, high] with low < high")
         return bounds
 
     @model_validator(mode="after")
@@ -336,7 +336,10 @@ def _hand_arms(path: Path, file: OptimiseFile, base: Scenario) -> Spec | None:
     """The hand-designed arms' sweep spec, checked to share this spec's base."""
     if file.check is None:
         return None
-    hand = load_spec(path.parent / file.check.hand_arms)
+    try:
+        hand = load_spec(path.parent / file.check.hand_arms)
+    except SpecError as err:
+        raise SpecError(path, "check.hand_arms", f"a valid sweep spec ({err})") from err
     if hand.uncertainties or not hand.levers:
         raise SpecError(path, "check.hand_arms", "a sweep spec with levers and no uncertainties")
     ours = base.with_overrides(**hand.base.run.model_dump()).model_dump()

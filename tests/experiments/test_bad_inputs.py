@@ -1,4 +1,4 @@
-"""Malformed scenario and sweep files (`tests/bad_inputs/`) given to the `wsim` command.
+"""Malformed scenario, sweep and optimisation files (`tests/bad_inputs/`) given to `wsim`.
 
 Each is refused with exit code 1 and exactly one `error: <file>: <key>: <expected>` line
 holding the fragments `tests/bad_inputs/expected.toml` lists for it, and nothing is
@@ -20,7 +20,8 @@ EXPECTED: dict[str, dict[str, object]] = tomllib.loads(
 )
 SCENARIOS = sorted(name for name in EXPECTED if name.startswith("scenarios/"))
 SPECS = sorted(name for name in EXPECTED if name.startswith("specs/"))
-MIN_CASES = 25  # the issue asks for at least this many malformed files
+SEARCHES = sorted(name for name in EXPECTED if name.startswith("optimise/"))
+MIN_CASES = 80  # the issues ask for at least this many malformed files
 
 
 def assert_refused(result: Result, name: str) -> None:
@@ -69,6 +70,16 @@ def test_bad_spec_is_refused_by_sweep(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = wsim("sweep", BAD_INPUTS / name, "--out", tmp_path / "out", "--workers", "1")
+    assert_refused(result, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", SEARCHES)
+def test_bad_optimisation_spec_is_refused_by_optimise(
+    wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = wsim("optimise", BAD_INPUTS / name, "--out", tmp_path / "out", "--workers", "1")
     assert_refused(result, name)
     assert list(tmp_path.iterdir()) == []
 

@@ -256,8 +256,8 @@ BAD_SPECS = [
         "happiness",
     ),
     ("range = [0.1, 0.5]", "range = [0.5, 0.5]", "settings.wage_subsidy_share.range", "low < high"),
-    ("range = [0.1, 0.5]", "range = [0.1, inf]", "settings.wage_subsidy_share.range", "finite"),
-    ("range = [0.1, 0.5]", "range = [nan, 0.5]", "settings.wage_subsidy_share.range", "finite"),
+    ("range = [0.1, 0.5]", "range = [0.1, inf]", "settings.wage_subsidy_share.range.1", "finite"),
+    ("range = [0.1, 0.5]", "range = [nan, 0.5]", "settings.wage_subsidy_share.range.0", "finite"),
     ('"training", "equity"]', '"training", "pensions"]', "budget.instruments.2", "pensions"),
     (
         "[evaluation]",
