@@ -37,12 +37,12 @@ from experiments.sweep.spec import (
     base_scenario,
     describe_error,
     load_spec,
-    missing_key,
+    numeric_range,
     read_spec_text,
     uncertainty_column,
     unknown_name,
 )
-from model.scenario import INSTRUMENTS, Scenario, ScenarioError
+from model.scenario import INSTRUMENTS, Scenario
 
 
 @dataclass(frozen=True)
@@ -304,18 +304,7 @@ def _setting(path: Path, base: Scenario, name: str, s: Setting) -> SettingColumn
     where = f"settings.{name}"
     if s.key == BUDGET_KEY or s.key.startswith(ALLOCATION_KEY):
         raise SpecError(path, f"{where}.key", "a setting other than the budget and its split")
-    try:
-        value = base.value(s.key)
-    except KeyError as err:
-        raise missing_key(path, f"{where}.key", base, s.key) from err
-    if isinstance(value, bool | str):
-        raise SpecError(path, f"{where}.key", f"a numeric key, got {value!r}")
-    integer = isinstance(value, int)
-    for bound in s.range:
-        try:
-            base.with_changes({s.key: round(bound) if integer else bound})
-        except ScenarioError as err:
-            raise SpecError(path, f"{where}.range", err.expected) from err
+    integer = isinstance(numeric_range(path, base, where, s.key, s.range), int)
     if integer and round(s.range[0]) >= round(s.range[1]):
         raise SpecError(path, f"{where}.range", "at least two whole numbers")
     return SettingColumn(name, s.key, s, integer)

@@ -460,19 +460,32 @@ def uncertainty_column(path: Path, base: Scenario, name: str, u: Uncertainty) ->
     """The uncertainty `name` checked against the base scenario (its key and bounds)."""
     if u.key.startswith(RUN_KEYS):
         raise SpecError(path, f"uncertainties.{name}.key", _run_key_refused(u.key))
+    value = numeric_range(path, base, f"uncertainties.{name}", u.key, u.range)
+    return UncertaintyColumn(name, u.key, u, float(value), isinstance(value, int))
+
+
+def numeric_range(
+    path: Path, base: Scenario, where: str, key: str, bounds: tuple[float, float]
+) -> int | float:
+    """The base's value of a numeric key whose range `bounds` the scenario accepts.
+
+    Raises:
+        SpecError: at ``<where>.key`` for a key the base lacks or that holds no number,
+            at ``<where>.range`` for a bound the scenario refuses (whole-number keys
+            take rounded bounds).
+    """
     try:
-        value = base.value(u.key)
+        value = base.value(key)
     except KeyError as err:
-        raise missing_key(path, f"uncertainties.{name}.key", base, u.key) from err
+        raise missing_key(path, f"{where}.key", base, key) from err
     if isinstance(value, bool | str):
-        raise SpecError(path, f"uncertainties.{name}.key", f"a numeric key, got {value!r}")
-    integer = isinstance(value, int)
-    for bound in u.range:
+        raise SpecError(path, f"{where}.key", f"a numeric key, got {value!r}")
+    for bound in bounds:
         try:
-            base.with_changes({u.key: round(bound) if integer else bound})
+            base.with_changes({key: round(bound) if isinstance(value, int) else bound})
         except ScenarioError as err:
-            raise SpecError(path, f"uncertainties.{name}.range", err.expected) from err
-    return UncertaintyColumn(name, u.key, u, float(value), integer)
+            raise SpecError(path, f"{where}.range", err.expected) from err
+    return value
 
 
 def _run_key_refused(key: str) -> str:
