@@ -23,6 +23,7 @@ import json
 import numbers
 import os
 import re
+import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -59,7 +60,7 @@ from experiments.provenance import REPO_ROOT, VERSION_KEY
 from experiments.sweep import engine
 from experiments.sweep.seeding import ARM
 from experiments.sweep.spec import Spec, SpecError, load_spec
-from experiments.sweep.store import SweepData, SweepStore
+from experiments.sweep.store import StoreError, SweepData, SweepStore
 from model.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 from model.simulate import RunResult
 
@@ -943,8 +944,10 @@ def run_sweep(
         spec = load_spec(spec)
     store = SweepStore(Path(out) if out is not None else RESULTS_DIR / spec.name)
     store.check_usable(engine.spec_hash(spec))
-    with executor or Serial() as entered:
-        engine.start(spec, store, type(entered).__name__.lower(), entered.workers)
+    with executor or Serial() as entered, store.writer():
+        repair = engine.start(spec, store, type(entered).__name__.lower(), entered.workers)
+        for note in repair.notes():
+            warnings.warn(note, stacklevel=2)
         engine.run_sweep(spec, store, entered, runs_per_task=runs_per_task)
     return load(store.directory, "sweep")
 
@@ -1133,7 +1136,12 @@ def _stored_counterfactual(folder: Path, stored: dict[str, Any] | None) -> Count
 
 
 def _load_sweep(folder: Path, manifest: dict[str, Any], panel: bool) -> SweepResults:
-    data = SweepStore(folder).load(panel)
+    store = SweepStore(folder)
+    try:
+        store.sweep_manifest()
+    except StoreError as err:
+        raise ResultsError(str(err)) from err
+    data = store.load(panel)
     levers = manifest.get("spec", {}).get("levers", {})
     reforms = {name: _LABEL for name, lever in levers.items() if lever.get("reforms")}
     frames = {f.name: with_units(getattr(data, f.name), extra=reforms) for f in fields(data)}

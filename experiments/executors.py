@@ -12,15 +12,26 @@ its seed and replicate.
 A task whose worker process dies (killed, or out of memory) is retried alone on a fresh
 one-worker pool, with the machine to itself, up to `WORKER_RETRIES` times; tasks lost
 every time are raised together as `LostTasks` once the others are done.
+
+Worker processes of `Processes` never outlive the process that made them: each watches
+it (`watch_owner`) and exits within `OWNER_POLL_S` seconds of its death, however it died
+(``kill -9`` included); the fork server then ends with its last worker. They ignore
+SIGINT, so Ctrl-C reaches the sweep's own process alone, which stops them when a pool is
+left early (an interrupt, a store that cannot be written).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -29,6 +40,8 @@ R = TypeVar("R")
 MAX_TASKS_PER_CHILD = 20  # tasks before a worker process is replaced (bounds memory)
 DASK_CONNECT_TIMEOUT_S = 3
 WORKER_RETRIES = 2  # fresh one-worker pools tried for a task whose worker died
+OWNER_POLL_S = 0.5  # how often a worker process checks that its owner still runs
+OWNER_GONE_EXIT = 70  # exit code of a worker process whose owner died (EX_SOFTWARE)
 
 
 class ExecutorError(RuntimeError):
@@ -155,7 +168,9 @@ class Processes:
         self, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...], workers: int
     ) -> Generator[R, None, list[T]]:
         """Yield the results of `items` run on a fresh pool; return those whose worker died."""
-        pool = ProcessPoolExecutor(workers, mp_context=self._context)
+        pool = ProcessPoolExecutor(
+            workers, mp_context=self._context, initializer=watch_owner, initargs=(os.getpid(),)
+        )
         futures: dict[Future[R], T] = {}
         broken: list[T] = []
         try:
@@ -171,10 +186,62 @@ class Processes:
                 except BrokenProcessPool:
                     continue
                 yield result
+        except BaseException:  # interrupted, or the caller stopped reading: stop its tasks
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(cancel_futures=True)
         died = [item for future, item in futures.items() if _broken(future)]
         return died + broken
+
+
+def watch_owner(owner: int) -> None:
+    """Start a worker process: ignore SIGINT, and exit once the owner process is gone.
+
+    A thread checks every `OWNER_POLL_S` seconds that the owner runs (`process_alive`)
+    and otherwise ends the worker (`os._exit`). The owner, not the parent, is watched:
+    the parent of a worker is the fork server, which lives on while its workers do.
+
+    Args:
+        owner: pid of the process that made the pool.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(OWNER_POLL_S)
+            if not process_alive(owner):
+                os._exit(OWNER_GONE_EXIT)
+
+    threading.Thread(target=watch, name="watch-owner", daemon=True).start()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this pid runs (one that exited but is not yet reaped does not)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return not _exited(pid)
+
+
+def _exited(pid: int) -> bool:
+    """Whether the process is a zombie (Linux: its /proc state; elsewhere: unknown, False)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes now (their running tasks are abandoned)."""
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def _broken(future: Future[Any]) -> bool:

@@ -189,7 +189,9 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
         store, spec = open_sweep(directory)
         data = store.load()
         tables = analyze(spec, data)
-    except (StoreError, SpecError, AnalysisError) as err:
+    except StoreError as err:  # its message names the directory or file already
+        raise ReportError(str(err)) from err
+    except (SpecError, AnalysisError) as err:
         raise ReportError(f"{directory}: {err}") from err
     plots = directory / PLOTS
     if not any(plots.glob("*.png")):

@@ -5,8 +5,9 @@
 
 Exit codes as ``wsim``: 1 invalid input (a spec, option value or directory that cannot
 be used: one ``error: ...`` line on stderr, nothing written), a results directory that
-cannot be written (what was stored before stays readable) or a rerun that does not
-reproduce its stored rows; 2 usage error.
+cannot be written (what was stored before stays readable), one that another process is
+writing, or a rerun that does not reproduce its stored rows; 2 usage error; 130 a sweep
+interrupted by Ctrl-C (one line says how many runs are stored and how to continue).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime as dt
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, NoReturn, Self
 
 import pandas as pd
 import typer
@@ -44,10 +45,11 @@ from experiments.executors import Dask, Executor, ExecutorError, serial_or_proce
 from experiments.sweep.engine import open_sweep, run_sweep, spec_hash, start, status
 from experiments.sweep.rerun import RerunError, rerun
 from experiments.sweep.spec import Spec, SpecError, load_spec
-from experiments.sweep.store import RunRecord, StoreError, SweepStore
+from experiments.sweep.store import MANIFEST, RunRecord, StoreError, SweepStore
 
 RESULTS_DIR = Path("results")
 ANALYSIS_DIR = "analysis"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
 DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False)]
@@ -136,7 +138,10 @@ def resume(
 def status_command(directory: DirArg) -> None:
     """Show how many runs of the sweep in DIRECTORY are done, failed and pending, and an ETA."""
     open_or_fail(directory)
-    state = status(directory)
+    try:
+        state = status(directory)
+    except StoreError as err:
+        fail(str(err))
     typer.echo(f"{directory}: {state.done} done, {state.failed} failed, {state.pending} pending")
     if not math.isnan(state.mean_seconds):
         eta = dt.timedelta(seconds=round(state.eta_seconds))
@@ -179,7 +184,10 @@ def analyze_command(
     adaptive replicates stopped, and Sobol or Morris indices of the uncertainties.
     """
     store, spec = open_or_fail(directory)
-    data = store.load(panel=False)
+    try:
+        data = store.load(panel=False)
+    except StoreError as err:
+        fail(str(err))
     try:
         check_names("--outcome", outcome or [], outcome_names(data))
         check_names("--arm", arm or [], arm_names(spec))
@@ -262,19 +270,28 @@ def make_executor(workers: int | None, dask: str | None) -> Executor:
 
 
 def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: int | None) -> None:
-    """Start (or continue) the sweep on `executor` with a progress bar, then report."""
+    """Start (or continue) the sweep on `executor` with a progress bar, then report.
+
+    The directory's lock is held throughout (a second writer is refused at once). Notes
+    on stderr say which corrupt parts were set aside and how many orphan parts removed.
+    Ctrl-C ends it with one line saying how to continue, exit code `EXIT_INTERRUPTED`.
+    """
     if runs_per_task is not None and runs_per_task < 1:
         fail(f"--runs-per-task: expected a whole number >= 1, got {runs_per_task}")
     try:
-        with executor:
-            start(spec, store, type(executor).__name__.lower(), executor.workers)
+        with executor, store.writer():
+            repair = start(spec, store, type(executor).__name__.lower(), executor.workers)
+            for note in repair.notes():
+                typer.echo(f"note: {note}", err=True)
             with SweepProgress() as progress:
                 run_sweep(
                     spec, store, executor, progress.add_round, progress.advance, runs_per_task
                 )
+        state = status(store.directory)
     except (ExecutorError, StoreError) as err:
         fail(str(err))
-    state = status(store.directory)
+    except KeyboardInterrupt:
+        interrupted(spec, store)
     typer.echo(
         f"sweep {spec.name} written to {store.directory}/: {state.done} done, "
         f"{state.failed} failed"
@@ -282,6 +299,25 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
     )
     if state.adaptive is not None:
         typer.echo(f"adaptive replicates: {state.adaptive.note}")
+
+
+def interrupted(spec: Spec, store: SweepStore) -> NoReturn:
+    """Say how many runs an interrupted sweep stored and how to continue; exit 130."""
+    if not (store.directory / MANIFEST).exists():
+        typer.echo(
+            f"interrupted before the sweep started: nothing stored; start again with: "
+            f"wsim sweep {spec.path} --out {store.directory}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
+    try:
+        state = status(store.directory)
+        stored = state.done + state.failed
+        counted = f"{stored} of {stored + state.pending} runs stored"
+    except (StoreError, SpecError):
+        counted = "the runs finished so far are stored"
+    typer.echo(f"interrupted: {counted}; continue with: wsim resume {store.directory}", err=True)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def open_or_fail(directory: Path) -> tuple[SweepStore, Spec]:

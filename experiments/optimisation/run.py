@@ -46,8 +46,8 @@ def optimise(
     """
     spec = spec if isinstance(spec, OptimiseSpec) else load_optimise_spec(spec)
     store = SweepStore(Path(out))
-    _start(spec, store)
-    with executor or Serial() as entered:
+    with store.writer(), executor or Serial() as entered:  # one writer per directory
+        _start(spec, store)
         runner = Runner(store, run_setup(spec), entered, on_runs)
         trace = Search(spec, runner).run()
         best = chosen(trace, spec)

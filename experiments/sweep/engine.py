@@ -38,6 +38,7 @@ from experiments.sweep.store import (
     DONE,
     FAILED,
     RUN_ID,
+    Repair,
     RunRecord,
     StoreError,
     SweepData,
@@ -148,8 +149,12 @@ def spec_hash(spec: Spec) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> None:
+def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> Repair:
     """Write a new manifest, or add a session to the manifest of this spec's sweep.
+
+    Under the directory's lock (`SweepStore.writer`): removes temporary files of
+    writers no longer running and, when the sweep resumes, sets aside batches with a part
+    that does not read and removes orphan parts (`SweepStore.repair`).
 
     Args:
         spec: the sweep's spec.
@@ -157,10 +162,13 @@ def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> None:
         executor: kind of executor (serial, processes, dask) of this session.
         workers: its workers (the status ETA assumes as many).
 
+    Returns:
+        What the repair did (nothing for a new sweep).
+
     Raises:
-        StoreError: if the directory holds another spec's sweep or other files.
+        StoreError: if the directory holds another spec's sweep, a folder of another
+            kind, a malformed manifest or other files, or another process writes it.
     """
-    digest = spec_hash(spec)
     session = {
         "started_utc": _now(),
         "host": platform.node(),
@@ -168,38 +176,51 @@ def start(spec: Spec, store: SweepStore, executor: str, workers: int) -> None:
         "executor": executor,
         "workers": workers,
     }
-    if store.check_usable(digest):
-        manifest = store.manifest()
-        manifest["sessions"].append(session)
-        manifest["finished_utc"] = None
-    else:
-        manifest = {
-            "experiment": spec.name,
-            "spec_file": str(spec.path.resolve()),
-            "spec_text": spec.text,
-            "spec": spec.file.model_dump(mode="json"),
-            "spec_hash": digest,
-            "code_version": session["code_version"],
-            "package_versions": {p: package_version(p) for p in PACKAGES},
-            "python_version": platform.python_version(),
-            "host": platform.node(),
-            "started_utc": session["started_utc"],
-            "finished_utc": None,
-            "sessions": [session],
-        }
-    store.remove_temporary()
-    store.write_manifest(manifest)
+    with store.writer():
+        resumed = store.check_usable(spec_hash(spec))
+        manifest = _resumed(store, session) if resumed else _new_manifest(spec, session)
+        store.remove_temporary()
+        repair = store.repair() if resumed else Repair()
+        store.write_manifest(manifest)
+    return repair
+
+
+def _resumed(store: SweepStore, session: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of the sweep in `store` with a new session, not finished."""
+    manifest = store.sweep_manifest()
+    manifest["sessions"].append(session)
+    manifest["finished_utc"] = None
+    return manifest
+
+
+def _new_manifest(spec: Spec, session: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a new sweep of `spec`, its first session `session`."""
+    return {
+        "experiment": spec.name,
+        "spec_file": str(spec.path.resolve()),
+        "spec_text": spec.text,
+        "spec": spec.file.model_dump(mode="json"),
+        "spec_hash": spec_hash(spec),
+        "code_version": session["code_version"],
+        "package_versions": {p: package_version(p) for p in PACKAGES},
+        "python_version": platform.python_version(),
+        "host": platform.node(),
+        "started_utc": session["started_utc"],
+        "finished_utc": None,
+        "sessions": [session],
+    }
 
 
 def open_sweep(directory: Path) -> tuple[SweepStore, Spec]:
     """A sweep directory and its spec, re-read from the manifest's copy of the text.
 
     Raises:
-        StoreError: no sweep there, or its base scenario or reforms changed since.
+        StoreError: no sweep there (a folder of another kind is named), a manifest of
+            the wrong shape (names the key), or its base scenario or reforms changed since.
         SpecError: the stored spec no longer validates.
     """
     store = SweepStore(directory)
-    manifest = store.manifest()
+    manifest = store.sweep_manifest()
     spec = load_spec(Path(manifest["spec_file"]), manifest["spec_text"])
     if spec_hash(spec) != manifest["spec_hash"]:
         raise StoreError(
@@ -295,24 +316,29 @@ def run_sweep(
         on_round: called with the number of runs of each round before it runs.
         on_batch: called with each stored batch.
         runs_per_task: runs per executor task (default: see `runner.batches`).
+
+    Raises:
+        StoreError: another process writes the directory (refused before any run), or
+            a part cannot be written or read.
     """
     setup = RunSetup.from_spec(spec)
-    while todo := pending(spec, store):
-        if on_round is not None:
-            on_round(len(todo))
-        evaluate(todo, setup, executor, store, on_batch, runs_per_task)
-    manifest = store.manifest()
-    manifest["finished_utc"] = _now()
-    check = stopped(spec, store)
-    if check is not None:
-        manifest["adaptive"] = check.record()
-    store.write_manifest(manifest)
+    with store.writer():
+        while todo := pending(spec, store):
+            if on_round is not None:
+                on_round(len(todo))
+            evaluate(todo, setup, executor, store, on_batch, runs_per_task)
+        manifest = store.sweep_manifest()
+        manifest["finished_utc"] = _now()
+        check = stopped(spec, store)
+        if check is not None:
+            manifest["adaptive"] = check.record()
+        store.write_manifest(manifest)
 
 
 def status(directory: Path) -> SweepStatus:
     """Done, failed and pending runs, mean run time, where adaptive replicates stopped."""
     store, spec = open_sweep(directory)
-    manifest, data = store.manifest(), store.load(panel=False)
+    manifest, data = store.sweep_manifest(), store.load(panel=False)
     runs = data.runs
     counts = runs["status"].value_counts() if len(runs) else pd.Series(dtype=int)
     seconds = float(runs["seconds"].mean()) if len(runs) else math.nan

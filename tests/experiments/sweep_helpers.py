@@ -100,3 +100,45 @@ def wsim(*args: str | Path) -> Result:
 def spec_of(directory: Path, body: str) -> Spec:
     """The validated spec of `body` on the tiny scenario (written into `directory`)."""
     return load_spec(write_spec(directory, body))
+
+
+def descendants(pid: int) -> list[int]:
+    """Pids of the processes below `pid` (children, their children, ...), via psutil if
+    installed, else /proc."""
+    try:
+        import psutil
+    except ImportError:
+        parents = {
+            int(p.name): _parent(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()
+        }
+        found, todo = [], [pid]
+        while todo:
+            children = [child for child, parent in parents.items() if parent == todo.pop()]
+            found += children
+            todo += children
+        return found
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (one that exited but is not reaped yet does not)."""
+    try:
+        import psutil
+    except ImportError:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat.rpartition(")")[2].split()[0] != "Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _parent(pid: int) -> int | None:
+    """The parent pid of `pid` from /proc (None if it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None

@@ -92,7 +92,7 @@ def test_processes_start_a_fresh_pool_for_each_generation_of_tasks(
 ) -> None:
     pools: list[ThreadPoolExecutor] = []
 
-    def pool(workers: int, mp_context: object) -> ThreadPoolExecutor:
+    def pool(workers: int, mp_context: object, **_: object) -> ThreadPoolExecutor:
         pools.append(ThreadPoolExecutor(workers))
         return pools[-1]
 
