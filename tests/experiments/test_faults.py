@@ -1,6 +1,7 @@
 """Faults during a sweep: the sweep process SIGKILLed at chosen points (mid-write, between
 a part's temporary file and its rename, mid-batch, before the manifest is finished), a
-worker process killed mid-run, a full disk and a read-only results directory.
+worker process killed mid-run, a full disk and a read-only results directory (each
+simulated here; test_real_disk_faults.py runs them on a real full and read-only tmpfs).
 
 After each, `experiments.load` reads what was stored, and `wsim resume` ends with exactly
 the rows of an uninterrupted sweep.
@@ -239,44 +240,6 @@ def test_a_read_only_results_directory_is_one_error_and_stays_readable(
     ]
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert_same_results(load_results(out), whole)
-
-
-def permissions_are_enforced(directory: Path) -> bool:
-    """Whether this process is refused writing into a directory without write permission
-    (root, or a process with CAP_DAC_OVERRIDE, is not)."""
-    probe = directory / "probe"
-    probe.mkdir(mode=0o555)
-    try:
-        (probe / "file").touch()
-    except PermissionError:
-        return True
-    finally:
-        probe.chmod(0o755)
-    return False
-
-
-def test_a_directory_without_write_permission_is_one_error_and_stays_readable(
-    tmp_path: Path, spec_path: Path, whole: SweepData
-) -> None:
-    if not permissions_are_enforced(tmp_path):
-        pytest.skip("this process writes into read-only directories (root)")
-    out = tmp_path / "sweep"
-    assert wsim("sweep", spec_path, "--out", out, "--workers", "1").exit_code == 0
-    folders = [out, *(p for p in out.iterdir() if p.is_dir())]
-    for folder in folders:
-        folder.chmod(0o555)
-    try:
-        result = wsim("resume", out, "--workers", "1")
-        assert result.exit_code == 1
-        assert result.stderr.splitlines() == [
-            f"error: {out}: could not write {MANIFEST} (Permission denied); the runs stored "
-            f"before are kept: free space or make the directory writable, then "
-            f"`wsim resume {out}`"
-        ]
-        assert_same_results(load_results(out), whole)
-    finally:
-        for folder in folders:
-            folder.chmod(0o755)
 
 
 def square_or_lost(x: int) -> int:
