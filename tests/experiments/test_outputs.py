@@ -3,6 +3,7 @@ a form it pays for, and claims the budget left unpaid; both in the run folder's 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from experiments.outputs import (
     budget_warnings,
     counterfactual_warnings,
     run_warnings,
+    shock_warnings,
     write_run,
 )
 from model.scenario import INSTRUMENTS, Scenario, load_scenario
@@ -157,3 +159,19 @@ def test_a_counterfactual_of_another_county_warns_and_one_without_policy_does_no
         "default differs from default outside workshops and policy (shocks.illness.enabled): "
         "the paired effects include these differences, not the policy's alone"
     ]
+
+
+def test_a_shock_switched_on_outside_the_run_is_warned_of(tiny: Scenario) -> None:
+    inside = {
+        "shocks.order_collapse.enabled": True,
+        "shocks.order_collapse.start": dt.date(2016, 6, 1),
+    }
+    assert shock_warnings(tiny.with_changes(inside)) == []
+    before = {**inside, "shocks.order_collapse.start": dt.date(2014, 1, 1)}
+    (warning,) = shock_warnings(tiny.with_changes(before))
+    assert warning.startswith("shocks.order_collapse is switched on") and "never happens" in warning
+    after = {
+        "shocks.migration_stop.enabled": True,
+        "shocks.migration_stop.start": dt.date(2030, 1, 1),
+    }
+    assert len(shock_warnings(tiny.with_changes(after))) == 1
