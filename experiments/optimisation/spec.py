@@ -20,12 +20,11 @@ A TOML file (see `experiments/specs/budget_mix.toml` and docs/optimise.md):
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from experiments.sweep.spec import (
     Block,
@@ -35,9 +34,9 @@ from experiments.sweep.spec import (
     Uncertainty,
     UncertaintyColumn,
     base_scenario,
-    describe_error,
     load_spec,
     numeric_range,
+    parse_spec,
     read_spec_text,
     uncertainty_column,
     unknown_name,
@@ -229,7 +228,7 @@ def load_optimise_spec(path: str | Path, text: str | None = None) -> OptimiseSpe
     """
     path = Path(path)
     text = read_spec_text(path) if text is None else text
-    file = _parse(path, text)
+    file = parse_spec(path, text, OptimiseFile)
     base = base_scenario(path, file)
     _check_objective(path, file)
     yuan = _check_budget(path, file, base)
@@ -240,17 +239,6 @@ def load_optimise_spec(path: str | Path, text: str | None = None) -> OptimiseSpe
     _check_keys(path, settings, uncertainties)
     hand = _hand_arms(path, file, base)
     return OptimiseSpec(path, text, file, base, yuan, settings, uncertainties, hand)
-
-
-def _parse(path: Path, text: str) -> OptimiseFile:
-    try:
-        return OptimiseFile.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(path, "(syntax)", f"valid TOML: {err}") from err
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise SpecError(path, where, describe_error(first)) from err
 
 
 def _check_objective(path: Path, file: OptimiseFile) -> None:

@@ -302,7 +302,7 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     path = Path(path)
     if text is None:
         text = read_spec_text(path)
-    file = _parse(path, text)
+    file = parse_spec(path, text, SpecFile)
     base = base_scenario(path, file)
     levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
     uncertainties = tuple(
@@ -355,9 +355,14 @@ def read_spec_text(path: Path) -> str:
         raise SpecError(path, "(file)", str(err)) from None
 
 
-def _parse(path: Path, text: str) -> SpecFile:
+def parse_spec[B: Block](path: Path, text: str, block: type[B]) -> B:
+    """The TOML text of a spec file validated as `block` (a sweep's or a search's).
+
+    Raises:
+        SpecError: invalid TOML, or the first key that does not validate.
+    """
     try:
-        return SpecFile.model_validate(tomllib.loads(text))
+        return block.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
         raise SpecError(path, "(syntax)", f"valid TOML: {err}") from err
     except ValidationError as err:
