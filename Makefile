@@ -5,7 +5,7 @@ STAMP     := $(VENV)/.installed
 SCENARIO  ?= scenarios/default.toml
 DEMO_OUT  ?= results/demo
 
-.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn bench-optimise clean
+.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn bench-optimise bench-cli clean
 
 help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-sweep - 2-worker speed-up of a 128-run sweep, results checked identical"
 	@echo "make bench-crn - variance reduction of paired arms by common random numbers"
 	@echo "make bench-optimise - model evaluations per minute of wsim optimise on 1 and 2 workers"
+	@echo "make bench-cli - start-up of wsim --help and wsim validate beyond python -c pass"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -59,6 +60,9 @@ bench-crn: $(STAMP)
 
 bench-optimise: $(STAMP)
 	$(VPY) benchmarks/bench_optimise.py
+
+bench-cli: $(STAMP)
+	$(VPY) benchmarks/bench_cli.py
 
 clean:
 	rm -rf $(VENV) results/*

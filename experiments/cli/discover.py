@@ -12,26 +12,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from experiments.analysis.formatting import format_value
-from experiments.api import ResultsError
 from experiments.cli.errors import fail
-from experiments.discovery import (
-    DISCOVERY_DIR,
-    MIN_DENSITY,
-    Discovery,
-    DiscoveryError,
-    discover,
-    failure_of,
-)
-from experiments.sweep.seeding import BASELINE
-from experiments.sweep.spec import SpecError
-from experiments.sweep.store import StoreError
+from experiments.cli.options import BASELINE, MIN_DENSITY
+
+if TYPE_CHECKING:  # the command imports what it runs: building the app stays fast
+    from experiments.discovery import Discovery, DiscoveryError
 
 PLOTS_NOTE = "plots/ (PNG + SVG + CSV)"
 OPTIONS = {  # argument of `experiments.discovery` -> its option
@@ -116,6 +107,11 @@ def discover_command(
     failing leaves, feature scores (CSV), discovery.json and the figures (PNG + SVG +
     CSV) into the output folder, then prints the chosen box.
     """
+    from experiments.api import ResultsError
+    from experiments.discovery import DISCOVERY_DIR, DiscoveryError, discover, failure_of
+    from experiments.sweep.spec import SpecError
+    from experiments.sweep.store import StoreError
+
     try:
         failure = failure_of(outcome, below, above, arm, effect_vs)
         found = discover(
@@ -171,6 +167,8 @@ def report(found: Discovery, folder: Path) -> None:
 
 def limits_table(found: Discovery) -> Table:
     """The chosen box's limits on the parameters it restricts, with quasi-p values."""
+    from experiments.analysis.formatting import format_value
+
     table = Table(title=f"box {found.chosen_box}: limits (quasi-p values)")
     for column in ("parameter", "box", "range", "qp low", "qp high"):
         table.add_column(column, justify="left" if column == "parameter" else "right")

@@ -13,72 +13,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
-import pandas as pd
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.analysis.formatting import format_value
-from experiments.api import (
-    NO_POLICY,
-    counterfactual_arm,
-    counterfactual_arms,
-    run_results,
-    save_run,
-    scenario_file,
-)
-from experiments.calibration.calibrated_scenarios import (
-    calibrated_path,
-    check_calibration,
-    fitted_replicates,
-    inherited_values,
-    results_table,
-    sample_note,
-    write_calibrated,
-)
-from experiments.calibration.fit import fit, fit_summary
-from experiments.calibration.targets import (
-    DEFAULT_SCENARIOS,
-    DEFAULT_TARGETS,
-    CountyCalibration,
-    TargetsError,
-    TargetsFile,
-    load_targets,
-)
 from experiments.cli import discover as discover_cli
 from experiments.cli import optimise as optimise_cli
 from experiments.cli.errors import EXIT_INVALID, fail
+from experiments.cli.options import DEFAULT_SCENARIOS, DEFAULT_TARGETS, RESULTS_DIR
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
-from experiments.compare import (
-    DIFFERENCES,
-    Arm,
-    CompareError,
-    Comparison,
-    comparison_arms,
-    run_comparison,
-    write_comparison,
-)
-from experiments.executors import LostTasks
-from experiments.intervals import DEFINED
-from experiments.outputs import (
-    PAIRED_EFFECTS,
-    OutputError,
-    RunOutputs,
-    check_output_dir,
-    run_warnings,
-    write_run,
-)
-from experiments.report import ReportError, write_report
-from model.economy import WorkshopEconomy
-from model.scenario import Scenario, ScenarioError, apply_reforms, load_scenario
-from model.simulate import NonFiniteResultError, RunResult, simulate
+
+if TYPE_CHECKING:  # each command imports what it runs: building the app stays fast
+    import pandas as pd
+
+    from experiments.calibration.targets import CountyCalibration, TargetsFile
+    from experiments.compare import Arm
+    from experiments.outputs import RunOutputs
+    from model.economy import WorkshopEconomy
+    from model.scenario import Scenario, ScenarioError
+    from model.simulate import RunResult
 
 PROGRESS_DELAY_S = 1.0
-RESULTS_DIR = Path("results")
 COMPARE_REPLICATES = 8  # default replicates per compared scenario
 MIN_COMPARE_REPLICATES = 2  # a paired t interval needs two replicates
 CHECK_REPLICATES = 32  # replicates a calibration check runs: a noisy count's mean within its band
@@ -195,6 +153,10 @@ def run(
     cover both scenarios, and say when the --vs scenario differs from SCENARIO in more
     than workshops and policy (e.g. another county).
     """
+    from experiments.compare import Arm
+    from experiments.outputs import OutputError, check_output_dir, run_warnings, write_run
+    from model.simulate import NonFiniteResultError, simulate
+
     overrides = given_overrides(months, seed, households)
     check_run_options(replicate, panel_every, vs, replicates)
     params = with_overrides(with_reforms(load(scenario), reform or []), overrides)
@@ -259,6 +221,10 @@ def check_run_options(
 
 def counterfactual(source: str, chosen: Arm) -> Arm:
     """The --vs scenario (no-policy, a name in scenarios/ or a file), or fail saying why."""
+    from experiments.api import NO_POLICY, counterfactual_arm, scenario_file
+    from experiments.compare import Arm
+    from model.scenario import ScenarioError
+
     if source == NO_POLICY:
         return counterfactual_arm(source, chosen)
     try:
@@ -284,6 +250,10 @@ def run_against(chosen: Arm, vs: Arm, replicates: int, options: Options) -> None
     Writes replicate 0 of `chosen` as a run folder with the paired effects, then prints
     where the outputs are, the paired effects and the warnings on both scenarios.
     """
+    from experiments.api import counterfactual_arms, run_results, save_run
+    from experiments.compare import CompareError, Comparison
+    from experiments.outputs import PAIRED_EFFECTS, OutputError
+
     try:
         arms, notes = counterfactual_arms(chosen, vs)
     except CompareError as err:
@@ -320,6 +290,8 @@ def validate(
     Prints one OK line per valid file and one error line (file: key: expected) per
     invalid one; the files each one extends are checked too.
     """
+    from model.scenario import ScenarioError
+
     failed = 0
     for path in scenarios:
         try:
@@ -375,6 +347,16 @@ def calibrate_command(
     file. Writes a scenario that extends SCENARIO and sets the fitted keys, and prints
     each target against the fitted model.
     """
+    from experiments.calibration.calibrated_scenarios import (
+        calibrated_path,
+        inherited_values,
+        results_table,
+        write_calibrated,
+    )
+    from experiments.calibration.fit import fit, fit_summary
+    from experiments.calibration.targets import TargetsError
+    from model.scenario import ScenarioError
+
     for option, value, least in (
         ("--households", households, 1),
         ("--replicates", replicates, 1),
@@ -438,6 +420,13 @@ def check_calibration_command(
     replicates the fit never used (by default). Exits with code 1 when a used target is
     outside its tolerance.
     """
+    from experiments.calibration.calibrated_scenarios import (
+        check_calibration,
+        fitted_replicates,
+        results_table,
+        sample_note,
+    )
+
     if not 0 < households_share <= 1:
         fail(f"--households-share: expected a share in (0, 1], got {households_share}")
     if replicates < 1:
@@ -490,6 +479,15 @@ def compare(
     differences from the first scenario, 95% t CIs) and manifest.json, then prints the
     differences.
     """
+    from experiments.compare import (
+        DIFFERENCES,
+        CompareError,
+        Comparison,
+        comparison_arms,
+        write_comparison,
+    )
+    from experiments.outputs import OutputError, check_output_dir
+
     if len(scenarios) < 2:
         fail(f"SCENARIOS: expected at least two scenario files, got {len(scenarios)}")
     if replicates < MIN_COMPARE_REPLICATES:
@@ -528,6 +526,10 @@ def run_arms(arms: list[Arm], replicates: int, workers: int | None) -> dict[str,
         The stacked tables (`experiments.compare.run_comparison`); fails, writing
         nothing, when a run's worker process died on every attempt.
     """
+    from experiments.compare import run_comparison
+    from experiments.executors import LostTasks
+    from model.simulate import NonFiniteResultError
+
     with (
         make_executor(workers, None) as executor,
         Progress(
@@ -568,6 +570,8 @@ def report_command(
     source comments) and the manifest; it links to nothing, so it opens offline. Sweep
     figures are drawn into DIRECTORY/plots/ first if there are none.
     """
+    from experiments.report import ReportError, write_report
+
     if out is not None and out.is_dir():
         fail(f"--out {out}: expected a file path, got a directory")
     try:
@@ -589,6 +593,9 @@ def _earlier_fit(county: CountyCalibration, out: Path) -> dict[str, float | int]
 
 def _targets(path: Path, scenarios: Path) -> TargetsFile:
     """Load a targets file or fail with its file, key and what was expected."""
+    from experiments.calibration.targets import TargetsError, load_targets
+    from model.scenario import ScenarioError
+
     try:
         return load_targets(path, scenarios)
     except (TargetsError, ScenarioError) as err:
@@ -597,14 +604,25 @@ def _targets(path: Path, scenarios: Path) -> TargetsFile:
 
 def _county(targets: Path, scenario: Path) -> CountyCalibration:
     """The county of a scenario file (its stem) in a targets file, or fail."""
+    from experiments.calibration.targets import TargetsError
+
     try:
         return _targets(targets, scenario.parent).county(scenario.stem)
     except TargetsError as err:
         fail(str(err))
 
 
+def load_scenario(path: Path) -> Scenario:
+    """`model.scenario.load_scenario`, imported on first use (the CLI starts fast)."""
+    from model import scenario
+
+    return scenario.load_scenario(path)
+
+
 def load(path: Path) -> Scenario:
     """Load a scenario file or fail with its file, key and what was expected."""
+    from model.scenario import ScenarioError
+
     try:
         return load_scenario(path)
     except (ScenarioError, OSError) as err:
@@ -613,6 +631,8 @@ def load(path: Path) -> Scenario:
 
 def with_reforms(params: Scenario, reforms: list[Path]) -> Scenario:
     """Overlay reform files in order, or fail naming the reform file and key."""
+    from model.scenario import ScenarioError, apply_reforms
+
     for reform in reforms:
         try:
             params = apply_reforms(params, [reform])
@@ -623,6 +643,8 @@ def with_reforms(params: Scenario, reforms: list[Path]) -> Scenario:
 
 def load_error(path: Path, err: ScenarioError | OSError) -> str:
     """``<file>: <key>: <expected>`` for a scenario that could not be loaded."""
+    from model.scenario import ScenarioError
+
     if isinstance(err, ScenarioError):
         return str(err)
     return f"{path}: (file): a readable file ({err.strerror or err})"
@@ -639,6 +661,8 @@ def given_overrides(months: int | None, seed: int | None, households: int | None
 
 def with_overrides(params: Scenario, overrides: dict[str, int]) -> Scenario:
     """Apply command-line `[run]` overrides or fail naming the option and what was expected."""
+    from pydantic import ValidationError
+
     try:
         return params.with_overrides(**overrides)
     except ValidationError as err:
@@ -765,6 +789,8 @@ def effects_table(effects: pd.DataFrame) -> Table:
 
     A ratio whose effect's interval contains 0 reads "undefined", with the reason.
     """
+    from experiments.intervals import DEFINED
+
     table = Table(title="paired effects, 95% intervals")
     table.add_column("effect")
     table.add_column("estimate", justify="right")
@@ -781,6 +807,8 @@ def effects_table(effects: pd.DataFrame) -> Table:
 
 def signed(value: float) -> str:
     """A number for reading (`format_value`), with + in front of a positive one."""
+    from experiments.analysis.formatting import format_value
+
     return ("+" if value > 0 else "") + format_value(float(value))
 
 

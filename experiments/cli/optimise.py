@@ -8,18 +8,18 @@ run that failed (one ``error: ...`` line); 2 usage error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.analysis.formatting import format_value
 from experiments.cli.errors import fail
 from experiments.cli.sweep import RESULTS_DIR, DaskOpt, WorkersOpt, make_executor
-from experiments.executors import ExecutorError
+
+if TYPE_CHECKING:  # the command imports what it runs: building the app stays fast
+    import pandas as pd
 
 SpecArg = Annotated[Path, typer.Argument(help="Optimisation spec TOML file.", show_default=False)]
 OutOpt = Annotated[
@@ -48,6 +48,7 @@ def optimise_command(
     Pareto front (with spending as an objective), the check and figures to
     DIR/optimisation/. A killed search continues when the command is run again.
     """
+    from experiments.executors import ExecutorError
     from experiments.optimisation.evaluation import OptimiseError
     from experiments.optimisation.run import optimise
     from experiments.optimisation.spec import load_optimise_spec
@@ -87,6 +88,8 @@ def _progress() -> Progress:
 
 
 def _chosen_table(chosen: pd.Series) -> Table:
+    from experiments.analysis.formatting import format_value
+
     table = Table("chosen mix", "value", title="The chosen candidate (in sample)")
     for key, value in chosen.items():
         if not str(key).startswith("gain_scenario_"):
@@ -95,6 +98,8 @@ def _chosen_table(chosen: pd.Series) -> Table:
 
 
 def _frame_table(frame: pd.DataFrame, title: str) -> Table:
+    from experiments.analysis.formatting import format_value
+
     table = Table(*[str(c) for c in frame.columns], title=title)
     for row in frame.itertuples(index=False):
         table.add_row(*[format_value(v) for v in row])

@@ -16,9 +16,8 @@ import datetime as dt
 import math
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn, Self
+from typing import TYPE_CHECKING, Annotated, NoReturn, Self
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -31,23 +30,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from experiments.analysis.decision_rules import SummaryError, write_summary
-from experiments.analysis.effects import (
-    AnalysisError,
-    analyze,
-    arm_names,
-    check_names,
-    outcome_names,
-)
-from experiments.analysis.formatting import format_value, readable
 from experiments.cli.errors import fail
-from experiments.executors import Dask, Executor, ExecutorError, serial_or_processes
-from experiments.sweep.engine import open_sweep, run_sweep, spec_hash, start, status
-from experiments.sweep.rerun import RerunError, rerun
-from experiments.sweep.spec import Spec, SpecError, load_spec
-from experiments.sweep.store import MANIFEST, RunRecord, StoreError, SweepStore
+from experiments.cli.options import RESULTS_DIR
 
-RESULTS_DIR = Path("results")
+if TYPE_CHECKING:  # each command imports what it runs: building the app stays fast
+    import pandas as pd
+
+    from experiments.executors import Executor
+    from experiments.sweep.spec import Spec
+    from experiments.sweep.store import RunRecord, SweepStore
+
 ANALYSIS_DIR = "analysis"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
@@ -112,6 +104,10 @@ def sweep(
     Writes manifest.json and parquet parts (runs, monthly, summary, failures) into the
     sweep directory as runs finish; a killed sweep continues with `wsim resume DIR`.
     """
+    from experiments.sweep.engine import spec_hash
+    from experiments.sweep.spec import SpecError, load_spec
+    from experiments.sweep.store import StoreError, SweepStore
+
     try:
         loaded = load_spec(spec)
     except SpecError as err:
@@ -137,6 +133,9 @@ def resume(
 
 def status_command(directory: DirArg) -> None:
     """Show how many runs of the sweep in DIRECTORY are done, failed and pending, and an ETA."""
+    from experiments.sweep.engine import status
+    from experiments.sweep.store import StoreError
+
     open_or_fail(directory)
     try:
         state = status(directory)
@@ -183,6 +182,15 @@ def analyze_command(
     bootstrap resamples in which each arm ranks first, spending by instrument, where
     adaptive replicates stopped, and Sobol or Morris indices of the uncertainties.
     """
+    from experiments.analysis.effects import (
+        AnalysisError,
+        analyze,
+        arm_names,
+        check_names,
+        outcome_names,
+    )
+    from experiments.sweep.store import StoreError
+
     store, spec = open_or_fail(directory)
     try:
         data = store.load(panel=False)
@@ -226,6 +234,10 @@ def analyze_rules_command(
     exits and cost per net exit under each rule, with 95% CIs, and its rank) and
     summary.md (which conclusions hold under every rule and which depend on it).
     """
+    from experiments.analysis.decision_rules import SummaryError, write_summary
+    from experiments.sweep.spec import SpecError
+    from experiments.sweep.store import StoreError
+
     try:
         paths = write_summary(directory, out)
     except (StoreError, SpecError, SummaryError) as err:
@@ -240,6 +252,10 @@ def rerun_command(directory: DirArg, run_id: RunIdArg) -> None:
     its monthly and summary rows (and household panel, if kept) are identical to the
     stored ones, 1 naming the differing columns otherwise.
     """
+    from experiments.sweep.rerun import RerunError, rerun
+    from experiments.sweep.spec import SpecError
+    from experiments.sweep.store import StoreError
+
     try:
         result = rerun(directory, run_id)
     except (RerunError, StoreError, SpecError) as err:
@@ -261,6 +277,8 @@ def rerun_command(directory: DirArg, run_id: RunIdArg) -> None:
 
 def make_executor(workers: int | None, dask: str | None) -> Executor:
     """The executor the options ask for: Dask, Serial (one worker) or Processes."""
+    from experiments.executors import Dask, serial_or_processes
+
     if workers is not None and workers < 1:
         fail(f"--workers: expected a whole number >= 1, got {workers}")
     count = workers or os.cpu_count() or 1
@@ -276,6 +294,10 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
     on stderr say which corrupt parts were set aside and how many orphan parts removed.
     Ctrl-C ends it with one line saying how to continue, exit code `EXIT_INTERRUPTED`.
     """
+    from experiments.executors import ExecutorError
+    from experiments.sweep.engine import run_sweep, start, status
+    from experiments.sweep.store import StoreError
+
     if runs_per_task is not None and runs_per_task < 1:
         fail(f"--runs-per-task: expected a whole number >= 1, got {runs_per_task}")
     try:
@@ -303,6 +325,10 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
 
 def interrupted(spec: Spec, store: SweepStore) -> NoReturn:
     """Say how many runs an interrupted sweep stored and how to continue; exit 130."""
+    from experiments.sweep.engine import status
+    from experiments.sweep.spec import SpecError
+    from experiments.sweep.store import MANIFEST, StoreError
+
     if not (store.directory / MANIFEST).exists():
         typer.echo(
             f"interrupted before the sweep started: nothing stored; start again with: "
@@ -322,6 +348,10 @@ def interrupted(spec: Spec, store: SweepStore) -> NoReturn:
 
 def open_or_fail(directory: Path) -> tuple[SweepStore, Spec]:
     """The sweep in `directory` and its spec, or fail naming what is wrong."""
+    from experiments.sweep.engine import open_sweep
+    from experiments.sweep.spec import SpecError
+    from experiments.sweep.store import StoreError
+
     try:
         return open_sweep(directory)
     except (StoreError, SpecError) as err:
@@ -366,6 +396,10 @@ class SweepProgress:
 
 def rich_table(title: str, frame: pd.DataFrame) -> Table:
     """An analysis table for reading in a terminal (`readable`); text wraps, never truncates."""
+    import pandas as pd
+
+    from experiments.analysis.formatting import format_value, readable
+
     shown = readable(title, frame)
     table = Table(title=title)
     for column in shown.columns:
