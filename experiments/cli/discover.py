@@ -92,6 +92,8 @@ def discover_command(
     out: Annotated[
         Path | None,
         typer.Option(
+            "--out",
+            "-o",
             help="Output folder [default: DIRECTORY/discovery/<outcome>_<below|above>_"
             "<value>[_effect_vs_<arm>]]; an earlier discovery folder there is replaced.",
             show_default=False,

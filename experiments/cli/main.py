@@ -57,17 +57,50 @@ app = typer.Typer(
 )
 register(app)
 optimise_cli.register(app)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"wsim (workshop-sim) {version('workshop-sim')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of workshop-sim and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Simulate household income under poverty-alleviation workshop policies."""
+
+
 discover_cli.register(app)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
-MonthsOpt = Annotated[int | None, typer.Option(help="Simulated months (replaces [run] months).")]
-SeedOpt = Annotated[int | None, typer.Option(help="Root seed (replaces [run] seed).")]
+MonthsOpt = Annotated[
+    int | None, typer.Option("--months", "-m", help="Simulated months (replaces [run] months).")
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", "-s", help="Root seed (replaces [run] seed).")
+]
 HouseholdsOpt = Annotated[
-    int | None, typer.Option(help="Simulated households (replaces [run] households).")
+    int | None,
+    typer.Option("--households", "-n", help="Simulated households (replaces [run] households)."),
 ]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
+        "--out",
+        "-o",
         help="Output directory [default: results/<scenario name>]; an earlier output "
         "directory there is replaced.",
         show_default=False,
@@ -87,7 +120,10 @@ ReformOpt = Annotated[
 ReplicatesOpt = Annotated[
     int,
     typer.Option(
-        help="Replicates per parameter set: 0..R-1, the same for every set (common random numbers)."
+        "--replicates",
+        "-r",
+        help="Replicates per parameter set: 0..R-1, the same for every set "
+        "(common random numbers).",
     ),
 ]
 TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
@@ -117,6 +153,7 @@ RunReplicatesOpt = Annotated[
     int,
     typer.Option(
         "--replicates",
+        "-r",
         help="Replicates 0..R-1 of SCENARIO and of the --vs scenario: at least 2 with --vs; "
         "1 without it (one run, chosen with --replicate).",
     ),

@@ -25,6 +25,8 @@ SpecArg = Annotated[Path, typer.Argument(help="Optimisation spec TOML file.", sh
 OutOpt = Annotated[
     Path | None,
     typer.Option(
+        "--out",
+        "-o",
         help="Results directory [default: results/<experiment name>]; a directory of the "
         "same spec is resumed (its stored runs are replayed), any other refused.",
         show_default=False,

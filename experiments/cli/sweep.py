@@ -48,6 +48,8 @@ DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=Fa
 OutOpt = Annotated[
     Path | None,
     typer.Option(
+        "--out",
+        "-o",
         help="Sweep directory [default: results/<experiment name>]; a directory of the same "
         "spec is resumed, any other non-empty one refused.",
         show_default=False,
@@ -56,7 +58,10 @@ OutOpt = Annotated[
 WorkersOpt = Annotated[
     int | None,
     typer.Option(
-        help="Worker processes [default: all cores]; 1 runs in this process.", show_default=False
+        "--workers",
+        "-w",
+        help="Worker processes [default: all cores]; 1 runs in this process.",
+        show_default=False,
     ),
 ]
 DaskOpt = Annotated[

@@ -540,3 +540,14 @@ def test_run_with_an_overflowing_value_fails_and_writes_nothing(wsim: Wsim, tmp_
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: tiny: the run produced")
     assert not out.exists()
+
+
+def test_version_and_short_options(wsim: Wsim, tmp_path: Path) -> None:
+    version = wsim("--version")
+    assert version.exit_code == 0 and version.stdout.startswith("wsim (workshop-sim) ")
+    assert wsim("-V").stdout == version.stdout
+    out = tmp_path / "short"
+    result = wsim("run", TINY, "-m", "2", "-n", "100", "-s", "3", "-o", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["months"], manifest["households"], manifest["seed"]) == (2, 100, 3)
