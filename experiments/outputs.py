@@ -123,11 +123,16 @@ def check_output_dir(out_dir: Path) -> None:
     manifest written by `write_run`) may be used; anything else is left alone.
 
     Raises:
-        OutputError: if `out_dir` or one of its parents is a file, or `out_dir` is a
-            directory with other contents.
+        OutputError: if `out_dir` or one of its parents is a file, `out_dir` is a
+            directory with other contents, or the system refuses the path (too long).
     """
     path = out_dir.absolute()
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    try:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise OutputError(
+            f"{_shortened(out_dir)}: a path the system accepts ({err.strerror or err})"
+        ) from None
     if not existing.is_dir():
         raise OutputError(f"{out_dir}: expected a directory path, but {existing} is a file")
     if existing != path:
@@ -138,6 +143,12 @@ def check_output_dir(out_dir: Path) -> None:
             f"wsim output directory (with {MANIFEST}); it holds other files, "
             "which would be replaced"
         )
+
+
+def _shortened(path: Path, most: int = 240) -> str:
+    """`path` as text, its middle left out when longer than `most` characters."""
+    text = str(path)
+    return text if len(text) <= most else f"{text[: most // 2]}...{text[-most // 2 :]}"
 
 
 def write_run(

@@ -501,6 +501,8 @@ def compare(
     out: Annotated[
         Path | None,
         typer.Option(
+            "--out",
+            "-o",
             help="Output directory [default: results/compare-<names>]; an earlier output "
             "directory there is replaced.",
             show_default=False,

@@ -551,3 +551,16 @@ def test_version_and_short_options(wsim: Wsim, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["months"], manifest["households"], manifest["seed"]) == (2, 100, 3)
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_path_too_long_for_the_system_is_one_error(
+    wsim: Wsim, tmp_path: Path, command: str
+) -> None:
+    out = tmp_path / ("a" * 5000)
+    scenarios = [TINY] if command == "run" else [TINY, SCENARIOS / "baseline.toml"]
+    result = wsim(command, *scenarios, "-m", "1", "-n", "50", "-o", out)
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: --out ") and "a path the system accepts" in line
+    assert len(line) < 400  # the path is shortened in the middle
