@@ -35,6 +35,7 @@ import pandas as pd
 from experiments.figures.arms import REPLICATE
 from experiments.figures.run import plot_run
 from experiments.provenance import VERSION_KEY, code_version
+from experiments.sweep.store import shown
 from model.policy import INSTRUMENT_CLASSES
 from model.scenario import Policy, Scenario, extends_chain
 from model.simulate import RunResult
@@ -131,7 +132,7 @@ def check_output_dir(out_dir: Path) -> None:
         existing = next(p for p in (path, *path.parents) if p.exists())
     except OSError as err:  # e.g. a name longer than the file system allows
         raise OutputError(
-            f"{_shortened(out_dir)}: a path the system accepts ({err.strerror or err})"
+            f"{shown(out_dir)}: a path the system accepts ({err.strerror or err})"
         ) from None
     if not existing.is_dir():
         raise OutputError(f"{out_dir}: expected a directory path, but {existing} is a file")
@@ -143,12 +144,6 @@ def check_output_dir(out_dir: Path) -> None:
             f"wsim output directory (with {MANIFEST}); it holds other files, "
             "which would be replaced"
         )
-
-
-def _shortened(path: Path, most: int = 240) -> str:
-    """`path` as text, its middle left out when longer than `most` characters."""
-    text = str(path)
-    return text if len(text) <= most else f"{text[: most // 2]}...{text[-most // 2 :]}"
 
 
 def write_run(

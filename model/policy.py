@@ -77,11 +77,6 @@ class Budget:
         self.spent_total[instrument] += amount
         return paid
 
-    @property
-    def exhausted(self) -> bool:
-        """Nothing left to pay with."""
-        return self.remaining <= 0.0
-
 
 class Instrument(ABC):
     """One policy instrument: its claims each month and its value to a candidate firm.

@@ -41,7 +41,7 @@ def test_budget_pays_whole_claims_in_order_while_money_lasts():
 def test_budget_pays_a_claim_equal_to_what_remains():
     budget = Budget(remaining=50.0, allocated=50.0)
     assert budget.pay("training", [50.0]).tolist() == [True]
-    assert budget.remaining == 0.0 and budget.exhausted
+    assert budget.remaining == 0.0 and budget.available("training") == 0.0
 
 
 def test_budget_pays_nothing_when_the_first_claim_is_too_large():
