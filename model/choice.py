@@ -132,16 +132,17 @@ def _add_at_current(v: np.ndarray, current: np.ndarray, amount: float) -> None:
 def logit_choice(v: np.ndarray, feasible: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Draw one option per row with probability proportional to exp(v) over feasible options.
 
-    An exponential race: each option has its own exponential draw (`draws`, one per row
-    and option, -log of a keyed uniform) and the option whose draw divided by its weight
-    exp(v - max) comes first wins; the winner is an exact draw from the logit
-    probabilities. Because every option keeps its own draw, a change in one option's
-    utility moves a choice only to or from that option, never between two others.
-    Infeasible options have weight 0 and never win.
+    An exponential race: each option has its own exponential draw E (`draws`, one per row
+    and option, -log of a keyed uniform) and arrives at E / exp(v); the first feasible
+    option to arrive wins, an exact draw from the logit probabilities. It is run on the
+    log scale, as Gumbel-max: the winner has the highest v - log E (-log E is a Gumbel
+    draw), so no weight is exponentiated. Because every option keeps its own draw, a
+    change in one option's utility moves a choice only to or from that option, never
+    between two others. Infeasible options never win.
     """
-    weights = _logit_weights(v, feasible)
-    weights /= draws  # the race's speed of each option: the fastest wins
-    return np.argmax(weights, axis=1).astype(np.int8)
+    score = v - np.log(draws)
+    score[~feasible] = -np.inf
+    return np.argmax(score, axis=1).astype(np.int8)
 
 
 def choice_probabilities(v: np.ndarray, feasible: np.ndarray) -> np.ndarray:

@@ -15,9 +15,8 @@ import numpy as np
 
 from model.compiled import measures as compiled_measures
 from model.compiled import twin
+from model.compiled.measures import STAYED_OUT_MONTHS, PovertyStatus
 from model.workshops import MONTHS_PER_YEAR
-
-STAYED_OUT_MONTHS = 12  # an exit counts as lasting after this many months out of poverty
 
 
 def fgt(
@@ -132,6 +131,44 @@ fgt_sums = twin(
 )
 
 
+def _poverty_month(
+    income: np.ndarray,
+    window_row: np.ndarray,
+    rolling: np.ndarray,
+    size: np.ndarray,
+    line: float,
+    status: PovertyStatus,
+    per_capita: np.ndarray,
+) -> tuple[np.ndarray, int, int, int]:
+    """One month of every household's rolling income and poverty status.
+
+    The twin of `model.compiled.measures.poverty_month` (same arguments and results).
+    """
+    np.subtract(income, window_row, out=window_row)  # in place: the rolling sum's change
+    rolling += window_row
+    window_row[:] = income
+    np.divide(rolling, size, out=per_capita)
+    now = per_capita < line
+    changed = np.flatnonzero(now != status.poor)
+    entering = now[changed]
+    re_entries = int(np.count_nonzero(status.ever_exited[changed[entering]]))
+    status.ever_exited[changed[~entering]] = True
+    status.poor[:] = now
+    months_out = status.months_out  # in place (a tuple's fields are not reassigned)
+    months_out += 1
+    months_out *= status.ever_exited > now  # exited before and not poor now
+    np.logical_or(status.stayed_out, months_out >= STAYED_OUT_MONTHS, out=status.stayed_out)
+    poor_now = int(np.count_nonzero(now))
+    return changed, re_entries, poor_now, int(np.count_nonzero(now & status.start_poor))
+
+
+poverty_month = twin(
+    compiled_measures.poverty_month,
+    _poverty_month,
+    test="tests/model/test_compiled_measures.py::test_poverty_month_twins_are_identical",
+)
+
+
 @dataclass
 class Transitions:
     """Household flows into and out of poverty in one month."""
@@ -151,38 +188,38 @@ class PovertyTracker:
         self.window = np.tile(first_month_income.astype(np.float64), (MONTHS_PER_YEAR, 1))
         self.rolling = first_month_income.astype(np.float64) * MONTHS_PER_YEAR
         self.start_rolling = self.rolling.copy()
-        self.poor = self.per_capita < line
+        # rolling 12-month household income per person (yuan per year), kept with `rolling`
+        self.per_capita = self.rolling / self.size
+        self.poor = self.per_capita < line  # updated in place, month by month
         self.start_poor = self.poor.copy()
         self.ever_exited = np.zeros(n, dtype=bool)
         self.months_out = np.zeros(n, dtype=np.int16)  # consecutive months non-poor after exit
         self.stayed_out = np.zeros(n, dtype=bool)  # an exit lasted STAYED_OUT_MONTHS
+        self.status = PovertyStatus(
+            self.poor, self.ever_exited, self.months_out, self.stayed_out, self.start_poor
+        )
         self.spell_start = np.where(self.poor, 0, -1).astype(np.int16)  # month, -1: no spell
         self.spell_lengths: list[np.ndarray] = []
         self.totals = Transitions(0, 0, 0)
         self.poor_counts: list[int] = []  # poor households in each month 1..T
         self.start_poor_months = 0  # months 1..T spent poor by households poor at month 0
 
-    @property
-    def per_capita(self) -> np.ndarray:
-        """Rolling 12-month household income per person (yuan per year)."""
-        return self.rolling / self.size
-
     def update(self, income: np.ndarray, month: int, line: float) -> Transitions:
         """Add this month's household income, reclassify, record flows and spells."""
-        oldest = self.window[month % MONTHS_PER_YEAR]  # the month leaving the window
-        np.subtract(income, oldest, out=oldest)  # in place: the rolling sum's change
-        self.rolling += oldest
-        oldest[:] = income
-        was_poor = self.poor
-        self.poor = self.per_capita < line
-        changed = np.flatnonzero(was_poor != self.poor)
-        exits = changed[was_poor[changed]]
-        entries = changed[self.poor[changed]]
-        re_entries = int(np.count_nonzero(self.ever_exited[entries]))
-        self.ever_exited[exits] = True
+        changed, re_entries, poor_now, start_poor_now = poverty_month(
+            income,
+            self.window[month % MONTHS_PER_YEAR],  # the month leaving the window
+            self.rolling,
+            self.size,
+            line,
+            self.status,
+            self.per_capita,
+        )
+        entering = self.poor[changed]
+        exits, entries = changed[~entering], changed[entering]
         self._spells(exits, entries, month)
-        self.poor_counts.append(int(np.count_nonzero(self.poor)))
-        self.start_poor_months += int(np.count_nonzero(self.poor & self.start_poor))
+        self.poor_counts.append(poor_now)
+        self.start_poor_months += start_poor_now
         flows = Transitions(len(exits), len(entries), re_entries)
         self.totals = Transitions(
             self.totals.exits + flows.exits,
@@ -197,9 +234,6 @@ class PovertyTracker:
         self.spell_lengths.append(month - self.spell_start[ended])
         self.spell_start[exits] = -1
         self.spell_start[entries] = month
-        self.months_out += 1
-        self.months_out *= self.ever_exited > self.poor  # exited before and not poor now
-        self.stayed_out |= self.months_out >= STAYED_OUT_MONTHS
 
     def mean_poor_households(self, last_months: int) -> float:
         """Mean number of poor households over the run's last `last_months` months."""

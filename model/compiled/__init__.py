@@ -26,6 +26,7 @@ in), each compared bit for bit by the test it names:
 - `wage_bills`: `pay.wage_bills` / `model.pay._wage_bills` (pay)
 - `recompute_farms`: `pay.recompute_farms` / `model.farming._recompute_farms` (farming)
 - `fgt_sums`: `measures.fgt_sums` / `model.metrics._fgt_sums` (metrics)
+- `poverty_month`: `measures.poverty_month` / `model.metrics._poverty_month` (metrics)
 - `column_sums`: `measures.column_sums` / `model.collection._column_sums` (collection)
 - `job_sums`: `measures.job_sums` / `model.collection._job_sums` (collection)
 

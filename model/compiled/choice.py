@@ -4,9 +4,10 @@ The same rules as the array version, which stays the reference and the fallback:
 as `model.offers.build_offers`, feasibility as `model.choice.feasible_options`, utilities
 as `model.choice.utilities` and the draw as `model.choice.logit_choice`. Each reviser's
 numbers are computed with the same floating-point operations in the same order, and the
-exponentials are taken by numpy between two compiled passes, so both versions give
-identical choices (tests compare them on many states). The array version builds about
-fifty (revisers x options) temporaries; this one reads each reviser's row once.
+logarithms of the draws are taken by numpy before the compiled pass, so both versions
+give identical choices (tests compare them on many states). The array version builds
+about fifty (revisers x options) temporaries; this one reads each reviser's row once
+and writes only its choice.
 
 The array twin is `model.economy._decisions`, and the twin is declared in
 `model.economy` (see `model.compiled`); it is used for the logit rule only, the other
@@ -119,22 +120,18 @@ def logit_decisions(
         activity is still feasible.
     """
     n = len(viewer.idx)
-    gaps = np.empty((n, N_OPTIONS))
-    feasible = np.empty((n, N_OPTIONS), dtype=np.bool_)
+    chosen = np.empty(n, dtype=np.int8)
     current_ok = np.empty(n, dtype=np.bool_)
-    _utility_gaps(
+    _choose(
         viewer.idx,
         _persons(viewer),
         _households(viewer),
         _market(market),
         _rates(params, coef, viewer.year, market),
-        gaps,
-        feasible,
+        np.log(draws),
+        chosen,
         current_ok,
     )
-    np.exp(gaps, out=gaps)
-    chosen = np.empty(n, dtype=np.int8)
-    _race(gaps, feasible, draws, chosen)
     return chosen, current_ok
 
 
@@ -202,10 +199,10 @@ def _rates(params: Scenario, coef: Choice, year: float, market: Market) -> Rates
 
 
 @jit
-def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
-    """Each reviser's utility less its best feasible utility, capped at 0 (per option).
+def _choose(idx, p, hh, m, r, log_draws, chosen, current_ok):
+    """Each reviser's feasible option with the highest utility less its log draw.
 
-    Writes `gaps` (to be exponentiated), `feasible` and `current_ok` row by row.
+    Writes `chosen` and `current_ok` row by row (`model.choice.logit_choice`).
     """
     income = np.empty(N_OPTIONS)
     full = np.zeros(N_OPTIONS)  # pay if hired (workshop options)
@@ -272,7 +269,7 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
         current = p.activity[i]
         current_ok[row] = ok[current]
         mother = p.female[i] and hh.young_child[home]
-        top = -np.inf
+        best = -np.inf
         for option in range(N_OPTIONS):
             x = (income[option] - cost[option]) * r.utility_per_1000_yuan
             x = x / YUAN_PER_UTILITY_UNIT + r.option_constants[option]
@@ -284,12 +281,10 @@ def _utility_gaps(idx, p, hh, m, r, gaps, feasible, current_ok):
                 x -= r.care_penalty
             if mother and option in (PARK_WORKSHOP, MIGRATION):
                 x -= r.young_child_away_penalty
-            gaps[row, option] = x
-            feasible[row, option] = ok[option]
-            if ok[option] and x > top:
-                top = x
-        for option in range(N_OPTIONS):
-            gaps[row, option] = min(gaps[row, option] - top, 0.0)
+            score = x - log_draws[row, option]
+            if ok[option] and score > best:
+                best = score
+                chosen[row] = option
 
 
 @jit
@@ -305,15 +300,3 @@ def _other_farmers(household, activity, i):
         farming += activity[j] == FARMING
         j += 1
     return farming
-
-
-@jit
-def _race(weights, feasible, draws, chosen):
-    """The feasible option of each row whose weight over its draw is largest (first if tied)."""
-    for row in range(weights.shape[0]):
-        best = -1.0
-        for option in range(weights.shape[1]):
-            speed = weights[row, option] / draws[row, option]
-            if feasible[row, option] and speed > best:
-                best = speed
-                chosen[row] = option

@@ -2,7 +2,9 @@
 
 The array twins are `model.metrics._fgt_sums` (the sums of `fgt_of_groups`) and
 `model.collection._column_sums` (the registered households' income by source): they
-gather the households of each group, then add them up in household order. Here one pass
+gather the households of each group, then add them up in household order. The month's
+poverty status (`poverty_month`) moves every household's 12-month window and status in
+one pass (array twin `model.metrics._poverty_month`). Here one pass
 over the households adds each one to the running sums of its groups in the same order,
 giving identical sums without gathering. The jobs table's sums over the employed are made
 in one pass as well (array twin `model.collection._job_sums`). The twins are declared in
@@ -11,9 +13,13 @@ in one pass as well (array twin `model.collection._job_sums`). The twins are dec
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from model.compiled.registry import jit
+
+STAYED_OUT_MONTHS = 12  # an exit counts as lasting after this many months out of poverty
 
 
 def fgt_sums(
@@ -122,3 +128,91 @@ def _column_sums(by_source, rows, sums):
     for row in rows:
         for source in range(by_source.shape[0]):
             sums[source] += by_source[source, row]
+
+
+def poverty_month(
+    income: np.ndarray,
+    window_row: np.ndarray,
+    rolling: np.ndarray,
+    size: np.ndarray,
+    line: float,
+    status: PovertyStatus,
+    per_capita: np.ndarray,
+) -> tuple[np.ndarray, int, int, int]:
+    """One month of every household's rolling income and poverty status, in one pass.
+
+    Each household's income this month replaces the oldest month of its 12-month window
+    (`window_row`), which moves its rolling sum; the rolling income per person
+    (`per_capita`, yuan per person per year) against the line gives its status. Exits
+    mark `ever_exited`; the months out of poverty since an exit and whether an exit
+    lasted `STAYED_OUT_MONTHS` are kept up to date. Arrays are updated in place.
+
+    Returns:
+        The households whose status changed (ascending), the re-entries among them
+        (poor again after an earlier exit), the poor households now, and those poor
+        now and at the start.
+    """
+    changed = np.empty(income.shape[0], dtype=np.int64)
+    counts = np.zeros(4, dtype=np.int64)
+    _poverty_month(
+        income,
+        window_row,
+        rolling,
+        size,
+        line,
+        status.poor,
+        status.ever_exited,
+        status.months_out,
+        status.stayed_out,
+        status.start_poor,
+        per_capita,
+        changed,
+        counts,
+    )
+    return changed[: counts[0]].copy(), int(counts[1]), int(counts[2]), int(counts[3])
+
+
+class PovertyStatus(NamedTuple):
+    """Per-household poverty status arrays `poverty_month` updates (see `PovertyTracker`)."""
+
+    poor: np.ndarray  # bool
+    ever_exited: np.ndarray  # bool, left poverty at least once
+    months_out: np.ndarray  # int16, consecutive months non-poor after an exit
+    stayed_out: np.ndarray  # bool, an exit lasted STAYED_OUT_MONTHS
+    start_poor: np.ndarray  # bool, poor at the start
+
+
+@jit
+def _poverty_month(
+    income,
+    window_row,
+    rolling,
+    size,
+    line,
+    poor,
+    ever_exited,
+    months_out,
+    stayed_out,
+    start_poor,
+    per_capita,
+    changed,
+    counts,
+):
+    for h in range(income.shape[0]):
+        rolling[h] += income[h] - window_row[h]
+        window_row[h] = income[h]
+        per_capita[h] = rolling[h] / size[h]
+        now = per_capita[h] < line
+        if now != poor[h]:
+            changed[counts[0]] = h
+            counts[0] += 1
+            if now:
+                counts[1] += ever_exited[h]
+            else:
+                ever_exited[h] = True
+            poor[h] = now
+        out = np.int16(months_out[h] + 1) if ever_exited[h] and not now else np.int16(0)
+        months_out[h] = out
+        stayed_out[h] |= out >= STAYED_OUT_MONTHS
+        counts[2] += now
+        counts[3] += now and start_poor[h]

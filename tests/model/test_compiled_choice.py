@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from model_helpers import variant
 from twins import run_both
 
-from model.choice import N_OPTIONS, _logit_weights, feasible_options, utilities
+from model.choice import N_OPTIONS, feasible_options, utilities
 from model.compiled import choice as compiled_choice
 from model.economy import WorkshopEconomy, _revisers, logit_decisions
 from model.households import IS_WORKSHOP_ACTIVITY, NO_EMPLOYER, Health
@@ -106,7 +106,13 @@ def test_current_job_pays_its_own_rate_in_both_versions(economy):
     both_versions(economy, economy.params.choice, 7)
 
 
-def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
+def test_compiled_utilities_equal_the_array_version_bit_for_bit(economy):
+    """Each option k against not working, with log draws equal to the array utilities.
+
+    Option k's score (utility less log draw) is then exactly 0 where the versions agree,
+    as is not working's; lowering k's log draw by one ulp makes k win where it is
+    feasible. Any utility one ulp apart, or any feasibility apart, changes a choice.
+    """
     with perturbed(economy, 11):
         people, coef = economy.people, economy.params.choice
         idx = np.flatnonzero(people.capacity > 0)
@@ -121,26 +127,29 @@ def test_compiled_logit_weights_equal_the_array_version_bit_for_bit(economy):
         market = economy._market(
             Staff.count(people, economy.registered_person, len(economy.workshop_table))
         )
-        gaps = np.empty((len(idx), len(Activity)))
-        feasible = np.empty(gaps.shape, dtype=bool)
-        current_ok = np.empty(len(idx), dtype=bool)
-        compiled_choice._utility_gaps(
-            idx,
-            compiled_choice._persons(viewer),
-            compiled_choice._households(viewer),
-            compiled_choice._market(market),
-            compiled_choice._rates(economy.params, coef, viewer.year, market),
-            gaps,
-            feasible,
-            current_ok,
-        )
         r, offers = _revisers(viewer), build_offers(viewer, market, economy.params)
         feasible_arrays = feasible_options(
             r, offers, economy.params.population.migrant_age_max, coef.flexible_hours
         )
-        weights_arrays = _logit_weights(utilities(r, offers, coef), feasible_arrays)
-    np.testing.assert_array_equal(feasible, feasible_arrays)
-    np.testing.assert_array_equal(np.exp(gaps) * feasible, weights_arrays)  # exact
+        v = utilities(r, offers, coef)
+        columns = (
+            compiled_choice._persons(viewer),
+            compiled_choice._households(viewer),
+            compiled_choice._market(market),
+            compiled_choice._rates(economy.params, coef, viewer.year, market),
+        )
+        chosen = np.empty(len(idx), dtype=np.int8)
+        current_ok = np.empty(len(idx), dtype=bool)
+        for k in range(1, len(Activity)):
+            for lowered in (False, True):
+                log_draws = np.full(v.shape, np.inf)  # score -inf: never chosen
+                log_draws[:, Activity.NOT_WORKING] = v[:, Activity.NOT_WORKING]
+                log_draws[:, k] = np.nextafter(v[:, k], -np.inf) if lowered else v[:, k]
+                compiled_choice._choose(idx, *columns, log_draws, chosen, current_ok)
+                expected = np.where(feasible_arrays[:, k] & lowered, k, Activity.NOT_WORKING)
+                np.testing.assert_array_equal(chosen, expected, err_msg=f"option {k}")
+    rows = np.arange(len(idx))
+    np.testing.assert_array_equal(current_ok, feasible_arrays[rows, r.current])
     # the comparison covers carers at a community factory downstairs and one elsewhere
     carers = r.carer & r.resettled & feasible_arrays[:, Activity.COMMUNITY_FACTORY]
     assert (carers & offers.downstairs).any() and (carers & ~offers.downstairs).any()

@@ -7,7 +7,7 @@ from twins import run_both
 
 from model.collection import column_sums, job_sums
 from model.economy import WorkshopEconomy
-from model.metrics import Groups, fgt_sums
+from model.metrics import STAYED_OUT_MONTHS, Groups, PovertyStatus, fgt_sums, poverty_month
 from model.workshops import Form
 
 
@@ -65,3 +65,34 @@ def test_job_sums_twins_are_identical(tiny):
     )
     assert jobs.sum() == len(employed) > 0
     assert 0 < gain_n.sum() < poor_jobs.sum()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 3000))
+def test_poverty_month_twins_are_identical(seed, n):
+    rng = np.random.default_rng(seed)
+    size = rng.integers(1, 8, n).astype(np.int16)
+    window = rng.lognormal(6.0, 1.0, (12, n))
+    rolling = window.sum(axis=0)
+    line = float(np.quantile(rolling / size, 0.4))
+    poor = rolling / size < line
+    status = PovertyStatus(
+        poor,
+        rng.random(n) < 0.3,  # ever exited
+        rng.integers(0, 30, n).astype(np.int16) * ~poor,  # months out, 0 while poor
+        rng.random(n) < 0.1,  # stayed out
+        rng.random(n) < 0.5,  # poor at the start
+    )
+    income = window[0] * rng.choice([0.2, 1.0, 3.0], n)  # some fall in, some climb out
+    per_capita = np.empty(n)
+    (changed, re_entries, poor_now, both), (_, row, rolling_after, _, _, after, pc) = run_both(
+        poverty_month, income, window[0], rolling, size, line, status, per_capita
+    )
+    np.testing.assert_array_equal(row, income)
+    np.testing.assert_allclose(pc, rolling_after / size)
+    assert poor_now == after.poor.sum() and both == (after.poor & after.start_poor).sum()
+    np.testing.assert_array_equal(changed, np.flatnonzero(after.poor != poor))
+    assert re_entries == (status.ever_exited & after.poor & ~poor).sum()
+    assert after.ever_exited[changed[~after.poor[changed]]].all()  # exits marked
+    lasting = after.months_out >= STAYED_OUT_MONTHS
+    assert (after.stayed_out[lasting]).all() and (after.months_out[after.poor] == 0).all()
