@@ -198,21 +198,23 @@ def _poverty_month(
     changed,
     counts,
 ):
+    n_changed = re_entries = poor_now = poor_both = 0
     for h in range(income.shape[0]):
         rolling[h] += income[h] - window_row[h]
         window_row[h] = income[h]
         per_capita[h] = rolling[h] / size[h]
         now = per_capita[h] < line
         if now != poor[h]:
-            changed[counts[0]] = h
-            counts[0] += 1
+            changed[n_changed] = h
+            n_changed += 1
             if now:
-                counts[1] += ever_exited[h]
+                re_entries += ever_exited[h]
             else:
                 ever_exited[h] = True
             poor[h] = now
-        out = np.int16(months_out[h] + 1) if ever_exited[h] and not now else np.int16(0)
+        out = np.int16(months_out[h] + 1) * np.int16(ever_exited[h] > now)
         months_out[h] = out
         stayed_out[h] |= out >= STAYED_OUT_MONTHS
-        counts[2] += now
-        counts[3] += now and start_poor[h]
+        poor_now += now
+        poor_both += now & start_poor[h]
+    counts[0], counts[1], counts[2], counts[3] = n_changed, re_entries, poor_now, poor_both
