@@ -15,7 +15,7 @@ help:
 	@echo "make bench-sweep - 2-worker speed-up of a 128-run sweep, results checked identical"
 	@echo "make bench-crn - variance reduction of paired arms by common random numbers"
 	@echo "make bench-optimise - model evaluations per minute of wsim optimise on 1 and 2 workers"
-	@echo "make bench-cli - start-up of wsim --help and wsim validate beyond python -c pass"
+	@echo "make bench-cli - start-up of wsim --help and validate beyond python -c pass; wsim run end to end"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml tools/find_python.sh
 	echo "using $$py ($$($$py --version))"; \
 	[ -x $(VPY) ] || $$py -m venv $(VENV); \
 	$(VPY) -m pip install --quiet --upgrade pip && \
-	$(VPY) -m pip install --quiet -e '.[dev]' && touch $(STAMP)
+	$(VPY) -m pip install --quiet -e '.[all,dev]' && touch $(STAMP)
 
 venv: $(STAMP)
 

@@ -1,54 +1,66 @@
 """Workshop-sim dashboard: pick a scenario, set the policy levers, run it month by month.
 
-Start it with ``make dashboard`` (``solara run app.py``). The page steps the model and
-redraws the poverty headcount, exits, employment by activity and spending as it goes;
-"Compare with baseline" runs the same county, households, months, seed and shocks
-without workshops or instruments and draws it dashed. Scenario files are read from
-``scenarios/`` beside this file, or from the folder named by ``WSIM_SCENARIO_DIR``.
-The model side (levers, runs, figures, numbers) is `experiments.dashboard`.
+Start it with ``make dashboard`` (``solara run app.py``). The page runs the chosen number
+of replicates one after another, stepping each month by month, and draws the poverty
+headcount, net exits, employment by activity and spending against calendar months: the
+mean over the finished replicates with its 95% band. "Compare with baseline" runs the
+same county, households, months, seed, replicates and shocks without workshops or
+instruments, and shows the paired effect of the policy with its interval. The numbers
+shown download as one CSV. Scenario files are read from ``scenarios/`` beside this
+file, or from the folder named by ``WSIM_SCENARIO_DIR``. The model side (levers, runs,
+figures, numbers) is `experiments.dashboard`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import cast
 
 import solara
 import solara.lab
-from matplotlib.figure import Figure
 
 from experiments.compare import without_policy
 from experiments.dashboard import (
     BASELINE_FILE,
+    CHARTS,
     CONTROLS,
     COUNTY_SCALE_NOTE,
     DEFAULT_HOUSEHOLDS,
+    DEFAULT_REPLICATES,
+    FIGURE_DPI,
     HOUSEHOLDS_MAX,
     HOUSEHOLDS_MIN,
     MIGRATION_SHOCK,
     MONTHS_MAX,
+    REPLICATES_MAX,
+    Chart,
     Control,
+    Runs,
     Setting,
     Slider,
-    Snapshot,
-    activity_figure,
+    band,
+    chart_data,
+    chart_figure,
+    check_replicates,
     configure,
-    exits_figure,
-    headcount_figure,
-    headline,
-    live_run,
+    download_table,
+    effect_cells,
+    headline_cells,
+    paired_outcomes,
+    progress,
+    replicate_runs,
+    replicates_text,
     scenario_files,
     settings_of,
-    spending_figure,
+    table_rows,
 )
 from model.scenario import Scenario, load_scenario
 
 SCENARIO_DIR = Path(os.environ.get("WSIM_SCENARIO_DIR", Path(__file__).parent / "scenarios"))
-FIGURE_DPI = 100
-Shown = tuple[int, Snapshot]  # run number on the page, what the run has collected
+Shown = tuple[int, Runs]  # run number on the page, what its replicates have collected
 
 
 def load(name: str) -> tuple[Scenario | None, str | None]:
@@ -65,6 +77,7 @@ scenario_name = solara.reactive(_names[0] if _names else "")
 scenario: solara.Reactive[Scenario | None] = solara.reactive(_first)
 load_error: solara.Reactive[str | None] = solara.reactive(_first_error)
 households = solara.reactive(DEFAULT_HOUSEHOLDS)
+replicates = solara.reactive(DEFAULT_REPLICATES)
 months = solara.reactive(_first.run.months if _first else MONTHS_MAX)
 settings = solara.reactive(settings_of(_first) if _first else {})
 run_error: solara.Reactive[str | None] = solara.reactive(None)
@@ -74,21 +87,21 @@ baseline_of: solara.Reactive[Scenario | None] = solara.reactive(None)
 
 
 @solara.lab.task
-def policy_run(run: Scenario, number: int) -> Iterator[Shown]:
-    """Step the policy scenario, yielding what it has collected as it goes."""
-    for snapshot in live_run(run):
+def policy_run(run: Scenario, number: int, replicates: int) -> Iterator[Shown]:
+    """Step the policy scenario's replicates, yielding what they have collected as they go."""
+    for runs in replicate_runs(run, replicates):
         if not policy_run.is_current():
             return
-        yield number, snapshot
+        yield number, runs
 
 
 @solara.lab.task
-def baseline_run(run: Scenario) -> Iterator[Snapshot]:
-    """Step the no-policy scenario, yielding what it has collected as it goes."""
-    for snapshot in live_run(run):
+def baseline_run(run: Scenario, replicates: int) -> Iterator[Runs]:
+    """Step the no-policy scenario's replicates, yielding what they have collected."""
+    for runs in replicate_runs(run, replicates):
         if not baseline_run.is_current():
             return
-        yield snapshot
+        yield runs
 
 
 def latest_policy() -> Shown | None:
@@ -96,9 +109,9 @@ def latest_policy() -> Shown | None:
     return cast("Shown | None", policy_run.latest)
 
 
-def latest_baseline() -> Snapshot | None:
-    """The baseline run's latest snapshot."""
-    return cast("Snapshot | None", baseline_run.latest)
+def latest_baseline() -> Runs | None:
+    """The baseline run's latest replicates."""
+    return cast("Runs | None", baseline_run.latest)
 
 
 def choose(name: str) -> None:
@@ -117,47 +130,49 @@ def change(key: str, value: Setting) -> None:
     settings.set({**settings.value, key: value})
 
 
-def configured() -> Scenario | None:
-    """The scenario as the page sets it; None (and the reason shown) if it is invalid."""
+def configured() -> tuple[Scenario, int] | None:
+    """The scenario and replicates as the page sets them; None (the reason shown) if invalid."""
     try:
         chosen = configure(
             SCENARIO_DIR / scenario_name.value, households.value, months.value, settings.value
         )
+        count = check_replicates(replicates.value)
     except (ValueError, OSError) as err:
         run_error.set(str(err))
         return None
     run_error.set(None)
-    return chosen
+    return chosen, count
 
 
-def start_run(chosen: Scenario) -> None:
-    """Run `chosen` as the page's next numbered run."""
+def start_run(chosen: Scenario, count: int) -> None:
+    """Run `count` replicates of `chosen` as the page's next numbered run."""
     runs_started.set(runs_started.value + 1)
-    policy_run(chosen, runs_started.value)
+    policy_run(chosen, runs_started.value, count)
 
 
 def run_clicked() -> None:
     """Run the scenario as the page sets it."""
-    chosen = configured()
-    if chosen is not None:
-        start_run(chosen)
+    setup = configured()
+    if setup is not None:
+        start_run(*setup)
 
 
 def compare_clicked() -> None:
     """Run the no-policy counterpart of the page's scenario (and the scenario if not run)."""
-    chosen = configured()
-    if chosen is None:
+    setup = configured()
+    if setup is None:
         return
+    chosen, count = setup
     try:
         counterfactual = without_policy(chosen, load_scenario(SCENARIO_DIR / BASELINE_FILE))
     except (ValueError, OSError) as err:
         run_error.set(f"Compare with baseline: {err}")
         return
     shown = latest_policy()
-    if shown is None or shown[1].scenario != chosen:
-        start_run(chosen)
+    if shown is None or shown[1].scenario != chosen or shown[1].replicates != count:
+        start_run(chosen, count)
     baseline_of.set(chosen)
-    baseline_run(counterfactual)
+    baseline_run(counterfactual, count)
 
 
 @solara.component
@@ -204,7 +219,10 @@ def InstrumentControls(control: Control) -> None:
 
 @solara.component
 def Controls() -> None:
-    """Scenario, run size, levers, shock and the run buttons."""
+    """The run buttons first (in view on a laptop screen), then scenario, run size, levers."""
+    with solara.Row():
+        solara.Button("Run", on_click=run_clicked, color="primary")
+        solara.Button("Compare with baseline", on_click=compare_clicked, outlined=True)
     solara.Select(
         "Scenario", values=scenario_files(SCENARIO_DIR), value=scenario_name.value, on_value=choose
     )
@@ -215,7 +233,8 @@ def Controls() -> None:
     solara.Text(f"{chosen.description} (seed {chosen.run.seed}, from {chosen.run.start:%Y-%m})")
     solara.InputInt(f"Households ({HOUSEHOLDS_MIN:,} to {HOUSEHOLDS_MAX:,})", value=households)
     solara.InputInt(f"Months (1 to {MONTHS_MAX})", value=months)
-    solara.Text(COUNTY_SCALE_NOTE, style={"font-size": "small"})
+    solara.InputInt(f"Replicates (1 to {REPLICATES_MAX})", value=replicates)
+    solara.Text(COUNTY_SCALE_NOTE)
     for control in CONTROLS:
         InstrumentControls(control)
     shock = chosen.shocks.migration_stop
@@ -225,35 +244,36 @@ def Controls() -> None:
         value=bool(settings.value[MIGRATION_SHOCK]),
         on_value=partial(change, MIGRATION_SHOCK),
     )
-    with solara.Row():
-        solara.Button("Run", on_click=run_clicked, color="primary")
-        solara.Button("Compare with baseline", on_click=compare_clicked, outlined=True)
 
 
 @solara.component
-def FigureCard(name: str, draw: Callable[[], Figure], snapshots: list[object]) -> None:
-    """A figure, redrawn only when the runs it shows have new data."""
-    figure = solara.use_memo(draw, snapshots)
-    with solara.Card(classes=[f"{name}-figure"]):
-        solara.FigureMatplotlib(figure, dependencies=snapshots, format="png", dpi=FIGURE_DPI)
+def FigureCard(chart: Chart, run: Runs, base: Runs | None) -> None:
+    """A chart, redrawn only when the replicates it shows change."""
+    shown = [run.shown, base.shown if base is not None and chart.compared else None]
+    figure = solara.use_memo(
+        lambda: chart_figure(chart, band(chart_data(chart, run, base), chart.bounds)), shown
+    )
+    with solara.Card(classes=[f"{chart.name}-figure"]):
+        solara.FigureMatplotlib(figure, dependencies=shown, format="png", dpi=FIGURE_DPI)
 
 
-def status(number: int | None, snapshot: Snapshot, running: bool) -> str:
-    """One line on a run: what, how big, how far."""
-    run = snapshot.scenario.run
-    what = f"Run {number}: {snapshot.scenario.name}" if number else snapshot.scenario.name
-    state = "done" if snapshot.finished and not running else "running"
+def status(number: int | None, runs: Runs, running: bool) -> str:
+    """One line on a run: what, how big, which replicate, how far."""
+    run, current = runs.scenario.run, runs.current
+    what = f"Run {number}: {runs.scenario.name}" if number else runs.scenario.name
+    state = "done" if runs.done and not running else "running"
     return (
-        f"{what}, {run.households:,} households, seed {run.seed}: month "
-        f"{snapshot.month} of {run.months} ({snapshot.at(snapshot.month)['date']}), {state}"
+        f"{what}, {run.households:,} households, seed {run.seed}: replicate "
+        f"{current.replicate + 1} of {runs.replicates}, month {current.month} of {run.months} "
+        f"({current.at(current.month)['date']}), {state}"
     )
 
 
 @solara.component
-def NumbersTable(rows: list[tuple[str, ...]]) -> None:
+def NumbersTable(rows: list[tuple[str, ...]], name: str) -> None:
     """Rows of text, the first the header, as a table (numbers right-aligned)."""
     header, *body = rows
-    with solara.v.SimpleTable(dense=True, class_="numbers"):
+    with solara.v.SimpleTable(dense=True, class_=name):
         with solara.v.Html(tag="thead"), solara.v.Html(tag="tr"):
             for cell in header:
                 solara.v.Html(tag="th", children=[cell])
@@ -266,31 +286,55 @@ def NumbersTable(rows: list[tuple[str, ...]]) -> None:
 
 
 @solara.component
-def Results() -> None:
-    """Status, current numbers and the four figures of the latest run."""
+def Errors() -> None:
+    """Why the page's settings cannot run, or why a run stopped."""
     if run_error.value:
         solara.Error(run_error.value)
     if policy_run.error:
         solara.Error(f"The run stopped: {policy_run.exception}")
     if baseline_run.error:
         solara.Error(f"The baseline run stopped: {baseline_run.exception}")
+
+
+@solara.component
+def Numbers(run: Runs, base: Runs | None) -> None:
+    """The headline table, the paired effects once a pair has finished, and the download."""
+    mean_of = f"Measure (mean of {replicates_text(len(run.shown))})"
+    NumbersTable(table_rows(headline_cells(run, base), mean_of), "numbers")
+    if base is not None and (effect := effect_cells(run, base)):
+        pairs = replicates_text(len(paired_outcomes(run, base)), "replicate pair")
+        NumbersTable(table_rows(effect, f"Paired effect of the policy ({pairs})"), "effects")
+    solara.FileDownload(
+        lambda: download_table(run, base).to_csv(index=False),
+        filename=f"{run.scenario.name}-dashboard.csv",
+        label="Download the numbers shown (CSV)",
+        mime_type="text/csv",
+    )
+
+
+@solara.component
+def Results() -> None:
+    """Status, current numbers and the four figures of the latest run."""
+    Errors()
     shown = latest_policy()
     if shown is None:
         solara.Info("Choose a scenario, set the levers and press Run.")
         return
     number, run = shown
-    base = latest_baseline() if baseline_of.value == run.scenario else None
+    base = latest_baseline()
+    if base is not None and (
+        baseline_of.value != run.scenario or base.replicates != run.replicates
+    ):
+        base = None
     solara.Text(status(number, run, policy_run.pending), classes=["run-status"])
     if policy_run.pending:
-        solara.ProgressLinear(value=100 * run.month / run.scenario.run.months)
+        solara.ProgressLinear(value=100 * progress(run))
     if base is not None:
         solara.Text(status(None, base, baseline_run.pending), classes=["baseline-status"])
-    NumbersTable(headline(run, base))
+    Numbers(run, base)
     with solara.GridFixed(columns=2):
-        FigureCard("headcount", lambda: headcount_figure(run, base), [run, base])
-        FigureCard("exits", lambda: exits_figure(run, base), [run, base])
-        FigureCard("activity", lambda: activity_figure(run), [run])
-        FigureCard("spending", lambda: spending_figure(run), [run])
+        for chart in CHARTS:
+            FigureCard(chart, run, base)
 
 
 @solara.component

@@ -50,7 +50,9 @@ from experiments.figures.arms import REPLICATE
 from experiments.intervals import DEFINED
 from experiments.outputs import (
     MANIFEST,
+    PNG_FIGURES,
     Counterfactual,
+    FigureOptions,
     RunOutputs,
     counterfactual_warnings,
     run_warnings,
@@ -462,8 +464,17 @@ class RunResults:
         return save_run(self, Path(out), replicate).directory
 
 
-def save_run(results: RunResults, out: Path, replicate: int | None = None) -> RunOutputs:
-    """`RunResults.save`, returning where each table and figure went."""
+def save_run(
+    results: RunResults,
+    out: Path,
+    replicate: int | None = None,
+    figures: FigureOptions = PNG_FIGURES,
+) -> RunOutputs:
+    """`RunResults.save`, returning where each table and figure went.
+
+    The tables are those of `replicate` (the first run by default); the figures show
+    every replicate run (their mean and a 95% band) when there are several.
+    """
     chosen = results.replicates[0] if replicate is None else replicate
     return write_run(
         results.result(chosen),
@@ -474,6 +485,8 @@ def save_run(results: RunResults, out: Path, replicate: int | None = None) -> Ru
         overrides=results.overrides,
         warnings=results.warnings,
         counterfactual=results.counterfactual,
+        figures=figures,
+        replicate_results=[results.result(r) for r in results.replicates],
     )
 
 

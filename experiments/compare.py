@@ -17,16 +17,20 @@ Layout of a comparison directory::
                              averted against the reference, 95% Fieller CIs, status
     tables/<name>.parquet    each run table of every arm and replicate, stacked, with
                              ``arm`` and ``replicate`` in front (and the same as CSV)
-    plots/<figure>.png/.svg  figures, with the plotted numbers in <figure>.csv
+    plots/<figure>.png       figures (and .svg on request), with the plotted numbers in
+                             <figure>.csv and the caption in <figure>.txt
 
-It is written atomically, like a run's output directory (`experiments.outputs`).
+It is written atomically, like a run's output directory (`experiments.outputs`). The
+CSVs keep one row per arm and outcome at full precision; `difference_tables` and
+`cost_effectiveness_tables` give them as read (report, terminal): a table per kind of
+unit (shares, counts, money), a row per arm, a column per outcome named with its unit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,21 @@ from typing import Any
 import pandas as pd
 
 from experiments.analysis import effects as analysis
+from experiments.analysis.formatting import (
+    COUNTS,
+    HOUSEHOLD_MONTHS,
+    HOUSEHOLDS,
+    MONEY,
+    PERCENTAGE_POINTS,
+    SHARES,
+    YUAN,
+    format_amount,
+    format_difference,
+    format_estimate,
+    labelled,
+    measure_unit,
+    unit_kind,
+)
 from experiments.executors import Executor
 from experiments.figures.arms import (
     REPLICATE,
@@ -47,7 +66,15 @@ from experiments.figures.arms import (
     plot_workshops_by_arm,
 )
 from experiments.figures.sweep import plot_cost_effectiveness, plot_effects
-from experiments.outputs import MANIFEST, check_output_dir, scenario_files, staging
+from experiments.intervals import DEFINED
+from experiments.outputs import (
+    MANIFEST,
+    PNG_FIGURES,
+    FigureOptions,
+    check_output_dir,
+    scenario_files,
+    staging,
+)
 from experiments.provenance import code_version
 from experiments.sweep.pairing import pairs
 from experiments.sweep.seeding import ARM
@@ -59,6 +86,13 @@ DIFFERENCES, COST_EFFECTIVENESS = "differences.csv", "cost_effectiveness.csv"
 OUTCOMES = analysis.EFFECT_OUTCOMES  # differences.csv, in order
 FINAL_MONTH = ("headcount", "income_per_capita")  # outcomes read at the run's final month
 ALIGNED = ("seed", "start", "households", "months")  # [run] values every arm shares
+COUNTED = f"{HOUSEHOLDS}, {HOUSEHOLD_MONTHS}"
+TABLE_HEADINGS = {  # kind of unit: heading of its table as read
+    SHARES: f"Shares ({PERCENTAGE_POINTS})",
+    COUNTS: f"Counts ({COUNTED})",
+    MONEY: f"Money ({YUAN})",
+}
+SCENARIO = "Scenario"  # first column of a table as read
 
 
 class CompareError(ValueError):
@@ -234,6 +268,106 @@ def cost_effectiveness(comparison: Comparison) -> pd.DataFrame:
     return analysis.cost_effectiveness(_paired(comparison))
 
 
+def difference_tables(diffs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The differences (`differences`) as read: one table per kind of unit.
+
+    Args:
+        diffs: ``arm``, ``outcome``, ``difference``, ``ci_low``, ``ci_high``.
+
+    Returns:
+        Heading (`TABLE_HEADINGS`: shares in percentage points, counts in households
+        and household-months, money in yuan) -> a row per arm (``Scenario``) and a
+        column per outcome of that kind named with its unit; each cell the mean paired
+        difference and its 95% t CI, "+12 [5, 19]" (counts whole). Kinds no outcome
+        has are left out.
+    """
+    kinds = {o: unit_kind(measure_unit(o)) for o in diffs["outcome"].unique()}
+    return {
+        heading: _by_arm(
+            diffs[diffs["outcome"].map(kinds) == kind],
+            _difference_heading,
+            lambda row: format_estimate(
+                row["difference"], row["ci_low"], row["ci_high"], measure_unit(row["outcome"])
+            ),
+        )
+        for kind, heading in TABLE_HEADINGS.items()
+        if kind in kinds.values()
+    }
+
+
+def _difference_heading(outcome: str) -> str:
+    """An outcome with the unit of its differences ("Net exits (households)"; shares: pp)."""
+    shares = unit_kind(measure_unit(outcome)) == SHARES
+    return labelled(outcome, PERCENTAGE_POINTS if shares else None)
+
+
+def cost_effectiveness_tables(costs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The cost-effectiveness (`cost_effectiveness`) as read: gains apart from money.
+
+    Args:
+        costs: ``arm``, ``outcome``, ``per``, ``extra_spending_yuan``, ``gain``,
+            ``yuan_per_unit``, ``ci_low``, ``ci_high``, ``status``.
+
+    Returns:
+        ``Counts (households, household-months)``: each arm's mean gain per outcome
+        (extra net exits, poor household-months averted), whole; ``Money (yuan)``: its
+        mean extra spending and the yuan per unit of each gain with the 95% Fieller CI,
+        or why that ratio is undefined.
+    """
+    spending = costs.drop_duplicates("arm").assign(outcome="extra_spending_yuan")
+    return {
+        TABLE_HEADINGS[COUNTS]: _by_arm(
+            costs,
+            _gain_heading,
+            lambda row: format_difference(row["gain"], measure_unit(row["outcome"])),
+        ),
+        TABLE_HEADINGS[MONEY]: pd.concat(
+            [
+                _by_arm(spending, lambda _: labelled("extra_spending_yuan"), _extra_yuan),
+                _by_arm(costs, _per_unit_heading, _yuan_per_unit).drop(columns=SCENARIO),
+            ],
+            axis=1,
+        ),
+    }
+
+
+def _gain_heading(outcome: str) -> str:
+    """Heading of one gain with its unit: "Extra net exits (households)"."""
+    return f"{analysis.GAIN_WORDS[outcome].capitalize()} ({measure_unit(outcome)})"
+
+
+def _extra_yuan(row: Mapping[Hashable, Any]) -> str:
+    """An arm's mean extra spending against the reference (yuan, signed)."""
+    return format_difference(row["extra_spending_yuan"], YUAN)
+
+
+def _per_unit_heading(outcome: str) -> str:
+    """Heading of the yuan per unit of one gain: "Yuan per extra net exit (yuan, 95% CI)"."""
+    per = analysis.GAINS[outcome][1]
+    return f"Yuan per {per} ({YUAN}, 95% Fieller CI)"
+
+
+def _yuan_per_unit(row: Mapping[Hashable, Any]) -> str:
+    """Yuan per unit of gain with its interval, or why it is undefined."""
+    if row["status"] != DEFINED:
+        return str(row["status"])
+    bounds = ", ".join(format_amount(row[b], YUAN) for b in ("ci_low", "ci_high"))
+    return f"{format_amount(row['yuan_per_unit'], YUAN)} [{bounds}]"
+
+
+def _by_arm(
+    rows: pd.DataFrame,
+    heading: Callable[[str], str],
+    cell: Callable[[Mapping[Hashable, Any]], str],
+) -> pd.DataFrame:
+    """A table as read: a row per arm (in order), a column per outcome (`heading`), `cell` each."""
+    shown: dict[str, dict[str, str]] = {}
+    for row in rows.to_dict("records"):
+        shown.setdefault(heading(row["outcome"]), {})[row[ARM]] = cell(row)
+    arms = list(dict.fromkeys(rows[ARM]))
+    return pd.DataFrame(shown, index=arms).rename_axis(SCENARIO).reset_index()
+
+
 def _paired(comparison: Comparison) -> pd.DataFrame:
     """Each arm's runs beside the reference's run of the same replicate."""
     return pairs(arm_values(comparison.tables), [REPLICATE], comparison.reference)
@@ -251,24 +385,52 @@ def quotas(arms: list[Arm]) -> dict[str, float | None]:
     }
 
 
-def plot_comparison(comparison: Comparison, diffs: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Every comparison figure into `out_dir`; the paths written (PNG, SVG, CSV each)."""
+def plot_comparison(
+    comparison: Comparison,
+    diffs: pd.DataFrame,
+    out_dir: Path,
+    figures: FigureOptions = PNG_FIGURES,
+) -> list[Path]:
+    """Every comparison figure into `out_dir`; the paths written (images, CSV, caption).
+
+    Time axes are dated from the first arm's start (every arm shares it).
+    """
     tables, label, reference = comparison.tables, comparison.label, comparison.reference
+    start, formats, paper = comparison.arms[0].scenario.run.start, figures.formats, figures.paper
+    monthly, activity = tables["monthly"], tables["activity"]
     return [
-        *plot_poverty_by_arm(tables["monthly"], label, out_dir),
-        *plot_flows_by_year(tables["monthly"], label, out_dir),
-        *plot_activity_by_arm(tables["activity"], label, out_dir),
-        *plot_employment_by_sex_carer(tables["activity"], label, out_dir),
-        *plot_poor_income_by_arm(tables["income"], label, out_dir),
-        *plot_workshops_by_arm(tables["workshops"], label, out_dir),
-        *plot_jobs_and_quota(tables["monthly"], quotas(comparison.arms), label, out_dir),
-        *plot_spending_by_arm(tables["summary"], label, out_dir),
-        *plot_cost_effectiveness(cost_effectiveness(comparison), reference, label, out_dir),
-        *plot_effects(diffs, reference, label, out_dir),
+        *plot_poverty_by_arm(monthly, label, out_dir, start=start, formats=formats, paper=paper),
+        *plot_flows_by_year(monthly, label, out_dir, start=start, formats=formats, paper=paper),
+        *plot_activity_by_arm(activity, label, out_dir, start=start, formats=formats, paper=paper),
+        *plot_employment_by_sex_carer(
+            activity, label, out_dir, start=start, formats=formats, paper=paper
+        ),
+        *plot_poor_income_by_arm(
+            tables["income"], label, out_dir, start=start, formats=formats, paper=paper
+        ),
+        *plot_workshops_by_arm(
+            tables["workshops"], label, out_dir, start=start, formats=formats, paper=paper
+        ),
+        *plot_jobs_and_quota(
+            monthly,
+            quotas(comparison.arms),
+            label,
+            out_dir,
+            start=start,
+            formats=formats,
+            paper=paper,
+        ),
+        *plot_spending_by_arm(tables["summary"], label, out_dir, formats=formats, paper=paper),
+        *plot_cost_effectiveness(
+            cost_effectiveness(comparison), reference, label, out_dir, formats=formats, paper=paper
+        ),
+        *plot_effects(diffs, reference, label, out_dir, formats=formats, paper=paper),
     ]
 
 
-def write_comparison(comparison: Comparison, out_dir: Path) -> pd.DataFrame:
+def write_comparison(
+    comparison: Comparison, out_dir: Path, figures: FigureOptions = PNG_FIGURES
+) -> pd.DataFrame:
     """Write a comparison's tables, differences, cost-effectiveness, figures and manifest.
 
     Written atomically: into a staging directory renamed into place.
@@ -276,6 +438,7 @@ def write_comparison(comparison: Comparison, out_dir: Path) -> pd.DataFrame:
     Args:
         comparison: the stacked runs.
         out_dir: output directory; an earlier output directory there is replaced.
+        figures: the figures' formats and style.
 
     Returns:
         The differences table written to ``differences.csv``.
@@ -297,7 +460,7 @@ def write_comparison(comparison: Comparison, out_dir: Path) -> pd.DataFrame:
         written += [
             tmp / DIFFERENCES,
             tmp / COST_EFFECTIVENESS,
-            *plot_comparison(comparison, diffs, tmp / "plots"),
+            *plot_comparison(comparison, diffs, tmp / "plots", figures),
         ]
         manifest = comparison_manifest(comparison)
         manifest["files"] = [str(p.relative_to(tmp)) for p in written]

@@ -6,7 +6,8 @@ Layout of an output directory::
                               the run's warnings (`run_warnings`)
     tables/<name>.parquet     every table of the run (and the same as <name>.csv),
                               the household panel (panel) among them if the run kept one
-    plots/<figure>.png/.svg   figures, with the plotted numbers in <figure>.csv
+    plots/<figure>.png        figures (and .svg on request), with the plotted numbers in
+                              <figure>.csv and the run's details in <figure>.txt
     paired_effects.csv        only for a run against a counterfactual (`Counterfactual`)
 
 Everything is built in a hidden temporary sibling directory and renamed into place at
@@ -101,6 +102,27 @@ class Counterfactual:
 
 
 @dataclass(frozen=True)
+class FigureOptions:
+    """How figures are written: PNG always, SVG on request; default or paper style.
+
+    Attributes:
+        svg: also write each figure as SVG beside its PNG.
+        paper: short titles without run metadata, which goes to each figure's caption.
+    """
+
+    svg: bool = False
+    paper: bool = False
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The image formats written, as file suffixes without the dot."""
+        return ("png", "svg") if self.svg else ("png",)
+
+
+PNG_FIGURES = FigureOptions()  # the default: PNG figures in the default style
+
+
+@dataclass(frozen=True)
 class RunOutputs:
     """Where a run's outputs went.
 
@@ -156,6 +178,8 @@ def write_run(
     overrides: Mapping[str, int] | None = None,
     warnings: Sequence[str] | None = None,
     counterfactual: Counterfactual | None = None,
+    figures: FigureOptions = PNG_FIGURES,
+    replicate_results: Sequence[RunResult] = (),
 ) -> RunOutputs:
     """Write a run's tables, figures and manifest into `out_dir`, atomically.
 
@@ -169,6 +193,9 @@ def write_run(
         warnings: the manifest's warnings [default: `run_warnings` of this run].
         counterfactual: what the run was compared with; its paired effects are written
             to `PAIRED_EFFECTS`.
+        figures: the figures' formats and style.
+        replicate_results: every replicate of the scenario run (`result` among them):
+            with two or more, the figures show their mean and a 95% band.
 
     Returns:
         Where everything went (paths inside `out_dir`).
@@ -181,7 +208,15 @@ def write_run(
         warnings = run_warnings(scenario, result.all_tables())
     with staging(out_dir) as tmp:
         tables = _write_tables(result, tmp / "tables")
-        plots = plot_run(result, scenario, tmp / "plots", replicate)
+        drawn = list(replicate_results) if len(replicate_results) > 1 else result
+        plots = plot_run(
+            drawn,
+            scenario,
+            tmp / "plots",
+            replicate,
+            formats=figures.formats,
+            paper=figures.paper,
+        )
         manifest = build_manifest(result, scenario, scenario_path, replicate, overrides)
         manifest["warnings"] = list(warnings)
         effects = []

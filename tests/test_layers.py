@@ -20,6 +20,7 @@ PACKAGES = ("model", "experiments")
 # Layers, lowest first. A name covers the module and everything below it, except the
 # names in `PACKAGE_ONLY`, which cover the package's own __init__ only.
 #   model: the simulation; it knows nothing of experiments.
+#   extras: which optional packages (pip extras) are installed; imports nothing of ours.
 #   executors, provenance, intervals, sweep, calibration, optimisation: running many
 #       simulations and recording what ran (they may use each other, not the analysis).
 #       `intervals` (the t interval of a mean over replicates) sits here, not in the
@@ -33,6 +34,7 @@ PACKAGES = ("model", "experiments")
 #   cli: the ``wsim`` command, on top of everything; nothing else imports it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
+    ("experiments.extras",),
     (
         "experiments.executors",
         "experiments.provenance",
@@ -159,23 +161,23 @@ def test_the_model_is_below_everything_and_the_cli_above() -> None:
         (
             "experiments.report",
             "from experiments.cli.sweep import format_value\n",
-            "experiments/report.py:1: experiments.report (layer 5) imports experiments.cli.sweep",
+            "experiments/report.py:1: experiments.report (layer 6) imports experiments.cli.sweep",
         ),
         (
             "experiments.sweep.engine",
             "from ..analysis import effects\n",
-            "experiments/sweep/engine.py:1: experiments.sweep.engine (layer 1) imports "
+            "experiments/sweep/engine.py:1: experiments.sweep.engine (layer 2) imports "
             "experiments.analysis.effects",
         ),
         (
             "experiments.dashboard",
             "if True:\n    from experiments import cli\n",
-            "experiments/dashboard.py:2: experiments.dashboard (layer 5) imports experiments.cli",
+            "experiments/dashboard.py:2: experiments.dashboard (layer 6) imports experiments.cli",
         ),
         (
             "experiments.figures.arms",
             "import experiments.compare as compare\n",
-            "experiments/figures/arms.py:1: experiments.figures.arms (layer 3) imports "
+            "experiments/figures/arms.py:1: experiments.figures.arms (layer 4) imports "
             "experiments.compare",
         ),
     ],

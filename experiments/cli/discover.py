@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from experiments.cli.errors import fail
+from experiments.cli.errors import fail, needs
 from experiments.cli.options import BASELINE, MIN_DENSITY
 
 if TYPE_CHECKING:  # the command imports what it runs: building the app stays fast
@@ -45,12 +45,16 @@ def register(app: typer.Typer) -> None:
 def discover_command(
     directory: Annotated[
         Path,
-        typer.Argument(help="Sweep directory with uncertainties.", show_default=False),
+        typer.Argument(
+            help="Sweep directory with uncertainties.", show_default=False, metavar="DIR"
+        ),
     ],
     outcome: Annotated[
         str,
         typer.Option(
-            help="Outcome that defines failure: one of the spec's outcomes.", show_default=False
+            help="Outcome that defines failure: one of the spec's outcomes.",
+            show_default=False,
+            metavar="OUTCOME",
         ),
     ],
     below: Annotated[
@@ -58,11 +62,12 @@ def discover_command(
         typer.Option(
             help="A point fails when its outcome (mean over replicates) is below this.",
             show_default=False,
+            metavar="X",
         ),
     ] = None,
     above: Annotated[
         float | None,
-        typer.Option(help="Or when it is above this.", show_default=False),
+        typer.Option(help="Or when it is above this.", show_default=False, metavar="X"),
     ] = None,
     effect_vs: Annotated[
         str | None,
@@ -70,16 +75,21 @@ def discover_command(
             help="An arm: the outcome is then the paired effect ARM minus this arm, run by "
             "run on the same replicates, averaged [default: ARM's own level].",
             show_default=False,
+            metavar="ARM",
         ),
     ] = None,
     arm: Annotated[
-        str, typer.Option(help="The arm whose outcome is read (baseline: the spec's base).")
+        str,
+        typer.Option(
+            help="The arm whose outcome is read (baseline: the spec's base).", metavar="ARM"
+        ),
     ] = BASELINE,
     min_density: Annotated[
         float,
         typer.Option(
             help="The chosen box is the first on PRIM's trajectory (the most coverage) with "
-            "at least this share of its points failing, else the densest."
+            "at least this share of its points failing, else the densest.",
+            metavar="SHARE",
         ),
     ] = MIN_DENSITY,
     box: Annotated[
@@ -87,6 +97,7 @@ def discover_command(
         typer.Option(
             help="Choose this box of the peeling trajectory instead (0 = all points).",
             show_default=False,
+            metavar="N",
         ),
     ] = None,
     out: Annotated[
@@ -94,9 +105,11 @@ def discover_command(
         typer.Option(
             "--out",
             "-o",
-            help="Output folder [default: DIRECTORY/discovery/<outcome>_<below|above>_"
-            "<value>[_effect_vs_<arm>]]; an earlier discovery folder there is replaced.",
+            help="Output folder [default: DIRECTORY/discovery/OUTCOME_below-or-above_"
+            "VALUE, with _effect_vs_ARM for --effect-vs]; an earlier discovery folder "
+            "there is replaced.",
             show_default=False,
+            metavar="DIR",
         ),
     ] = None,
 ) -> None:
@@ -109,6 +122,7 @@ def discover_command(
     failing leaves, feature scores (CSV), discovery.json and the figures (PNG + SVG +
     CSV) into the output folder, then prints the chosen box.
     """
+    needs("decision")
     from experiments.api import ResultsError
     from experiments.discovery import DISCOVERY_DIR, DiscoveryError, discover, failure_of
     from experiments.sweep.spec import SpecError

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from experiments.cli import discover as discover_cli
 from experiments.cli import optimise as optimise_cli
-from experiments.cli.errors import EXIT_INVALID, fail
+from experiments.cli.errors import EXIT_INVALID, UsageInErrorStyle, fail
 from experiments.cli.options import DEFAULT_SCENARIOS, DEFAULT_TARGETS, RESULTS_DIR
 from experiments.cli.sweep import WorkersOpt, make_executor, register, rich_table
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # each command imports what it runs: building the app stays f
 
     from experiments.calibration.targets import CountyCalibration, TargetsFile
     from experiments.compare import Arm
-    from experiments.outputs import RunOutputs
+    from experiments.outputs import FigureOptions, RunOutputs
     from model.economy import WorkshopEconomy
     from model.scenario import Scenario, ScenarioError
     from model.simulate import RunResult
@@ -51,7 +51,8 @@ app = typer.Typer(
     "on with 'wsim resume') or a rerun that does not reproduce its stored rows; 2 "
     "usage error (unknown command or option, missing argument).",
     no_args_is_help=True,
-    rich_markup_mode=None,
+    cls=UsageInErrorStyle,
+    rich_markup_mode="markdown",
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
@@ -85,35 +86,70 @@ def _options(
 
 discover_cli.register(app)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
+RUN_SIZE = "Run size"  # help panels: what is simulated, what is written, against what
+OUTPUT = "Output"
+COUNTERFACTUAL = "Counterfactual"
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario TOML file.", metavar="SCENARIO.toml", show_default=False)
+]
 MonthsOpt = Annotated[
-    int | None, typer.Option("--months", "-m", help="Simulated months (replaces [run] months).")
+    int | None,
+    typer.Option(
+        "--months",
+        "-m",
+        help="Simulated months (replaces [run] months).",
+        metavar="MONTHS",
+        rich_help_panel=RUN_SIZE,
+    ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", "-s", help="Root seed (replaces [run] seed).")
+    int | None,
+    typer.Option(
+        "--seed",
+        "-s",
+        help="Root seed (replaces [run] seed).",
+        metavar="SEED",
+        rich_help_panel=RUN_SIZE,
+    ),
 ]
 HouseholdsOpt = Annotated[
     int | None,
-    typer.Option("--households", "-n", help="Simulated households (replaces [run] households)."),
+    typer.Option(
+        "--households",
+        "-n",
+        help="Simulated households (replaces [run] households).",
+        metavar="N",
+        rich_help_panel=RUN_SIZE,
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
         "-o",
-        help="Output directory [default: results/<scenario name>]; an earlier output "
-        "directory there is replaced.",
+        help="Output directory [default: results/NAME, NAME the scenario's name]; an "
+        "earlier output directory there is replaced.",
+        metavar="DIR",
         show_default=False,
+        rich_help_panel=OUTPUT,
     ),
 ]
 ReplicateOpt = Annotated[
-    int, typer.Option(help="Replicate index; with the seed it fixes every random stream.")
+    int,
+    typer.Option(
+        help="Replicate index; with the seed it fixes every random stream.",
+        metavar="R",
+        rich_help_panel=RUN_SIZE,
+    ),
 ]
 ReformOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--reform",
+        "-f",
         help="Reform file to overlay on SCENARIO (repeat to compose, in order).",
+        metavar="REFORM.toml",
         show_default=False,
     ),
 ]
@@ -124,9 +160,11 @@ ReplicatesOpt = Annotated[
         "-r",
         help="Replicates per parameter set: 0..R-1, the same for every set "
         "(common random numbers).",
+        metavar="R",
+        rich_help_panel=RUN_SIZE,
     ),
 ]
-TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.")]
+TargetsOpt = Annotated[Path, typer.Option(help="Calibration targets file.", metavar="TARGETS.toml")]
 PanelOpt = Annotated[
     int | None,
     typer.Option(
@@ -134,7 +172,26 @@ PanelOpt = Annotated[
         help="Months between household panel snapshots: also write "
         "tables/panel.parquet (and .csv), one row per household at month 0, every this many "
         "months and the final month [default: no panel].",
+        metavar="MONTHS",
         show_default=False,
+        rich_help_panel=OUTPUT,
+    ),
+]
+SvgOpt = Annotated[
+    bool,
+    typer.Option(
+        "--svg",
+        help="Also write each figure as SVG (vector, for papers) beside its PNG.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+PaperOpt = Annotated[
+    bool,
+    typer.Option(
+        "--paper",
+        help="Figures in the paper style: short titles without run metadata (scenario, "
+        "seed and dates go to each figure's caption file, FIGURE.txt).",
+        rich_help_panel=OUTPUT,
     ),
 ]
 VsOpt = Annotated[
@@ -146,7 +203,9 @@ VsOpt = Annotated[
         "with SCENARIO's seed, start, households and months "
         "(common random numbers), and prints and writes (paired_effects.csv) the paired "
         "effects with 95% intervals.",
+        metavar="NAME|FILE",
         show_default=False,
+        rich_help_panel=COUNTERFACTUAL,
     ),
 ]
 RunReplicatesOpt = Annotated[
@@ -156,6 +215,8 @@ RunReplicatesOpt = Annotated[
         "-r",
         help="Replicates 0..R-1 of SCENARIO and of the --vs scenario: at least 2 with --vs; "
         "1 without it (one run, chosen with --replicate).",
+        metavar="R",
+        rich_help_panel=COUNTERFACTUAL,
     ),
 ]
 
@@ -173,10 +234,12 @@ def run(
     vs: VsOpt = None,
     replicates: RunReplicatesOpt = 1,
     workers: WorkersOpt = None,
+    svg: SvgOpt = False,
+    paper: PaperOpt = False,
 ) -> None:
     """Run SCENARIO and write its outputs; with --vs, against a counterfactual.
 
-    Writes tables (parquet + CSV), plots (PNG + SVG + CSV) and manifest.json into the
+    Writes tables (parquet + CSV), plots (PNG + CSV, and SVG with --svg) and manifest.json into the
     output directory, then prints where they are, a summary of the run and its warnings
     (an instrument with no workshop of a form it pays for, claims the budget left
     unpaid; the manifest has them too). With --panel-every the tables include the
@@ -191,7 +254,13 @@ def run(
     than workshops and policy (e.g. another county).
     """
     from experiments.compare import Arm
-    from experiments.outputs import OutputError, check_output_dir, run_warnings, write_run
+    from experiments.outputs import (
+        FigureOptions,
+        OutputError,
+        check_output_dir,
+        run_warnings,
+        write_run,
+    )
     from model.simulate import NonFiniteResultError, simulate
 
     overrides = given_overrides(months, seed, households)
@@ -205,7 +274,10 @@ def run(
     if vs is not None:
         chosen = Arm(params.name, params, scenario)
         run_against(
-            chosen, counterfactual(vs, chosen), replicates, Options(out_dir, overrides, workers)
+            chosen,
+            counterfactual(vs, chosen),
+            replicates,
+            Options(out_dir, overrides, workers, FigureOptions(svg, paper)),
         )
         return
     try:
@@ -223,6 +295,7 @@ def run(
             replicate=replicate,
             overrides=overrides,
             warnings=warnings,
+            figures=FigureOptions(svg, paper),
         )
     except (OSError, OutputError) as err:
         fail(f"{out_dir}: could not write the outputs: {err}")
@@ -279,6 +352,7 @@ class Options:
     out_dir: Path
     overrides: dict[str, int]
     workers: int | None
+    figures: FigureOptions
 
 
 def run_against(chosen: Arm, vs: Arm, replicates: int, options: Options) -> None:
@@ -300,7 +374,7 @@ def run_against(chosen: Arm, vs: Arm, replicates: int, options: Options) -> None
     tables = run_arms(arms, replicates, options.workers)
     results = run_results(Comparison(arms, replicates, tables, notes, options.overrides))
     try:
-        outputs = save_run(results, options.out_dir, 0)
+        outputs = save_run(results, options.out_dir, 0, options.figures)
     except (OSError, OutputError) as err:
         fail(f"{options.out_dir}: could not write the outputs: {err}")
     print_outputs(outputs)
@@ -319,7 +393,8 @@ def run_against(chosen: Arm, vs: Arm, replicates: int, options: Options) -> None
 @app.command()
 def validate(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario TOML files.", show_default=False)
+        list[Path],
+        typer.Argument(help="Scenario TOML files.", show_default=False, metavar="SCENARIO.toml"),
     ],
 ) -> None:
     """Check scenario files; write nothing.
@@ -353,21 +428,29 @@ def calibrate_command(
         typer.Option(
             help="Simulated households per run [default: the scenario's]; shares are kept.",
             show_default=False,
+            metavar="N",
         ),
     ] = None,
     replicates: ReplicatesOpt = 8,
-    max_evaluations: Annotated[int, typer.Option(help="Most parameter sets to simulate.")] = 150,
+    max_evaluations: Annotated[
+        int, typer.Option(help="Most parameter sets to simulate.", metavar="N")
+    ] = 150,
     targets: TargetsOpt = DEFAULT_TARGETS,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Calibrated scenario file [default: calibrated/<file> beside SCENARIO].",
+            help="Calibrated scenario file [default: calibrated/FILE beside SCENARIO].",
             show_default=False,
+            metavar="FILE.toml",
         ),
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option(help="Root seed of the runs [default: the scenario's].", show_default=False),
+        typer.Option(
+            help="Root seed of the runs [default: the scenario's].",
+            show_default=False,
+            metavar="SEED",
+        ),
     ] = None,
     refine: Annotated[
         bool,
@@ -434,26 +517,33 @@ def calibrate_command(
 def check_calibration_command(
     households_share: Annotated[
         float,
-        typer.Option(help="Simulated households as a share of each county's real households."),
+        typer.Option(
+            help="Simulated households as a share of each county's real households.",
+            metavar="SHARE",
+        ),
     ] = 1.0,
     replicates: Annotated[
-        int, typer.Option(help="Replicates checked: FIRST..FIRST+R-1 (common random numbers).")
+        int,
+        typer.Option(
+            help="Replicates checked: FIRST..FIRST+R-1 (common random numbers).", metavar="R"
+        ),
     ] = CHECK_REPLICATES,
     first_replicate: Annotated[
         int,
         typer.Option(
             help="First replicate checked; the default keeps the check out of sample, "
-            "disjoint from the replicates 0..R-1 a fit uses."
+            "disjoint from the replicates 0..R-1 a fit uses.",
+            metavar="R",
         ),
     ] = CHECK_FIRST_REPLICATE,
     targets: TargetsOpt = DEFAULT_TARGETS,
     scenarios: Annotated[
-        Path, typer.Option(help="Directory of the county scenario files.")
+        Path, typer.Option(help="Directory of the county scenario files.", metavar="DIR")
     ] = DEFAULT_SCENARIOS,
 ) -> None:
     """Run each county's calibrated scenario and compare every target with its figure.
 
-    Runs <scenarios>/calibrated/<county>.toml where present, else the county file, on
+    Runs SCENARIOS/calibrated/COUNTY.toml where present, else the county file, on
     replicates the fit never used (by default). Exits with code 1 when a used target is
     outside its tolerance.
     """
@@ -491,9 +581,23 @@ def compare(
     scenarios: Annotated[
         list[Path],
         typer.Argument(
-            help="Scenario TOML files, two or more; the first is the reference.", show_default=False
+            help="Scenario TOML files, two or more (or one with --reform); the first is the "
+            "reference.",
+            show_default=False,
+            metavar="SCENARIO.toml",
         ),
     ],
+    reform: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reform",
+            "-f",
+            help="Reform file: adds an arm, the first SCENARIO with this reform overlaid "
+            "(repeat for more arms, one per reform).",
+            metavar="REFORM.toml",
+            show_default=False,
+        ),
+    ] = None,
     replicates: ReplicatesOpt = COMPARE_REPLICATES,
     households: HouseholdsOpt = None,
     months: MonthsOpt = None,
@@ -503,18 +607,22 @@ def compare(
         typer.Option(
             "--out",
             "-o",
-            help="Output directory [default: results/compare-<names>]; an earlier output "
+            help="Output directory [default: results/compare-NAMES]; an earlier output "
             "directory there is replaced.",
             show_default=False,
+            metavar="DIR",
         ),
     ] = None,
     workers: WorkersOpt = None,
+    svg: SvgOpt = False,
+    paper: PaperOpt = False,
 ) -> None:
     """Run SCENARIOS on the same seed and replicates and compare each with the first.
 
     Every scenario runs replicates 0..R-1 with the first one's seed, households and
     months (common random numbers: the same households and shocks in every scenario).
-    Writes the stacked tables, figures (PNG + SVG + CSV), differences.csv (paired
+    Each --reform adds an arm: the first scenario with that reform overlaid.
+    Writes the stacked tables, figures (PNG + CSV), differences.csv (paired
     differences from the first scenario, 95% t CIs) and manifest.json, then prints the
     differences.
     """
@@ -523,19 +631,25 @@ def compare(
         CompareError,
         Comparison,
         comparison_arms,
+        difference_tables,
         write_comparison,
     )
-    from experiments.outputs import OutputError, check_output_dir
+    from experiments.outputs import FigureOptions, OutputError, check_output_dir
 
-    if len(scenarios) < 2:
-        fail(f"SCENARIOS: expected at least two scenario files, got {len(scenarios)}")
+    reforms = reform or []
+    if len(scenarios) + len(reforms) < 2:
+        fail(
+            "SCENARIOS: expected at least two scenario files, or one with --reform, "
+            f"got {len(scenarios)}"
+        )
     if replicates < MIN_COMPARE_REPLICATES:
         fail(f"--replicates: expected a whole number >= {MIN_COMPARE_REPLICATES}, got {replicates}")
     overrides = given_overrides(months, seed, households)
+    loaded = [(path, with_overrides(load(path), overrides)) for path in scenarios]
+    first = loaded[0][1]
+    loaded += [(path, with_reforms(first, [path])) for path in reforms]
     try:
-        arms, notes = comparison_arms(
-            [(path, with_overrides(load(path), overrides)) for path in scenarios]
-        )
+        arms, notes = comparison_arms(loaded)
     except CompareError as err:
         fail(str(err))
     out_dir = out or RESULTS_DIR / safe_name("compare-" + "-".join(a.label for a in arms))
@@ -548,14 +662,15 @@ def compare(
     tables = run_arms(arms, replicates, workers)
     comparison = Comparison(arms, replicates, tables, notes, overrides)
     try:
-        differences = write_comparison(comparison, out_dir)
+        differences = write_comparison(comparison, out_dir, FigureOptions(svg, paper))
     except (OSError, OutputError) as err:
         fail(f"{out_dir}: could not write the outputs: {err}")
     typer.echo(
-        f"comparison written to {out_dir}/: tables/, plots/ (PNG + SVG + CSV), "
+        f"comparison written to {out_dir}/: tables/, plots/ (PNG + CSV), "
         f"{DIFFERENCES}, manifest.json"
     )
-    Console().print(rich_table("differences", differences))
+    for heading, table in difference_tables(differences).items():
+        Console().print(rich_table(f"differences: {heading}", table))
 
 
 def run_arms(arms: list[Arm], replicates: int, workers: int | None) -> dict[str, pd.DataFrame]:
@@ -595,12 +710,18 @@ def report_command(
     directory: Annotated[
         Path,
         typer.Argument(
-            help="Output directory of wsim run, wsim compare or a sweep.", show_default=False
+            help="Output directory of wsim run, wsim compare or a sweep.",
+            show_default=False,
+            metavar="DIR",
         ),
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file [default: DIRECTORY/report.html].", show_default=False),
+        typer.Option(
+            help="HTML file [default: DIRECTORY/report.html].",
+            show_default=False,
+            metavar="FILE.html",
+        ),
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of DIRECTORY.

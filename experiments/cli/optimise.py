@@ -15,21 +15,25 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.cli.errors import fail
+from experiments.cli.errors import fail, needs
 from experiments.cli.sweep import RESULTS_DIR, DaskOpt, WorkersOpt, make_executor
 
 if TYPE_CHECKING:  # the command imports what it runs: building the app stays fast
     import pandas as pd
 
-SpecArg = Annotated[Path, typer.Argument(help="Optimisation spec TOML file.", show_default=False)]
+SpecArg = Annotated[
+    Path,
+    typer.Argument(help="Optimisation spec TOML file.", show_default=False, metavar="SPEC.toml"),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
         "-o",
-        help="Results directory [default: results/<experiment name>]; a directory of the "
-        "same spec is resumed (its stored runs are replayed), any other refused.",
+        help="Results directory [default: results/NAME, NAME the experiment's name]; a "
+        "directory of the same spec is resumed (its stored runs are replayed), any other refused.",
         show_default=False,
+        metavar="DIR",
     ),
 ]
 
@@ -50,6 +54,7 @@ def optimise_command(
     Pareto front (with spending as an objective), the check and figures to
     DIR/optimisation/. A killed search continues when the command is run again.
     """
+    needs("decision")
     from experiments.executors import ExecutorError
     from experiments.optimisation.evaluation import OptimiseError
     from experiments.optimisation.run import optimise

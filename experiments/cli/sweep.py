@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from experiments.cli.errors import fail
+from experiments.cli.errors import fail, needs
 from experiments.cli.options import RESULTS_DIR
 
 if TYPE_CHECKING:  # each command imports what it runs: building the app stays fast
@@ -43,16 +43,19 @@ if TYPE_CHECKING:  # each command imports what it runs: building the app stays f
 ANALYSIS_DIR = "analysis"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
-SpecArg = Annotated[Path, typer.Argument(help="Sweep spec TOML file.", show_default=False)]
-DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False)]
+SpecArg = Annotated[
+    Path, typer.Argument(help="Sweep spec TOML file.", show_default=False, metavar="SPEC.toml")
+]
+DirArg = Annotated[Path, typer.Argument(help="Sweep directory.", show_default=False, metavar="DIR")]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
         "-o",
-        help="Sweep directory [default: results/<experiment name>]; a directory of the same "
-        "spec is resumed, any other non-empty one refused.",
+        help="Sweep directory [default: results/NAME, NAME the experiment's name]; a "
+        "directory of the same spec is resumed, any other non-empty one refused.",
         show_default=False,
+        metavar="DIR",
     ),
 ]
 WorkersOpt = Annotated[
@@ -61,6 +64,7 @@ WorkersOpt = Annotated[
         "--workers",
         "-w",
         help="Worker processes [default: all cores]; 1 runs in this process.",
+        metavar="N",
         show_default=False,
     ),
 ]
@@ -70,6 +74,7 @@ DaskOpt = Annotated[
         help="Run on a Dask cluster: its scheduler address, or 'local' for a LocalCluster of "
         "--workers processes on 127.0.0.1.",
         show_default=False,
+        metavar="ADDRESS",
     ),
 ]
 RunsPerTaskOpt = Annotated[
@@ -77,13 +82,18 @@ RunsPerTaskOpt = Annotated[
     typer.Option(
         help="Runs per executor task [default: about 16 tasks per worker, at most 8 runs].",
         show_default=False,
+        metavar="N",
     ),
 ]
 
 
 RunIdArg = Annotated[
     str,
-    typer.Argument(help="Run id: the run_id column of the sweep's runs table.", show_default=False),
+    typer.Argument(
+        help="Run id: the run_id column of the sweep's runs table.",
+        show_default=False,
+        metavar="RUN_ID",
+    ),
 ]
 
 
@@ -169,6 +179,7 @@ def analyze_command(
             help="An outcome to report effects on (repeatable) [default: the standard "
             "outcomes and the spec's]; a summary column or a kept monthly column.",
             show_default=False,
+            metavar="OUTCOME",
         ),
     ] = None,
     arm: Annotated[
@@ -176,6 +187,7 @@ def analyze_command(
         typer.Option(
             help="An arm to report on and rank (repeatable) [default: every arm].",
             show_default=False,
+            metavar="ARM",
         ),
     ] = None,
 ) -> None:
@@ -229,6 +241,7 @@ def analyze_rules_command(
         typer.Option(
             help="Folder for summary.md and ranking.csv [default: DIRECTORY/analysis].",
             show_default=False,
+            metavar="DIR",
         ),
     ] = None,
 ) -> None:
@@ -288,6 +301,7 @@ def make_executor(workers: int | None, dask: str | None) -> Executor:
         fail(f"--workers: expected a whole number >= 1, got {workers}")
     count = workers or os.cpu_count() or 1
     if dask is not None:
+        needs("cluster")
         return Dask(dask, count)
     return serial_or_processes(count)
 

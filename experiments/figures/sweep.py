@@ -2,12 +2,16 @@
 
 The functions take the tables of `experiments.analysis.effects` (a sweep's, or the paired
 differences of `wsim compare`, which have the same columns), so comparisons and sweeps
-share them. `plot_sweep` draws every figure a sweep's results support. Each figure is
-saved with exactly its plotted numbers as CSV (`experiments.figures.run.save_figure`).
+share them. `plot_sweep` draws every figure a sweep's results support. Panels whose
+numbers are all zero or missing are left out and named in the caption. Each figure is
+saved as PNG by default (SVG on request) with exactly its plotted numbers as CSV and a
+caption file holding `label` (arms or sweep, seed, replicates;
+`experiments.figures.style.save_figure`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +32,20 @@ from experiments.figures.arms import (
     plot_spending_by_arm,
 )
 from experiments.figures.style import (
+    DEFAULT_FORMATS,
     EDGE_COLOUR,
     EDGE_WIDTH,
     REFERENCE_LINE,
+    caption,
     draw_whiskers,
     fills,
-    new_grid,
+    fitted,
+    has_data,
+    left_out_note,
+    legend_below,
+    panel_grid,
     save_figure,
+    say_none,
     styled,
 )
 from experiments.intervals import DEFINED
@@ -76,31 +87,49 @@ def outcome_unit(outcome: str) -> str:
 
 
 @styled
-def plot_effects(effects: pd.DataFrame, reference: str, label: str, out_dir: Path) -> list[Path]:
+def plot_effects(
+    effects: pd.DataFrame,
+    reference: str,
+    label: str,
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    paper: bool = False,
+) -> list[Path]:
     """Each arm's mean paired difference from `reference` with its 95% CI, per outcome.
 
     Dot-and-whisker panels, one per outcome (in its own unit), arms down the side, a
-    reference line at no difference.
+    reference line at no difference. An outcome whose differences and intervals are all
+    zero or missing is left out (named in the caption).
 
     Args:
         effects: ``arm``, ``outcome``, ``difference``, ``ci_low``, ``ci_high``
             (`experiments.analysis.effects.effects`).
         reference: the arm the differences are taken from.
-        label: arms or sweep and seed, for the title.
-        out_dir: directory for ``effects.png/.svg/.csv``.
+        label: arms or sweep, seed and replicates, for the caption.
+        out_dir: directory for ``effects.png/.csv/.txt``.
+        formats: image formats to write (``png``, ``svg``...).
+        paper: the paper style (no title on the figure).
 
     Returns:
         The paths written.
     """
     data = effects[[ARM, "outcome", "difference", LOW, HIGH]].reset_index(drop=True)
-    outcomes = list(dict.fromkeys(data["outcome"]))
-    fig, grid = new_grid(
-        f"Differences from {reference} (paired by replicate), mean and 95% CI: {label}",
+    every = list(dict.fromkeys(data["outcome"]))
+    outcomes = [
+        o for o in every if has_data(data.loc[data["outcome"] == o, ["difference", LOW, HIGH]])
+    ]
+    title = f"Differences from {reference} (paired by replicate), mean and 95% CI"
+    fig, axes = panel_grid(
+        title,
         len(outcomes),
         share_x=False,
         row_height_in=EFFECT_PANEL_IN + EFFECT_ARM_IN * data[ARM].nunique(),
+        paper=paper,
     )
-    for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
+    if not outcomes:
+        say_none(axes[0], "no difference in any outcome")
+    for ax, outcome in zip(axes, outcomes, strict=False):
         rows = data[data["outcome"] == outcome]
         position = np.arange(len(rows))
         ax.axvline(0, **REFERENCE_LINE)
@@ -111,12 +140,22 @@ def plot_effects(effects: pd.DataFrame, reference: str, label: str, out_dir: Pat
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first arm at the top
         ax.set_xlabel(f"{outcome}: difference ({outcome_unit(outcome)})")
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.10g}"))
-    return save_figure(fig, data, out_dir / "effects")
+    data = data[data["outcome"].isin(outcomes)].reset_index(drop=True)
+    note = caption(
+        title, label, left_out_note((o for o in every if o not in outcomes), "no difference")
+    )
+    return save_figure(fig, data, out_dir / "effects", formats=formats, caption=note)
 
 
 @styled
 def plot_cost_effectiveness(
-    cost: pd.DataFrame, reference: str, label: str, out_dir: Path
+    cost: pd.DataFrame,
+    reference: str,
+    label: str,
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    paper: bool = False,
 ) -> list[Path]:
     """Extra spending per unit of gain of each arm against `reference`, 95% Fieller CI.
 
@@ -128,22 +167,22 @@ def plot_cost_effectiveness(
         cost: ``arm``, ``per``, ``yuan_per_unit``, ``ci_low``, ``ci_high``, ``status``
             (`experiments.analysis.effects.cost_effectiveness`).
         reference: the arm the extra spending and gains are counted from.
-        label: arms or sweep and seed, for the title.
-        out_dir: directory for ``cost_effectiveness.png/.svg/.csv``; the CSV holds the
+        label: arms or sweep, seed and replicates, for the caption.
+        out_dir: directory for ``cost_effectiveness.png/.csv/.txt``; the CSV holds the
             columns above (NaN numbers and the reason where undefined).
+        formats: image formats to write.
+        paper: the paper style (no title on the figure).
 
     Returns:
         The paths written.
     """
     data = cost[[ARM, "per", "yuan_per_unit", LOW, HIGH, "status"]].reset_index(drop=True)
     pers = list(dict.fromkeys(data["per"]))
-    fig, grid = new_grid(
-        f"Extra spending per unit of gain against {reference}, estimate and 95% Fieller "
-        f"CI: {label}",
-        len(pers),
-        share_x=False,
-    )
-    for ax, per in zip(grid[:, 0], pers, strict=True):
+    title = f"Extra spending per unit of gain against {reference}, estimate and 95% Fieller CI"
+    fig, axes = panel_grid(title, len(pers), share_x=False, paper=paper)
+    if not pers:
+        say_none(axes[0])
+    for ax, per in zip(axes, pers, strict=False):
         rows = data[data["per"] == per].reset_index(drop=True)
         position = np.arange(len(rows))
         defined = rows["status"] == DEFINED
@@ -161,28 +200,41 @@ def plot_cost_effectiveness(
                 rows.loc[defined, "yuan_per_unit"],
                 (rows.loc[defined, LOW], rows.loc[defined, HIGH]),
             )
+        else:  # no number on this panel: a scale would be meaningless
+            ax.set_yticks([])
         for x in position[~defined]:
             ax.text(x, 0, UNDEFINED_WORD, ha="center", va="bottom", rotation=90)
         ax.axhline(0, **REFERENCE_LINE)
         ax.set_xticks(position, rows[ARM].astype(str))
-        ax.set_ylabel(f"yuan per {per}\nagainst {reference}")
+        ax.set_ylabel(fitted(ax, f"yuan per {per} against {reference}", vertical=True))
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    grid[-1, 0].set_xlabel("arm")
-    return save_figure(fig, data, out_dir / "cost_effectiveness")
+    axes[-1].set_xlabel("arm")
+    note = caption(title, label)
+    return save_figure(fig, data, out_dir / "cost_effectiveness", formats=formats, caption=note)
 
 
 @styled
-def plot_sensitivity(indices: pd.DataFrame, method: str, label: str, out_dir: Path) -> list[Path]:
+def plot_sensitivity(
+    indices: pd.DataFrame,
+    method: str,
+    label: str,
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    paper: bool = False,
+) -> list[Path]:
     """Sobol (S1, ST) or Morris (mu*, sigma) indices of each input, per outcome (bars).
 
     Args:
         indices: ``outcome``, ``input`` and the method's index columns
             (`experiments.analysis.effects.sensitivity`).
         method: ``sobol`` or ``morris``.
-        label: sweep and seed, for the title.
-        out_dir: directory for ``<method>.png/.svg/.csv``; the CSV holds each bar
+        label: sweep, seed and replicates, for the caption.
+        out_dir: directory for ``<method>.png/.csv/.txt``; the CSV holds each bar
             (``index``, ``mean``) and its whisker (``ci_low``, ``ci_high``; empty for
-            sigma).
+            sigma). Outcomes whose indices are all zero or missing are left out.
+        formats: image formats to write.
+        paper: the paper style (no title on the figure).
 
     Returns:
         The paths written.
@@ -203,13 +255,14 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, label: str, out_dir: Pa
             )
         )
     data = pd.concat(frames, ignore_index=True)
-    outcomes = list(dict.fromkeys(data["outcome"]))
-    fig, grid = new_grid(
-        f"{method.capitalize()} sensitivity indices with 95% CI: {label}",
-        len(outcomes),
-        share_x=False,
-    )
-    for ax, outcome in zip(grid[:, 0], outcomes, strict=True):
+    every = list(dict.fromkeys(data["outcome"]))
+    outcomes = [o for o in every if has_data(data.loc[data["outcome"] == o, MEAN])]
+    data = data[data["outcome"].isin(outcomes)].reset_index(drop=True)
+    title = f"{method.capitalize()} sensitivity indices with 95% CI"
+    fig, axes = panel_grid(title, len(outcomes), share_x=False, paper=paper)
+    if not outcomes:
+        say_none(axes[0])
+    for ax, outcome in zip(axes, outcomes, strict=False):
         grouped_bars(ax, data[data["outcome"] == outcome], "input", "index")
         ax.axhline(0, **REFERENCE_LINE)
         ax.set_ylabel(
@@ -220,13 +273,14 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, label: str, out_dir: Pa
                 else f"{outcome_unit(outcome)}\nper full range"
             )
         )
-    grid[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    grid[-1, 0].set_xlabel("input (uncertain parameter)")
-    return save_figure(fig, data, out_dir / method)
+    legend_below(fig, axes)
+    axes[-1].set_xlabel("input (uncertain parameter)")
+    note = caption(title, label, left_out_note(o for o in every if o not in outcomes))
+    return save_figure(fig, data, out_dir / method, formats=formats, caption=note)
 
 
 def sweep_label(spec: Spec, data: SweepData) -> str:
-    """Sweep name, base scenario, seed and replicates, for figure titles."""
+    """Sweep name, base scenario, seed and replicates, for figure captions."""
     replicates = data.runs[REPLICATE].nunique() if len(data.runs) else 0
     return f"sweep {spec.name} on {spec.base.name} (seed {spec.seed}, {replicates} replicates)"
 
@@ -245,7 +299,13 @@ def arm_tables(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
 
 
 def plot_sweep(
-    spec: Spec, data: SweepData, tables: dict[str, pd.DataFrame], out_dir: Path
+    spec: Spec,
+    data: SweepData,
+    tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    paper: bool = False,
 ) -> list[Path]:
     """Every figure a sweep's results support, into `out_dir`; the paths written.
 
@@ -259,22 +319,36 @@ def plot_sweep(
         data: its stored results (`experiments.sweep.store.load`).
         tables: its analysis (`experiments.analysis.effects.analyze`).
         out_dir: directory for the figures.
+        formats: image formats to write (PNG by default; add ``svg`` for SVG).
+        paper: the paper style (no titles on the figures; captions carry them).
     """
     label, paths = sweep_label(spec, data), []
+    start = spec.base.run.start
     if not spec.uncertainties:
         frames = arm_tables(spec, data)
         monthly, summary = frames["monthly"], frames["summary"]
         if set(POVERTY_PANELS) & set(monthly.columns):
-            paths += plot_poverty_by_arm(monthly, label, out_dir)
+            paths += plot_poverty_by_arm(
+                monthly, label, out_dir, start=start, formats=formats, paper=paper
+            )
         if set(FLOWS) <= set(monthly.columns):
-            paths += plot_flows_by_year(monthly, label, out_dir)
+            paths += plot_flows_by_year(
+                monthly, label, out_dir, start=start, formats=formats, paper=paper
+            )
         if len(summary):
-            paths += plot_spending_by_arm(summary, label, out_dir)
+            paths += plot_spending_by_arm(summary, label, out_dir, formats=formats, paper=paper)
     if "effects" in tables:
-        paths += plot_effects(tables["effects"], BASELINE, label, out_dir)
+        paths += plot_effects(
+            tables["effects"], BASELINE, label, out_dir, formats=formats, paper=paper
+        )
     if "cost_effectiveness" in tables:
-        paths += plot_cost_effectiveness(tables["cost_effectiveness"], BASELINE, label, out_dir)
+        cost = tables["cost_effectiveness"]
+        paths += plot_cost_effectiveness(
+            cost, BASELINE, label, out_dir, formats=formats, paper=paper
+        )
     for method in INDICES:
         if method in tables:
-            paths += plot_sensitivity(tables[method], method, label, out_dir)
+            paths += plot_sensitivity(
+                tables[method], method, label, out_dir, formats=formats, paper=paper
+            )
     return paths

@@ -6,13 +6,15 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
-from experiment_helpers import ROOT, SCENARIOS, TINY, Wsim
+from experiment_helpers import ROOT, SCENARIOS, TINY, Wsim, write_reform
 from rich.console import Console
 
 from experiments import api, outputs
@@ -165,12 +167,21 @@ def test_manifest_lists_exactly_the_files_written(
     assert written == {*manifest["files"], "manifest.json"}
 
 
-def test_run_writes_each_figure_as_png_svg_and_csv(tiny_out: tuple[Path, str]) -> None:
+def test_run_writes_each_figure_as_png_and_csv_without_svg(tiny_out: tuple[Path, str]) -> None:
     plots = tiny_out[0] / "plots"
     for stem in FIGURES:
         assert (plots / f"{stem}.png").read_bytes().startswith(b"\x89PNG")
-        assert "<svg" in (plots / f"{stem}.svg").read_text()
+        assert not (plots / f"{stem}.svg").exists()
         assert len(pd.read_csv(plots / f"{stem}.csv")) == 13
+
+
+def test_run_writes_svg_figures_on_request(wsim: Wsim, tmp_path: Path) -> None:
+    result = wsim("run", TINY, "--months", "3", "--svg", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    plots = tmp_path / "out" / "plots"
+    for stem in FIGURES:
+        assert "<svg" in (plots / f"{stem}.svg").read_text()
+        assert (plots / f"{stem}.png").is_file()
 
 
 def test_run_prints_where_outputs_are_and_a_summary(
@@ -218,7 +229,7 @@ def test_failed_write_leaves_no_partial_directory(
     assert wsim("run", TINY, "--months", "2", "--out", out).exit_code == 0
     before = (out / "manifest.json").read_text()
 
-    def broken_plots(*args: object) -> list[Path]:
+    def broken_plots(*args: object, **kwargs: object) -> list[Path]:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(outputs, "plot_run", broken_plots)
@@ -329,6 +340,22 @@ def test_run_vs_writes_replicate_0_and_records_the_counterfactual(
     assert counterfactual["scenario"]["run"] == manifest["scenario"]["run"]  # aligned to tiny
     assert any("baseline.toml: run with households 400" in n for n in counterfactual["aligned"])
     assert PAIRED_EFFECTS in manifest["files"] and manifest["replicate"] == 0
+
+
+def test_run_vs_figures_show_every_replicate_with_a_band(
+    vs_out: tuple[Path, str], vs_results: api.RunResults
+) -> None:
+    drawn = pd.read_csv(vs_out[0] / "plots" / "poverty.csv")
+    headcount = pd.concat(
+        [
+            vs_results.result(r).monthly.set_index("month")["headcount"]
+            for r in range(VS_REPLICATES)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(drawn["headcount"], headcount.mean(axis=1), rtol=1e-12)
+    assert (drawn["headcount_ci_low"] < drawn["headcount"]).any()
+    assert "replicates 0 to 2" in (vs_out[0] / "plots" / "poverty.txt").read_text()
 
 
 def test_run_vs_prints_each_effect_with_its_interval_or_undefined(
@@ -471,30 +498,49 @@ def test_run_rejects_a_missing_file_or_a_directory(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run"], "Missing argument 'scenario'"),
+        (["run"], "Missing argument 'SCENARIO.toml'"),
         (["run", TINY, "--months", "abc"], "Invalid value for '--months'"),
         (["run", TINY, "--bogus"], "No such option: --bogus"),
-        (["validate"], "Missing argument 'scenarios'"),
-        (["sweep"], "Missing argument 'spec'"),
+        (["validate"], "Missing argument 'SCENARIO.toml'"),
+        (["sweep"], "Missing argument 'SPEC.toml'"),
         (
             ["sweep", "spec.toml", "--wokers", "2"],
             "No such option: --wokers (Possible options: --workers)",
         ),
         (["sweep", "spec.toml", "--workers", "two"], "Invalid value for '--workers'"),
-        (["resume"], "Missing argument 'directory'"),
-        (["rerun", "results/sweep"], "Missing argument 'run_id'"),
+        (["resume"], "Missing argument 'DIR'"),
+        (["rerun", "results/sweep"], "Missing argument 'RUN_ID'"),
         (["status", "a", "b"], "Got unexpected extra argument(s) (b)"),
         (["frobnicate"], "No such command 'frobnicate'"),
     ],
 )
-def test_usage_errors_exit_with_code_2(
+def test_usage_errors_are_one_error_line_with_code_2(
     wsim: Wsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = wsim(*args)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1].startswith(f"Error: {message}")
+    (line,) = result.stderr.splitlines()  # as every other error: one line, no usage box
+    assert line.startswith(f"error: {message}")
+    command = "wsim" if args == ["frobnicate"] else f"wsim {args[0]}"
+    assert line.endswith(f"(see '{command} --help')")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_command_prints_the_help(wsim: Wsim) -> None:
+    result = wsim()
+    assert result.exit_code == 2
+    assert "Commands" in result.stdout and not result.stderr.strip()
+
+
+def test_help_groups_options_in_panels_with_metavars_that_say_what_they_are(wsim: Wsim) -> None:
+    text = wsim("run", "--help").stdout
+    for panel in (cli.RUN_SIZE, cli.OUTPUT, cli.COUNTERFACTUAL):
+        assert f"─ {panel} ─" in text
+    for option, metavar in (("--months", "MONTHS"), ("--out", "DIR"), ("--reform", "REFORM.toml")):
+        assert re.search(rf"{option}\s+(-\w\s+)?{re.escape(metavar)}\s", text), option
+    assert "[run] months" in text and "results/NAME" in text  # brackets survive the markup
+    assert "<int>" not in text and "{scenario}" not in text
 
 
 def test_help_documents_the_exit_codes(wsim: Wsim) -> None:
@@ -564,3 +610,35 @@ def test_an_out_path_too_long_for_the_system_is_one_error(
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: --out ") and "a path the system accepts" in line
     assert len(line) < 400  # the path is shortened in the middle
+
+
+# ---------------------------------------------------------------- wsim compare --reform
+
+
+def test_compare_reform_adds_the_first_scenario_with_the_reform_as_an_arm(
+    wsim: Wsim, tmp_path: Path
+) -> None:
+    reform = write_reform(tmp_path)
+    out = tmp_path / "out"
+    result = wsim(
+        "compare", TINY, "-f", reform, "-r", "2", "-n", "120", "-m", "3", "--svg", "-o", out
+    )
+    assert result.exit_code == 0, result.output
+    for stem in ("poverty", "workshops", "activity"):  # SVG on request, dated from the start
+        assert (out / "plots" / f"{stem}.svg").is_file()
+        assert "Months 2015-12 to 2016-03" in (out / "plots" / f"{stem}.txt").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    first, reformed = manifest["scenarios"]
+    assert first["file"] == str(TINY) and reformed["file"] == str(reform)
+    subsidy = reformed["scenario"]["policy"]["wage_subsidy"]["share_of_poor_wage_bill"]
+    assert subsidy == 0.60  # the reform's value on the first scenario
+    assert reformed["scenario"]["run"] == first["scenario"]["run"]  # same households, seed
+    arms = set(pd.read_csv(out / "differences.csv")["arm"])
+    assert arms == {reformed["arm"]}
+
+
+def test_compare_needs_two_arms_counting_reforms(wsim: Wsim, tmp_path: Path) -> None:
+    result = wsim("compare", TINY, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "or one with --reform" in result.stderr
+    assert not (tmp_path / "out").exists()

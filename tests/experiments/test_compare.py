@@ -19,6 +19,8 @@ from experiments.compare import (
     CompareError,
     Comparison,
     comparison_arms,
+    cost_effectiveness_tables,
+    difference_tables,
     differences,
 )
 from experiments.executors import LostTasks, Serial
@@ -164,6 +166,78 @@ def test_cost_effectiveness_is_fieller_on_the_stored_summaries(
             assert row[["yuan_per_unit", "ci_low", "ci_high"]].isna().all()
 
 
+def stored_differences(rows: list[tuple[str, str, float, float, float]]) -> pd.DataFrame:
+    """A differences table: arm, outcome, difference and its CI per row."""
+    return pd.DataFrame(rows, columns=["arm", "outcome", "difference", "ci_low", "ci_high"])
+
+
+def test_differences_as_read_are_one_table_per_kind_of_unit() -> None:
+    diffs = stored_differences(
+        [
+            ("a", "headcount", -0.0123, -0.0206, -0.004),
+            ("a", "net_exits", 445.5, 400.2, 490.8),
+            ("a", "poor_household_months", -1234.4, -2000.6, -468.2),
+            ("a", "total_spending_yuan", 1_234_567.8, 1_000_000.0, 1_469_135.6),
+            ("b", "headcount", 0.0004, -0.003, 0.0038),
+            ("b", "net_exits", -0.3, -2.6, 2.0),
+            ("b", "poor_household_months", 0.5, -10.0, 11.0),
+            ("b", "total_spending_yuan", -10.0, -20.0, 0.0),
+        ]
+    )
+    tables = difference_tables(diffs)
+    assert list(tables) == [
+        "Shares (percentage points)",
+        "Counts (households, household-months)",
+        "Money (yuan)",
+    ]
+    shares, counts, money = tables.values()
+    assert shares.to_dict("list") == {
+        "Scenario": ["a", "b"],
+        "Poverty headcount, final month (percentage points)": [
+            "-1.2 [-2.1, -0.4] pp",
+            "0.0 [-0.3, +0.4] pp",
+        ],
+    }
+    assert counts.to_dict("list") == {
+        "Scenario": ["a", "b"],
+        "Net exits (households)": ["+446 [+400, +491]", "0 [-3, +2]"],
+        "Poor household-months (household-months)": ["-1,234 [-2,001, -468]", "+1 [-10, +11]"],
+    }
+    assert money.to_dict("list") == {
+        "Scenario": ["a", "b"],
+        "Spending (yuan)": ["+1,234,568 [+1,000,000, +1,469,136]", "-10.0 [-20.0, 0.0]"],
+    }
+
+
+def test_cost_effectiveness_as_read_keeps_gains_apart_from_yuan() -> None:
+    costs = pd.DataFrame(
+        {
+            "arm": ["a", "a"],
+            "outcome": ["net_exits", "poor_household_months"],
+            "extra_spending_yuan": [184_335.4, 184_335.4],
+            "gain": [20.5, 0.4],
+            "yuan_per_unit": [8_992.0, float("nan")],
+            "ci_low": [5_000.4, float("nan")],
+            "ci_high": [20_000.6, float("nan")],
+            "status": [DEFINED, "undefined: effect interval contains 0"],
+        }
+    )
+    gains, money = cost_effectiveness_tables(costs).values()
+    assert gains.to_dict("list") == {
+        "Scenario": ["a"],
+        "Extra net exits (households)": ["+21"],
+        "Poor household-months averted (household-months)": ["0"],
+    }
+    assert money.to_dict("list") == {
+        "Scenario": ["a"],
+        "Extra spending (yuan)": ["+184,335"],
+        "Yuan per extra net exit (yuan, 95% Fieller CI)": ["8,992 [5,000, 20,001]"],
+        "Yuan per poor household-month averted (yuan, 95% Fieller CI)": [
+            "undefined: effect interval contains 0"
+        ],
+    }
+
+
 def test_differences_use_the_first_scenario_as_reference(tiny_comparison: Comparison) -> None:
     table = differences(tiny_comparison)
     assert set(table["arm"]) == {REFORM_NAME}
@@ -238,7 +312,7 @@ def test_default_output_directory_is_named_after_the_scenarios(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["{tiny}"], "SCENARIOS: expected at least two scenario files, got 1"),
+        (["{tiny}"], "SCENARIOS: expected at least two scenario files"),
         (["{tiny}", "{reform}", "--replicates", "1"], "--replicates: expected a whole number >= 2"),
         (["{tiny}", "{tmp}/missing.toml"], "missing.toml: (file): an existing file"),
         (["{tiny}", "{tmp}/bad.toml"], "bad.toml: run.monthz: a known key"),

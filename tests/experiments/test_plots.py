@@ -1,5 +1,6 @@
-"""Figures of a run and of compared arms: files written, each CSV holds exactly the plotted
-numbers, and confidence bands are t intervals across replicates."""
+"""Figures of a run and of compared arms: files written (PNG by default, SVG on request, a
+caption), each CSV holds exactly the plotted numbers, and confidence bands are t intervals
+across replicates."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 from experiment_helpers import REFORM_NAME, SCENARIOS
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from scipy import stats as scipy_stats
 
 from experiments.compare import Comparison, cost_effectiveness, differences, plot_comparison
@@ -43,11 +46,19 @@ def figures(
 ) -> dict[str, list[Path]]:
     """Each plot of the tiny run, by function name: the paths it returned."""
     out = tmp_path_factory.mktemp("plots")
-    return {plot.__name__: plot(tiny_result, tiny, out) for plot in PLOTS}
+    return {plot.__name__: plot(tiny_result, tiny, out, formats=SVG_TOO) for plot in PLOTS}
+
+
+SVG_TOO = ("png", "svg")
+
+
+def by_suffix(paths: list[Path]) -> dict[str, Path]:
+    """The paths a figure wrote, by suffix (``.png``, ``.svg``, ``.csv``, ``.txt``)."""
+    return {p.suffix: p for p in paths}
 
 
 def plotted(figures: dict[str, list[Path]], name: str) -> pd.DataFrame:
-    return pd.read_csv(figures[name][2])
+    return pd.read_csv(by_suffix(figures[name])[".csv"])
 
 
 def by_month(table: pd.DataFrame, category: str, value: str) -> pd.DataFrame:
@@ -70,20 +81,24 @@ def svg_texts(path: Path) -> str:
     return " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text()))
 
 
-def test_each_plot_writes_png_svg_and_data_csv_with_one_stem(
+def test_each_plot_writes_the_formats_asked_for_data_csv_and_caption_with_one_stem(
     figures: dict[str, list[Path]],
 ) -> None:
     assert len(figures) == 4
     for paths in figures.values():
-        assert [p.suffix for p in paths] == [".png", ".svg", ".csv"]
+        assert [p.suffix for p in paths] == [".png", ".svg", ".csv", ".txt"]
         assert len({p.with_suffix("") for p in paths}) == 1
         assert paths[0].read_bytes().startswith(b"\x89PNG")
         assert "<svg" in paths[1].read_text()
 
 
-def test_titles_name_the_scenario_and_seed(figures: dict[str, list[Path]]) -> None:
+def test_captions_name_the_scenario_and_seed_and_titles_do_not(
+    figures: dict[str, list[Path]],
+) -> None:
     for paths in figures.values():
-        assert "tiny (seed 7)" in svg_texts(paths[1])
+        files = by_suffix(paths)
+        assert "Scenario tiny, seed 7, replicate 0" in files[".txt"].read_text()
+        assert "seed" not in svg_texts(files[".svg"])
 
 
 @pytest.mark.parametrize(
@@ -98,8 +113,8 @@ def test_titles_name_the_scenario_and_seed(figures: dict[str, list[Path]]) -> No
 def test_axes_are_labelled_with_units(
     figures: dict[str, list[Path]], name: str, label: str
 ) -> None:
-    texts = svg_texts(figures[name][1])
-    assert "month of the run" in texts
+    texts = svg_texts(by_suffix(figures[name])[".svg"])
+    assert "2016" in texts  # calendar months on the x axis
     assert label in texts
 
 
@@ -151,9 +166,9 @@ def test_figures_draw_exactly_the_numbers_in_their_csv(
     drawn: dict[str, tuple[Figure, pd.DataFrame]] = {}
     save = style.save_figure
 
-    def recording_save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
+    def recording_save(fig: Figure, data: pd.DataFrame, stem: Path, **kwargs: Any) -> list[Path]:
         drawn[stem.name] = (fig, data)
-        return save(fig, data, stem)
+        return save(fig, data, stem, **kwargs)
 
     for module in (plots, style):
         monkeypatch.setattr(module, "save_figure", recording_save)
@@ -169,13 +184,12 @@ def test_figures_draw_exactly_the_numbers_in_their_csv(
         areas = fig.axes[0].collections
         assert len(areas) == len(csv.columns)
         for area, column in zip(areas, tops.columns, strict=True):
-            xy = np.asarray(area.get_paths()[0].vertices)
-            top = pd.Series(xy[:, 1]).groupby(xy[:, 0]).max()
-            np.testing.assert_allclose(top.loc[csv.index], tops[column], rtol=1e-12)
+            _, top = band_edges(area)  # by date: in month order
+            np.testing.assert_allclose(top, tops[column], rtol=1e-12)
 
 
 def test_stacked_areas_differ_by_hatch_not_colour_alone(figures: dict[str, list[Path]]) -> None:
-    svg = figures["plot_income_sources"][1].read_text()
+    svg = by_suffix(figures["plot_income_sources"])[".svg"].read_text()
     series = len(plotted(figures, "plot_income_sources").columns) - 1
     assert len(re.findall(r"<pattern ", svg)) == series - 1  # the bottom area is plain
 
@@ -184,16 +198,17 @@ def test_run_without_spending_still_gets_every_figure(tmp_path: Path) -> None:
     baseline = load_scenario(SCENARIOS / "baseline.toml").with_overrides(households=200, months=2)
     paths = plot_spending(simulate(baseline), baseline, tmp_path)
     assert all(p.exists() for p in paths)
-    assert list(pd.read_csv(paths[2]).columns) == ["month"]
+    assert list(pd.read_csv(by_suffix(paths)[".csv"]).columns) == ["month"]
+    assert "Left out (zero or missing throughout): opening_subsidy" in paths[-1].read_text()
 
 
-def test_plot_run_draws_all_four_figures_and_replicate_in_title(
+def test_plot_run_draws_all_four_figures_and_replicate_in_caption(
     tiny_result: RunResult, tiny: Scenario, tmp_path: Path
 ) -> None:
     paths = plot_run(tiny_result, tiny, tmp_path, replicate=3)
-    assert len(paths) == 12
+    assert len(paths) == 12  # PNG, CSV and caption of each
     assert {p.stem for p in paths} == {"poverty", "income_sources", "activity", "spending"}
-    assert "tiny (seed 7, replicate 3)" in svg_texts(tmp_path / "spending.svg")
+    assert "seed 7, replicate 3" in (tmp_path / "spending.txt").read_text()
     assert [plot_poverty, plot_income_sources, plot_activity, plot_spending] == list(PLOTS)
 
 
@@ -210,16 +225,16 @@ UNITS = {  # stem: a label with units its SVG must show
     "jobs_quota": "(people)",
     "spending": "(yuan)",
     "cost_effectiveness": "yuan per extra net exit",
-    "effects": "(share of people)",
+    "effects": "(yuan per person per month)",
 }
 BY_MONTH = ("poverty", "activity", "employment_by_sex_carer", "workshops", "jobs_quota")
 
 
-def recording(drawn: Drawn) -> Callable[[Figure, pd.DataFrame, Path], list[Path]]:
+def recording(drawn: Drawn) -> Callable[..., list[Path]]:
     """`save_figure` that also keeps each figure and its paths by stem."""
 
-    def save(fig: Figure, data: pd.DataFrame, stem: Path) -> list[Path]:
-        paths = style.save_figure(fig, data, stem)
+    def save(fig: Figure, data: pd.DataFrame, stem: Path, **kwargs: Any) -> list[Path]:
+        paths = style.save_figure(fig, data, stem, **kwargs)
         drawn[stem.name] = (fig, paths)
         return paths
 
@@ -240,7 +255,21 @@ def arm_figures(tiny_comparison: Comparison, tmp_path_factory: pytest.TempPathFa
 
 
 def csv_of(drawn: Drawn, stem: str) -> pd.DataFrame:
-    return pd.read_csv(drawn[stem][1][2])
+    return pd.read_csv(by_suffix(drawn[stem][1])[".csv"])
+
+
+def figure_texts(fig: Figure) -> str:
+    """Every text drawn on `fig`: titles, axis and tick labels, legends, notes."""
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
+    return " ".join(texts).replace("\n", " ")
+
+
+def month_axis(fig: Figure) -> bool:
+    """Whether the bottom panel's x axis is time: calendar dates or the month index."""
+    bottom = fig.axes[-1]
+    dated = isinstance(bottom.xaxis.get_major_formatter(), ConciseDateFormatter)
+    return dated or bottom.get_xlabel().replace("\n", " ") == MONTH_LABEL
 
 
 def t_stats(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
@@ -279,18 +308,20 @@ def ci_of(rows: pd.DataFrame) -> np.ndarray:
     return rows[["ci_low", "ci_high"]].to_numpy()
 
 
-def test_every_arm_figure_writes_png_svg_and_csv_titled_with_arms_and_seed(
+def test_every_arm_figure_writes_png_csv_and_a_caption_with_arms_and_seed(
     arm_figures: Drawn,
 ) -> None:
     assert set(arm_figures) == set(UNITS)
-    for stem, (_, paths) in arm_figures.items():
-        assert [p.suffix for p in paths] == [".png", ".svg", ".csv"]
+    for stem, (fig, paths) in arm_figures.items():
+        assert [p.suffix for p in paths] == [".png", ".csv", ".txt"]
         assert {p.stem for p in paths} == {stem}
         assert paths[0].read_bytes().startswith(b"\x89PNG")
-        texts = svg_texts(paths[1])
-        assert "tiny vs tiny_wage_60" in texts and "seed 7" in texts, stem
+        caption = paths[2].read_text()
+        assert "tiny vs tiny_wage_60" in caption and "seed 7" in caption, stem
+        texts = figure_texts(fig)
+        assert "seed 7" not in texts, stem
         assert UNITS[stem] in texts, stem
-        assert (MONTH_LABEL in texts) == (stem in BY_MONTH), stem
+        assert month_axis(fig) == (stem in BY_MONTH), stem
 
 
 def test_poverty_bands_are_t_intervals_across_replicates_and_match_the_artists(
@@ -311,9 +342,9 @@ def test_poverty_bands_are_t_intervals_across_replicates_and_match_the_artists(
         assert len(ax.lines) == len(ax.collections) == 2
         for line, band, (_, rows) in zip(ax.lines, ax.collections, arms, strict=True):
             np.testing.assert_array_equal(line.get_ydata(), rows["mean"])
-            low, high = band_edges(band)
-            np.testing.assert_allclose(low.loc[rows["month"]], rows["ci_low"], rtol=1e-12)
-            np.testing.assert_allclose(high.loc[rows["month"]], rows["ci_high"], rtol=1e-12)
+            low, high = band_edges(band)  # by date: in month order, clipped to shares
+            np.testing.assert_allclose(low, rows["ci_low"].clip(0, 1), rtol=1e-12)
+            np.testing.assert_allclose(high, rows["ci_high"].clip(0, 1), rtol=1e-12)
     hatches = [band.get_hatch() for band in fig.axes[0].collections]
     dashes = [line.get_linestyle() for line in fig.axes[0].lines]
     assert len(set(hatches)) == len(set(dashes)) == 2  # arms apart in greyscale
@@ -332,8 +363,13 @@ def test_flows_are_yearly_sums_with_t_intervals_drawn_as_bars_and_whiskers(
     assert_matches(
         csv, t_stats(long, ["arm", "measure", "year"], "value"), ["arm", "measure", "year"]
     )
-    fig, _ = arm_figures["flows"]
-    for ax, flow in zip(fig.axes, ["exits", "entries", "re_entries"], strict=True):
+    fig, paths = arm_figures["flows"]
+    totals = long.groupby("measure", sort=False)["value"].sum()
+    shown = [flow for flow in ["exits", "entries", "re_entries"] if totals[flow] > 0]
+    left_out = {"exits": "gross exits", "entries": "entries", "re_entries": "re-entries"}
+    for flow in set(left_out) - set(shown):
+        assert left_out[flow] in paths[-1].read_text().split("Left out")[1]
+    for ax, flow in zip(fig.axes, shown, strict=True):
         rows = csv[csv["measure"] == flow]
         assert [p.get_height() for p in ax.patches] == pytest.approx(rows["mean"].tolist())
         np.testing.assert_allclose(whisker_ends(ax), ci_of(rows), rtol=1e-12)
@@ -355,8 +391,8 @@ def test_activity_areas_stack_the_mean_people_of_each_arm(
     for ax, arm in zip(fig.axes, ["tiny", REFORM_NAME], strict=True):
         tops = csv.loc[arm].cumsum(axis=1)
         for area, column in zip(ax.collections, tops.columns, strict=True):
-            _, top = band_edges(area)
-            np.testing.assert_allclose(top.loc[tops.index], tops[column], rtol=1e-12)
+            _, top = band_edges(area)  # in month order
+            np.testing.assert_allclose(top, tops[column], rtol=1e-12)
 
 
 def test_off_farm_share_by_sex_and_care_is_recomputed(
@@ -412,7 +448,10 @@ def test_workshops_by_form_and_status_leave_out_forms_never_seen(
         ["arm", "form", "status", "month"],
     )
     fig, _ = arm_figures["workshops"]
-    assert len(fig.axes) == 3 * csv["form"].nunique()  # statuses x forms
+    cells = workshops.groupby(["form", "status"])["count"].sum()
+    assert sorted(ax.get_title() for ax in fig.axes) == sorted(
+        f"{form}, {status}" for form, status in cells[cells > 0].index
+    )  # form x status panels with any workshop
 
 
 def test_jobs_figure_draws_the_quota_of_the_scenario(
@@ -423,10 +462,12 @@ def test_jobs_figure_draws_the_quota_of_the_scenario(
     on_share = csv["measure"] == "poor_share_of_jobs"
     assert (csv.loc[on_share, "quota_share"] == quota).all()
     assert csv.loc[~on_share, "quota_share"].isna().all()
+    monthly = tiny_comparison.tables["monthly"]
+    no_jobs = monthly["jobs_filled"] == 0
     assert_matches(
         csv,
         t_stats(
-            tiny_comparison.tables["monthly"].melt(
+            monthly.assign(poor_share_of_jobs=monthly["poor_share_of_jobs"].mask(no_jobs)).melt(
                 id_vars=["arm", "replicate", "month"],
                 value_vars=["jobs_filled", "poor_share_of_jobs"],
                 var_name="measure",
@@ -465,9 +506,10 @@ def test_effects_dots_and_whiskers_are_the_paired_differences(
     arm_figures: Drawn, tiny_comparison: Comparison
 ) -> None:
     csv = csv_of(arm_figures, "effects")
-    pd.testing.assert_frame_equal(
-        csv, differences(tiny_comparison)[list(csv.columns)], check_dtype=False
-    )
+    expected = differences(tiny_comparison)[list(csv.columns)]
+    numbers = expected[["difference", "ci_low", "ci_high"]].fillna(0).ne(0).any(axis=1)
+    drawn = expected[expected["outcome"].isin(expected.loc[numbers, "outcome"])]  # not all 0
+    pd.testing.assert_frame_equal(csv, drawn.reset_index(drop=True), check_dtype=False)
     fig, _ = arm_figures["effects"]
     assert len(fig.axes) == csv["outcome"].nunique()
     for ax, (_, rows) in zip(fig.axes, csv.groupby("outcome", sort=False), strict=True):
@@ -517,12 +559,12 @@ def test_an_undefined_cost_is_drawn_as_the_word_not_a_bar(tmp_path: Path) -> Non
     drawn: Drawn = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(analysis_plots, "save_figure", recording(drawn))
-        paths = plot_cost_effectiveness(cost, "base", "sweep s (seed 1)", tmp_path)
-    csv = pd.read_csv(paths[2])
+        paths = plot_cost_effectiveness(cost, "base", "sweep s (seed 1)", tmp_path, formats=SVG_TOO)
+    csv = pd.read_csv(by_suffix(paths)[".csv"])
     assert csv["status"].tolist() == cost["status"].tolist()
     assert csv["yuan_per_unit"].isna().tolist() == [False, True, False, False]
     assert_cost_figure_holds(drawn["cost_effectiveness"][0], csv)
-    assert "undefined" in svg_texts(paths[1])
+    assert "undefined" in svg_texts(by_suffix(paths)[".svg"])
 
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
@@ -542,12 +584,12 @@ def test_sensitivity_bars_hold_each_index_and_its_interval(method: str, tmp_path
         }
     )
     paths = plot_sensitivity(table, method, "sweep s (seed 1)", tmp_path)
-    csv = pd.read_csv(paths[2])
+    csv = pd.read_csv(by_suffix(paths)[".csv"])
     value, conf = ("S1", "S1_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
     first = csv[csv["index"] == csv["index"].iloc[0]]
     np.testing.assert_allclose(first["mean"], table[value])
     np.testing.assert_allclose(first["ci_high"] - first["mean"], table[conf])
-    assert "sweep s (seed 1)" in svg_texts(paths[1])
+    assert "sweep s (seed 1)" in by_suffix(paths)[".txt"].read_text()
     assert len(csv) == 4
 
 
