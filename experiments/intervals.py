@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95  # level of every interval the project reports
 DEFINED = "defined"  # status of a bounded ratio interval
@@ -25,7 +24,9 @@ TOO_FEW = "undefined: fewer than 2 pairs"  # no spread to judge the ratio by
 
 def t_quantile(n: Any, confidence: float = CONFIDENCE) -> np.ndarray:
     """Two-sided Student t quantile for a mean of `n` values (n - 1 degrees of freedom)."""
-    return np.asarray(stats.t.ppf((1 + confidence) / 2, np.asarray(n, dtype=float) - 1))
+    from scipy.stats import t  # imported on first use: a single run needs no interval
+
+    return np.asarray(t.ppf((1 + confidence) / 2, np.asarray(n, dtype=float) - 1))
 
 
 def t_half_width(sd: Any, n: Any, confidence: float = CONFIDENCE) -> np.ndarray:

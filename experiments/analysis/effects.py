@@ -22,9 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
-from scipy import stats
 
 from experiments.analysis.ranking import COST, EFFECT, rank_arms, unit_matrix
 from experiments.intervals import CONFIDENCE, DEFINED, fieller_interval, t_half_width
@@ -67,18 +64,22 @@ class AnalysisError(ValueError):
 
 def welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> float:
     """Half-width of the Welch (unpaired) t interval of mean(a) - mean(b)."""
+    from scipy.stats import t as t_distribution  # imported on first use: a run needs none
+
     va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
     if va + vb == 0:
         return 0.0  # both samples constant: no spread to cover
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return float(stats.t.ppf((1 + confidence) / 2, df) * np.sqrt(va + vb))
+    return float(t_distribution.ppf((1 + confidence) / 2, df) * np.sqrt(va + vb))
 
 
 def wilson_interval(
     successes: int, trials: int, confidence: float = CONFIDENCE
 ) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion (shares in [0, 1])."""
-    z = stats.norm.ppf((1 + confidence) / 2)
+    from scipy.stats import norm  # imported on first use, as every statistics import here
+
+    z = norm.ppf((1 + confidence) / 2)
     p, n = successes / trials, trials
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
@@ -339,6 +340,8 @@ def row_outcomes(design: pd.DataFrame, values: pd.Series, replicates: list[int])
 
 def sobol_indices(salib_problem: dict[str, Any], y: np.ndarray, seed: int) -> pd.DataFrame:
     """First- and total-order Sobol indices (with 95% CI half-widths) of each input."""
+    from SALib.analyze import sobol as sobol_analysis
+
     result = sobol_analysis.analyze(salib_problem, y, calc_second_order=True, seed=seed)
     return pd.DataFrame(
         {
@@ -362,6 +365,8 @@ def morris_indices(
 
     Inputs are on the unit cube, so effects are per full range of each input.
     """
+    from SALib.analyze import morris as morris_analysis
+
     result = morris_analysis.analyze(salib_problem, x, y, num_levels=levels, seed=rng)
     return pd.DataFrame(
         {

@@ -19,9 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.sample import morris, sobol
-from scipy import stats
-from scipy.stats import qmc
 
 from experiments.sweep.seeding import ARM, BASELINE
 from experiments.sweep.spec import LeverColumn, Spec, UncertaintyColumn
@@ -66,6 +63,9 @@ def unit_sample(spec: Spec, seed: int) -> np.ndarray:
     Latin hypercube: `design.samples` rows; Sobol (Saltelli, second order):
     N * (2D + 2) rows; Morris: r * (D + 1) rows on a `design.levels` grid.
     """
+    from SALib.sample import morris, sobol  # imported here: running a scenario needs none
+    from scipy.stats import qmc
+
     design, rng = spec.file.design, make_stream(seed, "design")
     assert design.samples is not None  # checked by the spec for these methods
     if design.method == "latin_hypercube":
@@ -89,8 +89,10 @@ def to_values(uncertainty: UncertaintyColumn, unit: np.ndarray) -> np.ndarray:
         values = np.exp(np.log(low) + unit * (np.log(high) - np.log(low)))
     else:
         assert u.mean is not None and u.sd is not None  # checked by the spec
+        from scipy.stats import truncnorm  # imported here: running a scenario needs none
+
         a, b = (low - u.mean) / u.sd, (high - u.mean) / u.sd
-        values = stats.truncnorm(a, b, loc=u.mean, scale=u.sd).ppf(unit)
+        values = truncnorm(a, b, loc=u.mean, scale=u.sd).ppf(unit)
     return np.rint(values).astype(np.int64) if uncertainty.integer else values
 
 
