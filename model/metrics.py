@@ -138,7 +138,6 @@ def _poverty_month(
     size: np.ndarray,
     line: float,
     status: PovertyStatus,
-    per_capita: np.ndarray,
 ) -> tuple[np.ndarray, int, int, int]:
     """One month of every household's rolling income and poverty status.
 
@@ -147,8 +146,7 @@ def _poverty_month(
     np.subtract(income, window_row, out=window_row)  # in place: the rolling sum's change
     rolling += window_row
     window_row[:] = income
-    np.divide(rolling, size, out=per_capita)
-    now = per_capita < line
+    now = rolling / size < line
     changed = np.flatnonzero(now != status.poor)
     entering = now[changed]
     re_entries = int(np.count_nonzero(status.ever_exited[changed[entering]]))
@@ -188,8 +186,6 @@ class PovertyTracker:
         self.window = np.tile(first_month_income.astype(np.float64), (MONTHS_PER_YEAR, 1))
         self.rolling = first_month_income.astype(np.float64) * MONTHS_PER_YEAR
         self.start_rolling = self.rolling.copy()
-        # rolling 12-month household income per person (yuan per year), kept with `rolling`
-        self.per_capita = self.rolling / self.size
         self.poor = self.per_capita < line  # updated in place, month by month
         self.start_poor = self.poor.copy()
         self.ever_exited = np.zeros(n, dtype=bool)
@@ -204,6 +200,11 @@ class PovertyTracker:
         self.poor_counts: list[int] = []  # poor households in each month 1..T
         self.start_poor_months = 0  # months 1..T spent poor by households poor at month 0
 
+    @property
+    def per_capita(self) -> np.ndarray:
+        """Rolling 12-month household income per person (yuan per year)."""
+        return self.rolling / self.size
+
     def update(self, income: np.ndarray, month: int, line: float) -> Transitions:
         """Add this month's household income, reclassify, record flows and spells."""
         changed, re_entries, poor_now, start_poor_now = poverty_month(
@@ -213,7 +214,6 @@ class PovertyTracker:
             self.size,
             line,
             self.status,
-            self.per_capita,
         )
         entering = self.poor[changed]
         exits, entries = changed[~entering], changed[entering]

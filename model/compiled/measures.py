@@ -137,13 +137,12 @@ def poverty_month(
     size: np.ndarray,
     line: float,
     status: PovertyStatus,
-    per_capita: np.ndarray,
 ) -> tuple[np.ndarray, int, int, int]:
     """One month of every household's rolling income and poverty status, in one pass.
 
     Each household's income this month replaces the oldest month of its 12-month window
-    (`window_row`), which moves its rolling sum; the rolling income per person
-    (`per_capita`, yuan per person per year) against the line gives its status. Exits
+    (`window_row`), which moves its rolling sum; the rolling income per person (yuan per
+    person per year) against the line gives its status. Exits
     mark `ever_exited`; the months out of poverty since an exit and whether an exit
     lasted `STAYED_OUT_MONTHS` are kept up to date. Arrays are updated in place.
 
@@ -165,7 +164,6 @@ def poverty_month(
         status.months_out,
         status.stayed_out,
         status.start_poor,
-        per_capita,
         changed,
         counts,
     )
@@ -194,7 +192,6 @@ def _poverty_month(
     months_out,
     stayed_out,
     start_poor,
-    per_capita,
     changed,
     counts,
 ):
@@ -202,8 +199,7 @@ def _poverty_month(
     for h in range(income.shape[0]):
         rolling[h] += income[h] - window_row[h]
         window_row[h] = income[h]
-        per_capita[h] = rolling[h] / size[h]
-        now = per_capita[h] < line
+        now = rolling[h] / size[h] < line
         if now != poor[h]:
             changed[n_changed] = h
             n_changed += 1
