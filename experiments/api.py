@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import pandas as pd
-from pydantic import BaseModel
 
 from experiments.analysis.effects import AnalysisError, analyze
 from experiments.compare import (
@@ -63,7 +62,14 @@ from experiments.sweep import engine
 from experiments.sweep.seeding import ARM
 from experiments.sweep.spec import Spec, SpecError, load_spec
 from experiments.sweep.store import StoreError, SweepData, SweepStore
-from model.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from model.scenario import (
+    Scenario,
+    ScenarioError,
+    field_unit,
+    key_field,
+    load_scenario,
+    scenario_from_dict,
+)
 from model.simulate import RunResult
 
 SCENARIO_DIR = REPO_ROOT / "scenarios"  # where scenario names are looked up
@@ -247,18 +253,7 @@ def scenario_key_unit(key: str) -> str | None:
     A key inside a table of the scenario (``choice.option_constants.farming``) has the
     table's unit.
     """
-    model: Any = Scenario
-    unit = None
-    for part in key.split("."):
-        known = getattr(model, "model_fields", None)
-        if known is None:  # inside a table keyed by name or year
-            return unit
-        if part not in known:
-            return None
-        extra = known[part].json_schema_extra
-        unit = extra.get("unit") if isinstance(extra, dict) else None
-        model = known[part].annotation
-    return None if isinstance(model, type) and issubclass(model, BaseModel) else unit
+    return field_unit(key_field(key))
 
 
 def column_unit(column: str) -> str | None:

@@ -63,7 +63,7 @@ from experiments.sweep.engine import open_sweep
 from experiments.sweep.seeding import ARM
 from experiments.sweep.spec import SpecError
 from experiments.sweep.store import DONE, StoreError
-from model.scenario import Scenario, defining_comment
+from model.scenario import defining_comment, field_unit, key_field
 
 REPORT = "report.html"
 TEMPLATE = "report.html.j2"
@@ -541,18 +541,11 @@ def scenario_field(key: str) -> tuple[str, str]:
     Both empty for a key the scenario schema does not know; a unit of "-" (a label or
     flag) reads empty.
     """
-    model: Any = Scenario
-    found = ("", "")
-    for part in key.split("."):
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            break
-        info = fields[part]
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        unit = str(extra.get("unit", ""))
-        found = (info.description or "", "" if unit == "-" else unit)
-        model = info.annotation
-    return found
+    field = key_field(key)
+    if field is None:
+        return "", ""
+    unit = field_unit(field) or ""
+    return field.description or "", "" if unit == "-" else unit
 
 
 def key_source(arm: Mapping[str, Any], key: str) -> str:

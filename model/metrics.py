@@ -191,14 +191,18 @@ class PovertyTracker:
         self.ever_exited = np.zeros(n, dtype=bool)
         self.months_out = np.zeros(n, dtype=np.int16)  # consecutive months non-poor after exit
         self.stayed_out = np.zeros(n, dtype=bool)  # an exit lasted STAYED_OUT_MONTHS
-        self.status = PovertyStatus(
-            self.poor, self.ever_exited, self.months_out, self.stayed_out, self.start_poor
-        )
         self.spell_start = np.where(self.poor, 0, -1).astype(np.int16)  # month, -1: no spell
         self.spell_lengths: list[np.ndarray] = []
         self.totals = Transitions(0, 0, 0)
         self.poor_counts: list[int] = []  # poor households in each month 1..T
         self.start_poor_months = 0  # months 1..T spent poor by households poor at month 0
+
+    @property
+    def status(self) -> PovertyStatus:
+        """The status arrays `poverty_month` updates in place."""
+        return PovertyStatus(
+            self.poor, self.ever_exited, self.months_out, self.stayed_out, self.start_poor
+        )
 
     @property
     def per_capita(self) -> np.ndarray:

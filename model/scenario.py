@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 # Peak resident memory of a run per simulated household (bytes): person and household
 # arrays, the month's temporaries and the collected tables. Measured as the growth of the
@@ -1019,6 +1020,31 @@ def extends_chain(path: Path) -> list[Path]:
         parent = tomllib.loads(current.read_text(encoding="utf-8")).get("extends")
         current = (current.parent / parent).resolve() if isinstance(parent, str) else None
     return chain
+
+
+def key_field(key: str) -> FieldInfo | None:
+    """The schema field of a dotted scenario key (its description and its unit's metadata).
+
+    A key inside a table keyed by name or year (``choice.option_constants.farming``) has
+    the table's field; a key the schema does not know, or a whole section, has none.
+    """
+    model: Any = Scenario
+    field = None
+    for part in key.split("."):
+        fields = getattr(model, "model_fields", None)
+        if fields is None:  # inside a table keyed by name or year
+            break
+        if part not in fields:
+            return None
+        field = fields[part]
+        model = field.annotation
+    return None if isinstance(model, type) and issubclass(model, BaseModel) else field
+
+
+def field_unit(field: FieldInfo | None) -> str | None:
+    """The unit a schema field declares (``unit`` in its metadata), None if it has none."""
+    extra = field.json_schema_extra if field is not None else None
+    return extra.get("unit") if isinstance(extra, dict) else None  # type: ignore[return-value]
 
 
 def defining_comment(scenario_path: Path, key: str) -> tuple[Path, str]:
