@@ -35,7 +35,7 @@ from matplotlib.typing import RcKeyType
 
 from experiments.analysis.effects import EXITS, POOR_MONTHS, cost_effectiveness, effects
 from experiments.analysis.effects import SPENDING as SPENDING_YUAN
-from experiments.figures.style import draw_band, line_style, new_grid, styled
+from experiments.figures.style import draw_band, line_style, new_grid, say_none, styled
 from experiments.intervals import UNDEFINED, t_half_width
 from experiments.sweep.pairing import REPLICATE, pairs
 from experiments.sweep.seeding import ARM
@@ -692,19 +692,12 @@ def chart_figure(chart: Chart, stats: pd.DataFrame) -> Figure:
                 ax.plot(x, rows[MEAN], label=label, **line_style(index))
         ax.set_ylabel(chart.ylabel)
         if stats.empty:
-            _say_none(ax)
+            say_none(ax, NONE_DRAWN)
         else:
             _date_axis(ax)
             ax.yaxis.set_major_formatter(StrMethodFormatter(chart.tick_format))
             fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return fig
-
-
-def _say_none(ax: Axes) -> None:
-    """An empty panel that says so, without axis ticks that would mean nothing."""
-    ax.text(0.5, 0.5, NONE_DRAWN, transform=ax.transAxes, ha="center", va="center")
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def _date_axis(ax: Axes) -> None:
