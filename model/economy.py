@@ -82,6 +82,11 @@ def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # (each round fills or closes pools).
 START_ROUNDS = 4
 
+# Revisers decide in parts of at most this many (each part's draws and offers are
+# arrays of revisers x options): choices are row by row, so parts only bound the memory
+# (about 0.5 kB a reviser at the start, when everyone able to work revises).
+CHOICE_CHUNK = 1 << 16
+
 
 def _decisions(
     viewer: Viewer, market: Market, params: Scenario, coef: Choice, draws: np.ndarray
@@ -448,19 +453,26 @@ class WorkshopEconomy(mesa.Model):
         rate = self.params.choice.revision_rate_per_month
         idx = keyed.selection(Purpose.REVISE, rate, self.must_revise, people.capacity, *tick)
         self.must_revise[:] = False
-        draws = -np.log(keyed.option_uniforms(Purpose.CHOICE, idx, N_OPTIONS, *tick))
         coef = coef or self.params.choice
-        viewer = Viewer(
-            idx, people, self.households, self.geography.park_distance_km, self.year, self.farms
-        )
         self.staff = Staff.count(
             people, self.registered_person, len(self.workshop_table), self.employed_now()
         )
         market = self._market(self.staff)
-        if coef.rule == "logit":
-            chosen, current_ok = logit_decisions(viewer, market, self.params, coef, draws)
-        else:  # the other decision rules have no compiled version
-            chosen, current_ok = _decisions(viewer, market, self.params, coef, draws)
+        # the logit rule has a compiled version; the other decision rules do not
+        decide = logit_decisions if coef.rule == "logit" else _decisions
+        chosen, current_ok = np.empty(len(idx), np.int8), np.empty(len(idx), bool)
+        for part in np.array_split(np.arange(len(idx)), -(-len(idx) // CHOICE_CHUNK) or 1):
+            revisers = idx[part]
+            draws = -np.log(keyed.option_uniforms(Purpose.CHOICE, revisers, N_OPTIONS, *tick))
+            viewer = Viewer(
+                revisers,
+                people,
+                self.households,
+                self.geography.park_distance_km,
+                self.year,
+                self.farms,
+            )
+            chosen[part], current_ok[part] = decide(viewer, market, self.params, coef, draws)
         self.choices = (idx, chosen, current_ok)
 
     def _match_labour(self) -> np.ndarray:

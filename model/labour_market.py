@@ -26,6 +26,9 @@ from model.scenario import Activity, WageSubsidy
 from model.workshops import HiringPriority, WorkshopTable
 
 PICK_GROUPS = 8  # groups of a pool's workshops in the first stage of an applicant's pick
+# (applicant, candidate) pairs raced at once: bounds the race's arrays (8 to 40 bytes a pair)
+# when many apply at once, as at the policy's start; each applicant's race is its own.
+RACE_PAIRS = 1 << 20
 
 # Tolerance when comparing a poor share with the quota (shares are ratios of head counts).
 QUOTA_TOLERANCE = 1e-9
@@ -229,7 +232,7 @@ def pick_workshops(
     hiring, group = hiring[order], group[order]
     groups, first = np.unique(group, return_index=True)
     room = np.add.reduceat(vacancies[hiring], first) if len(first) else np.empty(0, np.int64)
-    chosen = race(
+    chosen = race_in_parts(
         apps.key,
         groups // PICK_GROUPS,
         room.astype(np.float64),
@@ -239,7 +242,7 @@ def pick_workshops(
     )
     wanted = np.full(len(chosen), -1, dtype=np.int64)
     wanted[chosen >= 0] = groups[chosen[chosen >= 0]]
-    picked = race(
+    picked = race_in_parts(
         wanted,
         group,
         vacancies[hiring].astype(np.float64),
@@ -250,6 +253,30 @@ def pick_workshops(
     target = np.full(len(picked), -1, dtype=np.int64)
     target[picked >= 0] = hiring[picked[picked >= 0]]
     return target
+
+
+def race_in_parts(
+    wanted: np.ndarray,
+    keys: np.ndarray,
+    weights: np.ndarray,
+    entities: np.ndarray,
+    persons: np.ndarray,
+    prefix: np.uint64,
+) -> np.ndarray:
+    """`race` over consecutive parts of the applicants, each with about `RACE_PAIRS` pairs.
+
+    The winners are those of one race over everyone (each applicant's draws are its own);
+    only the memory the race holds at once is bounded. Arguments as `race`.
+    """
+    pairs = np.searchsorted(keys, wanted, side="right") - np.searchsorted(keys, wanted, "left")
+    total = np.cumsum(pairs)
+    cuts = np.searchsorted(total, np.arange(RACE_PAIRS, total[-1] if len(total) else 0, RACE_PAIRS))
+    bounds = np.unique(np.concatenate(([0], cuts, [len(wanted)])))
+    winner = np.empty(len(wanted), dtype=np.int64)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        part = slice(start, end)
+        winner[part] = race(wanted[part], keys, weights, entities, persons[part], prefix)
+    return winner
 
 
 def _race(
