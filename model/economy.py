@@ -37,6 +37,7 @@ from model.labour_market import (
     pick_workshops,
     release,
     take_up,
+    workshop_parts,
 )
 from model.metrics import PovertyTracker, Transitions
 from model.offers import Market, Pools, Viewer, build_offers
@@ -498,9 +499,7 @@ class WorkshopEconomy(mesa.Model):
 
     def _hire(self, persons: np.ndarray, wanted: np.ndarray, staff: Staff) -> np.ndarray:
         """Applicants pick a workshop of their pool and workshops hire; returns the refused."""
-        keyed, tick = self.keyed, (self.month, self.round)
         market = self._market(staff)
-        table = market.table
         home = self.people.household[persons]
         village, site = self.households.village[home], self.households.site[home]
         apps = Applications(
@@ -511,6 +510,38 @@ class WorkshopEconomy(mesa.Model):
             site=site,
         )
         target = self._pick(apps, wanted, market)
+        hired = np.zeros(len(persons), dtype=bool)
+        for part in workshop_parts(target, len(market.vacancies)):
+            hired[part] = self._select(
+                apps.part(part), target[part], wanted[part], village[part], market, staff
+            )
+        take_up(self.people, persons[hired], target[hired], wanted[hired])
+        if self.employed is not None:
+            self.employed = merge_sorted(self.employed, persons[hired])
+        self.households.ever_workshop[home[hired]] = True
+        self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
+        self.applicants = len(persons)
+        return persons[~hired]
+
+    def _select(
+        self,
+        apps: Applications,
+        target: np.ndarray,
+        wanted: np.ndarray,
+        village: np.ndarray,
+        market: Market,
+        staff: Staff,
+    ) -> np.ndarray:
+        """Workshops judge their applicants `apps` and hire (`hire`); whom they hire (bool).
+
+        `apps` holds every applicant of the workshops it targets.
+        """
+        keyed, tick, table, persons = (
+            self.keyed,
+            (self.month, self.round),
+            market.table,
+            apps.person,
+        )
         judged = self._screening.merit(
             self.people,
             persons,
@@ -525,7 +556,7 @@ class WorkshopEconomy(mesa.Model):
         )
         quota = self.params.policy.certification
         in_force = quota.enabled and not self.policy.ended
-        hired = hire(
+        return hire(
             apps,
             target,
             market.vacancies,
@@ -534,13 +565,6 @@ class WorkshopEconomy(mesa.Model):
             table.needs_training,
             first_in_line(apps, target, table),
         )
-        take_up(self.people, persons[hired], target[hired], wanted[hired])
-        if self.employed is not None:
-            self.employed = merge_sorted(self.employed, persons[hired])
-        self.households.ever_workshop[home[hired]] = True
-        self.queue = np.bincount(apps.key[~hired], minlength=market.n_pools).astype(np.float64)
-        self.applicants = len(persons)
-        return persons[~hired]
 
     def _pick(self, apps: Applications, wanted: np.ndarray, market: Market) -> np.ndarray:
         """Each applicant's workshop (-1: none with a vacancy in the pool).

@@ -14,7 +14,7 @@ quota, the next poor applicants taking the places of those dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -29,6 +29,9 @@ PICK_GROUPS = 8  # groups of a pool's workshops in the first stage of an applica
 # (applicant, candidate) pairs raced at once: bounds the race's arrays (8 to 40 bytes a pair)
 # when many apply at once, as at the policy's start; each applicant's race is its own.
 RACE_PAIRS = 1 << 20
+# Applicants judged and hired at once, in parts of whole workshops' applicants: each
+# workshop ranks only its own applicants, so parts bound the memory, not the hires.
+HIRE_PART = 1 << 18
 
 # Tolerance when comparing a poor share with the quota (shares are ratios of head counts).
 QUOTA_TOLERANCE = 1e-9
@@ -126,6 +129,34 @@ class Applications:
     trained: np.ndarray  # bool, has completed a course
     merit: np.ndarray | None = None  # float64, productivity a firm expects (higher first)
     site: np.ndarray | None = None  # int32, home resettlement site (NO_SITE if none)
+
+    def part(self, index: np.ndarray) -> Applications:
+        """The applications `index` (ascending positions)."""
+        values = (getattr(self, f.name) for f in fields(self))
+        return Applications(*(None if v is None else v[index] for v in values))
+
+
+def workshop_parts(target: np.ndarray, n_slots: int, size: int | None = None) -> list[np.ndarray]:
+    """The applicants with a workshop (`target` >= 0), in parts of about `size` or fewer.
+
+    Each part holds every applicant of its workshops (a workshop with more than `size`
+    applicants is a part of its own); positions ascend within a part. `size` defaults to
+    `HIRE_PART`.
+    """
+    size = size or HIRE_PART
+    applying = np.flatnonzero(target >= 0)
+    if len(applying) <= size:
+        return [applying]
+    per_slot = np.bincount(target[applying], minlength=n_slots)
+    bounds, filled = [0], 0
+    for slot in np.flatnonzero(per_slot).tolist():  # a part ends before a workshop that
+        if filled and filled + per_slot[slot] > size:  # would take it past `size`
+            bounds.append(slot)
+            filled = 0
+        filled += per_slot[slot]
+    block = np.searchsorted(np.array(bounds), target[applying], side="right") - 1
+    order = np.argsort(block, kind="stable")
+    return np.split(applying[order], np.cumsum(np.bincount(block))[:-1])
 
 
 @dataclass(frozen=True)
