@@ -39,6 +39,7 @@ from model.labour_market import (
     take_up,
     workshop_parts,
 )
+from model.memory import release_freed_memory
 from model.metrics import PovertyTracker, Transitions
 from model.offers import Market, Pools, Viewer, build_offers
 from model.pay import (
@@ -164,6 +165,7 @@ class WorkshopEconomy(mesa.Model):
         self._start_economy()
         self.datacollector = collection.make_collector()
         self.datacollector.collect(self)
+        release_freed_memory()  # synthesis and the starting rounds' temporaries
 
     # ------------------------------------------------------------------ set-up
 
@@ -302,6 +304,8 @@ class WorkshopEconomy(mesa.Model):
         self._pay_month()
         self._update_poverty()
         self.datacollector.collect(self)
+        if self.month == 1:
+            release_freed_memory()  # the policy's start: everyone able to work reconsidered
 
     def _choose_in_rounds(self, rounds: int, coef: Choice | None = None) -> None:
         """`rounds` rounds of choice and matching; those refused in one choose again in the next.

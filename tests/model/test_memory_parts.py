@@ -47,3 +47,18 @@ def test_workshop_parts_hold_whole_workshops_in_ascending_order(size):
         assert len(part) <= size or len(slots[k]) == 1  # larger only for one workshop
         for other in slots[k + 1 :]:
             assert not slots[k] & other  # a workshop's applicants stay together
+
+
+def test_freed_memory_is_released_after_the_build_and_the_policys_start(tiny, monkeypatch):
+    released = []
+    monkeypatch.setattr(economy, "release_freed_memory", lambda: released.append(1))
+    model = WorkshopEconomy(variant(tiny, months=3))
+    assert len(released) == 1  # after synthesis and the starting rounds
+    list(months(model, 3))
+    assert len(released) == 2  # after month 1 only
+
+
+def test_glibc_trim_is_found_on_linux():
+    from model.memory import _trim
+
+    assert _trim() is not None  # the machines this runs on use glibc
