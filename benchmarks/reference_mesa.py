@@ -58,13 +58,14 @@ import numpy as np
 
 from model import collection
 from model.choice import N_OPTIONS, YUAN_PER_UTILITY_UNIT
+from model.compiled.pay import SlotAccounts
 from model.economy import WorkshopEconomy
 from model.households import AWAY_ACTIVITIES, NO_EMPLOYER, Health, Source
 from model.keyed import Purpose
 from model.labour_market import Staff
 from model.metrics import STAYED_OUT_MONTHS, Transitions
-from model.offers import Market, migrant_net_wage
-from model.pay import PayContext, book_accounts, cooperative_active_share
+from model.offers import Market, course_gains, migrant_net_wage
+from model.pay import PayContext, book_accounts, cooperative_active_share, slot_accounts
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
 from model.workshops import MONTHS_PER_YEAR, WorkshopTable
 
@@ -676,8 +677,19 @@ class ReferenceEconomy(WorkshopEconomy):
             ),
         )
         self.people.earnings[:] = [m.earnings for m in self.members]
-        ctx.pieces = np.array([self.members[i].pieces for i in paid.tolist()])
-        book_accounts(self.people, ctx)
+        ctx.accounts = SlotAccounts.zeros(len(table))
+        slot_accounts(
+            self.people,
+            paid,
+            np.array([self.members[i].pieces for i in paid.tolist()], dtype=np.float64),
+            self.registered_person,
+            (
+                course_gains(self.params.policy.training.productivity_gain),
+                self.params.policy.wage_subsidy.worker_age_max,
+            ),
+            ctx.accounts,
+        )
+        book_accounts(ctx)
         n = len(self.household_agents)
         by_household = np.fromiter(
             chain.from_iterable(h.income for h in self.household_agents),

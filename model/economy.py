@@ -626,7 +626,7 @@ class WorkshopEconomy(mesa.Model):
             self.farms,
         )
         pay_month(people, self.households, ctx, self.ledger)
-        book_accounts(people, ctx)
+        book_accounts(ctx)
 
     def _paid_workers(self, employed: np.ndarray) -> np.ndarray:
         """Strike this month's work injuries (`model.injuries`); returns the workers paid.

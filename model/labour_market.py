@@ -14,7 +14,7 @@ quota, the next poor applicants taking the places of those dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,8 +132,14 @@ class Applications:
 
     def part(self, index: np.ndarray) -> Applications:
         """The applications `index` (ascending positions)."""
-        values = (getattr(self, f.name) for f in fields(self))
-        return Applications(*(None if v is None else v[index] for v in values))
+        return Applications(
+            self.person[index],
+            self.key[index],
+            self.poor[index],
+            self.trained[index],
+            None if self.merit is None else self.merit[index],
+            None if self.site is None else self.site[index],
+        )
 
 
 def workshop_parts(target: np.ndarray, n_slots: int, size: int | None = None) -> list[np.ndarray]:

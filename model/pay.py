@@ -19,7 +19,7 @@ import numpy as np
 
 from model.compiled import pay as compiled_pay
 from model.compiled import twin
-from model.compiled.pay import Productivity, SlotPay
+from model.compiled.pay import Productivity, SlotAccounts, SlotPay
 from model.farming import Farms
 from model.households import Households, IncomeLedger, People, Source
 from model.labour_market import Staff
@@ -42,8 +42,8 @@ class PayContext:
     employed: np.ndarray  # people with a workshop job (ascending)
     staff: Staff  # head counts per slot
     farms: Farms  # households' farmers and farm income
-    pieces: np.ndarray = field(default_factory=lambda: np.empty(0))  # per employed person,
-    # pieces made this month (0 at time-wage workshops), written by `pay_month`
+    accounts: SlotAccounts = field(init=False)  # the paid workers' sums per slot, written
+    # by `pay_month`
 
 
 def pay_month(
@@ -60,13 +60,18 @@ def pay_month(
     gains = course_gains(ctx.params.policy.training.productivity_gain)
     t, employed = ctx.table, ctx.employed
     homes = people.household[employed]
-    ctx.pieces = credit_workshop_workers(
+    ctx.accounts = SlotAccounts.zeros(len(t))
+    pay_workers(
         people,
         employed,
-        slot_pay(t, ctx.utilisation),
-        Productivity(gains, ctx.params.workshops.time_wage_skill_share),
-        ledger.cleared_row(Source.WAGES, homes),
-        ledger.cleared_row(Source.PIECE_WORK, homes),
+        ctx.registered_person,
+        (
+            slot_pay(t, ctx.utilisation),
+            Productivity(gains, ctx.params.workshops.time_wage_skill_share),
+            ctx.params.policy.wage_subsidy.worker_age_max,
+        ),
+        (ledger.cleared_row(Source.WAGES, homes), ledger.cleared_row(Source.PIECE_WORK, homes)),
+        ctx.accounts,
     )
     credit_migrants(
         people,
@@ -79,44 +84,84 @@ def pay_month(
 
 
 def slot_pay(table: WorkshopTable, utilisation: np.ndarray) -> SlotPay:
-    """What each workshop slot pays this month, for `credit_workshop_workers`."""
+    """What each workshop slot pays this month, for `pay_workers`."""
     return SlotPay(table.pay, utilisation, table.piece_rate, table.pieces_at_full_orders)
 
 
-def _credit_workshop_workers(
+def _pay_workers(
     people: People,
-    employed: np.ndarray,
-    slots: SlotPay,
-    productivity: Productivity,
-    wages: np.ndarray,
-    piece_work: np.ndarray,
-) -> np.ndarray:
+    paid: np.ndarray,
+    registered: np.ndarray,
+    pay: tuple[SlotPay, Productivity, int],
+    incomes: tuple[np.ndarray, np.ndarray],
+    accounts: SlotAccounts,
+) -> None:
     """Piece work (pieces x rate) and time wages (pay x utilisation x capacity x multiplier).
 
-    The twin of `model.compiled.pay.credit_workshop_workers` (same arguments and result):
-    earnings are written to `people`, and each household's sums, added in the order of
-    `employed`, are credited to `wages` and `piece_work` (0 where any worker lives).
-    Returns the pieces each of `employed` made (0 at time-wage workshops).
+    The twin of `model.compiled.pay.pay_workers` (same arguments and results): earnings
+    are written to `people`, each household's sums, added in the order of `paid`, are
+    credited to the wage and piece-work rows of `incomes` (0 where any worker lives), and
+    the slots' sums are added to `accounts` (`slot_accounts`).
     """
-    slot = people.employer[employed]
-    prod = people.skill[employed] * productivity.course_gains[people.courses[employed]]
+    slots, productivity, subsidy_age_max = pay
+    slot = people.employer[paid]
+    prod = people.skill[paid] * productivity.course_gains[people.courses[paid]]
     by_piece = slots.piece_rate[slot] > 0
-    pieces = np.zeros(len(employed))
-    ps, pw = slot[by_piece], employed[by_piece]
+    pieces = np.zeros(len(paid))
+    ps, pw = slot[by_piece], paid[by_piece]
     pieces[by_piece] = (
         slots.pieces_at_full_orders[ps] * slots.utilisation[ps] * people.capacity[pw]
     ) * prod[by_piece]
     by_pieces = pieces[by_piece] * slots.piece_rate[ps]
-    ws, ww = slot[~by_piece], employed[~by_piece]
+    ws, ww = slot[~by_piece], paid[~by_piece]
     share = productivity.time_wage_skill_share
     by_wage = (slots.pay[ws] * slots.utilisation[ws] * people.capacity[ww]) * (
         (1.0 - share) + share * prod[~by_piece]
     )
+    wages, piece_work = incomes
     for persons, amounts, income in ((ww, by_wage, wages), (pw, by_pieces, piece_work)):
         people.earnings[persons] = amounts
         homes = people.household[persons]
         income[homes] += np.bincount(homes, amounts, len(income))[homes]
-    return pieces
+    slot_accounts(
+        people, paid, pieces, registered, (productivity.course_gains, subsidy_age_max), accounts
+    )
+
+
+def slot_accounts(
+    people: People,
+    paid: np.ndarray,
+    pieces: np.ndarray,
+    registered: np.ndarray,
+    rules: tuple[np.ndarray, int],
+    accounts: SlotAccounts,
+) -> None:
+    """Add the paid workers' earnings, pieces and effective labour to their slots' sums.
+
+    Args:
+        people: the people, paid this month (`earnings`, float32 yuan).
+        paid: the workers paid this month, ascending.
+        pieces: the pieces each of `paid` made (0 at time-wage workshops).
+        registered: whether each person is registered poor.
+        rules: course gains (productivity multiplier by courses completed) and the oldest
+            worker (years) the wage subsidy counts in the poor wage bill.
+        accounts: the sums per slot, added to in the order of `paid`. Effective labour
+            is capacity x skill x course gain, as productivity enters pay.
+    """
+    gains, subsidy_age_max = rules
+    slot, n = people.employer[paid], len(accounts.wage_bill)
+    earned = people.earnings[paid].astype(np.float64)
+    counted = registered[paid] & (people.age[paid] <= subsidy_age_max)
+    labour = (
+        people.capacity[paid].astype(np.float64) * people.skill[paid] * gains[people.courses[paid]]
+    )
+    for total, amounts in (
+        (accounts.wage_bill, earned),
+        (accounts.poor_wage_bill, earned * counted),
+        (accounts.pieces, pieces),
+        (accounts.labour, labour),
+    ):
+        total += np.bincount(slot, amounts, n)
 
 
 def _credit_migrants(
@@ -140,10 +185,10 @@ def _credit_migrants(
     household_income[:] = np.bincount(people.household[migrants], amounts, len(household_income))
 
 
-credit_workshop_workers = twin(
-    compiled_pay.credit_workshop_workers,
-    _credit_workshop_workers,
-    test="tests/model/test_compiled_pay.py::test_credit_workshop_workers_twins_are_identical",
+pay_workers = twin(
+    compiled_pay.pay_workers,
+    _pay_workers,
+    test="tests/model/test_compiled_pay.py::test_pay_workers_twins_are_identical",
 )
 credit_migrants = twin(
     compiled_pay.credit_migrants,
@@ -201,66 +246,25 @@ def review_dibao(households: Households, ledger: IncomeLedger, params: Scenario)
     np.copyto(ledger.row(Source.DIBAO), households.dibao_yuan_per_month)
 
 
-def book_accounts(people: People, ctx: PayContext) -> None:
+def book_accounts(ctx: PayContext) -> None:
     """Write each open workshop's staff, wage bills, pieces and value added for this month.
 
     Value added = the form's per worker x the firm's productivity x utilisation x the
-    workers' effective labour (`effective_labour`).
+    paid workers' effective labour (capacity x productivity, as in pay, so value added
+    grows with the workers' productivity as piece earnings and skilled time wages do).
     """
-    t, staff, employed = ctx.table, ctx.staff, ctx.employed
-    subsidy_age = ctx.params.policy.wage_subsidy.worker_age_max
-    wage_bill, poor_bill = wage_bills(people, employed, ctx.registered_person, subsidy_age, len(t))
-    pieces = np.bincount(people.employer[employed], ctx.pieces, len(t))
+    t, staff, accounts = ctx.table, ctx.staff, ctx.accounts
     open_ = np.flatnonzero(t.is_open)
     t.workers[open_], t.poor_workers[open_] = staff.workers[open_], staff.poor_workers[open_]
-    t.wage_bill[open_], t.poor_wage_bill[open_] = wage_bill[open_], poor_bill[open_]
-    t.pieces[open_] = pieces[open_]
+    t.wage_bill[open_] = accounts.wage_bill[open_]
+    t.poor_wage_bill[open_] = accounts.poor_wage_bill[open_]
+    t.pieces[open_] = accounts.pieces[open_]
     t.value_added[open_] = (
         t.rules.value_added[t.form[open_]]
         * t.productivity[open_]
         * ctx.utilisation[open_]
-        * effective_labour(people, employed, ctx.params, len(t))[open_]
+        * accounts.labour[open_]
     )
-
-
-def effective_labour(
-    people: People, employed: np.ndarray, params: Scenario, n_slots: int
-) -> np.ndarray:
-    """Each slot's workers weighted by what they produce: capacity x productivity.
-
-    Productivity is skill x (1 + gain) per completed course, as in pay, so value added
-    grows with the workers' productivity as piece earnings and skilled time wages do.
-    """
-    gains = course_gains(params.policy.training.productivity_gain)
-    output = (
-        people.capacity[employed].astype(np.float64)
-        * people.skill[employed]
-        * gains[people.courses[employed]]
-    )
-    return np.bincount(people.employer[employed], output, n_slots)
-
-
-def _wage_bills(
-    people: People, employed: np.ndarray, registered: np.ndarray, subsidy_age_max: int, n_slots: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
-
-    The twin of `model.compiled.pay.wage_bills` (same arguments and results).
-    """
-    slot = people.employer[employed]
-    earned = people.earnings[employed].astype(np.float64)
-    counted = registered[employed] & (people.age[employed] <= subsidy_age_max)
-    # float64 also for nobody employed (bincount of nothing gives integer zeros)
-    wage_bill = np.bincount(slot, earned, n_slots).astype(np.float64, copy=False)
-    poor_bill = np.bincount(slot, earned * counted, n_slots).astype(np.float64, copy=False)
-    return wage_bill, poor_bill
-
-
-wage_bills = twin(
-    compiled_pay.wage_bills,
-    _wage_bills,
-    test="tests/model/test_compiled_pay.py::test_wage_bills_twins_are_identical",
-)
 
 
 def cooperative_active_share(table: WorkshopTable) -> float:

@@ -20,10 +20,8 @@ in), each compared bit for bit by the test it names:
   (labour_market)
 - `recompute_care`: `care.recompute_care` / `model.households._recompute_care`
   (households)
-- `credit_workshop_workers`: `pay.credit_workshop_workers` /
-  `model.pay._credit_workshop_workers` (pay)
+- `pay_workers`: `pay.pay_workers` / `model.pay._pay_workers` (pay)
 - `credit_migrants`: `pay.credit_migrants` / `model.pay._credit_migrants` (pay)
-- `wage_bills`: `pay.wage_bills` / `model.pay._wage_bills` (pay)
 - `recompute_farms`: `pay.recompute_farms` / `model.farming._recompute_farms` (farming)
 - `fgt_sums`: `measures.fgt_sums` / `model.metrics._fgt_sums` (metrics)
 - `poverty_month`: `measures.poverty_month` / `model.metrics._poverty_month` (metrics)

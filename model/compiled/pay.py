@@ -1,8 +1,8 @@
 """Workshop, migrant and farm earnings booked to people and households, compiled with numba.
 
-The array twins are `model.pay._credit_workshop_workers`, `model.pay._credit_migrants`,
-`model.pay._wage_bills` and `model.farming._recompute_farms`: each worker's earnings,
-then `np.bincount` of them by household (or by workshop). Here one pass over the workers
+The array twins are `model.pay._pay_workers`, `model.pay._credit_migrants` and
+`model.farming._recompute_farms`: each worker's earnings, then `np.bincount` of them by
+household (or by workshop). Here one pass over the workers
 (or the households' members) computes each one's earnings with the same floating-point
 operations and adds them to the household's income in the same order (ascending person
 index), so both give identical numbers without the array versions' temporaries. The
@@ -68,80 +68,104 @@ def credit_migrants(
     )
 
 
-def credit_workshop_workers(
-    people: People,
-    employed: np.ndarray,
-    slots: SlotPay,
-    productivity: Productivity,
-    wages: np.ndarray,
-    piece_work: np.ndarray,
-) -> np.ndarray:
-    """Piece workers earn pieces x rate, wage workers pay x utilisation x capacity x multiplier.
+class SlotAccounts(NamedTuple):
+    """Per-slot sums over the month's paid workers (float64, one entry per workshop slot)."""
 
-    A piece worker makes pieces at full orders x utilisation x capacity x productivity;
-    a time wage's multiplier is (1 - s) + s x productivity (s: `time_wage_skill_share`).
+    wage_bill: np.ndarray  # yuan: the workers' earnings as stored (float32)
+    poor_wage_bill: np.ndarray  # yuan: of registered-poor workers within the subsidy's age
+    pieces: np.ndarray  # pieces made
+    labour: np.ndarray  # effective labour: capacity x skill x course gain
+
+    @classmethod
+    def zeros(cls, n_slots: int) -> SlotAccounts:
+        """Accounts of `n_slots` slots with nobody paid."""
+        return cls(np.zeros(n_slots), np.zeros(n_slots), np.zeros(n_slots), np.zeros(n_slots))
+
+
+class WorkerColumns(NamedTuple):
+    """Per-person arrays the workshop pay reads (see `model.households.People`)."""
+
+    employer: np.ndarray
+    skill: np.ndarray
+    courses: np.ndarray
+    capacity: np.ndarray
+    household: np.ndarray
+    age: np.ndarray
+    registered: np.ndarray  # bool, member of a registered-poor household
+
+
+def pay_workers(
+    people: People,
+    paid: np.ndarray,
+    registered: np.ndarray,
+    pay: tuple[SlotPay, Productivity, int],
+    incomes: tuple[np.ndarray, np.ndarray],
+    accounts: SlotAccounts,
+) -> None:
+    """Workshop workers' earnings, their households' wages and piece work, their slots' sums.
+
+    A piece worker makes pieces at full orders x utilisation x capacity x productivity
+    and earns pieces x rate; a time-wage worker earns pay x utilisation x capacity x
+    ((1 - s) + s x productivity), s the time wage's skill share. One pass over the
+    workers reads each worker's row once.
 
     Args:
-        people: the people (their `earnings` are written).
-        employed: the people with a workshop job, ascending.
-        slots: what each workshop slot pays this month.
-        productivity: course gains and the time wage's skill share.
-        wages: wage income per household, 0 where any worker lives; credited (yuan).
-        piece_work: piece-work income per household, 0 where any worker lives; credited
-            (yuan).
-
-    Returns:
-        The pieces each of `employed` made this month (0 at time-wage workshops).
+        people: the people (their `earnings` are written, float32 yuan).
+        paid: the workers paid this month, ascending.
+        registered: whether each person is registered poor.
+        pay: what each slot pays, how productivity enters pay, and the oldest worker
+            (years) the wage subsidy counts in the poor wage bill.
+        incomes: wage and piece-work income per household, 0 where any of `paid` lives;
+            credited (yuan).
+        accounts: per-slot sums, added to in the order of `paid`.
     """
-    pieces = np.zeros(len(employed))
-    _credit_workshop_workers(
-        employed,
-        people.employer,
-        people.skill,
-        people.courses,
-        people.capacity,
-        people.household,
+    slots, productivity, subsidy_age_max = pay
+    _pay_workers(
+        paid,
+        WorkerColumns(
+            people.employer,
+            people.skill,
+            people.courses,
+            people.capacity,
+            people.household,
+            people.age,
+            registered,
+        ),
         slots,
         productivity,
-        people.earnings,
-        (wages, piece_work),
-        pieces,
-    )
-    return pieces
-
-
-def wage_bills(
-    people: People, employed: np.ndarray, registered: np.ndarray, subsidy_age_max: int, n_slots: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each workshop slot's wage bill and its registered-poor workers' bill (yuan).
-
-    Poor workers count when at most `subsidy_age_max` years old (the wage subsidy's rule);
-    earnings are added in the order of `employed`.
-    """
-    wage_bill, poor_bill = np.zeros(n_slots), np.zeros(n_slots)
-    _wage_bills(
-        employed,
-        people.employer,
-        people.earnings,
-        people.age,
-        registered,
         subsidy_age_max,
-        wage_bill,
-        poor_bill,
+        people.earnings,
+        incomes,
+        accounts,
     )
-    return wage_bill, poor_bill
 
 
 @jit
-def _wage_bills(
-    employed, employer, earnings, age, registered, subsidy_age_max, wage_bill, poor_bill
-):
-    for i in employed:
-        slot = employer[i]
-        earned = np.float64(earnings[i])
-        counted = registered[i] and age[i] <= subsidy_age_max
-        wage_bill[slot] += earned
-        poor_bill[slot] += earned * counted
+def _pay_workers(paid, p, slots, productivity, subsidy_age_max, earnings, incomes, accounts):
+    wages, piece_work = incomes
+    share = productivity.time_wage_skill_share
+    gains = productivity.course_gains
+    for k in range(paid.shape[0]):
+        i = paid[k]
+        slot = p.employer[i]
+        skill = np.float64(p.skill[i])
+        gain = gains[p.courses[i]]
+        prod = skill * gain
+        cap = p.capacity[i]
+        used = slots.utilisation[slot]
+        if slots.piece_rate[slot] > 0:
+            made = (slots.pieces_at_full_orders[slot] * used * cap) * prod
+            amount = made * slots.piece_rate[slot]
+            piece_work[p.household[i]] += amount
+            accounts.pieces[slot] += made
+        else:
+            amount = (slots.pay[slot] * used * cap) * ((1.0 - share) + share * prod)
+            wages[p.household[i]] += amount
+        earnings[i] = amount
+        earned = np.float64(earnings[i])  # as stored (float32)
+        accounts.wage_bill[slot] += earned
+        accounts.poor_wage_bill[slot] += earned * (p.registered[i] and p.age[i] <= subsidy_age_max)
+        accounts.labour[slot] += (np.float64(cap) * skill) * gain
 
 
 def recompute_farms(
@@ -245,38 +269,3 @@ def _credit_migrants(
         amount = net_wage * (np.float64(skill[i]) * course_gains[courses[i]]) * capacity[i]
         earnings[i] = amount
         household_income[household[i]] += amount
-
-
-@jit
-def _credit_workshop_workers(
-    employed,
-    employer,
-    skill,
-    courses,
-    capacity,
-    household,
-    slots,
-    productivity,
-    earnings,
-    incomes,
-    pieces,
-):
-    wages, piece_work = incomes
-    share = productivity.time_wage_skill_share
-    for k in range(employed.shape[0]):
-        i = employed[k]
-        slot = employer[i]
-        prod = np.float64(skill[i]) * productivity.course_gains[courses[i]]
-        if slots.piece_rate[slot] > 0:
-            made = (
-                slots.pieces_at_full_orders[slot] * slots.utilisation[slot] * capacity[i]
-            ) * prod
-            pieces[k] = made
-            amount = made * slots.piece_rate[slot]
-            piece_work[household[i]] += amount
-        else:
-            amount = (slots.pay[slot] * slots.utilisation[slot] * capacity[i]) * (
-                (1.0 - share) + share * prod
-            )
-            wages[household[i]] += amount
-        earnings[i] = amount

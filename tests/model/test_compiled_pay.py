@@ -7,12 +7,13 @@ import pytest
 from model_helpers import months, variant
 from twins import assert_identical, run_both
 
+from model.compiled.pay import SlotAccounts
 from model.economy import WorkshopEconomy
 from model.farming import recompute_farms
 from model.households import Source
 from model.labour_market import Staff
 from model.offers import course_gains, migrant_net_wage
-from model.pay import Productivity, credit_migrants, credit_workshop_workers, slot_pay, wage_bills
+from model.pay import Productivity, credit_migrants, pay_workers, slot_pay
 from model.scenario import Activity
 
 BOOKED = (Source.WAGES, Source.PIECE_WORK, Source.MIGRANT)
@@ -35,7 +36,7 @@ def unpaid(model: WorkshopEconomy):
     return people, course_gains(model.params.policy.training.productivity_gain)
 
 
-def test_credit_workshop_workers_twins_are_identical(model):
+def test_pay_workers_twins_are_identical(model):
     people, gains = unpaid(model)
     table, employed = model.workshop_table, model.employed_now()
     utilisation = table.utilisation(
@@ -46,21 +47,51 @@ def test_credit_workshop_workers_twins_are_identical(model):
     wages, piece_work = rng.random(len(model.households)), rng.random(len(model.households))
     homes = people.household[employed]
     wages[homes] = piece_work[homes] = 0.0
-    pieces, (paid, *_, wages, piece_work) = run_both(
-        credit_workshop_workers,
+    _, (paid, *_, (wages, piece_work), accounts) = run_both(
+        pay_workers,
         people,
         employed,
-        slot_pay(table, utilisation),
-        Productivity(gains, model.params.workshops.time_wage_skill_share),
-        wages,
-        piece_work,
+        model.registered_person,
+        (
+            slot_pay(table, utilisation),
+            Productivity(gains, model.params.workshops.time_wage_skill_share),
+            model.params.policy.wage_subsidy.worker_age_max,
+        ),
+        (wages, piece_work),
+        SlotAccounts.zeros(len(table)),
     )
     by_piece = table.by_piece[people.employer[employed]]
     assert by_piece.any() and not by_piece.all()
-    assert (people.courses[employed[by_piece]] > 0).any()
+    assert (people.courses[employed] > 0).any()
     assert (piece_work[homes[by_piece]] > 0).any() and (wages[homes[~by_piece]] > 0).any()
     assert not np.isnan(paid.earnings[employed]).any()
-    assert (pieces[by_piece] > 0).any() and (pieces[~by_piece] == 0).all()
+    assert (accounts.pieces[table.by_piece] > 0).any() and (
+        accounts.pieces[~table.by_piece] == 0
+    ).all()
+    assert (accounts.poor_wage_bill > 0).any() and (
+        accounts.poor_wage_bill <= accounts.wage_bill
+    ).all()
+    assert (accounts.labour > 0).any()
+
+
+def test_nobody_paid_leaves_the_accounts_at_zero(model):
+    accounts = SlotAccounts.zeros(len(model.workshop_table))
+    nobody = np.array([], dtype=np.int64)
+    gains = course_gains(model.params.policy.training.productivity_gain)
+    _, (*_, accounts) = run_both(
+        pay_workers,
+        model.people,
+        nobody,
+        model.registered_person,
+        (
+            slot_pay(model.workshop_table, np.ones(len(model.workshop_table))),
+            Productivity(gains, 0.5),
+            60,
+        ),
+        (np.zeros(len(model.households)), np.zeros(len(model.households))),
+        accounts,
+    )
+    assert not any(total.any() for total in accounts)
 
 
 def test_credit_migrants_twins_are_identical(model):
@@ -73,21 +104,6 @@ def test_credit_migrants_twins_are_identical(model):
     assert len(migrants) > 10 and (people.courses[migrants] > 0).any()
     assert (income[people.household[migrants]] > 0).all()
     assert not np.isnan(paid.earnings[migrants]).any()
-
-
-@pytest.mark.parametrize("nobody", [False, True])
-def test_wage_bills_twins_are_identical(model, nobody):
-    employed = np.array([], dtype=np.int64) if nobody else model.employed_now()
-    (wage_bill, poor_bill), _ = run_both(
-        wage_bills,
-        model.people,
-        employed,
-        model.registered_person,
-        model.params.policy.wage_subsidy.worker_age_max,
-        len(model.workshop_table),
-    )
-    assert (wage_bill == 0).all() if nobody else (poor_bill > 0).any()
-    assert (poor_bill <= wage_bill).all()
 
 
 def pay_once(model: WorkshopEconomy, compiled: bool, monkeypatch) -> WorkshopEconomy:

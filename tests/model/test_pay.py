@@ -4,11 +4,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_helpers import months, variant, workers_per_slot
 
-from model.compiled.pay import Productivity, SlotPay
+from model.compiled.pay import Productivity, SlotAccounts, SlotPay
 from model.economy import WorkshopEconomy
 from model.households import NO_EMPLOYER, Households, IncomeLedger, People, Source
 from model.offers import course_gains
-from model.pay import cooperative_active_share, credit_workshop_workers, review_dibao
+from model.pay import cooperative_active_share, pay_workers, review_dibao
 from model.scenario import Activity, interpolate_by_year
 from model.workshops import Form, Status, WorkshopTable
 
@@ -151,25 +151,38 @@ def test_piece_earnings_are_pieces_times_the_rate(case):
     employed = np.flatnonzero(people.employer != NO_EMPLOYER)
     n_households = len(people)
     wages, piece = np.zeros(n_households), np.zeros(n_households)
-    pieces = credit_workshop_workers(
-        people, employed, slots, Productivity(course_gains(0.1), share), wages, piece
+    accounts = SlotAccounts.zeros(len(rate))
+    pay_workers(
+        people,
+        employed,
+        np.zeros(len(people), bool),
+        (slots, Productivity(course_gains(0.1), share), 60),
+        (wages, piece),
+        accounts,
     )
     slot = people.employer[employed]
     by_piece = rate[slot] > 0
-    made = pieces[by_piece] * rate[slot[by_piece]]
+    # a piece worker makes the firm's pieces at full orders x utilisation x capacity x skill
+    prod = people.skill[employed] * course_gains(0.1)[people.courses[employed]]
+    pieces = (pay / np.where(rate > 0, rate, 1))[slot] * slots.utilisation[slot]
+    pieces = np.where(by_piece, pieces * people.capacity[employed] * prod, 0.0)
+    made = pieces * rate[slot]
     np.testing.assert_allclose(
-        people.earnings[employed[by_piece]], made.astype(np.float32), rtol=1e-6
+        people.earnings[employed[by_piece]], made[by_piece].astype(np.float32), rtol=1e-6
     )
     homes = people.household[employed]
     np.testing.assert_allclose(
-        piece, np.bincount(homes[by_piece], made, n_households), rtol=1e-9, atol=1e-9
+        piece, np.bincount(homes[by_piece], made[by_piece], n_households), rtol=1e-9, atol=1e-9
     )
-    assert (pieces[~by_piece] == 0).all() and (pieces >= 0).all()
-    # a piece worker makes the firm's pieces at full orders x utilisation x capacity x skill
-    prod = people.skill[employed] * course_gains(0.1)[people.courses[employed]]
-    expected = (pay / np.where(rate > 0, rate, 1))[slot] * slots.utilisation[slot]
-    expected = expected * people.capacity[employed] * prod
-    np.testing.assert_allclose(pieces[by_piece], expected[by_piece], rtol=1e-9)
+    np.testing.assert_allclose(
+        accounts.pieces, np.bincount(slot, pieces, len(rate)), rtol=1e-9, atol=1e-9
+    )
+    assert (accounts.pieces[rate == 0] == 0).all() and (accounts.pieces >= 0).all()
+    np.testing.assert_allclose(
+        accounts.wage_bill,
+        np.bincount(slot, people.earnings[employed].astype(np.float64), len(rate)),
+        rtol=1e-12,
+    )
 
 
 def test_migrants_earn_the_net_wage_times_productivity_and_capacity(paid):
