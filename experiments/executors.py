@@ -11,7 +11,10 @@ its seed and replicate.
 
 A task whose worker process dies (killed, or out of memory) is retried alone on a fresh
 one-worker pool, with the machine to itself, up to `WORKER_RETRIES` times; tasks lost
-every time are raised together as `LostTasks` once the others are done.
+every time are raised together as `LostTasks` once the others are done. On a Dask
+cluster the scheduler retries such tasks on other workers; a scheduler lost midway is
+`LostScheduler`. Workers of a cluster given by address must run the same workshop-sim
+(version and git commit) as the process that starts the runs, or `Dask` refuses them.
 
 Worker processes of `Processes` never outlive the process that made them: each watches
 it (`watch_owner`) and exits within `OWNER_POLL_S` seconds of its death, however it died
@@ -29,7 +32,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
@@ -42,10 +45,23 @@ DASK_CONNECT_TIMEOUT_S = 3
 WORKER_RETRIES = 2  # fresh one-worker pools tried for a task whose worker died
 OWNER_POLL_S = 0.5  # how often a worker process checks that its owner still runs
 OWNER_GONE_EXIT = 70  # exit code of a worker process whose owner died (EX_SOFTWARE)
+Code = tuple[str | None, str | None]  # workshop-sim's version and git commit (None: unknown)
 
 
 class ExecutorError(RuntimeError):
     """An executor that cannot start (e.g. an unreachable Dask scheduler)."""
+
+
+class LostScheduler(ExecutorError):
+    """The Dask scheduler went away while runs were under way.
+
+    Attributes:
+        address: the scheduler's address.
+    """
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        super().__init__(f"--dask {address}: lost the Dask scheduler ({reason})")
 
 
 class LostTasks(RuntimeError):
@@ -252,6 +268,9 @@ def _broken(future: Future[Any]) -> bool:
 class Dask:
     """A Dask distributed cluster: an existing one, or a LocalCluster on loopback.
 
+    The workers of an existing cluster must run this process's workshop-sim
+    (`same_code`): they are asked when it is entered, before any task.
+
     Args:
         address: scheduler address (e.g. ``tcp://10.0.0.5:8786``), or ``local`` for a
             LocalCluster of worker processes on 127.0.0.1.
@@ -284,8 +303,37 @@ class Dask:
                 f"--dask {self.address}: could not reach a Dask scheduler "
                 f"within {DASK_CONNECT_TIMEOUT_S} s ({err})"
             ) from err
+        try:
+            self._check_workers()
+        except BaseException:
+            self._client.close()
+            raise
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         return self
+
+    def _check_workers(self) -> None:
+        """Refuse a cluster whose workers run other code than this process (`same_code`).
+
+        Raises:
+            ExecutorError: naming the first such worker, or saying the workers could not
+                be asked (workshop-sim not installed there).
+        """
+        mine = installed_code()
+        try:
+            theirs: dict[str, Code] = self._client.run(installed_code)
+        except Exception as err:  # a worker that cannot import the package, or gone
+            raise ExecutorError(
+                f"--dask {self.address}: could not ask the workers which workshop-sim they "
+                f"run ({type(err).__name__}: {err}); install it on every worker "
+                "(docs/cluster.md)"
+            ) from err
+        for worker, code in sorted(theirs.items()):
+            if not same_code(mine, code):
+                raise ExecutorError(
+                    f"--dask {self.address}: worker {worker} runs workshop-sim "
+                    f"{_described(code)}, this process {_described(mine)}; install "
+                    "the same commit on every worker (docs/cluster.md)"
+                )
 
     def __exit__(
         self,
@@ -319,8 +367,35 @@ class Dask:
                 yield future.result()
             except KilledWorker:
                 lost.append(futures[future])
+            except CancelledError as err:  # the client lost the scheduler
+                raise LostScheduler(self.address, " ".join(str(err).split())) from err
         if lost:
             raise LostTasks(lost, 1 + dask.config.get("distributed.scheduler.allowed-failures"))
+
+
+def installed_code() -> Code:
+    """The workshop-sim this process runs: its version and git commit (None if unknown)."""
+    from experiments.provenance import git_sha, package_version
+
+    return package_version("workshop-sim"), git_sha()
+
+
+def same_code(mine: Code, theirs: Code) -> bool:
+    """Whether two `installed_code` are the same code.
+
+    Equal versions, and equal commits where both are known (a wheel installed outside a
+    git checkout knows none).
+    """
+    (version, sha), (their_version, their_sha) = mine, theirs
+    return version == their_version and (sha is None or their_sha is None or sha == their_sha)
+
+
+def _described(code: Code) -> str:
+    """An `installed_code` in words: ``0.1.0 at commit 3f2a9c0`` (or ``not installed``)."""
+    version, sha = code
+    if version is None:
+        return "not installed"
+    return f"{version} at commit {sha}" if sha else f"{version} (commit unknown)"
 
 
 def serial_or_processes(workers: int) -> Serial | Processes:

@@ -291,11 +291,18 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
         with staging(plots) as tmp:
             plot_sweep(spec, data, tables, tmp)
     runs = data.runs["status"].value_counts()
+    where = (
+        f"{len(spec.counties)} counties" if spec.counties else spec.base.name
+    )  # a county sweep has no one base
     title = (
-        f"Sweep {spec.name} on {spec.base.name}: {spec.file.design.method} design, "
+        f"Sweep {spec.name} on {where}: {spec.file.design.method} design, "
         f"seed {spec.seed}, {int(runs.get(DONE, 0))} runs done"
     )
-    base = spec.path.parent / spec.file.base
+    bases = (
+        [county.path for county in spec.counties]
+        if spec.counties
+        else [spec.path.parent / str(spec.file.base)]
+    )
     reforms = [
         {"path": str(path), "text": path.read_text(encoding="utf-8")}
         for lever in spec.levers
@@ -314,12 +321,18 @@ def sweep_report(directory: Path) -> tuple[str, list[Section]]:
             "Sweep spec and scenario files",
             [
                 Files(
-                    "The sweep spec, its base scenario with the files it extends, and the reforms",
-                    [spec_file, *scenario_files(base), *reforms],
+                    "The sweep spec, its base scenarios and the files they extend, the reforms",
+                    [spec_file, *unique_files(bases), *reforms],
                 )
             ],
         ),
     ]
+
+
+def unique_files(bases: list[Path]) -> list[dict[str, str]]:
+    """The scenario files of `bases` with the files they extend, each file once."""
+    files = {f["path"]: f for base in bases for f in scenario_files(base)}
+    return list(files.values())
 
 
 def discovery_sections(directory: Path) -> list[Section]:

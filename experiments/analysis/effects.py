@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.analysis.national import national_values
 from experiments.analysis.ranking import COST, EFFECT, rank_arms, unit_matrix
 from experiments.intervals import CONFIDENCE, DEFINED, fieller_interval, t_half_width
 from experiments.sweep.design import problem, reference_arms, sample, unit_sample
 from experiments.sweep.engine import adaptive_check
 from experiments.sweep.pairing import BASE, REPLICATE, pair_keys, pairs
 from experiments.sweep.seeding import ARM, points, run_id
-from experiments.sweep.spec import Spec, unknown_name
+from experiments.sweep.spec import COUNTY, NATIONAL, Spec, unknown_name
 from experiments.sweep.store import DONE, RUN_ID, SweepData
 from model.streams import make_stream
 
@@ -447,7 +448,10 @@ def analyze(
         ``instruments`` when the design has arms other than the baseline; ``adaptive``
         (one row: where adaptive replicates stopped, and whether the target half-width
         of the paired effect was reached) for an adaptive sweep; ``sobol`` or
-        ``morris`` for those designs.
+        ``morris`` for those designs. A county sweep's tables have a ``county`` column
+        first: each county's rows, then the ``national`` ones, of the runs added up over
+        the counties (`experiments.analysis.national`), which the table ``national``
+        lists (one row per arm and replicate).
 
     Raises:
         AnalysisError: an unknown outcome or arm, or a Sobol or Morris design with rows
@@ -458,23 +462,10 @@ def analyze(
     values = run_values(data)
     if arms is not None:
         values = values[values[ARM].isin([*arms, *reference_arms(spec.levers)])]
-    tables: dict[str, pd.DataFrame] = {}
-    if {"households", *RATES.values()} <= set(values.columns):
-        tables["rates"] = rates(values)
-    paired = pairs(values, pair_keys(spec), reference_arms(spec.levers))
-    if len(paired):
-        names = outcomes or [
-            c
-            for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
-            if c in values.columns
-        ]
-        tables["effects"] = effects(paired, list(names))
-    if len(paired) and SPENDING in values.columns and set(GAINS) & set(values.columns):
-        crossed = [lever.column for lever in spec.levers if lever.crossed]
-        units = [c for c in pair_keys(spec) if c not in crossed]
-        tables["cost_effectiveness"] = cost_effectiveness(paired)
-        tables["ranking"] = ranking(paired, units, crossed, make_stream(spec.seed, "ranking"))
-        tables["instruments"] = instruments(values, paired)
+    if spec.counties:
+        tables = _by_county(spec, values, outcomes)
+    else:
+        tables = arm_tables(spec, values, outcomes)
     order = {arm: i for i, arm in enumerate(arm_names(spec))}
     tables = {
         name: table.sort_values(ARM, key=lambda a: a.map(order), kind="stable")
@@ -493,9 +484,66 @@ def analyze(
     return tables
 
 
+def arm_tables(
+    spec: Spec, values: pd.DataFrame, outcomes: Sequence[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The rates, effects, cost-effectiveness, ranking and instruments of some runs.
+
+    Args:
+        spec: the sweep's spec.
+        values: done runs with their scalar outcomes (`run_values`), of one county in a
+            county sweep.
+        outcomes: outcomes of the effects (default: the standard and the spec's).
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    if {"households", *RATES.values()} <= set(values.columns):
+        tables["rates"] = rates(values)
+    paired = pairs(values, pair_keys(spec), reference_arms(spec.levers))
+    if len(paired):
+        names = outcomes or [
+            c
+            for c in dict.fromkeys([*EFFECT_OUTCOMES, *spec.file.outputs.outcomes])
+            if c in values.columns
+        ]
+        tables["effects"] = effects(paired, list(names))
+    if len(paired) and SPENDING in values.columns and set(GAINS) & set(values.columns):
+        crossed = [lever.column for lever in spec.levers if lever.crossed]
+        units = [c for c in pair_keys(spec) if c not in crossed]
+        tables["cost_effectiveness"] = cost_effectiveness(paired)
+        tables["ranking"] = ranking(paired, units, crossed, make_stream(spec.seed, "ranking"))
+        tables["instruments"] = instruments(values, paired)
+    return tables
+
+
+def _by_county(
+    spec: Spec, values: pd.DataFrame, outcomes: Sequence[str] | None
+) -> dict[str, pd.DataFrame]:
+    """`arm_tables` of each county and of the national runs, stacked with ``county`` first.
+
+    Adds ``national``: the national runs themselves (`national.national_values`).
+    """
+    keys = [c for c in pair_keys(spec) if c != COUNTY]
+    national = national_values(values, keys, len(spec.counties))
+    groups = [(c.name, values[values[COUNTY] == c.name]) for c in spec.counties]
+    groups.append((NATIONAL, national.assign(**{COUNTY: NATIONAL})))
+    stacked: dict[str, list[pd.DataFrame]] = {}
+    for county, runs in groups:
+        for name, table in arm_tables(spec, runs, outcomes).items():
+            stacked.setdefault(name, []).append(table.assign(**{COUNTY: county}))
+    tables = {
+        name: pd.concat(frames, ignore_index=True)[[COUNTY, *frames[0].columns.drop(COUNTY)]]
+        for name, frames in stacked.items()
+    }
+    return tables | {"national": national}
+
+
 def _by_rank(table: pd.DataFrame) -> pd.DataFrame:
-    """A ranking table in reading order: per crossed level, outcome and criterion, by rank."""
-    keys = list(zip(table["crossed_level"], table["outcome"], table["by"], strict=True))
+    """A ranking table in reading order, by rank.
+
+    Per county (of a county sweep), crossed level, outcome and criterion.
+    """
+    groups = [COUNTY] if COUNTY in table.columns else []
+    keys = list(zip(*(table[c] for c in [*groups, "crossed_level", "outcome", "by"]), strict=True))
     order = {key: i for i, key in enumerate(dict.fromkeys(keys))}
     position = [order[key] for key in keys]
     unranked_last = table["rank"].where(table["rank"] > 0, len(table) + 1)

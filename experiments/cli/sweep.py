@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # each command imports what it runs: building the app stays f
 
 ANALYSIS_DIR = "analysis"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+WRITTEN_ONLY = ("national",)  # analysis tables too long to print: one row per arm and replicate
 
 SpecArg = Annotated[
     Path, typer.Argument(help="Sweep spec TOML file.", show_default=False, metavar="SPEC.toml")
@@ -197,7 +198,9 @@ def analyze_command(
     (Wilson), yuan per extra net exit and per poor household-month averted (95% Fieller
     CIs, "undefined" where the gain's interval contains 0), rankings with the share of
     bootstrap resamples in which each arm ranks first, spending by instrument, where
-    adaptive replicates stopped, and Sobol or Morris indices of the uncertainties.
+    adaptive replicates stopped, and Sobol or Morris indices of the uncertainties. A
+    county sweep's tables are by county and national (the counties' runs added up; each
+    arm's and replicate's sums in national.csv).
     """
     from experiments.analysis.effects import (
         AnalysisError,
@@ -228,7 +231,11 @@ def analyze_command(
         fail(f"{folder}: could not write the analysis tables ({err.strerror or err})")
     console = Console()
     for name, table in tables.items():
-        console.print(rich_table(name, table))
+        if name not in WRITTEN_ONLY:
+            console.print(rich_table(name, table))
+    for name in WRITTEN_ONLY:
+        if name in tables:
+            typer.echo(f"{name} sums of each arm and replicate: {folder / name}.csv")
     if "adaptive" in tables:
         typer.echo(f"adaptive replicates: {tables['adaptive']['note'].iloc[0]}")
     typer.echo(f"tables written to {folder}/")
@@ -311,9 +318,10 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
 
     The directory's lock is held throughout (a second writer is refused at once). Notes
     on stderr say which corrupt parts were set aside and how many orphan parts removed.
-    Ctrl-C ends it with one line saying how to continue, exit code `EXIT_INTERRUPTED`.
+    Ctrl-C ends it with one line saying how to continue, exit code `EXIT_INTERRUPTED`; so
+    does a Dask scheduler lost midway (exit code 1).
     """
-    from experiments.executors import ExecutorError
+    from experiments.executors import ExecutorError, LostScheduler
     from experiments.sweep.engine import run_sweep, start, status
     from experiments.sweep.store import StoreError
 
@@ -329,6 +337,11 @@ def execute(spec: Spec, store: SweepStore, executor: Executor, runs_per_task: in
                     spec, store, executor, progress.add_round, progress.advance, runs_per_task
                 )
         state = status(store.directory)
+    except LostScheduler as err:
+        fail(
+            f"{err}; the runs stored before are kept: with a scheduler there again, "
+            f"continue with: wsim resume {store.directory} --dask {err.address}"
+        )
     except (ExecutorError, StoreError) as err:
         fail(str(err))
     except KeyboardInterrupt:

@@ -9,6 +9,11 @@ with it pairwise.
 
 Uncertainties are sampled on the unit cube (`unit_sample`, the array SALib's analyses
 take) and mapped to their distributions by inverse CDFs.
+
+A county sweep's table holds every row once per county (``county`` column first). Its
+``baseline`` arm is each county's own scenario; every other arm sets its levers to the
+same levels in every county, the other levers staying at each county's own values
+(`spec.OWN`, replaced by the county's value here).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.sweep.seeding import ARM, BASELINE
-from experiments.sweep.spec import LeverColumn, Spec, UncertaintyColumn
+from experiments.sweep.spec import COUNTY, OWN, LeverColumn, Spec, UncertaintyColumn
 from model.streams import make_stream
 
 
@@ -34,18 +39,33 @@ def sample(spec: Spec, seed: int) -> pd.DataFrame:
 
     Returns:
         One row per parameter point: parameter columns (levers, then uncertainties) and
-        ``arm``. Sobol and Morris rows are in SALib's order.
+        ``arm``; for a county sweep, the county first and every point once per county
+        (county-major). Sobol and Morris rows are in SALib's order.
     """
     arms = lever_arms(spec.levers, one_at_a_time=spec.file.design.method == "one_at_a_time")
-    if not spec.uncertainties:
-        return arms
-    unit = unit_sample(spec, seed)
-    points = pd.DataFrame(
-        {u.column: to_values(u, unit[:, i]) for i, u in enumerate(spec.uncertainties)}
-    )
-    crossed = points.merge(arms, how="cross")  # point-major: every point gets every arm
-    columns = [c.column for c in spec.levers] + [u.column for u in spec.uncertainties]
-    return crossed[[*columns, ARM]]
+    design = arms
+    if spec.uncertainties:
+        unit = unit_sample(spec, seed)
+        points = pd.DataFrame(
+            {u.column: to_values(u, unit[:, i]) for i, u in enumerate(spec.uncertainties)}
+        )
+        crossed = points.merge(arms, how="cross")  # point-major: every point gets every arm
+        columns = [c.column for c in spec.levers] + [u.column for u in spec.uncertainties]
+        design = crossed[[*columns, ARM]]
+    return in_counties(spec, design) if spec.counties else design
+
+
+def in_counties(spec: Spec, design: pd.DataFrame) -> pd.DataFrame:
+    """A design run in each county of a county sweep: `OWN` levels replaced by its values."""
+    own = [lever.column for lever in spec.levers if lever.base == OWN]
+    tables = []
+    for county in spec.counties:
+        table = design.copy()
+        for column in own:
+            table[column] = table[column].mask(table[column] == OWN, county.scenario.value(column))
+        tables.append(table.infer_objects().assign(**{COUNTY: county.name}))
+    table = pd.concat(tables, ignore_index=True)
+    return table[[COUNTY, *design.columns]]
 
 
 def problem(spec: Spec) -> dict[str, Any]:
@@ -104,7 +124,8 @@ def lever_arms(levers: tuple[LeverColumn, ...], one_at_a_time: bool = False) -> 
         one_at_a_time: each level different from the base, one lever at a time;
             otherwise every combination of levels (full factorial). The baseline is
             added if not among them. Crossed levers are left out of this choice: every
-            setting of the others is run at each of their levels (base level first).
+            setting of the others is run at each of their levels (base level first,
+            unless it is `OWN`: a county sweep runs a crossed lever at its levels only).
     """
     if not levers:
         return pd.DataFrame({ARM: [BASELINE]})
@@ -141,9 +162,12 @@ def reference_arms(levers: tuple[LeverColumn, ...]) -> list[str]:
 
 
 def _crossed_levels(levers: tuple[LeverColumn, ...]) -> pd.DataFrame:
-    """Every combination of the crossed levers' levels, their base levels first."""
+    """Every combination of the crossed levers' levels, their base levels first (not `OWN`)."""
     crossed = [lever for lever in levers if lever.crossed]
-    levels = [dict.fromkeys([lever.base, *lever.levels]) for lever in crossed]
+    levels = [
+        dict.fromkeys([lever.base, *lever.levels] if lever.base != OWN else lever.levels)
+        for lever in crossed
+    ]
     return pd.DataFrame(
         list(itertools.product(*levels)), columns=[lever.column for lever in crossed]
     )

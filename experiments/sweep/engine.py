@@ -33,7 +33,7 @@ from experiments.sweep.design import sample
 from experiments.sweep.pairing import BASE, REPLICATE, sweep_pairs
 from experiments.sweep.runs import evaluate
 from experiments.sweep.seeding import ARM, RunSetup, RunTask, tasks
-from experiments.sweep.spec import Spec, load_spec
+from experiments.sweep.spec import COUNTY, Spec, load_spec
 from experiments.sweep.store import (
     DONE,
     FAILED,
@@ -134,7 +134,7 @@ class AdaptiveCheck:
 
 
 def spec_hash(spec: Spec) -> str:
-    """SHA-256 of the parsed spec, the resolved base scenario and the reform files."""
+    """SHA-256 of the parsed spec, the resolved base (or counties') scenarios and the reforms."""
     reforms = {
         lever.name: {name: path.read_text(encoding="utf-8") for name, path in lever.reforms.items()}
         for lever in spec.levers
@@ -145,6 +145,8 @@ def spec_hash(spec: Spec) -> str:
         "base": spec.base.model_dump(mode="json"),
         "reforms": reforms,
     }
+    if spec.counties:
+        content["counties"] = {c.name: c.scenario.model_dump(mode="json") for c in spec.counties}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -194,8 +196,11 @@ def _resumed(store: SweepStore, session: dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_manifest(spec: Spec, session: dict[str, Any]) -> dict[str, Any]:
-    """The manifest of a new sweep of `spec`, its first session `session`."""
-    return {
+    """The manifest of a new sweep of `spec`, its first session `session`.
+
+    A county sweep's also names each county's scenario file, seed and households.
+    """
+    manifest = {
         "experiment": spec.name,
         "spec_file": str(spec.path.resolve()),
         "spec_text": spec.text,
@@ -209,6 +214,16 @@ def _new_manifest(spec: Spec, session: dict[str, Any]) -> dict[str, Any]:
         "finished_utc": None,
         "sessions": [session],
     }
+    if spec.counties:
+        manifest["counties"] = {
+            c.name: {
+                "scenario_file": str(c.path),
+                "seed": c.scenario.run.seed,
+                "households": c.scenario.run.households,
+            }
+            for c in spec.counties
+        }
+    return manifest
 
 
 def open_sweep(directory: Path) -> tuple[SweepStore, Spec]:
@@ -224,7 +239,7 @@ def open_sweep(directory: Path) -> tuple[SweepStore, Spec]:
     spec = load_spec(Path(manifest["spec_file"]), manifest["spec_text"])
     if spec_hash(spec) != manifest["spec_hash"]:
         raise StoreError(
-            f"{directory}: the base scenario or a reform file of "
+            f"{directory}: the base scenario, a county's scenario or a reform file of "
             f"{manifest['spec_file']} changed since the sweep started"
         )
     return store, spec
@@ -254,7 +269,8 @@ def paired_precision(spec: Spec, data: SweepData, replicates: int) -> pd.DataFra
     """Precision of each arm's paired effect on the adaptive output over replicates 0..n-1.
 
     Returns:
-        One row per arm point (arm, and uncertainty values if any): ``count`` of pairs
+        One row per arm point (arm, county if any, and uncertainty values if any):
+        ``count`` of pairs
         of done runs and ``half_width`` of the 95% t interval of the mean paired
         difference (unit of the output; NaN below two pairs).
     """
@@ -263,7 +279,8 @@ def paired_precision(spec: Spec, data: SweepData, replicates: int) -> pd.DataFra
     runs = data.runs[(data.runs["status"] == DONE) & (data.runs[REPLICATE] < replicates)]
     paired = sweep_pairs(spec, runs.join(data.values()[[output]], on=RUN_ID))
     difference = paired[output] - paired[output + BASE]
-    point = [paired[c] for c in (ARM, *(u.column for u in spec.uncertainties))]
+    county = [COUNTY] if spec.counties else []
+    point = [paired[c] for c in (ARM, *county, *(u.column for u in spec.uncertainties))]
     table = difference.groupby(point, dropna=False).agg(["std", "count"])
     return pd.DataFrame(
         {"count": table["count"], "half_width": t_half_width(table["std"], table["count"])}

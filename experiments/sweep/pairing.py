@@ -1,10 +1,10 @@
 """Paired runs: each run of an arm beside its reference arm's run of the same replicate.
 
-An arm's run and its reference run share the replicate, the uncertainty values and the
-crossed levers' levels, so they saw the same households and shocks (common random
-numbers) and their difference is the arm's effect. The adaptive replicate rule
-(`experiments.sweep.engine`) and the analysis (`experiments.analysis.effects`) pair
-runs the same way.
+An arm's run and its reference run share the replicate, the uncertainty values, the
+crossed levers' levels and, in a county sweep, the county, so they saw the same
+households and shocks (common random numbers) and their difference is the arm's effect.
+The adaptive replicate rule (`experiments.sweep.engine`) and the analysis
+(`experiments.analysis.effects`) pair runs the same way.
 """
 
 from __future__ import annotations
@@ -13,16 +13,20 @@ import pandas as pd
 
 from experiments.sweep.design import reference_arms
 from experiments.sweep.seeding import ARM, BASELINE
-from experiments.sweep.spec import Spec
+from experiments.sweep.spec import COUNTY, Spec
 
 BASE = "_baseline"  # suffix of the reference run's values in a pairs frame
 REPLICATE = "replicate"
 
 
 def pair_keys(spec: Spec) -> list[str]:
-    """Columns a run shares with its reference run: replicate, uncertainties, crossed levers."""
+    """Columns a run shares with its reference run.
+
+    The replicate, the county (of a county sweep), the uncertainties and the crossed levers.
+    """
     return [
         REPLICATE,
+        *([COUNTY] if spec.counties else []),
         *(u.column for u in spec.uncertainties),
         *(lever.column for lever in spec.levers if lever.crossed),
     ]

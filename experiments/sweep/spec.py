@@ -5,6 +5,12 @@ keys, empty lever lists, bad ranges, unknown outputs, lever keys the base scenar
 not have and designs that cannot apply are rejected with one `SpecError` naming the spec
 file, the key and what was expected, before anything runs or is written.
 
+A **county sweep** names several counties (``[counties]``: county name -> scenario file)
+instead of one ``base``. Every arm runs in every county; a lever's base level is then
+each county's own value (`OWN`), and its levels are set in every county. Each county
+draws its random numbers from its own seed (`county_seed`), and all run the same
+calendar months.
+
 Vocabulary (EMA Workbench): **levers** are policy settings (a dotted scenario key with a
 list of values, or named reform files); **uncertainties** are parameter ranges with a
 distribution; **outcomes** are the outputs the analysis reports on.
@@ -12,6 +18,7 @@ distribution; **outcomes** are the outputs the analysis reports on.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import tomllib
@@ -41,8 +48,12 @@ from model.scenario import (
     read_input,
 )
 from model.simulate import simulate
+from model.streams import make_stream
 
 NO_REFORM = "none"  # level of a reform lever in the base scenario
+OWN = "<each county's own>"  # base level of a key lever in a county sweep (never stored)
+COUNTY = "county"  # column of a county sweep's runs naming the county
+NATIONAL = "national"  # the sum over a county sweep's counties, in its analysis
 PROBE_HOUSEHOLDS = 20  # a one-month run this small lists the model's output columns
 MAX_RUNS = 1_000_000  # runs of one sweep: far beyond any on one machine, before memory runs out
 MIN_SAMPLES = {"sobol": 8, "morris": 2}  # fewer give no usable index (Sobol N = 1: S1 = ST = 2)
@@ -68,6 +79,34 @@ class RunOverrides(Block):
 
     households: int | None = Field(None, gt=0, description="simulated households")
     months: int | None = Field(None, gt=0, description="simulated months")
+
+
+class SweepRun(RunOverrides):
+    """A sweep's `[run]`: also a common start, or each county's households as a share."""
+
+    start: dt.date | None = Field(None, description="first simulated month of every run")
+    households_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="simulated households as a share of the county's real households "
+        "(county.households; at least 1 household), instead of households",
+    )
+
+    @model_validator(mode="after")
+    def _one_size(self) -> SweepRun:
+        if self.households is not None and self.households_share is not None:
+            raise ValueError("households or households_share, not both")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _added_keys_when_given(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The fields, `start` and `households_share` left out when not given.
+
+        So the parsed spec (and so the hash) of a sweep that does not use them is as it
+        was before they existed: such sweeps still resume.
+        """
+        return _without_none(dump(self), self, ("start", "households_share"))
 
 
 class Lever(Block):
@@ -223,14 +262,30 @@ class SpecFile(Block):
         description="experiment name (a directory name) [default: the file's stem]",
     )
     description: str = ""
-    base: str = Field(description="base scenario file, relative to the spec file")
+    base: str | None = Field(None, description="base scenario file, relative to the spec file")
+    counties: dict[str, str] | None = Field(
+        None,
+        min_length=1,
+        description="instead of base: county name -> its scenario file (relative to the "
+        "spec file); every arm runs in every county",
+    )
     seed: int = Field(ge=0, description="root seed of every run (common random numbers)")
-    run: RunOverrides = Field(default_factory=lambda: RunOverrides.model_validate({}))
+    run: SweepRun = Field(default_factory=lambda: SweepRun.model_validate({}))
     levers: dict[str, Lever] = {}
     uncertainties: dict[str, Uncertainty] = {}
     design: Design
     replicates: Replicates
     outputs: Outputs = Field(default_factory=lambda: Outputs.model_validate({}))
+
+    @model_serializer(mode="wrap")
+    def _counties_when_given(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The fields, `counties` left out for a one-base spec (its hash is as before)."""
+        return _without_none(dump(self), self, ("counties",))
+
+
+def _without_none(fields: dict[str, Any], block: Block, names: tuple[str, ...]) -> dict[str, Any]:
+    """`fields` without the keys of `names` whose value in `block` is None."""
+    return {k: v for k, v in fields.items() if k not in names or getattr(block, k) is not None}
 
 
 @dataclass(frozen=True)
@@ -267,8 +322,33 @@ class UncertaintyColumn:
 
 
 @dataclass(frozen=True)
+class CountyBase:
+    """One county of a county sweep.
+
+    Attributes:
+        name: its name in the spec's ``[counties]`` (its runs' ``county`` column).
+        path: its scenario file (resolved).
+        run: the ``[run]`` values every run of the county gets, re-applied after its
+            reforms and values: its seed (`county_seed`) and the spec's households (or
+            share of the county's), months and start.
+        scenario: its scenario with `run` applied.
+    """
+
+    name: str
+    path: Path
+    run: dict[str, Any]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
 class Spec:
-    """A validated spec with its base scenario (run overrides applied)."""
+    """A validated spec with its base scenario (run overrides applied).
+
+    Attributes:
+        base: the base scenario; in a county sweep the first county's (each county's is
+            in `counties`).
+        counties: the counties of a county sweep, in the spec's order (empty otherwise).
+    """
 
     path: Path
     text: str
@@ -277,6 +357,7 @@ class Spec:
     levers: tuple[LeverColumn, ...]
     uncertainties: tuple[UncertaintyColumn, ...]
     monthly_columns: tuple[str, ...]
+    counties: tuple[CountyBase, ...] = ()
 
     @property
     def name(self) -> str:
@@ -290,7 +371,7 @@ class Spec:
 
 
 def load_spec(path: str | Path, text: str | None = None) -> Spec:
-    """Read and validate a spec file against its base scenario.
+    """Read and validate a spec file against its base scenario (or each county's).
 
     Args:
         path: the spec file (relative paths in it are resolved from its directory).
@@ -303,8 +384,11 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     if text is None:
         text = read_spec_text(path)
     file = parse_spec(path, text, SpecFile)
-    base = base_scenario(path, file)
-    levers = tuple(_lever(path, base, name, lever) for name, lever in file.levers.items())
+    counties = county_bases(path, file)
+    base = counties[0].scenario if counties else base_scenario(path, file)
+    owners: list[tuple[str | None, Scenario]] = [(_words(c), c.scenario) for c in counties]
+    owners = owners or [(None, base)]
+    levers = tuple(_lever(path, owners, name, lever) for name, lever in file.levers.items())
     uncertainties = tuple(
         uncertainty_column(path, base, name, u) for name, u in file.uncertainties.items()
     )
@@ -312,11 +396,81 @@ def load_spec(path: str | Path, text: str | None = None) -> Spec:
     _check_columns(path, levers, uncertainties)
     _check_size(path, file, levers)
     monthly = _check_outputs(path, file, base)
-    return Spec(path, text, file, base, levers, uncertainties, monthly)
+    return Spec(path, text, file, base, levers, uncertainties, monthly, counties)
+
+
+def county_bases(path: Path, file: SpecFile) -> tuple[CountyBase, ...]:
+    """The counties of a county sweep, each with its seed and `[run]` values (none: a base).
+
+    Raises:
+        SpecError: neither or both of base and ``[counties]``; a county named
+            `NATIONAL`, two counties of one file, a county file that is not a valid
+            scenario or does not run with ``[run]``; counties whose runs would not cover
+            the same calendar months.
+    """
+    one_of = (
+        "base (a scenario file, relative to the spec file) or [counties] (county name = "
+        "scenario file)"
+    )
+    if file.base is None and file.counties is None:
+        raise SpecError(path, "base", f"a base scenario: {one_of}")
+    if file.base is not None and file.counties is not None:
+        raise SpecError(path, "counties", f"either {one_of}, not both")
+    if file.counties is None:
+        return ()
+    counties: list[CountyBase] = []
+    for name, scenario_file in file.counties.items():
+        where = f"counties.{name}"
+        if name == NATIONAL:
+            raise SpecError(
+                path, where, f"a county name other than '{NATIONAL}' (the sum over the counties)"
+            )
+        resolved = (path.parent / scenario_file).resolve()
+        twice = [c.name for c in counties if c.path == resolved]
+        if twice:
+            raise SpecError(
+                path,
+                where,
+                f"a scenario file no other county names, got {scenario_file} "
+                f"(also counties.{twice[0]})",
+            )
+        try:
+            scenario = load_scenario(resolved)
+        except ScenarioError as err:
+            raise SpecError(path, where, f"a valid scenario file ({err})") from err
+        run, scenario = _with_run(path, file, scenario, county_seed(file.seed, name), name)
+        counties.append(CountyBase(name, resolved, run, scenario))
+    _check_calendar(path, counties)
+    return tuple(counties)
+
+
+def county_seed(seed: int, county: str) -> int:
+    """The root seed of a county's runs in a county sweep of `seed`.
+
+    Drawn from the ``county <name>`` stream of the spec's seed: each county sees random
+    numbers of its own, like a separate place, whichever other counties the sweep holds.
+    """
+    return int(make_stream(seed, f"county {county}").integers(2**63))
+
+
+def _check_calendar(path: Path, counties: list[CountyBase]) -> None:
+    """Refuse counties whose runs start or last differently (their sums would mix months)."""
+    first = counties[0]
+    for county in counties[1:]:
+        for key in ("start", "months"):
+            mine, theirs = getattr(county.scenario.run, key), getattr(first.scenario.run, key)
+            if mine != theirs:
+                raise SpecError(
+                    path,
+                    f"run.{key}",
+                    f"the same {key} in every county (the national sums add the same "
+                    f"calendar months), got {theirs} in {first.name!r} and {mine} in "
+                    f"{county.name!r}: set {key} in [run]",
+                )
 
 
 def planned_runs(file: SpecFile, levers: tuple[LeverColumn, ...]) -> int:
-    """Runs the spec asks for at most: its points times its (largest) replicates.
+    """Runs the spec asks for at most: its points times its (largest) replicates and counties.
 
     Counted from the design's rules, before any design is drawn, so an absurd spec is
     refused without sampling it.
@@ -333,7 +487,8 @@ def planned_runs(file: SpecFile, levers: tuple[LeverColumn, ...]) -> int:
         "sobol": samples * (2 * k + 2),
         "morris": samples * (k + 1),
     }[design.method]
-    return points * (file.replicates.max or file.replicates.initial)
+    counties = len(file.counties or [file.base])
+    return points * (file.replicates.max or file.replicates.initial) * counties
 
 
 def _check_size(path: Path, file: SpecFile, levers: tuple[LeverColumn, ...]) -> None:
@@ -407,16 +562,45 @@ def unknown_name(name: str, known: Sequence[str]) -> str:
 
 def base_scenario(path: Path, file: SpecFile | Any) -> Scenario:
     """The spec's base scenario with its seed and `[run]` overrides applied."""
+    assert file.base is not None  # a search requires it; a sweep without it has counties
     try:
         base = load_scenario(path.parent / file.base)
     except ScenarioError as err:
         raise SpecError(path, "base", f"a valid scenario file ({err})") from err
-    overrides = file.run.model_dump(exclude_none=True)
+    return _with_run(path, file, base, file.seed)[1]
+
+
+def run_values(file: SpecFile | Any, seed: int, scenario: Scenario) -> dict[str, Any]:
+    """The `[run]` values every run of `scenario` gets: `seed` and the spec's run size.
+
+    A ``households_share`` becomes ``households``: that share of the scenario's real
+    households (``county.households``), rounded, at least 1.
+    """
+    values: dict[str, Any] = {"seed": seed, **file.run.model_dump(exclude_none=True)}
+    share = values.pop("households_share", None)
+    if share is not None:
+        values["households"] = max(1, round(share * scenario.county.households))
+    return values
+
+
+def _with_run(
+    path: Path, file: SpecFile | Any, scenario: Scenario, seed: int, county: str | None = None
+) -> tuple[dict[str, Any], Scenario]:
+    """`run_values` of a scenario, and the scenario with them applied.
+
+    Raises:
+        SpecError: at the `[run]` key the scenario refuses (naming the county, if any).
+    """
+    run = run_values(file, seed, scenario)
     try:
-        return base.with_overrides(seed=file.seed, **overrides)
+        return run, scenario.with_overrides(**run)
     except ValidationError as err:
         first = err.errors()[0]
-        raise SpecError(path, f"run.{first['loc'][-1]}", describe_error(first)) from err
+        key = str(first["loc"][-1])
+        if key == "households" and getattr(file.run, "households_share", None) is not None:
+            key = "households_share"
+        where = "" if county is None else f" (in county {county!r})"
+        raise SpecError(path, f"run.{key}", describe_error(first) + where) from err
 
 
 def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
@@ -427,38 +611,68 @@ def _leaf_keys(node: dict[Any, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def missing_key(path: Path, where: str, base: Scenario, key: str) -> SpecError:
-    """The error for a key the base scenario lacks, suggesting the closest one."""
+def missing_key(
+    path: Path, where: str, base: Scenario, key: str, words: str | None = None
+) -> SpecError:
+    """The error for a key the base scenario (or the county `words` names) lacks.
+
+    Suggests the closest key the scenario has.
+    """
     known = _leaf_keys(base.model_dump())
     return SpecError(
-        path, where, "a key of the base scenario holding one value" + _suggest(key, known)
+        path,
+        where,
+        f"a key of {words or 'the base scenario'} holding one value" + _suggest(key, known),
     )
 
 
-def _lever(path: Path, base: Scenario, name: str, lever: Lever) -> LeverColumn:
+def _words(county: CountyBase) -> str:
+    """A county in an error message: its name and scenario file."""
+    return f"county {county.name!r} ({county.path})"
+
+
+def _lever(
+    path: Path, owners: list[tuple[str | None, Scenario]], name: str, lever: Lever
+) -> LeverColumn:
+    """A lever checked against each scenario it applies to.
+
+    Args:
+        path: the spec file.
+        owners: the base scenario (described as None), or each county's, described in
+            words (`_words`); a key lever's base level is then `OWN`.
+        name: the lever's name in the spec.
+        lever: the lever as written.
+    """
     if lever.reforms is not None:
         files = {level: (path.parent / file).resolve() for level, file in lever.reforms.items()}
         for level, file in files.items():
-            try:
-                apply_reforms(base, [file])
-            except ScenarioError as err:
-                raise SpecError(
-                    path,
-                    f"levers.{name}.reforms.{level}",
-                    f"a reform that applies to the base ({err})",
-                ) from err
+            for words, scenario in owners:
+                try:
+                    apply_reforms(scenario, [file])
+                except ScenarioError as err:
+                    raise SpecError(
+                        path,
+                        f"levers.{name}.reforms.{level}",
+                        f"a reform that applies to {words or 'the base'} ({err})",
+                    ) from err
         return LeverColumn(name, name, tuple(files), NO_REFORM, files, lever.crossed)
     assert lever.key is not None and lever.values is not None  # by Lever._one_kind
     key = lever.key
     if key.startswith(RUN_KEYS):
         raise SpecError(path, f"levers.{name}.key", _run_key_refused(key))
-    try:
-        levels = tuple(base.with_changes({key: v}).value(key) for v in lever.values)
-    except (ScenarioError, KeyError) as err:
-        if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
-            raise missing_key(path, f"levers.{name}.key", base, key) from err
-        raise SpecError(path, f"levers.{name}.values", err.expected) from err
-    return LeverColumn(name, key, levels, base.value(key), crossed=lever.crossed)
+    found: list[tuple[tuple[KeyValue, ...], KeyValue]] = []
+    for words, scenario in owners:
+        try:
+            levels = tuple(scenario.with_changes({key: v}).value(key) for v in lever.values)
+            found.append((levels, scenario.value(key)))
+        except (ScenarioError, KeyError) as err:
+            if isinstance(err, KeyError) or (err.key == key and "key the scenario" in err.expected):
+                raise missing_key(path, f"levers.{name}.key", scenario, key, words) from err
+            where = "" if words is None else f" (in {words})"
+            raise SpecError(path, f"levers.{name}.values", err.expected + where) from err
+    levels, base = found[0]
+    county_sweep = owners[0][0] is not None
+    return LeverColumn(name, key, levels, OWN if county_sweep else base, crossed=lever.crossed)
 
 
 def uncertainty_column(path: Path, base: Scenario, name: str, u: Uncertainty) -> UncertaintyColumn:
@@ -515,6 +729,14 @@ def _check_design(path: Path, file: SpecFile) -> None:
         return
     if not file.uncertainties:
         raise SpecError(path, "design.method", f"{method} needs [uncertainties]")
+    if file.counties is not None:
+        raise SpecError(
+            path,
+            "design.method",
+            f"factorial or one_at_a_time in a county sweep (levers only), got {method}: "
+            "sensitivity indices and scenario discovery are of one scenario (run one "
+            "sweep per county)",
+        )
     if method != "latin_hypercube" and file.levers:
         raise SpecError(
             path,

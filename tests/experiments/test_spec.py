@@ -6,11 +6,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from experiment_helpers import ROOT
+from experiment_helpers import ROOT, TINY
 from sweep_helpers import FACTORIAL, UNCERTAIN, spec_of, write_spec
 
 from experiments.optimisation.spec import load_optimise_spec
-from experiments.sweep.spec import NO_REFORM, SpecError, load_spec
+from experiments.sweep.design import sample
+from experiments.sweep.spec import NO_REFORM, OWN, SpecError, county_seed, load_spec
 
 REFORM = (ROOT / "scenarios" / "reforms" / "quota_50.toml").as_posix()
 
@@ -152,6 +153,7 @@ EXAMPLE_HOUSEHOLDS_MAX = {
     "decision_rules.toml": 20_000,
     "instruments_alone.toml": 20_000,
     "uncertainty.toml": 5_000,  # fewer lose a form's workshops (see its header)
+    "counties.toml": 8_500,  # 5% of each county: Pengxi's 170,000 households
 }
 SMALL_EXAMPLE_HOUSEHOLDS = 2000
 
@@ -159,8 +161,148 @@ SMALL_EXAMPLE_HOUSEHOLDS = 2000
 def test_example_specs_validate() -> None:
     for path in sorted((ROOT / "experiments" / "specs").glob("*.toml")):
         if "search" in tomllib.loads(path.read_text(encoding="utf-8")):
-            spec = load_optimise_spec(path)  # a budget search's spec (`wsim optimise`)
+            search = load_optimise_spec(path)  # a budget search's spec (`wsim optimise`)
+            sizes, given = [search.base.run.households], search.file.run.households
         else:
             spec = load_spec(path)
+            sizes = [c.scenario.run.households for c in spec.counties] or [spec.base.run.households]
+            given = spec.file.run.households or spec.file.run.households_share
         most = EXAMPLE_HOUSEHOLDS_MAX.get(path.name, SMALL_EXAMPLE_HOUSEHOLDS)
-        assert spec.file.run.households is not None and spec.file.run.households <= most, path
+        assert given is not None and max(sizes) <= most, path
+
+
+def write_county_spec(
+    directory: Path, body: str = FACTORIAL, counties: dict[str, Path] | None = None
+) -> Path:
+    """A county sweep of a one-base spec's `body`: by default the tiny county ("upland")
+    and a second county, which gives training its own share of the budget."""
+    second = directory / "second.toml"
+    second.write_text(
+        f'extends = "{TINY.as_posix()}"\nname = "second"\n[county]\nhouseholds = 3000\n'
+        "[policy.allocation]\ntraining = 0.5\n",
+        encoding="utf-8",
+    )
+    named = counties or {"upland": TINY, "second": second}
+    table = "[counties]\n" + "".join(f'{n} = "{f.as_posix()}"\n' for n, f in named.items())
+    path = directory / "counties.toml"
+    path.write_text(body.replace("[run]", table + "[run]", 1), encoding="utf-8")
+    return path
+
+
+def write_later_county(directory: Path) -> Path:
+    """The tiny county starting a year later."""
+    path = directory / "later.toml"
+    path.write_text(
+        f'extends = "{TINY.as_posix()}"\nname = "later"\n[run]\nstart = 2017-01-01\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_county_spec_runs_each_arm_in_each_county_at_its_share_and_seed(tmp_path: Path) -> None:
+    body = FACTORIAL.replace("months = 6", "months = 6\nhouseholds_share = 0.1")
+    spec = load_spec(write_county_spec(tmp_path, body))
+    assert [(c.name, c.scenario.run.households) for c in spec.counties] == [
+        ("upland", 400),
+        ("second", 300),
+    ]
+    assert [c.scenario.run.seed for c in spec.counties] == [
+        county_seed(11, "upland"),
+        county_seed(11, "second"),
+    ]
+    assert len({*(c.scenario.run.seed for c in spec.counties), 11}) == 3
+    assert spec.base == spec.counties[0].scenario
+    wage, training = spec.levers
+    assert (wage.levels, wage.base, training.base) == ((0.2, 0.6), OWN, OWN)
+    design = sample(spec, spec.seed)
+    assert list(design.columns) == ["county", wage.column, training.column, "arm"]
+    arms = ["baseline", *(f"wage={w},training={t}" for w in (0.2, 0.6) for t in (True, False))]
+    for county in ("upland", "second"):
+        rows = design[design["county"] == county]
+        assert list(rows["arm"]) == arms  # the base's levels are an arm of their own
+        assert rows[wage.column].dtype == float and rows[training.column].dtype == bool
+    assert design.loc[0, training.column] == spec.base.policy.training.enabled
+
+
+def test_one_base_spec_parses_as_before_counties_existed(tmp_path: Path) -> None:
+    """The parsed spec, and so the hash of an earlier sweep, is unchanged: it resumes."""
+    dumped = spec_of(tmp_path, FACTORIAL).file.model_dump(mode="json")
+    assert "counties" not in dumped and list(dumped["run"]) == ["households", "months"]
+
+
+# name: (counties, spec body, key the error must name, fragments of what was expected);
+# counties None: the tiny county and the second one (`write_county_spec`)
+BAD_COUNTY_SPECS = {
+    "base_and_counties": (
+        None,
+        f'base = "{TINY.as_posix()}"' + FACTORIAL,
+        "counties",
+        ["either base", "or [counties]", "not both"],
+    ),
+    "neither_base_nor_counties": ({}, FACTORIAL, "base", ["a base scenario: base (", "[counties]"]),
+    "county_file_missing": (
+        {"upland": TINY, "gone": Path("gone.toml")},
+        FACTORIAL,
+        "counties.gone",
+        ["a valid scenario file", "gone.toml: (file): an existing file"],
+    ),
+    "county_named_national": (
+        {"upland": TINY, "national": Path("second.toml")},
+        FACTORIAL,
+        "counties.national",
+        ["a county name other than 'national'"],
+    ),
+    "one_file_twice": (
+        {"upland": TINY, "again": TINY},
+        FACTORIAL,
+        "counties.again",
+        ["a scenario file no other county names", "(also counties.upland)"],
+    ),
+    "lever_key_a_county_lacks": (
+        None,
+        FACTORIAL + '[levers.share]\nkey = "policy.allocation.training"\nvalues = [0.3]\n',
+        "levers.share.key",
+        ["a key of county 'upland' (", "tiny.toml) holding one value"],
+    ),
+    "counties_start_apart": (
+        {"upland": TINY, "later": Path("later.toml")},
+        FACTORIAL,
+        "run.start",
+        ["the same start in every county", "2016-01-01 in 'upland'", "2017-01-01 in 'later'"],
+    ),
+    "uncertainties_over_counties": (
+        None,
+        UNCERTAIN,
+        "design.method",
+        ["factorial or one_at_a_time in a county sweep (levers only), got sobol"],
+    ),
+    "households_and_share": (
+        None,
+        FACTORIAL.replace("months = 6", "months = 6\nhouseholds = 300\nhouseholds_share = 0.1"),
+        "run",
+        ["households or households_share, not both"],
+    ),
+    "share_above_one": (
+        None,
+        FACTORIAL.replace("months = 6", "months = 6\nhouseholds_share = 1.5"),
+        "run.households_share",
+        ["less than or equal to 1", "got 1.5"],
+    ),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(BAD_COUNTY_SPECS))
+def test_bad_county_spec_is_one_error_naming_file_and_key(tmp_path: Path, stem: str) -> None:
+    counties, body, key, expected = BAD_COUNTY_SPECS[stem]
+    write_later_county(tmp_path)
+    if counties == {}:
+        path = tmp_path / "counties.toml"
+        path.write_text(body, encoding="utf-8")
+    else:
+        named = None if counties is None else {n: tmp_path / f for n, f in counties.items()}
+        path = write_county_spec(tmp_path, body, named)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert (caught.value.file, caught.value.key) == (str(path), key)
+    for fragment in expected:
+        assert fragment in caught.value.expected, (fragment, caught.value.expected)
