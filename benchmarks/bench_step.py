@@ -101,14 +101,15 @@ def resident_kib(field: str) -> int:
 
 
 def state_bytes(model: WorkshopEconomy) -> int:
-    """Bytes of the People, Households and poverty-tracker arrays."""
+    """Bytes of the People, Households and poverty-tracker arrays (an array shared, once)."""
     parts = (model.people, model.households, model.tracker)
-    return sum(
-        value.nbytes
+    arrays = {
+        id(value): value
         for part in parts
         for value in vars(part).values()
         if isinstance(value, np.ndarray)
-    )
+    }
+    return sum(value.nbytes for value in arrays.values())
 
 
 def measure(households: int, months: int, repeats: int) -> SizeRun:

@@ -22,8 +22,9 @@ and month in shuffled order):
 - `choose`: who revises, the options each revising member sees and may take, logit
   utility and choice (`model.choice`, `model.offers`);
 - `earn`: each member's earnings and the household's income by source (`model.pay`);
-- `assess_poverty`: rolling 12-month income, poverty status, exits, entries and
-  spells (`model.metrics.PovertyTracker`).
+- `assess_poverty`: rolling 12-month income (each month rounded to whole fen and kept
+  as Python integers), poverty status, exits, entries and spells
+  (`model.metrics.PovertyTracker`).
 
 These phases are where the work grows with the number of households.
 
@@ -63,7 +64,16 @@ from model.economy import WorkshopEconomy
 from model.households import AWAY_ACTIVITIES, NO_EMPLOYER, Health, Source
 from model.keyed import Purpose
 from model.labour_market import Staff
-from model.metrics import STAYED_OUT_MONTHS, Transitions
+from model.metrics import (
+    FEN_PER_YUAN,
+    MAX_MONTH_FEN,
+    STAYED_OUT_MONTHS,
+    FGTMeasures,
+    Groups,
+    IncomeRangeError,
+    Transitions,
+    fgt_of_groups,
+)
 from model.offers import Market, course_gains, migrant_net_wage
 from model.pay import PayContext, book_accounts, cooperative_active_share, slot_accounts
 from model.scenario import ACTIVITY_NAMES, Activity, Choice, Scenario
@@ -231,14 +241,33 @@ class PayRates:
 # ------------------------------------------------------------------ poverty of one household
 
 
-class PovertyStatus:
-    """One household's rolling 12-month income, poverty status and spells."""
+def to_fen(income: float, household: int) -> int:
+    """A household's income this month (yuan) rounded to the nearest fen, half to even.
 
-    def __init__(self, first_month_income: float, size: int, line: float) -> None:
-        """Start the window at 12 times the first month's income (yuan); line per person-year."""
-        self.size = float(max(size, 1))
-        self.window = [first_month_income] * MONTHS_PER_YEAR
-        self.rolling = first_month_income * MONTHS_PER_YEAR
+    Raises:
+        IncomeRangeError: not finite, or beyond `MAX_MONTH_FEN` fen either way.
+    """
+    scaled = income * FEN_PER_YUAN
+    fen = round(scaled) if math.isfinite(scaled) else MAX_MONTH_FEN + 1
+    if abs(fen) > MAX_MONTH_FEN:
+        raise IncomeRangeError.of(household, income)
+    return fen
+
+
+class PovertyStatus:
+    """One household's rolling 12-month income (whole fen), poverty status and spells."""
+
+    def __init__(self, first_month_income: float, size: int, line: float, row: int) -> None:
+        """Start the window at 12 times the first month's income (yuan, kept in fen).
+
+        `size` is the household's members (at least 1), `line` yuan per person-year and
+        `row` the household's row (for the error of an income out of range).
+        """
+        self.size = size
+        self.row = row
+        first = to_fen(first_month_income, row)
+        self.window = [first] * MONTHS_PER_YEAR  # fen
+        self.rolling = first * MONTHS_PER_YEAR  # fen, exact (Python integers)
         self.poor = self.per_capita < line
         self.ever_exited = False
         self.months_out = 0  # consecutive months non-poor after an exit
@@ -249,14 +278,15 @@ class PovertyStatus:
 
     @property
     def per_capita(self) -> float:
-        """Rolling 12-month income per person (yuan per year)."""
-        return self.rolling / self.size
+        """Rolling 12-month income per person (yuan per year): fen / (size x 100)."""
+        return self.rolling / (self.size * FEN_PER_YUAN)
 
     def update(self, income: float, month: int, line: float) -> None:
-        """Add this month's income (yuan), reclassify against the line, record the flows."""
+        """Add this month's income (yuan, rounded to fen), reclassify, record the flows."""
+        fen = to_fen(income, self.row)
         slot = month % MONTHS_PER_YEAR
-        self.rolling += income - self.window[slot]
-        self.window[slot] = income
+        self.rolling += fen - self.window[slot]
+        self.window[slot] = fen
         was_poor = self.poor
         self.poor = self.per_capita < line
         self.exited = was_poor and not self.poor
@@ -276,8 +306,9 @@ class PovertyStatus:
 class PovertyRoll:
     """The households' poverty status as arrays, for the shared reporting code."""
 
-    def __init__(self, households: Sequence[Household]) -> None:
+    def __init__(self, households: Sequence[Household], size: np.ndarray) -> None:
         self.households = households
+        self.size = size  # members per household (the shared array)
 
     @property
     def per_capita(self) -> np.ndarray:
@@ -288,6 +319,10 @@ class PovertyRoll:
     def poor(self) -> np.ndarray:
         """Whether each household is below the line."""
         return np.array([h.poverty.poor for h in self.households])
+
+    def fgt(self, groups: Groups, line: float) -> FGTMeasures:
+        """FGT 0, 1, 2 of each group at `line`, from the households' per-capita incomes."""
+        return fgt_of_groups(self.per_capita, line, self.size, groups)
 
     def flows(self) -> Transitions:
         """Exits, entries and re-entries this month."""
@@ -522,7 +557,7 @@ class Household(mesa.Agent):
 
     def start_poverty(self, line: float) -> None:
         """Start the rolling window from this month's income."""
-        self.poverty = PovertyStatus(self.total_income(), self.size, line)
+        self.poverty = PovertyStatus(self.total_income(), self.size, line, self.row)
 
     def assess_poverty(self, month: int, line: float) -> None:
         """Add this month's income to the window and reclassify against the line."""
@@ -593,8 +628,8 @@ class ReferenceEconomy(WorkshopEconomy):
         line = self.poverty_line
         for household in self.household_agents:
             household.start_poverty(line)
-        self.roll = PovertyRoll(self.household_agents)
-        # the shared reporting code reads only `per_capita` and `poor`, which the roll has
+        self.roll = PovertyRoll(self.household_agents, self.households.size)
+        # the shared reporting code reads only `per_capita`, `poor` and `fgt`, which the roll has
         self.tracker = self.roll  # type: ignore[assignment]
         self.poor = self.roll.poor
         self.poverty = collection.poverty_by_group(self)

@@ -9,6 +9,7 @@ columns; the collector's tables are filled from the blocks when a table is read.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 from model.compiled import measures as compiled_measures
 from model.compiled import twin
 from model.households import SOURCE_NAMES, Households, People
-from model.metrics import Groups, fgt_of_groups
+from model.metrics import Groups
 from model.scenario import ACTIVITY_NAMES, INSTRUMENTS
 from model.workshops import FORM_FIELDS, MONTHS_PER_YEAR, Form, Status, Workshop
 
@@ -82,10 +83,12 @@ def poverty_groups(households: Households) -> Groups:
 
 
 def poverty_by_group(model: WorkshopEconomy) -> dict[str, tuple[float, float, float]]:
-    """FGT 0/1/2 of each subgroup this month."""
-    return fgt_of_groups(
-        model.tracker.per_capita, model.poverty_line, model.households.size, model.poverty_groups
-    )
+    """FGT 0/1/2 of each subgroup this month.
+
+    Measured by the poverty tracker in its monthly pass (`PovertyTracker.fgt`): asked for
+    each month, the same groups cost nothing more after the first month they are asked for.
+    """
+    return model.tracker.fgt(model.poverty_groups, model.poverty_line)
 
 
 # ---- headline reporters (one value per month)
@@ -232,29 +235,83 @@ class ActivityCensus:
     """People able to work by activity x sex x carer, counted from the changes each month.
 
     Each person's category code (activity * 4 + female * 2 + carer, past the last category
-    for those unable to work) is kept; a month's counts move only for changed codes.
+    for those unable to work) is kept; a month's counts move only for changed codes, found
+    in one pass over the people (`activity_census`). Sex never changes, and capacity and
+    the carer flags change only by being replaced with new arrays (`households.update_care`
+    makes new ones): while `People` holds the arrays of the last count, only the activity
+    is read (a byte a person instead of seven).
     """
 
     def __init__(self) -> None:
         self.codes = np.empty(0, dtype=np.int8)
-        self.counts = np.zeros(2 * ACTIVITY_CODES, dtype=np.int64)
+        self.counts = np.zeros(CENSUS_CODES, dtype=np.int64)
+        self.counted: tuple[weakref.ref[np.ndarray], ...] = ()  # female, carer, capacity
 
     def count(self, people: People) -> np.ndarray:
         """People per category (the `ACTIVITY_CODES` categories of the activity table)."""
-        code = people.activity * np.int8(SEXES_X_CARER)
-        code += people.female.view(np.int8) * np.int8(2)
-        code += people.carer.view(np.int8)
-        code += (people.capacity <= 0).view(np.int8) * np.int8(ACTIVITY_CODES)
-        n = len(self.counts)
-        if len(self.codes) != len(code):
-            self.codes, self.counts = code, np.bincount(code, minlength=n)
-        else:
-            changed = np.flatnonzero(code != self.codes)
-            self.counts += np.bincount(code[changed], minlength=n) - np.bincount(
-                self.codes[changed], minlength=n
-            )
-            self.codes[changed] = code[changed]
+        if len(self.codes) != len(people):  # everyone starts uncounted
+            self.codes = np.full(len(people), UNCOUNTED, dtype=np.int8)
+            self.counts = np.zeros(CENSUS_CODES, dtype=np.int64)
+            self.counts[UNCOUNTED] = len(people)
+            self.counted = ()
+        traits = (people.female, people.carer, people.capacity)
+        unchanged = len(self.counted) == len(traits) and all(
+            ref() is now for ref, now in zip(self.counted, traits, strict=True)
+        )
+        activity_census(
+            people.activity,
+            people.female,
+            people.carer,
+            people.capacity,
+            self.codes,
+            self.counts,
+            ACTIVITY_CODES,
+            unchanged,
+        )
+        self.counted = tuple(weakref.ref(a) for a in traits)  # not kept alive
         return self.counts[:ACTIVITY_CODES].copy()
+
+
+# Census codes: the activity table's categories, the same for people unable to work, and
+# one for people not counted yet.
+UNCOUNTED = 2 * ACTIVITY_CODES
+CENSUS_CODES = UNCOUNTED + 1
+
+
+def _activity_census(
+    activity: np.ndarray,
+    female: np.ndarray,
+    carer: np.ndarray,
+    capacity: np.ndarray,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    unable: int,
+    activity_only: bool,
+) -> None:
+    """Move each person whose category changed from the old category's count to the new.
+
+    The twin of `model.compiled.measures.activity_census` (same arguments; `codes` and
+    `counts` updated in place alike).
+    """
+    code = activity * np.int8(SEXES_X_CARER)
+    if activity_only:  # sex and carer are the lowest two bits of the last code
+        code += codes & np.int8(SEXES_X_CARER - 1)
+        code += (codes >= unable).view(np.int8) * np.int8(unable)
+    else:
+        code += female.view(np.int8) * np.int8(2)
+        code += carer.view(np.int8)
+        code += (capacity <= 0).view(np.int8) * np.int8(unable)
+    changed = np.flatnonzero(code != codes)
+    n = len(counts)
+    counts += np.bincount(code[changed], minlength=n) - np.bincount(codes[changed], minlength=n)
+    codes[changed] = code[changed]
+
+
+activity_census = twin(
+    compiled_measures.activity_census,
+    _activity_census,
+    test="tests/model/test_compiled_measures.py::test_activity_census_twins_are_identical",
+)
 
 
 class EconomyCollector(mesa.DataCollector):
@@ -322,10 +379,8 @@ def _activity_block(m: WorkshopEconomy, census: ActivityCensus) -> Block:
 
 
 def _income_block(m: WorkshopEconomy) -> Block:
-    by_source = m.ledger.by_source
-    # the registered households' columns, summed one after the other (see fgt_of_groups)
-    registered = column_sums(by_source, m.registered_households)
-    totals = (by_source.sum(axis=1), registered)
+    # summed in the ledger's pass for its total, the registered households as well
+    totals = m.ledger.source_sums(m.households.registered_poor)
     per_capita = [
         t / max(m.poverty_groups.people[g], 1) for g, t in zip(INCOME_GROUPS, totals, strict=True)
     ]
@@ -336,22 +391,6 @@ def _income_block(m: WorkshopEconomy) -> Block:
         "source": SOURCE_NAMES * len(INCOME_GROUPS),
         "yuan_per_capita": np.concatenate(per_capita),
     }
-
-
-def _column_sums(by_source: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Each row of `by_source` summed over the columns `rows`, left to right.
-
-    The twin of `model.compiled.measures.column_sums`: the gathered columns lie one after
-    the other in memory (column-major), so numpy adds them one after the other.
-    """
-    return by_source[:, rows].sum(axis=1)
-
-
-column_sums = twin(
-    compiled_measures.column_sums,
-    _column_sums,
-    test="tests/model/test_compiled_measures.py::test_column_sums_twins_are_identical",
-)
 
 
 def _workshop_block(m: WorkshopEconomy) -> Block:

@@ -13,6 +13,7 @@ from enum import IntEnum
 import numpy as np
 
 from model.compiled import care as compiled_care
+from model.compiled import measures as compiled_measures
 from model.compiled import twin
 from model.scenario import Activity, Population
 
@@ -280,11 +281,17 @@ class IncomeLedger:
     """This month's household income by source, yuan per month (sources x households).
 
     Sources credited to few households (wages, piece work, training allowances) are
-    cleared only where they were credited the month before (`cleared_row`).
+    cleared only where they were credited the month before (`cleared_row`). The rows are
+    float64. Writing a row (`row`, `cleared_row`, `set`, `add`) drops the sums, which
+    one pass over the ledger makes again when next asked for: the total per household
+    (`total`) and each source's sum over all households and over the households last
+    given to `source_sums`, each adding households in household order.
     """
 
     by_source: np.ndarray
-    _total: np.ndarray | None = field(default=None, init=False, repr=False)
+    _total: np.ndarray | None = field(default=None, init=False, repr=False)  # reused
+    _sums: np.ndarray | None = field(default=None, init=False, repr=False)  # None: stale
+    _apart: np.ndarray | None = field(default=None, init=False, repr=False)  # bool mask
     _credited: dict[Source, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -302,7 +309,7 @@ class IncomeLedger:
 
     def row(self, source: Source) -> np.ndarray:
         """One source's per-household amounts, to be overwritten in place (yuan)."""
-        self._total = None
+        self._sums = None
         self._credited.pop(source, None)
         return self.by_source[source]
 
@@ -328,7 +335,67 @@ class IncomeLedger:
 
     @property
     def total(self) -> np.ndarray:
-        """Household income this month: the sum over sources, in source order (yuan)."""
-        if self._total is None:
-            self._total = self.by_source.sum(axis=0)
-        return self._total
+        """Household income this month: the sum over sources, in source order (yuan).
+
+        One array, overwritten when the ledger is summed again (after a row is written):
+        copy it to keep a month's totals.
+        """
+        return self._add_up()[0]
+
+    def source_sums(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each source's income this month summed over all households and over `households`.
+
+        Args:
+            households: a bool mask of households, e.g. the registered poor. The mask
+                given last (the same array object) is summed in the pass that makes
+                `total`, at no further cost; another one costs a pass.
+
+        Returns:
+            Two arrays of yuan, one per source: over every household and over
+            `households`, each adding households left to right.
+        """
+        if households is not self._apart:
+            self._apart, self._sums = households, None
+        sums = self._add_up()[1]
+        return sums[0], sums[1]
+
+    def _add_up(self) -> tuple[np.ndarray, np.ndarray]:
+        """The total and the sums by source, made in one pass (`income_sums`) if stale."""
+        if self._total is None or len(self._total) != self.n_households:
+            self._total, self._sums = np.empty(self.n_households), None
+        if self._sums is None:
+            apart = NOBODY if self._apart is None else self._apart
+            self._sums = income_sums(self.by_source, apart, self._total)
+        return self._total, self._sums
+
+
+NOBODY = np.zeros(0, dtype=bool)  # no households summed apart
+
+
+def _income_sums(by_source: np.ndarray, apart: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Each household's income over the sources (into `total`), each source's over households.
+
+    The twin of `model.compiled.measures.income_sums` (same arguments and results): the
+    total adds the sources in order; bincount adds households in household order.
+    """
+    n_sources = compiled_measures.LEDGER_SOURCES
+    if by_source.shape[0] != n_sources:
+        raise ValueError(f"a ledger has {n_sources} sources, not {by_source.shape[0]}")
+    total[:] = by_source[0]
+    for row in by_source[1:]:
+        total += row
+    n = by_source.shape[1]
+    everyone = np.zeros(n, dtype=np.intp)
+    marked = apart.astype(np.intp) if len(apart) else everyone
+    sums = np.zeros((2, n_sources))
+    for source, row in enumerate(by_source):
+        sums[0, source] = np.bincount(everyone, row, 1)[0]
+        sums[1, source] = np.bincount(marked, row, 2)[1] if len(apart) else 0.0
+    return sums
+
+
+income_sums = twin(
+    compiled_measures.income_sums,
+    _income_sums,
+    test="tests/model/test_compiled_measures.py::test_income_sums_twins_are_identical",
+)

@@ -5,6 +5,12 @@ income: P_a = (1/N) sum over the poor of ((z - y_i) / z)^a. Poverty status uses 
 rolling 12-month per-capita income against the line for that year. Panel measures
 follow households: exits, entries, re-entries (entries after an earlier exit), spell
 lengths (Bane and Ellwood 1986) and whether an exit lasted 12 months or more.
+
+Incomes in the 12-month window are kept in whole fen (0.01 yuan) as int32: each
+household's income of the month (float64 yuan, from the ledger) is rounded to the
+nearest fen once, when it enters the window, so the rolling sums are exact integer sums,
+the same whatever the order of additions. Rounding moves a household-month by at most
+half a fen, a rolling year by at most 6 fen (`PovertyTracker`).
 """
 
 from __future__ import annotations
@@ -15,8 +21,34 @@ import numpy as np
 
 from model.compiled import measures as compiled_measures
 from model.compiled import twin
-from model.compiled.measures import STAYED_OUT_MONTHS, PovertyStatus
+from model.compiled.measures import (
+    FEN_PER_YUAN,
+    MAX_MONTH_FEN,
+    STAYED_OUT_MONTHS,
+    IncomeRangeError,
+    PovertyStatus,
+)
 from model.workshops import MONTHS_PER_YEAR
+
+__all__ = [
+    "FEN_PER_YUAN",
+    "MAX_MONTH_FEN",
+    "NO_CODES",
+    "FGTMeasures",
+    "STAYED_OUT_MONTHS",
+    "Groups",
+    "IncomeRangeError",
+    "PovertyStatus",
+    "PovertyTracker",
+    "Transitions",
+    "fen_of",
+    "fgt",
+    "fgt_of_groups",
+    "fgt_sums",
+    "poverty_month",
+]
+
+FGTMeasures = dict[str, tuple[float, float, float]]  # (P0, P1, P2) by group name
 
 
 def fgt(
@@ -36,71 +68,114 @@ def fgt(
     return fgt_of_groups(income_per_capita, line, weights, everyone)["all"]
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Groups:
     """Named groups of households and the people in each, fixed when made (`of`).
 
     Attributes:
-        masks: whether each household is in the group, by name (views of `membership`).
-        people: people in each group.
-        membership: households x groups (bool), a column per group in the order of `masks`.
+        names: the groups, in order (group g is bit g of a household's code).
+        people: people in each group, by name.
+        codes: one per household, bit g set if the household is in group g (the smallest
+            unsigned integer type with a bit per group: uint8 for up to 8 groups).
     """
 
-    masks: dict[str, np.ndarray]
+    names: tuple[str, ...]
     people: dict[str, int]
-    membership: np.ndarray
+    codes: np.ndarray
 
     @classmethod
     def of(cls, masks: dict[str, np.ndarray], weights: np.ndarray) -> Groups:
-        """Groups from copies of their masks; `weights` are the people per household."""
+        """Groups from their masks (copied into the codes); `weights`: people per household.
+
+        Raises:
+            ValueError: more than 64 groups.
+        """
+        dtype = next((t for t in CODE_TYPES if np.iinfo(t).bits >= len(masks)), None)
+        if dtype is None:
+            raise ValueError(f"at most 64 groups, not {len(masks)}")
+        codes = np.zeros(len(weights), dtype=dtype)
+        for g, mask in enumerate(masks.values()):
+            bit = np.asarray(mask, dtype=bool).astype(dtype)
+            np.left_shift(bit, g, out=bit, casting="unsafe")  # g < the bits of dtype
+            np.bitwise_or(codes, bit, out=codes)
         people = {name: int(np.sum(weights * mask, dtype=np.int64)) for name, mask in masks.items()}
-        membership = np.stack(list(masks.values()), axis=1).astype(bool, copy=False)
-        return cls({name: membership[:, g] for g, name in enumerate(masks)}, people, membership)
+        return cls(tuple(masks), people, codes)
+
+    def __len__(self) -> int:
+        """Number of groups."""
+        return len(self.names)
+
+    @property
+    def membership(self) -> np.ndarray:
+        """Households x groups (bool), a column per group in the order of `names`."""
+        return _membership(self.codes, len(self))
+
+    @property
+    def masks(self) -> dict[str, np.ndarray]:
+        """Whether each household is in the group, by name (made when asked)."""
+        membership = self.membership
+        return {name: membership[:, g] for g, name in enumerate(self.names)}
 
     def memberships(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each of `households` with each of its groups, household by household.
 
         Returns the positions in `households` and the groups (columns of `membership`).
         """
-        return _memberships(self.membership, households)
+        return _memberships(self.codes, len(self), households)
+
+    def measures(self, sums: np.ndarray) -> FGTMeasures:
+        """FGT 0, 1, 2 of each group from its sums (`fgt_sums`); 0 for a group of nobody."""
+        measures = {}
+        for g, name in enumerate(self.names):
+            people = self.people[name]
+            measures[name] = (
+                (0.0, 0.0, 0.0)
+                if people == 0
+                else (
+                    int(sums[0, g]) / people,
+                    float(sums[1, g] / people),
+                    float(sums[2, g] / people),
+                )
+            )
+        return measures
 
 
-def _memberships(membership: np.ndarray, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each of `households` with each of its groups (columns of `membership`), in order."""
-    n = membership.shape[1]
-    flat = np.flatnonzero(np.take(membership, households, axis=0))
-    position = flat // n
-    return position, flat - position * n
+CODE_TYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
+NO_CODES = np.zeros(0, dtype=np.uint8)  # no group to measure
+
+
+def _membership(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Households x groups (bool) from the group codes."""
+    bits = np.arange(n_groups, dtype=codes.dtype)
+    return ((codes[:, None] >> bits) & codes.dtype.type(1)).astype(bool)
+
+
+def _memberships(
+    codes: np.ndarray, n_groups: int, households: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each of `households` with each of its groups (bits of `codes`), in order."""
+    flat = np.flatnonzero(_membership(codes[households], n_groups))
+    position = flat // n_groups if n_groups else flat
+    return position, flat - position * n_groups
 
 
 def fgt_of_groups(
     income_per_capita: np.ndarray, line: float, weights: np.ndarray, groups: Groups
-) -> dict[str, tuple[float, float, float]]:
+) -> FGTMeasures:
     """FGT 0, 1, 2 of each group of households (see `fgt`).
 
     The gap and squared-gap sums add the group's poor households left to right in
     household order (households at or above the line add nothing).
     """
-    poor_sums, gap_sums, severity_sums = fgt_sums(
-        income_per_capita, line, weights, groups.membership
-    )
-    measures = {}
-    for g, name in enumerate(groups.masks):
-        people = groups.people[name]
-        measures[name] = (
-            (0.0, 0.0, 0.0)
-            if people == 0
-            else (
-                int(poor_sums[g]) / people,
-                float(gap_sums[g] / people),
-                float(severity_sums[g] / people),
-            )
-        )
-    return measures
+    return groups.measures(fgt_sums(income_per_capita, line, weights, groups.codes, len(groups)))
 
 
 def _fgt_sums(
-    income_per_capita: np.ndarray, line: float, weights: np.ndarray, membership: np.ndarray
+    income_per_capita: np.ndarray,
+    line: float,
+    weights: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
 ) -> np.ndarray:
     """Sums of people, people x gap and people x gap squared over each group's poor.
 
@@ -112,16 +187,15 @@ def _fgt_sums(
     gap_terms = poor_people * gap
     # bincount adds the memberships in order: each group's poor households in household
     # order, the groups interleaved (independent additions, which run side by side)
-    position, group = _memberships(membership, poor)
-    n = membership.shape[1]
+    position, group = _memberships(codes, n_groups, poor)
     return np.stack(
         (
-            np.bincount(group, poor_people[position], n),  # whole people: exact
-            np.bincount(group, gap_terms[position], n),
-            np.bincount(group, (gap_terms * gap)[position], n),
+            np.bincount(group, poor_people[position], n_groups),  # whole people: exact
+            np.bincount(group, gap_terms[position], n_groups),
+            np.bincount(group, (gap_terms * gap)[position], n_groups),
         ),
         dtype=np.float64,
-    )  # bincount of nothing gives integer zeros
+    ).reshape(3, n_groups)  # bincount of nothing gives integer zeros
 
 
 fgt_sums = twin(
@@ -131,6 +205,19 @@ fgt_sums = twin(
 )
 
 
+def fen_of(income: np.ndarray) -> np.ndarray:
+    """Household incomes of a month (yuan) rounded to the nearest fen, half to even (int32).
+
+    Raises:
+        IncomeRangeError: an income that is not finite or beyond `MAX_MONTH_FEN` fen.
+    """
+    fen = np.rint(np.asarray(income, dtype=np.float64) * FEN_PER_YUAN)
+    beyond = np.flatnonzero(~(np.abs(fen) <= MAX_MONTH_FEN))  # NaN too
+    if len(beyond):
+        raise IncomeRangeError.of(int(beyond[0]), float(income[beyond[0]]))
+    return fen.astype(np.int32)
+
+
 def _poverty_month(
     income: np.ndarray,
     window_row: np.ndarray,
@@ -138,15 +225,20 @@ def _poverty_month(
     size: np.ndarray,
     line: float,
     status: PovertyStatus,
-) -> tuple[np.ndarray, int, int, int]:
-    """One month of every household's rolling income and poverty status.
+    codes: np.ndarray,
+    n_groups: int,
+) -> tuple[np.ndarray, int, int, int, np.ndarray]:
+    """One month of every household's rolling income, poverty status and FGT sums.
 
-    The twin of `model.compiled.measures.poverty_month` (same arguments and results).
+    The twin of `model.compiled.measures.poverty_month` (same arguments and results;
+    out-of-range incomes are refused before anything is changed).
     """
-    np.subtract(income, window_row, out=window_row)  # in place: the rolling sum's change
+    fen = fen_of(income)
+    np.subtract(fen, window_row, out=window_row)  # in place: the rolling sum's change
     rolling += window_row
-    window_row[:] = income
-    now = rolling / size < line
+    window_row[:] = fen
+    per_capita = rolling / (size * FEN_PER_YUAN)
+    now = per_capita < line
     changed = np.flatnonzero(now != status.poor)
     entering = now[changed]
     re_entries = int(np.count_nonzero(status.ever_exited[changed[entering]]))
@@ -157,7 +249,12 @@ def _poverty_month(
     months_out *= status.ever_exited > now  # exited before and not poor now
     np.logical_or(status.stayed_out, months_out >= STAYED_OUT_MONTHS, out=status.stayed_out)
     poor_now = int(np.count_nonzero(now))
-    return changed, re_entries, poor_now, int(np.count_nonzero(now & status.start_poor))
+    sums = (
+        _fgt_sums(per_capita, line, size, codes, n_groups)
+        if len(codes)
+        else np.zeros((3, n_groups))
+    )
+    return changed, re_entries, poor_now, int(np.count_nonzero(now & status.start_poor)), sums
 
 
 poverty_month = twin(
@@ -177,15 +274,52 @@ class Transitions:
 
 
 class PovertyTracker:
-    """Rolling 12-month income and poverty status of every household, with spells."""
+    """Rolling 12-month income and poverty status of every household, with spells.
+
+    Incomes are kept in whole fen (int32): each household's income of a month (float64
+    yuan) is rounded to the nearest fen, half to even, as it enters the window, so that
+    the rolling sums are exact (the sum of the rounded months, bit-reproducible). Each
+    household-month moves by at most half a fen, the rolling income per person by at most
+    6 fen / size a year. A household-month may be at most `MAX_MONTH_FEN` fen (about 1.79
+    million yuan) either way, so that the 12 months' sum fits an int32; a larger or
+    non-finite income raises `IncomeRangeError`.
+
+    Each `update` also adds the households to the FGT sums of the groups last asked for
+    (`fgt`), in the same pass; `fgt` of those groups at the month's line costs nothing
+    more.
+
+    Attributes:
+        size: members per household, at least 1: the caller's array (a reference, not a
+            copy; `Households.size` in the model).
+        window_fen: the last 12 months' incomes, fen (int32, 12 x households); month
+            m's is row m % 12.
+        rolling_fen: the sum of `window_fen`'s rows, fen (int32).
+        start_rolling_fen: `rolling_fen` at the start, fen (int32).
+        poor, start_poor, ever_exited, months_out, stayed_out: the status (see
+            `PovertyStatus`).
+        spell_start: month the current poverty spell began (int16), -1 out of poverty.
+    """
 
     def __init__(self, first_month_income: np.ndarray, size: np.ndarray, line: float) -> None:
-        """Start every household's window at 12 times its first month's income."""
+        """Start every household's window at 12 times its first month's income.
+
+        Args:
+            first_month_income: household income of the first month, yuan.
+            size: members per household, each at least 1 (kept by reference).
+            line: poverty line, yuan per person per year.
+
+        Raises:
+            ValueError: a household without members.
+            IncomeRangeError: an income beyond the tracker's range (see the class).
+        """
         n = len(size)
-        self.size = np.maximum(size, 1).astype(np.int16)  # members (at least 1)
-        self.window = np.tile(first_month_income.astype(np.float64), (MONTHS_PER_YEAR, 1))
-        self.rolling = first_month_income.astype(np.float64) * MONTHS_PER_YEAR
-        self.start_rolling = self.rolling.copy()
+        if n and np.min(size) < 1:
+            raise ValueError("every household has at least one member")
+        self.size = size
+        first = fen_of(first_month_income)
+        self.window_fen = np.tile(first, (MONTHS_PER_YEAR, 1))
+        self.rolling_fen = first * np.int32(MONTHS_PER_YEAR)  # fits: see MAX_MONTH_FEN
+        self.start_rolling_fen = self.rolling_fen.copy()
         self.poor = self.per_capita < line  # updated in place, month by month
         self.start_poor = self.poor.copy()
         self.ever_exited = np.zeros(n, dtype=bool)
@@ -196,6 +330,8 @@ class PovertyTracker:
         self.totals = Transitions(0, 0, 0)
         self.poor_counts: list[int] = []  # poor households in each month 1..T
         self.start_poor_months = 0  # months 1..T spent poor by households poor at month 0
+        self.groups: Groups | None = None  # measured by each update (`fgt`)
+        self._measured: tuple[Groups, float, np.ndarray] | None = None  # groups, line, sums
 
     @property
     def status(self) -> PovertyStatus:
@@ -206,19 +342,52 @@ class PovertyTracker:
 
     @property
     def per_capita(self) -> np.ndarray:
-        """Rolling 12-month household income per person (yuan per year)."""
-        return self.rolling / self.size
+        """Rolling 12-month household income per person (yuan per year, float64).
+
+        rolling_fen / (size x 100): one division, as in the monthly status test.
+        """
+        return self.rolling_fen / (self.size * FEN_PER_YUAN)
+
+    @property
+    def start_per_capita(self) -> np.ndarray:
+        """`per_capita` at the start (yuan per year)."""
+        return self.start_rolling_fen / (self.size * FEN_PER_YUAN)
+
+    @property
+    def rolling(self) -> np.ndarray:
+        """Rolling 12-month household income (yuan per year, float64)."""
+        return self.rolling_fen / FEN_PER_YUAN
+
+    @property
+    def start_rolling(self) -> np.ndarray:
+        """`rolling` at the start (yuan per year)."""
+        return self.start_rolling_fen / FEN_PER_YUAN
 
     def update(self, income: np.ndarray, month: int, line: float) -> Transitions:
-        """Add this month's household income, reclassify, record flows and spells."""
-        changed, re_entries, poor_now, start_poor_now = poverty_month(
-            income,
-            self.window[month % MONTHS_PER_YEAR],  # the month leaving the window
-            self.rolling,
+        """Add this month's household income, reclassify, record flows and spells.
+
+        Args:
+            income: household income this month, yuan (rounded to fen here).
+            month: the month (its window row is month % 12).
+            line: poverty line, yuan per person per year.
+
+        Raises:
+            IncomeRangeError: an income beyond the tracker's range (see the class); the
+                tracker is then not to be used further.
+        """
+        groups = self.groups
+        codes, n_groups = (NO_CODES, 0) if groups is None else (groups.codes, len(groups))
+        changed, re_entries, poor_now, start_poor_now, sums = poverty_month(
+            np.asarray(income, dtype=np.float64),
+            self.window_fen[month % MONTHS_PER_YEAR],  # the month leaving the window
+            self.rolling_fen,
             self.size,
             line,
             self.status,
+            codes,
+            n_groups,
         )
+        self._measured = None if groups is None else (groups, line, sums)
         entering = self.poor[changed]
         exits, entries = changed[~entering], changed[entering]
         self._spells(exits, entries, month)
@@ -231,6 +400,21 @@ class PovertyTracker:
             self.totals.re_entries + flows.re_entries,
         )
         return flows
+
+    def fgt(self, groups: Groups, line: float) -> FGTMeasures:
+        """FGT 0, 1, 2 of each of `groups` now, at `line` (yuan per person per year).
+
+        The weights are `size`. The groups last asked for are measured by each `update`,
+        in its pass: asking again for the same groups (the same object) at the line of
+        the last update costs nothing; other groups, or another line, cost a pass (and
+        are the ones measured from then on).
+        """
+        measured = self._measured
+        if measured is None or measured[0] is not groups or measured[1] != line:
+            self.groups = groups
+            sums = fgt_sums(self.per_capita, line, self.size, groups.codes, len(groups))
+            measured = self._measured = (groups, line, sums)
+        return groups.measures(measured[2])
 
     def _spells(self, exits: np.ndarray, entries: np.ndarray, month: int) -> None:
         """Close the spells of `exits` and open those of `entries` (household indices)."""

@@ -10,6 +10,7 @@ import pandas as pd
 
 from model.collection import TABLES
 from model.economy import WorkshopEconomy
+from model.metrics import IncomeRangeError
 from model.panel import household_panel, panel_months
 from model.scenario import Scenario
 from model.workshops import MONTHS_PER_YEAR
@@ -61,20 +62,30 @@ def simulate(
 
     Raises:
         ValueError: if `panel_every_months` is not a positive number of months.
+        NonFiniteResultError: a household's income is too large (or not finite) for the
+            poverty tracker's whole fen (`model.metrics.IncomeRangeError`), or a table
+            holds an infinite value (`collect_result`).
     """
     snapshot_at = (
         set()
         if panel_every_months is None
         else set(panel_months(params.run.months, panel_every_months))
     )
-    model = WorkshopEconomy(params, replicate=replicate)
-    snapshots = [household_panel(model)] if 0 in snapshot_at else []
-    for _ in range(params.run.months):
-        model.step()
-        if model.month in snapshot_at:
-            snapshots.append(household_panel(model))
-        if on_month is not None:
-            on_month(model)
+    try:
+        model = WorkshopEconomy(params, replicate=replicate)
+        snapshots = [household_panel(model)] if 0 in snapshot_at else []
+        for _ in range(params.run.months):
+            model.step()
+            if model.month in snapshot_at:
+                snapshots.append(household_panel(model))
+            if on_month is not None:
+                on_month(model)
+    except IncomeRangeError as err:  # a household's income overflowed: refused like a table's
+        raise NonFiniteResultError(
+            f"{params.name}: the run produced a non-finite or too large income: {err}: a "
+            "value of the scenario is too large for the arithmetic (check amounts and "
+            "weights); nothing was written"
+        ) from err
     panel = pd.concat(snapshots, ignore_index=True) if snapshots else None
     return collect_result(model, panel)
 
@@ -129,7 +140,7 @@ def run_summary(model: WorkshopEconomy) -> pd.DataFrame:
     tracker, hh = model.tracker, model.households
     net_exits = int(tracker.start_poor.sum() - tracker.poor.sum())
     spent = sum(model.policy.budget.spent_total.values())
-    gain = tracker.per_capita - tracker.start_rolling / tracker.size
+    gain = tracker.per_capita - tracker.start_per_capita
     row = {
         "households": len(hh),
         "people": int(hh.size.sum()),

@@ -25,7 +25,9 @@ in), each compared bit for bit by the test it names:
 - `recompute_farms`: `pay.recompute_farms` / `model.farming._recompute_farms` (farming)
 - `fgt_sums`: `measures.fgt_sums` / `model.metrics._fgt_sums` (metrics)
 - `poverty_month`: `measures.poverty_month` / `model.metrics._poverty_month` (metrics)
-- `column_sums`: `measures.column_sums` / `model.collection._column_sums` (collection)
+- `income_sums`: `measures.income_sums` / `model.households._income_sums` (households)
+- `activity_census`: `measures.activity_census` /
+  `model.collection._activity_census` (collection)
 - `job_sums`: `measures.job_sums` / `model.collection._job_sums` (collection)
 
 `twins()` returns them all; `tests/model/test_compiled_registry.py` fails for a kernel

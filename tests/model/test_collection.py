@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 from model_helpers import months
 
-from model.collection import POVERTY_GROUPS, TABLES
+from model.collection import POVERTY_GROUPS, TABLES, ActivityCensus
 from model.economy import WorkshopEconomy
+from model.households import Source
+from model.metrics import fgt_of_groups
 from model.scenario import ACTIVITY_NAMES
 from model.simulate import NonFiniteResultError, check_finite, collect_result, simulate
 from model.workshops import FORM_FIELDS, Status
@@ -134,3 +136,50 @@ def test_means_over_nobody_may_be_missing_outside_the_monthly_table(tiny):
     result.monthly.loc[1, "headcount"] = np.nan
     with pytest.raises(NonFiniteResultError, match="monthly.headcount"):
         check_finite(result, "tiny")
+
+
+def test_poverty_and_income_tables_come_from_the_monthly_passes(tiny):
+    model = WorkshopEconomy(tiny)
+    for _ in range(3):
+        model.step()
+        measured = model.tracker._measured
+        assert measured is not None and measured[0] is model.poverty_groups  # in the pass
+        expected = fgt_of_groups(
+            model.tracker.per_capita,
+            model.poverty_line,
+            model.households.size,
+            model.poverty_groups,
+        )
+        assert model.poverty == expected  # exactly
+    income = model.datacollector.get_table_dataframe("income")
+    last = income[income["month"] == model.month].set_index(["group", "source"])
+    by_source, registered = model.ledger.by_source, model.households.registered_poor
+    people = model.poverty_groups.people
+    for source in Source:
+        everyone = over_registered = 0.0
+        for h in range(len(registered)):  # households left to right
+            everyone += by_source[source, h]
+            over_registered += by_source[source, h] if registered[h] else 0.0
+        name = source.name.lower()
+        assert last.loc[("all", name), "yuan_per_capita"] == everyone / people["all"]
+        assert (
+            last.loc[("registered_poor", name), "yuan_per_capita"]
+            == over_registered / people["registered_poor"]
+        )
+
+
+def test_activity_census_follows_new_capacity_and_carers(tiny):
+    """Capacity and carers change by new arrays (ageing each January, illness shocks)."""
+    ill = tiny.with_changes(
+        {"shocks.illness.enabled": True, "shocks.illness.incidence_per_month": 0.05}
+    )
+    model = WorkshopEconomy(ill.with_overrides(households=300, months=15))
+    census = model.datacollector.census
+    replaced = 0
+    for _ in range(15):
+        capacity = model.people.capacity
+        model.step()
+        replaced += model.people.capacity is not capacity
+        fresh = ActivityCensus().count(model.people)
+        np.testing.assert_array_equal(census.counts[: len(fresh)], fresh)
+    assert replaced >= 2  # illness and ageing made new arrays, which the census recounted

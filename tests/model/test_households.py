@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import model.households as households_module
 from model.economy import WorkshopEconomy
 from model.households import (
     NO_EMPLOYER,
@@ -253,6 +254,44 @@ def test_cleared_row_clears_where_credited_before_and_everything_after_other_wri
     assert ledger.total.tolist() == [0.0, 0.0, 1.0, 2.0]
     ledger.add(Source.WAGES, np.array([1.0, 0.0, 0.0, 0.0]))  # an outside write
     assert ledger.cleared_row(Source.WAGES, np.array([0])).tolist() == [0.0] * 4
+
+
+def test_ledger_sums_each_source_with_the_total_in_one_pass(monkeypatch):
+    rng = np.random.default_rng(5)
+    ledger = IncomeLedger(rng.lognormal(5.0, 1.0, (len(Source), 50)))
+    registered = rng.random(50) < 0.3
+    passes = []
+    summed = households_module.income_sums
+    monkeypatch.setattr(
+        households_module, "income_sums", lambda *args: passes.append(1) or summed(*args)
+    )
+    everyone, apart = ledger.source_sums(registered)
+    for source in Source:  # households left to right
+        row = ledger.by_source[source]
+        expected = [0.0, 0.0]
+        for h in range(50):
+            expected[0] += row[h]
+            expected[1] += row[h] if registered[h] else 0.0
+        assert (everyone[source], apart[source]) == tuple(expected)
+    assert len(passes) == 1
+    ledger.set(Source.PENSION, np.full(50, 7.0))  # a write: summed again when asked
+    total = ledger.total
+    np.testing.assert_array_equal(total, in_source_order(ledger.by_source))
+    assert len(passes) == 2
+    everyone, apart = ledger.source_sums(registered)  # the same mask: summed with the total
+    assert len(passes) == 2 and apart[Source.PENSION] == 7.0 * registered.sum()
+    ledger.source_sums(registered.copy())  # another mask: a pass of its own
+    assert len(passes) == 3
+    ledger.row(Source.WAGES)[:] = 1.0
+    assert ledger.total is total  # the same array, overwritten
+    np.testing.assert_array_equal(total, in_source_order(ledger.by_source))
+
+
+def in_source_order(by_source: np.ndarray) -> np.ndarray:
+    total = by_source[0].copy()
+    for row in by_source[1:]:
+        total += row
+    return total
 
 
 def test_members_lists_each_households_people_in_order():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from model.metrics import (
     STAYED_OUT_MONTHS,
     Groups,
+    IncomeRangeError,
     PovertyTracker,
     Transitions,
     fgt,
@@ -252,3 +253,79 @@ def test_poor_household_months_count_only_households_poor_at_the_start():
 def _months_poor(start: float, then: float) -> int:
     """Months 1.. in which a 12-month window that began at `start` is still below LINE."""
     return sum(1 for k in range(1, 25) if (12 - min(k, 12)) * start + min(k, 12) * then < LINE)
+
+
+# ------------------------------------------------------------------ incomes in whole fen
+
+
+def test_rolling_sums_in_fen_are_exact_sums_of_the_rounded_months():
+    rng = np.random.default_rng(7)
+    n, months = 400, 40
+    size = rng.integers(1, 9, n).astype(np.int16)
+    incomes = rng.lognormal(6.0, 1.5, (months + 1, n)) * (rng.random((months + 1, n)) < 0.9)
+    incomes[:, :20] = 0.125  # 12.5 fen: ties go to the even fen (12)
+    incomes[:, 20:40] = 1e6 + 0.005 * rng.integers(0, 3, (months + 1, 20))  # large, near ties
+    tracker = PovertyTracker(incomes[0], size, LINE)
+    as_fen = [[round(float(x) * 100.0) for x in month] for month in incomes]  # exact, Python
+    history = [as_fen[0]] * 12
+    float_window = [incomes[0]] * 12
+    for m in range(1, months + 1):
+        tracker.update(incomes[m], m, LINE)
+        history.append(as_fen[m])
+        float_window.append(incomes[m])
+        exact = [sum(month[h] for month in history[-12:]) for h in range(n)]
+        assert tracker.rolling_fen.tolist() == exact
+        assert tracker.rolling_fen.dtype == tracker.window_fen.dtype == np.int32
+        # each month of the window moves by at most half a fen (0.005 yuan)
+        unrounded = np.sum(float_window[-12:], axis=0)
+        assert np.all(np.abs(tracker.rolling - unrounded) <= 12 * 0.005 * (1 + 1e-9))
+        per_capita_gap = np.abs(tracker.per_capita - unrounded / size)
+        assert np.all(per_capita_gap <= 12 * 0.005 / size * (1 + 1e-9) + 1e-9)
+    assert (tracker.rolling_fen[:20] == 12 * 12).all()
+    np.testing.assert_array_equal(tracker.poor, tracker.per_capita < LINE)
+
+
+def test_tracker_state_is_64_bytes_a_household_and_size_is_not_copied():
+    size = np.array([1, 2, 3], dtype=np.int16)
+    tracker = PovertyTracker(np.array([50.0, 500.0, 500.0]), size, LINE)
+    assert tracker.size is size
+    own = [
+        value
+        for name, value in vars(tracker).items()
+        if isinstance(value, np.ndarray) and name != "size"
+    ]
+    assert sum(a.nbytes for a in own) == 64 * 3  # window 48, rolling and start 8, status 8
+    assert tracker.start_rolling.tolist() == [600.0, 6000.0, 6000.0]  # yuan
+    np.testing.assert_array_equal(tracker.start_per_capita, [600.0, 3000.0, 2000.0])
+
+
+def test_tracker_refuses_households_without_members_and_incomes_out_of_range():
+    with pytest.raises(ValueError, match="at least one member"):
+        PovertyTracker(np.array([50.0, 10.0]), np.array([1, 0]), LINE)
+    with pytest.raises(IncomeRangeError, match="household 1's income"):
+        PovertyTracker(np.array([50.0, np.inf]), np.array([1, 2]), LINE)
+    tracker = PovertyTracker(np.array([50.0, 10.0]), np.array([1, 2]), LINE)
+    with pytest.raises(IncomeRangeError, match="household 0's income this month, 2000000.0 yuan"):
+        tracker.update(np.array([2e6, 10.0]), 1, LINE)
+
+
+def test_tracker_measures_the_groups_last_asked_for_in_its_monthly_pass():
+    rng = np.random.default_rng(11)
+    n = 300
+    size = rng.integers(1, 7, n).astype(np.int16)
+    masks = {"all": np.ones(n, dtype=bool), "some": rng.random(n) < 0.4}
+    groups = Groups.of(masks, size)
+    tracker = PovertyTracker(rng.gamma(2.0, 150.0, n), size, 2000.0)
+    first = tracker.fgt(groups, 2000.0)
+    assert first == fgt_of_groups(tracker.per_capita, 2000.0, size, groups)
+    for month in range(1, 15):
+        tracker.update(rng.gamma(2.0, 150.0, n), month, 2000.0 + month)
+        measured = tracker._measured
+        assert measured is not None and measured[0] is groups  # summed in the update's pass
+        expected = fgt_of_groups(tracker.per_capita, 2000.0 + month, size, groups)
+        assert tracker.fgt(groups, 2000.0 + month) == expected  # exactly
+        assert tracker._measured is measured  # no pass of its own
+    other = Groups.of(masks, size)  # new groups (as each January): measured when asked
+    assert tracker.fgt(other, 2014.0) == fgt_of_groups(tracker.per_capita, 2014.0, size, other)
+    assert tracker.groups is other
+    assert tracker.fgt(groups, 2100.0) == fgt_of_groups(tracker.per_capita, 2100.0, size, groups)
