@@ -51,7 +51,7 @@ from experiments.figures.style import (
 from experiments.intervals import DEFINED
 from experiments.sweep.design import sample
 from experiments.sweep.seeding import ARM, BASELINE
-from experiments.sweep.spec import Spec
+from experiments.sweep.spec import COUNTY, NATIONAL, Spec
 from experiments.sweep.store import DONE, RUN_ID, SweepData
 
 OUTCOME_UNITS = {
@@ -280,9 +280,28 @@ def plot_sensitivity(
 
 
 def sweep_label(spec: Spec, data: SweepData) -> str:
-    """Sweep name, base scenario, seed and replicates, for figure captions."""
+    """Sweep name, base scenario (or counties), seed and replicates, for figure captions."""
     replicates = data.runs[REPLICATE].nunique() if len(data.runs) else 0
-    return f"sweep {spec.name} on {spec.base.name} (seed {spec.seed}, {replicates} replicates)"
+    where = (
+        f"the national sum of {len(spec.counties)} counties" if spec.counties else spec.base.name
+    )
+    return f"sweep {spec.name} on {where} (seed {spec.seed}, {replicates} replicates)"
+
+
+def national_rows(spec: Spec, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A county sweep's analysis tables at the national level (every table of other sweeps).
+
+    A county sweep's tables hold each county's rows and the national sum's
+    (`experiments.analysis.national`); its figures draw the national rows.
+    """
+    if not spec.counties:
+        return tables
+    return {
+        name: table.loc[table[COUNTY] == NATIONAL].drop(columns=COUNTY)
+        if COUNTY in table.columns
+        else table
+        for name, table in tables.items()
+    }
 
 
 def arm_tables(spec: Spec, data: SweepData) -> dict[str, pd.DataFrame]:
@@ -311,7 +330,8 @@ def plot_sweep(
 
     Lever designs without uncertainties get poverty by month and flows per year (if the
     spec kept those monthly columns) and spending by instrument per arm; any design with
-    arms gets the effects and the cost per unit of gain against the baseline; Sobol and
+    arms gets the effects and the cost per unit of gain against the baseline (a county
+    sweep: of the national sum, and no monthly figures, which are per county); Sobol and
     Morris designs get their indices.
 
     Args:
@@ -324,7 +344,8 @@ def plot_sweep(
     """
     label, paths = sweep_label(spec, data), []
     start = spec.base.run.start
-    if not spec.uncertainties:
+    tables = national_rows(spec, tables)
+    if not spec.uncertainties and not spec.counties:  # monthly series are per county
         frames = arm_tables(spec, data)
         monthly, summary = frames["monthly"], frames["summary"]
         if set(POVERTY_PANELS) & set(monthly.columns):

@@ -24,6 +24,7 @@ from experiments import provenance
 from experiments.analysis.effects import analyze
 from experiments.analysis.national import ADDED
 from experiments.intervals import t_half_width
+from experiments.report import write_report
 from experiments.sweep.engine import open_sweep
 from experiments.sweep.spec import COUNTY, NATIONAL, county_seed, load_spec
 from experiments.sweep.store import RUN_ID, SweepData, load
@@ -260,3 +261,16 @@ def test_a_missing_county_file_is_one_error_and_writes_nothing(
     assert lines[0].startswith(f"error: {spec}: counties.upland: a valid scenario file ("), lines
     assert "nowhere.toml: (file): an existing file" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counties.toml", "lowland.toml"]
+
+
+def test_a_county_sweep_report_draws_the_national_effects(serial: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "sweep"
+    shutil.copytree(serial, copy)
+    write_report(copy)
+    effects = copy / "plots" / "effects.png"
+    assert effects.exists()
+    caption = effects.with_suffix(".txt").read_text(encoding="utf-8")
+    assert "national sum of 2 counties" in caption
+    assert not (copy / "plots" / "poverty_by_arm.png").exists()  # monthly series are per county
+    html = (copy / "report.html").read_text(encoding="utf-8")
+    assert "lowland.toml" in html and "tiny.toml" in html  # both counties' scenario files
