@@ -5,7 +5,7 @@ STAMP     := $(VENV)/.installed
 SCENARIO  ?= scenarios/default.toml
 DEMO_OUT  ?= results/demo
 
-.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn bench-optimise bench-cli clean
+.PHONY: help venv demo test test-all lint bench bench-memory bench-sweep bench-crn bench-optimise bench-cli bench-run bench-national clean
 
 help:
 	@echo "make demo   - create .venv, install, run the default scenario, write plots to $(DEMO_OUT)/"
@@ -16,6 +16,8 @@ help:
 	@echo "make bench-crn - variance reduction of paired arms by common random numbers"
 	@echo "make bench-optimise - model evaluations per minute of wsim optimise on 1 and 2 workers"
 	@echo "make bench-cli - start-up of wsim --help and validate beyond python -c pass; wsim run end to end"
+	@echo "make bench-run - wsim run at 10^6 households x 60 months: each stage's time and memory"
+	@echo "make bench-national - wsim run at 10^7 households x 60 months: time and peak memory"
 	@echo "make dashboard - serve the interactive dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make clean  - remove .venv and results/"
 
@@ -63,6 +65,13 @@ bench-optimise: $(STAMP)
 
 bench-cli: $(STAMP)
 	$(VPY) benchmarks/bench_cli.py
+
+bench-run: $(STAMP)
+	$(VPY) benchmarks/bench_run.py
+
+# Writes its tables to results/bench/national/; a pilot run first checks the memory.
+bench-national: $(STAMP)
+	$(VPY) benchmarks/bench_national.py
 
 clean:
 	rm -rf $(VENV) results/*

@@ -207,7 +207,7 @@ def write_run(
     if warnings is None:
         warnings = run_warnings(scenario, result.all_tables())
     with staging(out_dir) as tmp:
-        tables = _write_tables(result, tmp / "tables")
+        tables = write_tables(result, tmp / "tables")
         drawn = list(replicate_results) if len(replicate_results) > 1 else result
         plots = plot_run(
             drawn,
@@ -473,7 +473,12 @@ def _replace_dir(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_tables(result: RunResult, directory: Path) -> dict[str, Path]:
+def write_tables(result: RunResult, directory: Path) -> dict[str, Path]:
+    """Write every table of a run into the new folder `directory`, as parquet and CSV.
+
+    Returns:
+        The parquet file of each table, by table name (its CSV is beside it).
+    """
     directory.mkdir()
     paths = {}
     for name, table in result.all_tables().items():

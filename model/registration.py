@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.population import by_village
+
 # Slack when flooring a village's exact quota, so that a product such as 0.12 × 400
 # computed as 47.999… counts as 48.
 _FLOOR_SLACK = 1e-9
@@ -63,7 +65,8 @@ def register(
     """Which households are registered as poor (bool per household).
 
     Args:
-        income_per_capita: each household's income per person at the start (yuan).
+        income_per_capita: each household's income per person at the start (yuan,
+            finite).
         village: each household's village (0 .. `n_villages` - 1).
         n_villages: villages of the county.
         share: the registered share of households (the quota).
@@ -73,16 +76,55 @@ def register(
 
     Returns:
         True for the households with the lowest assessed income of each village, as many
-        as the village's quota (`village_quotas`).
+        as the village's quota (`village_quotas`); among equal assessed incomes, those
+        with the lowest noise, then the first households. The same as ranking each
+        village's households by ``np.lexsort((noise, assessed, village))``, without
+        sorting the county: each village's quota-th lowest assessed income is its cut
+        (`village_cuts`); households below it are registered, and those at it fill the
+        rest of the quota by noise.
     """
-    n = len(village)
     counts = np.bincount(village, minlength=n_villages)
     quota = village_quotas(counts, share)
     assessed = assessed_income(income_per_capita, error_sd, noise)
-    order = np.lexsort((noise, assessed, village))  # by village, then assessed, then noise
-    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    home = village[order]
-    rank = np.arange(n) - start[home]  # position within the village, poorest first
-    registered = np.zeros(n, dtype=bool)
-    registered[order] = rank < quota[home]
+    cut = village_cuts(assessed, village, counts, quota)[village]
+    registered = assessed < cut
+    tied = np.flatnonzero(assessed == cut)
+    if len(tied):
+        left = quota - np.bincount(village[registered], minlength=n_villages)
+        order = tied[np.lexsort((noise[tied], village[tied]))]  # by village, then noise
+        registered[order] = _rank_in_village(village[order], n_villages) < left[village[order]]
     return registered
+
+
+def village_cuts(
+    assessed: np.ndarray, village: np.ndarray, counts: np.ndarray, quota: np.ndarray
+) -> np.ndarray:
+    """Each village's quota-th lowest assessed income (yuan; -inf for a quota of 0).
+
+    The villages' incomes are laid out as the rows of a table, padded with +inf, and
+    each row is sorted on its own: short sorts that stay in the cache. The table holds
+    villages x the largest village's households (8 bytes each): about 1.2 times the
+    households where villages are alike in size, as the model draws them.
+
+    Args:
+        assessed: assessed income per household (yuan, finite).
+        village: each household's village.
+        counts: households per village.
+        quota: households to register per village (at most its households).
+    """
+    order = by_village(village)
+    home = village[order]
+    table = np.full((len(counts), int(counts.max(initial=0))), np.inf)
+    table[home, _rank_in_village(home, len(counts))] = assessed[order]
+    table.sort(axis=1)
+    cut = np.full(len(counts), -np.inf)
+    some = np.flatnonzero(quota > 0)
+    cut[some] = table[some, quota[some] - 1]
+    return cut
+
+
+def _rank_in_village(home: np.ndarray, n_villages: int) -> np.ndarray:
+    """Position of each entry among its village's entries (`home`: villages, grouped)."""
+    counts = np.bincount(home, minlength=n_villages)
+    start = np.cumsum(counts) - counts
+    return np.arange(len(home)) - start[home]

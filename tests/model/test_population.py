@@ -6,7 +6,7 @@ from model_helpers import variant
 from scipy import stats
 
 from model.households import NO_EMPLOYER, NO_SITE, Health
-from model.population import ELDERLY_AGES, SCHOOL_AGE_MAX, synthesise
+from model.population import ELDERLY_AGES, SCHOOL_AGE_MAX, by_village, synthesise
 from model.scenario import Activity, HouseholdProfile
 from model.streams import make_stream
 
@@ -205,3 +205,10 @@ def test_sites_are_drawn_last_so_the_rest_of_the_population_does_not_depend_on_t
     for field in ("household", "age", "female", "health", "skill"):
         assert np.array_equal(getattr(few[1], field), getattr(many[1], field))
     assert np.array_equal(few[0].resettled, many[0].resettled)
+
+
+@pytest.mark.parametrize("villages", [1, 300, 65_536, 65_537, 1_000_000])
+def test_households_are_grouped_by_village_as_a_stable_sort_groups_them(villages):
+    village = np.random.default_rng(villages).integers(0, villages, 50_000, dtype=np.int32)
+    np.testing.assert_array_equal(by_village(village), np.argsort(village, kind="stable"))
+    assert len(by_village(np.empty(0, dtype=np.int32))) == 0

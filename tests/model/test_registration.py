@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_helpers import variant
 
 from model.economy import WorkshopEconomy
@@ -99,6 +101,40 @@ def test_equal_incomes_are_ordered_by_the_keyed_draw():
     noise = np.linspace(1.0, -1.0, 10)  # the last households have the lowest draws
     registered = register(income, np.zeros(10, dtype=np.int32), 1, 0.3, 0.0, noise)
     np.testing.assert_array_equal(np.flatnonzero(registered), [7, 8, 9])
+
+
+def registered_by_ranking(income, village, n_villages, share, error_sd, noise):
+    """The rule as first written: rank every village's households by (assessed, noise)."""
+    n = len(village)
+    counts = np.bincount(village, minlength=n_villages)
+    assessed = assessed_income(income, error_sd, noise)
+    order = np.lexsort((noise, assessed, village))
+    home = village[order]
+    rank = np.arange(n) - (np.cumsum(counts) - counts)[home]
+    registered = np.zeros(n, dtype=bool)
+    registered[order] = rank < village_quotas(counts, share)[home]
+    return registered
+
+
+@settings(max_examples=200)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    households=st.integers(0, 400),
+    n_villages=st.integers(1, 12),
+    share=st.floats(0.0, 1.0),
+    error_sd=st.sampled_from([0.0, 0.3]),
+    levels=st.integers(1, 6),
+)
+def test_village_cuts_register_the_households_a_full_ranking_registers(
+    seed, households, n_villages, share, error_sd, levels
+):
+    # few income levels (zero of both signs among them) and repeated draws: many ties
+    rng = np.random.default_rng(seed)
+    village = rng.integers(0, n_villages, households).astype(np.int32)
+    income = rng.choice([0.0, -0.0, 800.0, 2300.0, 2300.5, 9000.0][:levels], households)
+    noise = rng.choice(rng.standard_normal(max(1, households // 3)), households)
+    args = (income, village, n_villages, share, error_sd, noise)
+    np.testing.assert_array_equal(register(*args), registered_by_ranking(*args))
 
 
 def test_an_error_mistargets_both_ways_and_more_with_a_larger_error(county):
