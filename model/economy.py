@@ -466,7 +466,8 @@ class WorkshopEconomy(mesa.Model):
         # the logit rule has a compiled version; the other decision rules do not
         decide = logit_decisions if coef.rule == "logit" else _decisions
         chosen, current_ok = np.empty(len(idx), np.int8), np.empty(len(idx), bool)
-        for part in np.array_split(np.arange(len(idx)), -(-len(idx) // CHOICE_CHUNK) or 1):
+        for first in range(0, len(idx), CHOICE_CHUNK):
+            part = slice(first, first + CHOICE_CHUNK)  # views: no copy of the revisers
             revisers = idx[part]
             draws = -np.log(keyed.option_uniforms(Purpose.CHOICE, revisers, N_OPTIONS, *tick))
             viewer = Viewer(
